@@ -1,0 +1,213 @@
+/**
+ * A typed WeChat Pay APIv3 client on global fetch (no HTTP library: a cloud function loads it on every cold start).
+ *
+ * - Every request is signed; every 2xx answer is verified against the raw response bytes before it is parsed.
+ * - Non-2xx answers become WechatPayApiError (status, code, message, detail, Request-ID); they may be unsigned.
+ * - Network errors, timeouts and 5xx are retried with the very same body bytes (out_trade_no / out_refund_no make the
+ *   call idempotent at WeChat Pay), with a bounded exponential backoff; 4xx answers are never retried.
+ * - The base URL is configuration: the same client talks to api.mch.weixin.qq.com or to the local simulator.
+ */
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { decryptAesGcm } from './aesgcm';
+import { WechatPayApiError, WechatPayNetworkError } from './errors';
+import { authorize, type MerchantCredential } from './signer';
+import type {
+  JsapiPrepayRequest,
+  JsapiPrepayResponse,
+  PlatformCertificate,
+  Refund,
+  RefundCreateRequest,
+  Transaction,
+} from './types';
+import { loadPlatformKeys, SignatureVerifier, systemClock, type Clock, type Verifier } from './verifier';
+
+export const WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com';
+
+export interface WechatPayClientOptions {
+  baseUrl?: string;
+  credential: MerchantCredential;
+  verifier: Verifier;
+  /** needed only to decrypt downloaded platform certificates */
+  apiV3Key?: string | Buffer;
+  /** per attempt; default 3000 ms */
+  timeoutMs?: number;
+  /** default 3 (one try and two retries) */
+  maxAttempts?: number;
+  /** first backoff; doubles each retry, capped at 1 s; default 100 ms */
+  backoffMs?: number;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  nonce?: () => string;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const newNonce = (): string => randomBytes(16).toString('hex').toUpperCase();
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface ApiResponse {
+  status: number;
+  body: Buffer;
+  requestId: string | undefined;
+}
+
+export class WechatPayClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly clock: Clock;
+  private readonly nonce: () => string;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: WechatPayClientOptions) {
+    this.baseUrl = (options.baseUrl ?? WECHATPAY_BASE_URL).replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.backoffMs = options.backoffMs ?? 100;
+    this.fetchImpl = options.fetch ?? fetch;
+    this.clock = options.clock ?? systemClock;
+    this.nonce = options.nonce ?? newNonce;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  get mchid(): string {
+    return this.options.credential.mchid;
+  }
+
+  prepayJsapi(request: Omit<JsapiPrepayRequest, 'mchid'>): Promise<JsapiPrepayResponse> {
+    return this.json('POST', '/v3/pay/transactions/jsapi', { ...request, mchid: this.mchid });
+  }
+
+  queryByOutTradeNo(outTradeNo: string): Promise<Transaction> {
+    return this.json('GET', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.mchid)}`);
+  }
+
+  queryByTransactionId(transactionId: string): Promise<Transaction> {
+    return this.json('GET', `/v3/pay/transactions/id/${encodeURIComponent(transactionId)}?mchid=${encodeURIComponent(this.mchid)}`);
+  }
+
+  async closeByOutTradeNo(outTradeNo: string): Promise<void> {
+    await this.send('POST', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, { mchid: this.mchid });
+  }
+
+  createRefund(request: RefundCreateRequest): Promise<Refund> {
+    return this.json('POST', '/v3/refund/domestic/refunds', request);
+  }
+
+  queryRefund(outRefundNo: string): Promise<Refund> {
+    return this.json('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`);
+  }
+
+  /**
+   * Downloads and decrypts the platform certificates. The answer is verified against the keys already known or,
+   * on first download, against the certificates it carries (the bootstrap every official SDK uses).
+   */
+  async downloadCertificates(): Promise<PlatformCertificate[]> {
+    const apiV3Key = this.options.apiV3Key;
+    if (!apiV3Key) throw new TypeError('downloadCertificates needs apiV3Key');
+    const response = await this.send('GET', '/v3/certificates', undefined, { verify: false });
+    const parsed = JSON.parse(response.body.toString('utf8')) as {
+      data: { serial_no: string; effective_time: string; expire_time: string; encrypt_certificate: { nonce: string; associated_data: string; ciphertext: string } }[];
+    };
+    const certificates = parsed.data.map((item) => {
+      const pem = decryptAesGcm({
+        key: apiV3Key,
+        nonce: item.encrypt_certificate.nonce,
+        associatedData: item.encrypt_certificate.associated_data,
+        ciphertext: item.encrypt_certificate.ciphertext,
+      });
+      const serial = new X509Certificate(pem).serialNumber.toUpperCase();
+      if (serial !== item.serial_no.toUpperCase()) throw new Error(`certificate serial ${serial} differs from serial_no ${item.serial_no}`);
+      return { serialNo: serial, effectiveTime: item.effective_time, expireTime: item.expire_time, pem };
+    });
+    const headers = response.headers;
+    try {
+      this.options.verifier.verify(headers, response.body);
+    } catch (known) {
+      const own = new SignatureVerifier({ keys: loadPlatformKeys(certificates.map((c) => ({ pem: c.pem }))), clock: this.clock });
+      try {
+        own.verify(headers, response.body);
+      } catch {
+        throw known;
+      }
+    }
+    return certificates;
+  }
+
+  private async json<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, pathAndQuery, body);
+    return JSON.parse(response.body.toString('utf8')) as T;
+  }
+
+  /** Signs, sends, retries what may be retried, verifies 2xx answers. */
+  async send(
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    body?: unknown,
+    { verify = true }: { verify?: boolean } = {},
+  ): Promise<ApiResponse & { headers: Headers }> {
+    const bodyText = body === undefined ? '' : JSON.stringify(body); // fixed once: every retry sends the same bytes
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (attempt > 1) await this.sleep(Math.min(1000, this.backoffMs * 2 ** (attempt - 2)));
+      const timestamp = String(Math.floor(this.clock() / 1000));
+      const headers: Record<string, string> = {
+        Accept: 'application/json',
+        Authorization: authorize(this.options.credential, method, pathAndQuery, bodyText, timestamp, this.nonce()),
+        'User-Agent': 'wxpay-miniprogram/0.1 (node)',
+      };
+      if (method === 'POST') headers['Content-Type'] = 'application/json';
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      let status: number;
+      let responseHeaders: Headers;
+      let raw: Buffer;
+      try {
+        const response = await this.fetchImpl(this.baseUrl + pathAndQuery, {
+          method,
+          headers,
+          body: method === 'POST' ? bodyText : undefined,
+          signal: controller.signal,
+        });
+        status = response.status;
+        responseHeaders = response.headers;
+        raw = Buffer.from(await response.arrayBuffer());
+      } catch (error) {
+        const timedOut = controller.signal.aborted;
+        lastError = new WechatPayNetworkError(
+          timedOut ? `${method} ${pathAndQuery} timed out after ${this.timeoutMs} ms` : `${method} ${pathAndQuery} failed: ${(error as Error).message}`,
+          timedOut,
+          { cause: error },
+        );
+        continue;
+      } finally {
+        clearTimeout(timer);
+      }
+      const requestId = responseHeaders.get('Request-ID') ?? undefined;
+      if (status >= 200 && status < 300) {
+        if (verify) this.options.verifier.verify(responseHeaders, raw);
+        return { status, body: raw, requestId, headers: responseHeaders };
+      }
+      const error = toApiError(status, raw, requestId);
+      if (status < 500) throw error;
+      lastError = error;
+    }
+    throw lastError ?? new WechatPayNetworkError('no attempt made', false);
+  }
+}
+
+function toApiError(status: number, raw: Buffer, requestId: string | undefined): WechatPayApiError {
+  let code = `HTTP_${status}`;
+  let message = '';
+  let detail: unknown;
+  try {
+    const parsed = JSON.parse(raw.toString('utf8')) as { code?: unknown; message?: unknown; detail?: unknown };
+    if (typeof parsed.code === 'string') code = parsed.code;
+    if (typeof parsed.message === 'string') message = parsed.message;
+    detail = parsed.detail;
+  } catch {
+    message = raw.toString('utf8').slice(0, 200);
+  }
+  return new WechatPayApiError(status, code, message, detail, requestId);
+}

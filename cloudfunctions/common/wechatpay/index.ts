@@ -1,0 +1,45 @@
+/**
+ * The WeChat Pay APIv3 protocol module: node built-ins only (node:crypto, node:fs, global fetch); no database,
+ * no wx-server-sdk. Small units in the manner of wechatpay-go: signer, verifier, AES-GCM, notification parser,
+ * paySign, client, config.
+ */
+export * from './errors';
+export * from './encoding';
+export * from './signer';
+export * from './verifier';
+export * from './aesgcm';
+export * from './notification';
+export * from './paysign';
+export * from './platform-signer';
+export * from './client';
+export * from './config';
+export * from './types';
+
+import { WechatPayClient, type WechatPayClientOptions } from './client';
+import type { WechatPayConfig } from './config';
+import { NotificationParser } from './notification';
+import { RsaSha256Signer, type MerchantCredential } from './signer';
+import { SignatureVerifier, type Clock } from './verifier';
+
+export interface WechatPay {
+  config: WechatPayConfig;
+  credential: MerchantCredential;
+  verifier: SignatureVerifier;
+  client: WechatPayClient;
+  notifications: NotificationParser;
+}
+
+/** Wires the units from one validated configuration. */
+export function createWechatPay(
+  config: WechatPayConfig,
+  options: { clock?: Clock } & Pick<WechatPayClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'sleep'> = {},
+): WechatPay {
+  const credential: MerchantCredential = {
+    mchid: config.mchid,
+    serialNo: config.merchantSerialNo,
+    signer: new RsaSha256Signer(config.merchantPrivateKey),
+  };
+  const verifier = new SignatureVerifier({ keys: config.platformKeys, clock: options.clock });
+  const client = new WechatPayClient({ ...options, baseUrl: config.baseUrl, credential, verifier, apiV3Key: config.apiV3Key });
+  return { config, credential, verifier, client, notifications: new NotificationParser({ verifier, apiV3Key: config.apiV3Key }) };
+}

@@ -1,0 +1,131 @@
+/**
+ * Notification handling: verify the raw body, decrypt the resource, and type it by event.
+ *
+ * Input is the raw body exactly as received (bytes or string) plus headers in any case, or a cloud HTTP access
+ * event, whose body is base64 when `isBase64Encoded`. Nothing is parsed before the signature is checked.
+ */
+import { decryptAesGcm } from './aesgcm';
+import type { HeaderBag } from './encoding';
+import { WechatPayNotificationError } from './errors';
+import type { NotificationEnvelope, RefundNotificationResource, Transaction } from './types';
+import { REFUND_STATUSES, TRADE_STATES } from './types';
+import type { VerifiedHeaders, Verifier } from './verifier';
+
+export type ParsedNotification =
+  | { kind: 'transaction'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: Transaction }
+  | { kind: 'refund'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: RefundNotificationResource };
+
+export interface NotificationParserOptions {
+  verifier: Verifier;
+  apiV3Key: string | Buffer;
+}
+
+/** The part of a cloud HTTP access event a notification needs. */
+export interface HttpAccessEvent {
+  headers?: Record<string, string | undefined>;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+export interface RawNotification {
+  headers: HeaderBag;
+  body: Buffer;
+}
+
+export function rawNotificationFromHttpEvent(event: HttpAccessEvent): RawNotification {
+  const text = event.body ?? '';
+  return {
+    headers: event.headers ?? {},
+    body: event.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8'),
+  };
+}
+
+export class NotificationParser {
+  constructor(private readonly options: NotificationParserOptions) {}
+
+  /** Verifies and decrypts; throws WechatPayVerificationError, WechatPayDecryptError or WechatPayNotificationError. */
+  parse(raw: RawNotification): ParsedNotification {
+    const verified = this.options.verifier.verify(raw.headers, raw.body);
+    const envelope = parseEnvelope(raw.body);
+    const { resource } = envelope;
+    const plaintext = decryptAesGcm({
+      key: this.options.apiV3Key,
+      nonce: resource.nonce,
+      associatedData: resource.associated_data ?? '',
+      ciphertext: resource.ciphertext,
+    });
+    const decoded = parseJsonObject(plaintext, 'decrypted resource');
+    if (envelope.event_type.startsWith('TRANSACTION.')) {
+      return { kind: 'transaction', eventType: envelope.event_type, envelope, verified, resource: asTransaction(decoded) };
+    }
+    if (envelope.event_type.startsWith('REFUND.')) {
+      return { kind: 'refund', eventType: envelope.event_type, envelope, verified, resource: asRefundResource(decoded) };
+    }
+    throw new WechatPayNotificationError(`unsupported event_type ${envelope.event_type}`);
+  }
+
+  parseHttpEvent(event: HttpAccessEvent): ParsedNotification {
+    return this.parse(rawNotificationFromHttpEvent(event));
+  }
+}
+
+function parseJsonObject(text: string | Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.toString());
+  } catch {
+    throw new WechatPayNotificationError(`${what} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new WechatPayNotificationError(`${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isFen = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+export function parseEnvelope(body: Buffer | string): NotificationEnvelope {
+  const obj = parseJsonObject(body, 'notification body');
+  const resource = obj.resource as Record<string, unknown> | undefined;
+  if (!isString(obj.id) || !isString(obj.event_type) || typeof resource !== 'object' || resource === null) {
+    throw new WechatPayNotificationError('notification envelope lacks id, event_type or resource');
+  }
+  if (resource.algorithm !== 'AEAD_AES_256_GCM' || !isString(resource.ciphertext) || !isString(resource.nonce)) {
+    throw new WechatPayNotificationError('notification resource is not AEAD_AES_256_GCM with ciphertext and nonce');
+  }
+  return obj as unknown as NotificationEnvelope;
+}
+
+function asTransaction(obj: Record<string, unknown>): Transaction {
+  const amount = obj.amount as Record<string, unknown> | undefined;
+  if (
+    !isString(obj.mchid) ||
+    !isString(obj.appid) ||
+    !isString(obj.out_trade_no) ||
+    !TRADE_STATES.includes(obj.trade_state as never) ||
+    typeof amount !== 'object' ||
+    amount === null ||
+    !isFen(amount.total)
+  ) {
+    throw new WechatPayNotificationError('transaction resource lacks mchid, appid, out_trade_no, trade_state or amount.total');
+  }
+  return obj as unknown as Transaction;
+}
+
+function asRefundResource(obj: Record<string, unknown>): RefundNotificationResource {
+  const amount = obj.amount as Record<string, unknown> | undefined;
+  if (
+    !isString(obj.mchid) ||
+    !isString(obj.out_trade_no) ||
+    !isString(obj.out_refund_no) ||
+    !REFUND_STATUSES.includes(obj.refund_status as never) ||
+    typeof amount !== 'object' ||
+    amount === null ||
+    !isFen(amount.refund) ||
+    !isFen(amount.total)
+  ) {
+    throw new WechatPayNotificationError('refund resource lacks mchid, out_trade_no, out_refund_no, refund_status or amount');
+  }
+  return obj as unknown as RefundNotificationResource;
+}

@@ -1,0 +1,111 @@
+/** Wire types of the WeChat Pay APIv3 endpoints this product uses (direct merchant, JSAPI). Amounts in fen. */
+
+export type TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR';
+export const TRADE_STATES: readonly TradeState[] = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR'];
+
+export type RefundStatus = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL';
+export const REFUND_STATUSES: readonly RefundStatus[] = ['SUCCESS', 'CLOSED', 'PROCESSING', 'ABNORMAL'];
+
+export interface JsapiPrepayRequest {
+  appid: string;
+  mchid: string;
+  description: string;
+  out_trade_no: string;
+  time_expire?: string;
+  attach?: string;
+  notify_url: string;
+  amount: { total: number; currency?: 'CNY' };
+  payer: { openid: string };
+}
+
+export interface JsapiPrepayResponse {
+  prepay_id: string;
+}
+
+export interface Transaction {
+  appid: string;
+  mchid: string;
+  out_trade_no: string;
+  transaction_id?: string;
+  trade_type?: string;
+  trade_state: TradeState;
+  trade_state_desc?: string;
+  bank_type?: string;
+  attach?: string;
+  success_time?: string;
+  payer?: { openid?: string };
+  amount?: { total?: number; payer_total?: number; currency?: string; payer_currency?: string };
+  promotion_detail?: unknown[];
+}
+
+export interface RefundCreateRequest {
+  out_trade_no?: string;
+  transaction_id?: string;
+  out_refund_no: string;
+  reason?: string;
+  notify_url?: string;
+  amount: { refund: number; total: number; currency: 'CNY' };
+}
+
+export interface RefundAmount {
+  total: number;
+  refund: number;
+  payer_total?: number;
+  payer_refund?: number;
+  settlement_refund?: number;
+  settlement_total?: number;
+  discount_refund?: number;
+  currency?: string;
+}
+
+/** The API's Refund object (create and query). */
+export interface Refund {
+  refund_id: string;
+  out_refund_no: string;
+  transaction_id: string;
+  out_trade_no: string;
+  channel?: string;
+  user_received_account?: string;
+  success_time?: string;
+  create_time?: string;
+  status: RefundStatus;
+  funds_account?: string;
+  amount: RefundAmount;
+}
+
+/** The decrypted refund notification resource: it says `refund_status`, not `status`. */
+export interface RefundNotificationResource {
+  mchid: string;
+  out_trade_no: string;
+  transaction_id: string;
+  out_refund_no: string;
+  refund_id: string;
+  refund_status: RefundStatus;
+  success_time?: string;
+  user_received_account?: string;
+  amount: { total: number; refund: number; payer_total?: number; payer_refund?: number };
+}
+
+export interface PlatformCertificate {
+  serialNo: string;
+  effectiveTime: string;
+  expireTime: string;
+  pem: string;
+}
+
+export interface EncryptedResource {
+  original_type?: string;
+  algorithm: string;
+  ciphertext: string;
+  associated_data?: string;
+  nonce: string;
+}
+
+export interface NotificationEnvelope {
+  id: string;
+  create_time: string;
+  resource_type: string;
+  event_type: string;
+  summary?: string;
+  resource: EncryptedResource;
+}

@@ -1,0 +1,3 @@
+Component({
+  data: { title: '微信支付示例' },
+});

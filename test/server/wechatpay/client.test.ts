@@ -1,0 +1,214 @@
+/** The client against an in-test HTTP server on 127.0.0.1 (port chosen by the OS). */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  buildRequestMessage,
+  encryptAesGcm,
+  loadPlatformKeys,
+  parseAuthorization,
+  RsaSha256Signer,
+  SignatureVerifier,
+  signResponse,
+  verifySha256Rsa,
+  WechatPayApiError,
+  WechatPayClient,
+  WechatPayNetworkError,
+  WechatPayVerificationError,
+} from '../../../cloudfunctions/common/wechatpay';
+import { testKeyPair } from '../../support/keys';
+import { describeVectors, vector } from '../../support/vectors';
+
+const merchant = testKeyPair('merchant');
+const platform = testKeyPair('platform');
+const platformSigner = new RsaSha256Signer(platform.privateKey);
+const SERIAL = 'PUB_KEY_ID_0114232134912410000000000000';
+const MCHID = '1230000109';
+
+interface Seen {
+  method: string;
+  url: string;
+  body: string;
+  authorizationValid: boolean;
+}
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+let server: Server;
+let baseUrl: string;
+let seen: Seen[] = [];
+let handlers: Handler[] = [];
+
+function reply(res: ServerResponse, status: number, body: string, { signed = true, signer = platformSigner } = {}) {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Request-ID': `REQ-${seen.length}` };
+  if (signed) Object.assign(headers, signResponse(signer, SERIAL, body, Math.floor(Date.now() / 1000)));
+  res.writeHead(status, headers).end(body);
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const auth = parseAuthorization(req.headers.authorization ?? '');
+      const authorizationValid =
+        !!auth && verifySha256Rsa(buildRequestMessage(req.method!, req.url!, auth.timestamp, auth.nonce, body), auth.signature, merchant.publicKey);
+      seen.push({ method: req.method!, url: req.url!, body, authorizationValid });
+      const handler = handlers.shift();
+      if (!handler) return reply(res, 500, '{"code":"NO_HANDLER","message":"test set no handler"}');
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(() => {
+  seen = [];
+  handlers = [];
+});
+
+function client(overrides: Partial<ConstructorParameters<typeof WechatPayClient>[0]> = {}) {
+  return new WechatPayClient({
+    baseUrl,
+    credential: { mchid: MCHID, serialNo: 'ABCDEF0123456789', signer: new RsaSha256Signer(merchant.privateKey) },
+    verifier: new SignatureVerifier({ keys: loadPlatformKeys([{ id: SERIAL, pem: platform.publicPem }]) }),
+    timeoutMs: 300,
+    sleep: async () => {},
+    ...overrides,
+  });
+}
+
+const prepay = {
+  appid: 'wxd678efh567hg6787',
+  description: '测试商品',
+  out_trade_no: 'T20231101000001',
+  notify_url: 'https://example.com/notify',
+  amount: { total: 100, currency: 'CNY' as const },
+  payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+};
+
+test('prepay: signed request, verified answer', async () => {
+  handlers.push((_req, _body, res) => reply(res, 200, '{"prepay_id":"wx2014"}'));
+  await expect(client().prepayJsapi(prepay)).resolves.toEqual({ prepay_id: 'wx2014' });
+  expect(seen).toHaveLength(1);
+  expect(seen[0]).toMatchObject({ method: 'POST', url: '/v3/pay/transactions/jsapi', authorizationValid: true });
+  expect(JSON.parse(seen[0]!.body)).toEqual({ ...prepay, mchid: MCHID });
+});
+
+test('query signs the path with ?mchid= exactly as sent, and escapes the path parameter', async () => {
+  handlers.push((_req, _body, res) => reply(res, 200, '{"trade_state":"NOTPAY","out_trade_no":"A|B*1","appid":"wx","mchid":"1230000109"}'));
+  const tx = await client().queryByOutTradeNo('A|B*1');
+  expect(tx.trade_state).toBe('NOTPAY');
+  expect(seen[0]).toMatchObject({ method: 'GET', url: '/v3/pay/transactions/out-trade-no/A%7CB*1?mchid=1230000109', body: '', authorizationValid: true });
+});
+
+test('close: a verified 204 with an empty body', async () => {
+  handlers.push((_req, _body, res) => reply(res, 204, ''));
+  await expect(client().closeByOutTradeNo('T1')).resolves.toBeUndefined();
+  expect(seen[0]).toMatchObject({ url: '/v3/pay/transactions/out-trade-no/T1/close', body: '{"mchid":"1230000109"}' });
+});
+
+test('5xx is retried with the same body bytes, then succeeds', async () => {
+  handlers.push((_r, _b, res) => reply(res, 500, '{"code":"SYSTEM_ERROR","message":"系统错误"}', { signed: false }));
+  handlers.push((_r, _b, res) => reply(res, 503, 'Service Unavailable', { signed: false }));
+  handlers.push((_r, _b, res) => reply(res, 200, '{"refund_id":"5000","out_refund_no":"R1","status":"PROCESSING"}'));
+  const refund = await client().createRefund({ out_trade_no: 'T1', out_refund_no: 'R1', amount: { refund: 50, total: 100, currency: 'CNY' } });
+  expect(refund.status).toBe('PROCESSING');
+  expect(seen).toHaveLength(3);
+  expect(new Set(seen.map((s) => s.body)).size).toBe(1);
+  expect(seen.every((s) => s.authorizationValid)).toBe(true);
+});
+
+test('5xx on every attempt: a typed error after the bounded number of attempts', async () => {
+  for (let i = 0; i < 5; i++) handlers.push((_r, _b, res) => reply(res, 500, '{"code":"SYSTEM_ERROR","message":"系统错误"}', { signed: false }));
+  const error = await client().prepayJsapi(prepay).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(WechatPayApiError);
+  expect(error).toMatchObject({ status: 500, code: 'SYSTEM_ERROR', message: expect.stringContaining('系统错误') });
+  expect(seen).toHaveLength(3);
+});
+
+test('4xx is never retried and carries status, code, message, detail and Request-ID', async () => {
+  handlers.push((_r, _b, res) =>
+    reply(res, 400, '{"code":"PARAM_ERROR","message":"输入源“/body/amount/total”映射到值字段“总金额”字符串规则校验失败","detail":{"field":"/amount/total","location":"body"}}', {
+      signed: false,
+    }),
+  );
+  const error = (await client().prepayJsapi(prepay).catch((e: unknown) => e)) as WechatPayApiError;
+  expect(error).toBeInstanceOf(WechatPayApiError);
+  expect(error.status).toBe(400);
+  expect(error.code).toBe('PARAM_ERROR');
+  expect(error.detail).toEqual({ field: '/amount/total', location: 'body' });
+  expect(error.requestId).toBe('REQ-1');
+  expect(seen).toHaveLength(1);
+});
+
+test('429 is a 4xx: not retried', async () => {
+  handlers.push((_r, _b, res) => reply(res, 429, '{"code":"FREQUENCY_LIMITED","message":"频率超限"}', { signed: false }));
+  await expect(client().queryRefund('R1')).rejects.toMatchObject({ status: 429, code: 'FREQUENCY_LIMITED' });
+  expect(seen).toHaveLength(1);
+});
+
+test('an unsigned error that is not JSON still maps to a typed error', async () => {
+  handlers.push((_r, _b, res) => res.writeHead(404).end('<html>not found</html>'));
+  await expect(client().queryRefund('R404')).rejects.toMatchObject({ status: 404, code: 'HTTP_404', message: expect.stringContaining('<html>not found</html>') });
+});
+
+test('a 2xx whose signature does not verify is refused, not retried', async () => {
+  handlers.push((_r, _b, res) => reply(res, 200, '{"prepay_id":"wx2014"}', { signer: new RsaSha256Signer(merchant.privateKey) }));
+  await expect(client().prepayJsapi(prepay)).rejects.toBeInstanceOf(WechatPayVerificationError);
+  handlers.push((_r, _b, res) => reply(res, 200, '{"prepay_id":"wx2014"}', { signed: false }));
+  await expect(client().prepayJsapi(prepay)).rejects.toMatchObject({ reason: 'MISSING_HEADER' });
+  expect(seen).toHaveLength(2);
+});
+
+test('a dropped connection is retried', async () => {
+  handlers.push((req) => req.socket.destroy());
+  handlers.push((_r, _b, res) => reply(res, 200, '{"prepay_id":"wx2"}'));
+  await expect(client().prepayJsapi(prepay)).resolves.toEqual({ prepay_id: 'wx2' });
+  expect(seen).toHaveLength(2);
+  expect(seen[0]!.body).toBe(seen[1]!.body);
+});
+
+test('timeouts are retried, then reported as a timed-out network error', async () => {
+  for (let i = 0; i < 3; i++) handlers.push((_r, _b, res) => setTimeout(() => reply(res, 200, '{"prepay_id":"late"}'), 600));
+  const started = Date.now();
+  const error = (await client({ timeoutMs: 100 }).prepayJsapi(prepay).catch((e: unknown) => e)) as WechatPayNetworkError;
+  expect(error).toBeInstanceOf(WechatPayNetworkError);
+  expect(error.timedOut).toBe(true);
+  expect(seen).toHaveLength(3);
+  expect(Date.now() - started).toBeLessThan(2000);
+});
+
+test('backoff between attempts is bounded and doubles', async () => {
+  const sleeps: number[] = [];
+  handlers.push((_r, _b, res) => reply(res, 502, 'bad gateway', { signed: false }));
+  handlers.push((_r, _b, res) => reply(res, 502, 'bad gateway', { signed: false }));
+  handlers.push((_r, _b, res) => reply(res, 502, 'bad gateway', { signed: false }));
+  await client({ backoffMs: 100, sleep: async (ms) => void sleeps.push(ms) })
+    .prepayJsapi(prepay)
+    .catch(() => undefined);
+  expect(sleeps).toEqual([100, 200]);
+});
+
+describeVectors('certificate download (vector v12)', () => {
+  test('decrypts encrypt_certificate and checks the serial', async () => {
+    const v = vector('v12_java_sdk_certificate_download_decrypt.json');
+    const body = JSON.stringify({
+      data: [{ ...v.response_body_shape.data[0], encrypt_certificate: { ...v.response_body_shape.data[0].encrypt_certificate, ciphertext: v.ciphertext } }],
+    });
+    handlers.push((_r, _b, res) => reply(res, 200, body));
+    const certificates = await client({ apiV3Key: v.key }).downloadCertificates();
+    expect(certificates).toHaveLength(1);
+    expect(certificates[0]).toMatchObject({ serialNo: v.expected_certificate_serial, expireTime: '2028-09-17T23:15:58+08:00' });
+    expect(certificates[0]!.pem).toContain('BEGIN CERTIFICATE');
+  });
+});
+
+test('certificate download refuses a serial that does not match the certificate', async () => {
+  const key = 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb';
+  const body = JSON.stringify({
+    data: [{ serial_no: 'AAAA', effective_time: '', expire_time: '', encrypt_certificate: { algorithm: 'AEAD_AES_256_GCM', nonce: 'n', associated_data: 'certificate', ciphertext: encryptAesGcm({ key, nonce: 'n', associatedData: 'certificate', plaintext: 'not a cert' }) } }],
+  });
+  handlers.push((_r, _b, res) => reply(res, 200, body));
+  await expect(client({ apiV3Key: key }).downloadCertificates()).rejects.toThrow();
+});
