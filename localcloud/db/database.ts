@@ -1,0 +1,366 @@
+/**
+ * The local cloud's embedded database: the part of wx-server-sdk's database API this project uses, on
+ * @seald-io/nedb (query matching, update operators, an append-only datafile with crash-safe compaction).
+ *
+ * Semantics kept from the cloud database:
+ * - `where().update()` and `doc().update()` are atomic and return `stats.updated`, the number of documents changed
+ *   (a compare-and-set wins with 1, loses with 0);
+ * - `doc().get()` throws for a missing document unless the database was opened with `throwOnNotFound: false`;
+ * - `add` with an existing `_id` fails; `get()` returns 100 documents unless `limit` says otherwise, and at most 1000;
+ * - unsupported operators throw UnsupportedOperatorError naming them.
+ * Durability: each acknowledged write is appended to the collection's file before the call returns. On open, a torn
+ * last line (a `kill -9` in the middle of an append) is cut off, so at most the write in flight is lost.
+ * Differences, on purpose: collections are created on first use (the cloud needs them created in the console), and
+ * a transaction's writes are visible to reads outside it before it commits; its undo log is in memory only.
+ */
+import Datastore from '@seald-io/nedb';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCommand, ServerDate, type Command } from './commands';
+import { DB_INVALID_COMMAND, DB_REQUEST_FAILED, LocalDbError } from './errors';
+import { Mutex } from './mutex';
+import { isPlainObject, resolveValue, translateQuery, translateUpdate } from './translate';
+
+type Json = Record<string, unknown>;
+type Doc = Json & { _id: string };
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface DatabaseConfig {
+  throwOnNotFound?: boolean;
+}
+
+/** One embedded database (a folder of collection files, or memory only). */
+export class LocalDatabaseEngine {
+  readonly lock = new Mutex();
+  private readonly stores = new Map<string, Promise<Datastore<Json>>>();
+
+  constructor(
+    readonly dir: string | undefined,
+    readonly clock: () => number = Date.now,
+  ) {
+    if (dir) mkdirSync(dir, { recursive: true });
+  }
+
+  /** A database handle as `cloud.database(config)` returns it. */
+  database(config: DatabaseConfig = {}): LocalDatabase {
+    return new LocalDatabase(this, config);
+  }
+
+  store(name: string): Promise<Datastore<Json>> {
+    if (!COLLECTION_NAME.test(name)) throw new LocalDbError(DB_INVALID_COMMAND, 'database.collection', `invalid collection name ${JSON.stringify(name)}`);
+    let store = this.stores.get(name);
+    if (!store) {
+      store = this.open(name);
+      this.stores.set(name, store);
+    }
+    return store;
+  }
+
+  private async open(name: string): Promise<Datastore<Json>> {
+    if (!this.dir) return new Datastore<Json>({ inMemoryOnly: true });
+    const filename = join(this.dir, `${name}.db`);
+    cutTornTail(filename);
+    const store = new Datastore<Json>({ filename, corruptAlertThreshold: 0 });
+    await store.loadDatabaseAsync();
+    return store;
+  }
+
+  async collectionNames(): Promise<string[]> {
+    return [...this.stores.keys()].sort();
+  }
+
+  /** Rewrites every collection file without its history (nedb's crash-safe compaction). */
+  async compact(): Promise<void> {
+    for (const store of this.stores.values()) await (await store).compactDatafileAsync();
+  }
+}
+
+/** A crash during an append leaves a last line without its newline: cut it, keep every complete write. */
+function cutTornTail(filename: string): void {
+  if (!existsSync(filename)) return;
+  const size = statSync(filename).size;
+  if (size === 0) return;
+  const fd = openSync(filename, 'r+');
+  try {
+    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+    let end = size;
+    let cut = -1;
+    while (end > 0 && cut < 0) {
+      const start = Math.max(0, end - chunk.length);
+      readSync(fd, chunk, 0, end - start, start);
+      const idx = chunk.subarray(0, end - start).lastIndexOf(0x0a);
+      if (idx >= 0) cut = start + idx + 1;
+      end = start;
+    }
+    if (cut < 0) cut = 0;
+    if (cut !== size) ftruncateSync(fd, cut);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class LocalDatabase {
+  readonly command: Command = createCommand();
+  constructor(
+    readonly engine: LocalDatabaseEngine,
+    readonly config: DatabaseConfig,
+  ) {}
+
+  collection(name: string): CollectionReference {
+    return new CollectionReference(this, name, {});
+  }
+
+  serverDate(options: { offset?: number } = {}): ServerDate {
+    return new ServerDate(options.offset ?? 0);
+  }
+
+  /** Runs `fn` alone against this database; its writes are undone if it throws or calls `rollback`. */
+  async runTransaction<T>(fn: (transaction: Transaction) => Promise<T>, _retries = 3): Promise<T> {
+    return this.engine.lock.run(async () => {
+      const transaction = new Transaction(this);
+      try {
+        return await fn(transaction);
+      } catch (error) {
+        await transaction.undoAll();
+        if (error instanceof RollbackSignal) throw error.reason;
+        throw error;
+      }
+    });
+  }
+}
+
+class RollbackSignal {
+  constructor(readonly reason: unknown) {}
+}
+
+interface QueryState {
+  where?: Json;
+  orders?: [string, 1 | -1][];
+  skip?: number;
+  limit?: number;
+  projection?: Json;
+}
+
+const modifiedCount = (before: Doc[], after: Doc[]): number => {
+  const prior = new Map(before.map((d) => [d._id, JSON.stringify(d)]));
+  return after.filter((d) => prior.get(d._id) !== JSON.stringify(d)).length;
+};
+
+export class Query {
+  constructor(
+    protected readonly db: LocalDatabase,
+    readonly name: string,
+    protected readonly state: QueryState,
+  ) {}
+
+  protected get engine(): LocalDatabaseEngine {
+    return this.db.engine;
+  }
+
+  protected with(patch: QueryState): Query {
+    return new Query(this.db, this.name, { ...this.state, ...patch });
+  }
+
+  where(query: unknown): Query {
+    return this.with({ where: translateQuery(query, this.engine.clock()) });
+  }
+
+  orderBy(field: string, direction: 'asc' | 'desc'): Query {
+    if (direction !== 'asc' && direction !== 'desc') throw new LocalDbError(DB_INVALID_COMMAND, 'collection.orderBy', 'direction must be asc or desc');
+    return this.with({ orders: [...(this.state.orders ?? []), [field, direction === 'asc' ? 1 : -1]] });
+  }
+
+  skip(n: number): Query {
+    if (!Number.isInteger(n) || n < 0) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.skip', 'skip must be a non-negative integer');
+    return this.with({ skip: n });
+  }
+
+  limit(n: number): Query {
+    if (!Number.isInteger(n) || n < 1) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.limit', 'limit must be a positive integer');
+    return this.with({ limit: Math.min(n, MAX_LIMIT) });
+  }
+
+  field(projection: Record<string, boolean | 0 | 1>): Query {
+    return this.with({ projection: Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, v ? 1 : 0])) });
+  }
+
+  async get(): Promise<{ data: Doc[]; errMsg: string }> {
+    const store = await this.engine.store(this.name);
+    let cursor = store.findAsync(this.state.where ?? {});
+    if (this.state.orders?.length) cursor = cursor.sort(Object.fromEntries(this.state.orders));
+    if (this.state.skip) cursor = cursor.skip(this.state.skip);
+    cursor = cursor.limit(this.state.limit ?? DEFAULT_LIMIT);
+    if (this.state.projection) cursor = cursor.projection(this.state.projection);
+    return { data: (await cursor) as unknown as Doc[], errMsg: 'collection.get:ok' };
+  }
+
+  async count(): Promise<{ total: number; errMsg: string }> {
+    const store = await this.engine.store(this.name);
+    return { total: await store.countAsync(this.state.where ?? {}), errMsg: 'collection.count:ok' };
+  }
+
+  update(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
+    return this.engine.lock.run(() => this.updateUnlocked(options));
+  }
+
+  async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
+    const modifiers = translateUpdate(options?.data, this.engine.clock());
+    const store = await this.engine.store(this.name);
+    const where = this.state.where ?? {};
+    const before = (await store.findAsync(where)) as Doc[];
+    if (before.length === 0) return { stats: { updated: 0 }, errMsg: 'collection.update:ok' };
+    const result = await store.updateAsync({ _id: { $in: before.map((d) => d._id) } }, modifiers, { multi: true, returnUpdatedDocs: true });
+    const after = (Array.isArray(result.affectedDocuments) ? result.affectedDocuments : []) as Doc[];
+    return { stats: { updated: modifiedCount(before, after) }, errMsg: 'collection.update:ok' };
+  }
+
+  remove(): Promise<{ stats: { removed: number }; errMsg: string }> {
+    return this.engine.lock.run(async () => {
+      const store = await this.engine.store(this.name);
+      const removed = await store.removeAsync(this.state.where ?? {}, { multi: true });
+      return { stats: { removed }, errMsg: 'collection.remove:ok' };
+    });
+  }
+}
+
+export class CollectionReference extends Query {
+  doc(id: string): DocumentReference {
+    if (typeof id !== 'string' || id.length === 0) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.doc', 'docId must be a non-empty string');
+    return new DocumentReference(this.db, this.name, id);
+  }
+
+  add(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
+    return this.engine.lock.run(() => this.addUnlocked(options));
+  }
+
+  async addUnlocked(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
+    const data = options?.data;
+    if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', 'data must be an object');
+    if ('_id' in data && (typeof data._id !== 'string' || data._id.length === 0)) {
+      throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', '_id must be a non-empty string');
+    }
+    const doc = resolveValue(data, this.engine.clock()) as Json;
+    const _id = typeof doc._id === 'string' ? doc._id : randomBytes(16).toString('hex');
+    const store = await this.engine.store(this.name);
+    try {
+      await store.insertAsync({ ...doc, _id });
+    } catch (error) {
+      if ((error as { errorType?: string }).errorType === 'uniqueViolated') {
+        throw new LocalDbError(DB_REQUEST_FAILED, 'collection.add', `duplicate key: _id ${_id} already exists`);
+      }
+      throw error;
+    }
+    return { _id, errMsg: 'collection.add:ok' };
+  }
+}
+
+export class DocumentReference {
+  constructor(
+    private readonly db: LocalDatabase,
+    readonly collectionName: string,
+    readonly id: string,
+    private readonly projection?: Json,
+  ) {}
+
+  private get engine(): LocalDatabaseEngine {
+    return this.db.engine;
+  }
+
+  field(projection: Record<string, boolean | 0 | 1>): DocumentReference {
+    return new DocumentReference(this.db, this.collectionName, this.id, Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, v ? 1 : 0])));
+  }
+
+  async get(): Promise<{ data: Doc | null; errMsg: string }> {
+    const store = await this.engine.store(this.collectionName);
+    const found = (await store.findOneAsync({ _id: this.id }, this.projection ?? {})) as Doc | null;
+    if (!found && this.db.config.throwOnNotFound !== false) {
+      throw new LocalDbError(DB_REQUEST_FAILED, 'document.get', `document with _id ${this.id} does not exist`);
+    }
+    return { data: found, errMsg: 'document.get:ok' };
+  }
+
+  set(options: { data: unknown }) {
+    return this.engine.lock.run(() => this.setUnlocked(options));
+  }
+
+  async setUnlocked(options: { data: unknown }): Promise<{ _id: string; stats: { updated: number; created: number }; errMsg: string }> {
+    const data = options?.data;
+    if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must be an object');
+    if ('_id' in data) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must not contain _id');
+    const doc = { ...(resolveValue(data, this.engine.clock()) as Json), _id: this.id };
+    const store = await this.engine.store(this.collectionName);
+    const existing = await store.findOneAsync({ _id: this.id });
+    if (existing) {
+      await store.updateAsync({ _id: this.id }, doc, {});
+      return { _id: this.id, stats: { updated: 1, created: 0 }, errMsg: 'document.set:ok' };
+    }
+    await store.insertAsync(doc);
+    return { _id: this.id, stats: { updated: 0, created: 1 }, errMsg: 'document.set:ok' };
+  }
+
+  update(options: { data: unknown }) {
+    return this.engine.lock.run(() => this.updateUnlocked(options));
+  }
+
+  updateUnlocked(options: { data: unknown }) {
+    return new Query(this.db, this.collectionName, { where: { _id: this.id } }).updateUnlocked(options);
+  }
+
+  remove() {
+    return this.engine.lock.run(() => this.removeUnlocked());
+  }
+
+  async removeUnlocked(): Promise<{ stats: { removed: number }; errMsg: string }> {
+    const store = await this.engine.store(this.collectionName);
+    const removed = await store.removeAsync({ _id: this.id }, {});
+    return { stats: { removed }, errMsg: 'document.remove:ok' };
+  }
+}
+
+/** Inside runTransaction: single-document operations, each recorded so that a failure restores the prior state. */
+export class Transaction {
+  private readonly undo: (() => Promise<void>)[] = [];
+  constructor(private readonly db: LocalDatabase) {}
+
+  collection(name: string) {
+    const db = this.db;
+    const remember = (id: string) => this.remember(name, id);
+    return {
+      add: async (options: { data: Json }) => {
+        const result = await db.collection(name).addUnlocked(options);
+        this.undo.push(async () => void (await (await db.engine.store(name)).removeAsync({ _id: result._id }, {})));
+        return result;
+      },
+      doc: (id: string) => {
+        const ref = db.collection(name).doc(id);
+        return {
+          get: () => ref.get(),
+          set: async (options: { data: unknown }) => (await remember(id), ref.setUnlocked(options)),
+          update: async (options: { data: unknown }) => (await remember(id), ref.updateUnlocked(options)),
+          remove: async () => (await remember(id), ref.removeUnlocked()),
+        };
+      },
+    };
+  }
+
+  rollback(reason?: unknown): never {
+    throw new RollbackSignal(reason);
+  }
+
+  private async remember(collection: string, id: string): Promise<void> {
+    const store = await this.db.engine.store(collection);
+    const prior = (await store.findOneAsync({ _id: id })) as Doc | null;
+    this.undo.push(async () => {
+      await store.removeAsync({ _id: id }, {});
+      if (prior) await store.insertAsync(prior);
+    });
+  }
+
+  async undoAll(): Promise<void> {
+    for (const step of this.undo.reverse()) await step();
+  }
+}
