@@ -54,7 +54,7 @@ describe('reads', () => {
 
   test('returned documents are copies', async () => {
     const { data } = await db.collection('orders').doc('o1').get();
-    (data as { totalFen: number }).totalFen = 1;
+    (data as unknown as { totalFen: number }).totalFen = 1;
     expect((await db.collection('orders').doc('o1').get()).data).toMatchObject({ totalFen: 100 });
   });
 });
@@ -211,7 +211,7 @@ describe('persistence', () => {
     expect(total).toBeGreaterThanOrEqual(acknowledged.length);
     expect(total).toBeLessThanOrEqual(acknowledged.length + 1);
     for (const id of acknowledged.slice(-20)) await expect(reopened.collection('journal').doc(id).get()).resolves.toBeTruthy();
-    const counter = (await reopened.collection('counters').doc('c').get()).data as { last: number };
+    const counter = (await reopened.collection('counters').doc('c').get()).data as unknown as { last: number };
     expect(counter.last).toBeGreaterThanOrEqual(acknowledged.length - 1);
     // After the reopen every line of the compacted files parses.
     for (const line of readFileSync(join(dir, 'journal.db'), 'utf8').split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
