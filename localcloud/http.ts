@@ -47,8 +47,4 @@ export function parseJsonBody(raw: Buffer): unknown {
   }
 }
 
-/** RFC 3339 in China Standard Time, as WeChat Pay writes times. */
-export function rfc3339(ms: number): string {
-  const cst = new Date(ms + 8 * 3600 * 1000);
-  return `${cst.toISOString().slice(0, 19)}+08:00`;
-}
+export { rfc3339 } from '../cloudfunctions/common/wechatpay/time';

@@ -14,6 +14,7 @@ export * from './platform-signer';
 export * from './client';
 export * from './config';
 export * from './types';
+export * from './time';
 
 import { WechatPayClient, type WechatPayClientOptions } from './client';
 import type { WechatPayConfig } from './config';

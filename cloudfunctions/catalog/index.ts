@@ -1,0 +1,6 @@
+/** catalog: { action: 'list' } → products on sale, prices in fen. */
+import { listCatalog } from '../common/domain/catalog';
+import { cloudRuntime } from '../common/runtime/cloud';
+import { callable } from '../common/runtime/handler';
+
+export const main = callable(cloudRuntime, (deps, _caller, event) => listCatalog(deps, event));

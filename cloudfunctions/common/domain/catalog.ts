@@ -1,0 +1,39 @@
+/** The catalogue: products with prices in fen, read on the server (prices never come from the client). */
+import type { CatalogListResponse, Product } from '../../../typings/api';
+import { COLLECTIONS } from '../store/store';
+import type { Deps } from './deps';
+import { asObject, onlyKeys, readEnum } from './validate';
+
+export interface ProductDoc {
+  _id: string;
+  title: string;
+  description: string;
+  priceFen: number;
+  image?: string;
+  onSale: boolean;
+  maxPerOrder: number;
+  sort: number;
+  serviceStartsAt?: number;
+}
+
+export const CATALOG_LIMIT = 100;
+
+export function toProduct(doc: ProductDoc): Product {
+  return {
+    id: doc._id,
+    title: doc.title,
+    description: doc.description,
+    priceFen: doc.priceFen,
+    ...(doc.image ? { image: doc.image } : {}),
+    maxPerOrder: doc.maxPerOrder,
+    ...(doc.serviceStartsAt !== undefined ? { serviceStartsAt: doc.serviceStartsAt } : {}),
+  };
+}
+
+export async function listCatalog(deps: Deps, event: unknown): Promise<CatalogListResponse> {
+  const obj = asObject(event);
+  onlyKeys(obj, ['action']);
+  readEnum(obj, 'action', ['list'] as const);
+  const docs = await deps.store.find<ProductDoc>(COLLECTIONS.products, { onSale: true }, { orderBy: [['sort', 'asc']], limit: CATALOG_LIMIT });
+  return { products: docs.map(toProduct) };
+}

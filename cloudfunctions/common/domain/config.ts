@@ -1,0 +1,79 @@
+/**
+ * Application settings from environment variables (WeChat Pay's own are in wechatpay/config.ts), validated with
+ * messages that name the variable and never print a secret.
+ */
+import type { Env } from '../wechatpay/config';
+
+export interface AppConfig {
+  appid: string;
+  appSecret: string;
+  wxApiBaseUrl: string;
+  orderExpiryMinutes: number;
+  adminOpenids: ReadonlySet<string>;
+  userRefundCutoffMinutes: number;
+  subscribeTemplateId?: string;
+  reconcileStuckMinutes: number;
+  reconcileBatchSize: number;
+  wechatpayTimeoutMs: number;
+}
+
+export const APP_ENV = {
+  appid: 'WX_APPID',
+  appSecret: 'WX_APP_SECRET',
+  wxApiBaseUrl: 'WX_API_BASE_URL',
+  orderExpiryMinutes: 'ORDER_EXPIRY_MINUTES',
+  adminOpenids: 'ADMIN_OPENIDS',
+  userRefundCutoffMinutes: 'USER_REFUND_CUTOFF_MINUTES',
+  subscribeTemplateId: 'SUBSCRIBE_TEMPLATE_ID',
+  reconcileStuckMinutes: 'RECONCILE_STUCK_MINUTES',
+  reconcileBatchSize: 'RECONCILE_BATCH_SIZE',
+  wechatpayTimeoutMs: 'WECHATPAY_TIMEOUT_MS',
+} as const;
+
+export class AppConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration invalid: ${problems.join('; ')}`);
+    this.name = 'AppConfigError';
+  }
+}
+
+export function loadAppConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const text = (name: string) => env[name]?.trim() || undefined;
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  const appid = text(APP_ENV.appid);
+  if (!appid) problems.push(`${APP_ENV.appid} is missing`);
+  else if (!/^wx[0-9a-zA-Z]{8,30}$/.test(appid)) problems.push(`${APP_ENV.appid} is malformed (wx followed by letters and digits)`);
+  if (appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid) problems.push(`${APP_ENV.appid} and WECHATPAY_APPID must be the same mini-program`);
+  const appSecret = text(APP_ENV.appSecret);
+  if (!appSecret) problems.push(`${APP_ENV.appSecret} is missing`);
+  else if (!/^[0-9a-zA-Z]{16,64}$/.test(appSecret)) problems.push(`${APP_ENV.appSecret} is malformed`);
+  const wxApiBaseUrl = (text(APP_ENV.wxApiBaseUrl) ?? 'https://api.weixin.qq.com').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(wxApiBaseUrl)) problems.push(`${APP_ENV.wxApiBaseUrl} must be an http(s) URL`);
+  const admins = (text(APP_ENV.adminOpenids) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (admins.some((id) => !/^[A-Za-z0-9_-]{6,64}$/.test(id))) problems.push(`${APP_ENV.adminOpenids} must be a comma-separated list of openids`);
+  const subscribeTemplateId = text(APP_ENV.subscribeTemplateId);
+  const config: AppConfig = {
+    appid: appid ?? '',
+    appSecret: appSecret ?? '',
+    wxApiBaseUrl,
+    orderExpiryMinutes: int(APP_ENV.orderExpiryMinutes, 30, 1, 1440),
+    adminOpenids: new Set(admins),
+    userRefundCutoffMinutes: int(APP_ENV.userRefundCutoffMinutes, 60, 0, 43200),
+    ...(subscribeTemplateId ? { subscribeTemplateId } : {}),
+    reconcileStuckMinutes: int(APP_ENV.reconcileStuckMinutes, 5, 1, 1440),
+    reconcileBatchSize: int(APP_ENV.reconcileBatchSize, 50, 1, 500),
+    wechatpayTimeoutMs: int(APP_ENV.wechatpayTimeoutMs, 3000, 100, 20000),
+  };
+  if (problems.length) throw new AppConfigError(problems);
+  return config;
+}

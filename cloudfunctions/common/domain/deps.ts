@@ -1,0 +1,48 @@
+/** What the domain needs from the outside world. Built by runtime/ from wx-server-sdk (cloud) or the local cloud. */
+import type { WechatPay } from '../wechatpay';
+import type { Store } from '../store/store';
+import type { AppConfig } from './config';
+
+export interface WxSession {
+  openid: string;
+  sessionKey: string;
+  unionid?: string;
+}
+
+/** jscode2session and friends (api.weixin.qq.com, or the local WeChat API simulator). */
+export interface WxApi {
+  code2session(code: string): Promise<WxSession>;
+}
+
+export interface SubscribeMessage {
+  touser: string;
+  templateId: string;
+  page: string;
+  data: Record<string, { value: string }>;
+}
+
+export interface Messenger {
+  sendSubscribeMessage(message: SubscribeMessage): Promise<void>;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Deps {
+  store: Store;
+  pay: WechatPay;
+  config: AppConfig;
+  clock: () => number;
+  wxApi: WxApi;
+  messenger: Messenger;
+  log: Logger;
+}
+
+/** The caller as the platform tells it: OPENID from the cloud context, never from the event. */
+export interface Caller {
+  openid?: string;
+  appid?: string;
+}

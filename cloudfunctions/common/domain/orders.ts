@@ -1,0 +1,260 @@
+/**
+ * Orders: confirmation priced on the server, owner-only reads, listing, and cancelling an unpaid order.
+ * Every state change is a compare-and-set on the order's current status.
+ */
+import { createHash } from 'node:crypto';
+import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView, RefundView, TimelineEntry } from '../../../typings/api';
+import { ORDER_STATUSES } from '../../../typings/api';
+import { COLLECTIONS } from '../store/store';
+import type { ProductDoc } from './catalog';
+import type { Caller, Deps } from './deps';
+import { DomainError, invalid } from './errors';
+import { closePaymentAtProvider, type PaymentDoc } from './payments';
+import type { RefundDoc } from './refunds';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString, type Input } from './validate';
+
+export interface RefundReservation {
+  amountFen: number;
+  state: 'reserved' | 'settled' | 'released';
+}
+
+export interface OrderDoc {
+  _id: string;
+  openid: string;
+  requestId: string;
+  items: OrderItem[];
+  totalFen: number;
+  contact: { name: string; phone: string };
+  remark: string;
+  status: OrderStatus;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  serviceStartsAt?: number;
+  paidFen: number;
+  refundableFen: number;
+  refundedFen: number;
+  refundReservations: Record<string, RefundReservation>;
+  paymentSeq: number;
+  activePaymentId?: string;
+  paidAt?: number;
+  paidOutTradeNo?: string;
+  transactionId?: string;
+  review?: { reason: string; at: number; detail: string };
+  timeline: TimelineEntry[];
+}
+
+export const MAX_ITEMS = 20;
+export const MAX_ORDER_FEN = 100_000_000; // ¥1,000,000: far above this shop, far below unsafe integers
+const PHONE = /^1[3-9]\d{9}$/;
+
+export function requireCaller(caller: Caller): string {
+  if (!caller.openid) throw new DomainError('UNAUTHENTICATED', 'call from the mini-program after logging in');
+  return caller.openid;
+}
+
+/** The order's id is derived from its owner and the client's request id: a retried confirm finds the same order. */
+export function orderIdFor(openid: string, requestId: string): string {
+  return `O${createHash('sha256').update(`${openid}\n${requestId}`).digest('hex').slice(0, 20).toUpperCase()}`;
+}
+
+export function entry(at: number, event: string, detail?: string): TimelineEntry {
+  return detail ? { at, event, detail } : { at, event };
+}
+
+export function userRefundAllowed(order: OrderDoc, deps: Deps): boolean {
+  if (order.status !== 'paid' || order.refundedFen > 0) return false;
+  if (order.serviceStartsAt === undefined) return true;
+  return deps.clock() < order.serviceStartsAt - deps.config.userRefundCutoffMinutes * 60_000;
+}
+
+export function toView(order: OrderDoc, deps: Deps, refunds: RefundDoc[] = []): OrderView {
+  const now = deps.clock();
+  return {
+    id: order._id,
+    status: order.status,
+    items: order.items,
+    totalFen: order.totalFen,
+    paidFen: order.paidFen,
+    refundedFen: order.refundedFen,
+    refundableFen: order.refundableFen,
+    contact: order.contact,
+    remark: order.remark,
+    createdAt: order.createdAt,
+    expiresAt: order.expiresAt,
+    ...(order.paidAt !== undefined ? { paidAt: order.paidAt } : {}),
+    ...(order.serviceStartsAt !== undefined ? { serviceStartsAt: order.serviceStartsAt } : {}),
+    timeline: order.timeline,
+    refunds: refunds.map(toRefundView),
+    can: {
+      pay: order.status === 'pending_payment' && now < order.expiresAt,
+      cancel: order.status === 'pending_payment',
+      requestRefund: userRefundAllowed(order, deps),
+    },
+  };
+}
+
+export function toRefundView(refund: RefundDoc): RefundView {
+  return {
+    outRefundNo: refund._id,
+    amountFen: refund.amountFen,
+    reason: refund.reason,
+    status: refund.status,
+    requestedBy: refund.requestedBy,
+    createdAt: refund.createdAt,
+    ...(refund.settledAt !== undefined ? { settledAt: refund.settledAt } : {}),
+  };
+}
+
+/** Loads an order the caller owns. Someone else's order is NOT_FOUND, so ids reveal nothing. */
+export async function loadOwnedOrder(deps: Deps, openid: string, orderId: string): Promise<OrderDoc> {
+  const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
+  if (!order || order.openid !== openid) throw new DomainError('NOT_FOUND', '订单不存在');
+  return order;
+}
+
+export function readOrderId(obj: Input): string {
+  return readString(obj, 'orderId', { max: 64, pattern: ID_PATTERN });
+}
+
+export async function refundsOf(deps: Deps, orderId: string): Promise<RefundDoc[]> {
+  return deps.store.find<RefundDoc>(COLLECTIONS.refunds, { orderId }, { orderBy: [['createdAt', 'asc']], limit: 100 });
+}
+
+// ---- confirm --------------------------------------------------------------------------------------------------
+
+interface ConfirmInput {
+  requestId: string;
+  items: { productId: string; quantity: number }[];
+  contact: { name: string; phone: string };
+  remark: string;
+}
+
+export function parseConfirm(event: unknown): ConfirmInput {
+  const obj = asObject(event);
+  onlyKeys(obj, ['action', 'requestId', 'items', 'contact', 'remark']);
+  const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
+  if (!Array.isArray(obj.items) || obj.items.length === 0) throw invalid('items', 'items must be a non-empty array');
+  if (obj.items.length > MAX_ITEMS) throw invalid('items', `at most ${MAX_ITEMS} items`);
+  const seen = new Set<string>();
+  const items = obj.items.map((raw, i) => {
+    const item = asObject(raw, `items[${i}]`);
+    onlyKeys(item, ['productId', 'quantity'], `items[${i}]`);
+    const productId = readString(item, 'productId', { max: 64, pattern: ID_PATTERN, field: `items[${i}].productId` });
+    if (seen.has(productId)) throw invalid(`items[${i}].productId`, 'each product once; use quantity');
+    seen.add(productId);
+    const quantity = readInt(item, 'quantity', { min: 1, max: 999, field: `items[${i}].quantity` })!;
+    return { productId, quantity };
+  });
+  const contactObj = asObject(obj.contact, 'contact');
+  onlyKeys(contactObj, ['name', 'phone'], 'contact');
+  const contact = {
+    name: readString(contactObj, 'name', { max: 20, field: 'contact.name' }),
+    phone: readString(contactObj, 'phone', { max: 11, pattern: PHONE, field: 'contact.phone' }),
+  };
+  const remark = readString(obj, 'remark', { min: 0, max: 200, optional: true }) ?? '';
+  return { requestId, items, contact, remark };
+}
+
+export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
+  const openid = requireCaller(caller);
+  const input = parseConfirm(event);
+  const { store } = deps;
+  const ids = input.items.map((i) => i.productId);
+  const products = await store.find<ProductDoc>(COLLECTIONS.products, { _id: store.command.in(ids) }, { limit: MAX_ITEMS });
+  const byId = new Map(products.map((p) => [p._id, p]));
+  const items: OrderItem[] = input.items.map(({ productId, quantity }, i) => {
+    const product = byId.get(productId);
+    if (!product || !product.onSale) throw invalid(`items[${i}].productId`, '商品不存在或已下架');
+    if (quantity > product.maxPerOrder) throw invalid(`items[${i}].quantity`, `每单最多购买 ${product.maxPerOrder} 件`);
+    return { productId, title: product.title, unitPriceFen: product.priceFen, quantity, subtotalFen: product.priceFen * quantity };
+  });
+  const totalFen = items.reduce((sum, item) => sum + item.subtotalFen, 0);
+  if (totalFen <= 0) throw invalid('items', '订单金额必须大于 0');
+  if (totalFen > MAX_ORDER_FEN) throw invalid('items', '订单金额超过上限');
+  const starts = products.map((p) => p.serviceStartsAt).filter((t): t is number => typeof t === 'number');
+  const now = deps.clock();
+  const order: OrderDoc = {
+    _id: orderIdFor(openid, input.requestId),
+    openid,
+    requestId: input.requestId,
+    items,
+    totalFen,
+    contact: input.contact,
+    remark: input.remark,
+    status: 'pending_payment',
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now + deps.config.orderExpiryMinutes * 60_000,
+    ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}),
+    paidFen: 0,
+    refundableFen: 0,
+    refundedFen: 0,
+    refundReservations: {},
+    paymentSeq: 0,
+    timeline: [entry(now, 'created')],
+  };
+  if ((await store.insert(COLLECTIONS.orders, order)) === 'created') return toView(order, deps);
+  const existing = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
+  const sameItems = JSON.stringify(existing.items.map((i) => [i.productId, i.quantity])) === JSON.stringify(items.map((i) => [i.productId, i.quantity]));
+  if (!sameItems) throw new DomainError('CONFLICT', 'requestId was already used for a different order');
+  return toView(existing, deps);
+}
+
+// ---- get, list, cancel ----------------------------------------------------------------------------------------
+
+export async function getOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
+  const openid = requireCaller(caller);
+  const obj = asObject(event);
+  onlyKeys(obj, ['action', 'orderId']);
+  const order = await loadOwnedOrder(deps, openid, readOrderId(obj));
+  return toView(order, deps, await refundsOf(deps, order._id));
+}
+
+export const REFUND_TAB: readonly OrderStatus[] = ['refunding', 'partially_refunded', 'refunded'];
+
+export async function listOrders(deps: Deps, caller: Caller, event: unknown): Promise<ListOrdersResponse> {
+  const openid = requireCaller(caller);
+  const obj = asObject(event);
+  onlyKeys(obj, ['action', 'status', 'page', 'pageSize']);
+  const status = readEnum(obj, 'status', [...ORDER_STATUSES, 'refunds'] as const, { optional: true });
+  const page = readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1;
+  const pageSize = readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 10;
+  const where: Record<string, unknown> = { openid };
+  if (status === 'refunds') where.status = deps.store.command.in([...REFUND_TAB]);
+  else if (status) where.status = status;
+  const docs = await deps.store.find<OrderDoc>(COLLECTIONS.orders, where, {
+    orderBy: [['createdAt', 'desc']],
+    skip: (page - 1) * pageSize,
+    limit: pageSize + 1,
+  });
+  return { orders: docs.slice(0, pageSize).map((o) => toView(o, deps)), page, hasMore: docs.length > pageSize };
+}
+
+/** Ends an unpaid order: the payment is closed at WeChat Pay first, so nobody can pay it afterwards. */
+export async function endUnpaidOrder(deps: Deps, order: OrderDoc, to: 'cancelled' | 'closed'): Promise<'ended' | 'paid' | 'unchanged'> {
+  if (order.activePaymentId) {
+    const payment = await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId);
+    if (payment && (await closePaymentAtProvider(deps, payment)) === 'paid') return 'paid';
+  }
+  const now = deps.clock();
+  const ended = await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment' }, {
+    status: to,
+    updatedAt: now,
+    timeline: deps.store.command.push([entry(now, to)]),
+  });
+  return ended ? 'ended' : 'unchanged';
+}
+
+export async function cancelOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
+  const openid = requireCaller(caller);
+  const obj = asObject(event);
+  onlyKeys(obj, ['action', 'orderId']);
+  const order = await loadOwnedOrder(deps, openid, readOrderId(obj));
+  if (order.status !== 'pending_payment') throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付，请申请退款' : '订单不能取消');
+  const result = await endUnpaidOrder(deps, order, 'cancelled');
+  if (result === 'paid') throw new DomainError('CONFLICT', '订单已支付，请申请退款');
+  const now = (await deps.store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
+  if (result === 'unchanged' && now.status !== 'cancelled') throw new DomainError('CONFLICT', '订单状态已变化，请刷新');
+  return toView(now, deps);
+}

@@ -1,0 +1,69 @@
+/**
+ * Cloud function adapters: parse, authorise, call the domain, map errors to the typed codes of typings/api.ts.
+ * A function never throws to the platform: the client always gets `{ ok, data }` or `{ ok: false, error }`.
+ */
+import type { ApiError, ApiResult } from '../../../typings/api';
+import { AppConfigError } from '../domain/config';
+import type { Caller, Deps, Logger } from '../domain/deps';
+import { DomainError, invalid } from '../domain/errors';
+import type { HttpResponse } from '../domain/notify';
+import { asObject } from '../domain/validate';
+import { WechatPayApiError, WechatPayConfigError, WechatPayNetworkError, type HttpAccessEvent } from '../wechatpay';
+import { jsonLogger } from './log';
+
+export type Operation<T> = (deps: Deps, caller: Caller, event: unknown) => Promise<T>;
+export type Runtime = () => { deps: Deps; caller: Caller };
+
+export function toApiError(error: unknown, log: Logger): ApiError {
+  if (error instanceof DomainError) return error.toApiError();
+  if (error instanceof WechatPayApiError || error instanceof WechatPayNetworkError) {
+    return { code: 'PAYMENT_PROVIDER_ERROR', message: '微信支付暂时不可用，请稍后重试' };
+  }
+  if (error instanceof AppConfigError || error instanceof WechatPayConfigError) {
+    log.error('service misconfigured', { problems: error.problems });
+    return { code: 'INTERNAL', message: '服务配置错误' };
+  }
+  log.error('unexpected error', { error: (error as Error)?.stack ?? String(error) });
+  return { code: 'INTERNAL', message: '服务繁忙，请稍后重试' };
+}
+
+/** The platform adds `userInfo` to callFunction events; identity comes from the context, so it is dropped. */
+function withoutPlatformFields(event: unknown): unknown {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return event;
+  const { userInfo: _userInfo, ...rest } = event as Record<string, unknown>;
+  return rest;
+}
+
+export function callable<T>(runtime: Runtime, operation: Operation<T>) {
+  return async (event: unknown): Promise<ApiResult<T>> => {
+    let log = jsonLogger;
+    try {
+      const { deps, caller } = runtime();
+      log = deps.log;
+      return { ok: true, data: await operation(deps, caller, withoutPlatformFields(event)) };
+    } catch (error) {
+      return { ok: false, error: toApiError(error, log) };
+    }
+  };
+}
+
+/** Routes `event.action` to one of several operations. */
+export function byAction<T>(operations: Record<string, Operation<T>>): Operation<T> {
+  return (deps, caller, event) => {
+    const action = asObject(event).action;
+    const operation = typeof action === 'string' && Object.hasOwn(operations, action) ? operations[action] : undefined;
+    if (!operation) throw invalid('action', `action must be one of ${Object.keys(operations).join(', ')}`);
+    return operation(deps, caller, event);
+  };
+}
+
+export function httpAccess(runtime: Runtime, handle: (deps: Deps, event: HttpAccessEvent) => Promise<HttpResponse>) {
+  return async (event: HttpAccessEvent): Promise<HttpResponse> => {
+    try {
+      return await handle(runtime().deps, event ?? {});
+    } catch (error) {
+      jsonLogger.error('http handler failed', { error: (error as Error)?.stack ?? String(error) });
+      return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"code":"FAIL","message":"temporarily unavailable"}' };
+    }
+  };
+}

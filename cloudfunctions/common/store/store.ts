@@ -1,0 +1,89 @@
+/**
+ * The store layer: typed, counted access to the cloud database. Every method is one database round trip, counted in
+ * `storeMetrics` (the benchmarks and tests read it to hold the notification path to its budget).
+ * Writes that change state are compare-and-set: `updateWhere` returns how many documents changed, so a condition
+ * on the current status makes exactly one of several concurrent callers win.
+ */
+import type { CloudDatabase, DbCommand } from './database';
+
+export const storeMetrics = { roundTrips: 0, reads: 0, writes: 0 };
+
+export const COLLECTIONS = {
+  users: 'users',
+  products: 'products',
+  orders: 'orders',
+  payments: 'payments',
+  refunds: 'refunds',
+  notifications: 'notification_log',
+} as const;
+export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+export interface FindOptions {
+  orderBy?: [string, 'asc' | 'desc'][];
+  skip?: number;
+  limit: number;
+}
+
+/** The cloud database reports a duplicate `_id` as an error whose message names the duplicate key. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  const text = `${(error as { errMsg?: string })?.errMsg ?? ''} ${(error as Error)?.message ?? ''}`;
+  return /duplicate key|E11000/i.test(text);
+}
+
+export class Store {
+  constructor(private readonly db: CloudDatabase) {}
+
+  get command(): DbCommand {
+    return this.db.command;
+  }
+
+  private count(kind: 'reads' | 'writes'): void {
+    storeMetrics.roundTrips += 1;
+    storeMetrics[kind] += 1;
+  }
+
+  async getById<T>(collection: CollectionName, id: string): Promise<T | undefined> {
+    this.count('reads');
+    const { data } = await this.db.collection(collection).doc(id).get();
+    return (data ?? undefined) as T | undefined;
+  }
+
+  /** Adds a document; 'exists' when its `_id` is taken (a retry of the same business key). */
+  async insert<T extends { _id: string }>(collection: CollectionName, doc: T): Promise<'created' | 'exists'> {
+    this.count('writes');
+    try {
+      await this.db.collection(collection).add({ data: doc });
+      return 'created';
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  /** Appends a document with a generated `_id` (the notification log). */
+  async append<T extends object>(collection: CollectionName, doc: T): Promise<void> {
+    this.count('writes');
+    await this.db.collection(collection).add({ data: doc });
+  }
+
+  /** Compare-and-set: updates the documents matching `where`; returns how many changed. */
+  async updateWhere(collection: CollectionName, where: Record<string, unknown>, data: Record<string, unknown>): Promise<number> {
+    this.count('writes');
+    const { stats } = await this.db.collection(collection).where(where).update({ data });
+    return stats.updated;
+  }
+
+  async find<T>(collection: CollectionName, where: unknown, options: FindOptions): Promise<T[]> {
+    this.count('reads');
+    let query = this.db.collection(collection).where(where);
+    for (const [field, direction] of options.orderBy ?? []) query = query.orderBy(field, direction);
+    if (options.skip) query = query.skip(options.skip);
+    const { data } = await query.limit(options.limit).get();
+    return data as T[];
+  }
+
+  async countWhere(collection: CollectionName, where: unknown): Promise<number> {
+    this.count('reads');
+    return (await this.db.collection(collection).where(where).count()).total;
+  }
+}

@@ -1,0 +1,10 @@
+/** orders: confirm, get, list, cancel (unpaid), requestRefund (paid, under the refund policy). */
+import { cancelOrder, confirmOrder, getOrder, listOrders } from '../common/domain/orders';
+import { requestRefund } from '../common/domain/refunds';
+import { cloudRuntime } from '../common/runtime/cloud';
+import { byAction, callable } from '../common/runtime/handler';
+
+export const main = callable(
+  cloudRuntime,
+  byAction<unknown>({ confirm: confirmOrder, get: getOrder, list: listOrders, cancel: cancelOrder, requestRefund }),
+);

@@ -1,0 +1,162 @@
+/**
+ * The local cloud: embedded database, function host, WeChat Pay APIv3 simulator and WeChat API simulator, on
+ * 127.0.0.1. Everything persists under one data folder (keys, database, WeChat Pay ledger); a second start reuses it.
+ *
+ *   cloud server  /functions/<name>   POST, the event as JSON; header X-WX-Session (from the local wx.login) gives OPENID
+ *                 /http/<name>/...    the platform's HTTP access event (WeChat Pay notifications arrive here)
+ *                 /timers/<name>      POST, runs a function's timer now
+ *                 /wxapi/...          the WeChat API simulator (jscode2session, the local wx.login, subscribe messages)
+ *   WeChat Pay    its own base URL    /v3/... as api.mch.weixin.qq.com, /sim/... the cashier, faults, ledger, deliveries
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { LocalDatabaseEngine } from './db/database';
+import { wechatpayEnvironment } from './env';
+import { FunctionHost, loadFunctions, type FunctionSource } from './host';
+import { HttpError, parseJsonBody, readBody, sendJson } from './http';
+import { loadOrCreateKeys, type LocalKeys } from './keys';
+import { seedCatalogue } from './seed';
+import { WechatPaySimulator, type SigningMode } from './wechatpay-sim/simulator';
+import { WechatApiSimulator } from './wxapi-sim';
+import { bindPlatform, type LocalPlatform } from './wx-server-sdk';
+
+export interface LocalCloudOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  payPort?: number;
+  signingMode?: SigningMode;
+  timeFactor?: number;
+  refundDelayMs?: number;
+  /** extra function environment (ADMIN_OPENIDS, ORDER_EXPIRY_MINUTES, …) */
+  env?: Record<string, string>;
+  functions?: FunctionSource;
+  timers?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalCloudUrls {
+  cloud: string;
+  functions: string;
+  http: string;
+  wxapi: string;
+  wechatpay: string;
+  notifyUrl: string;
+}
+
+export class LocalCloud {
+  readonly keys: LocalKeys;
+  readonly keysCreated: boolean;
+  readonly engine: LocalDatabaseEngine;
+  readonly wxApi: WechatApiSimulator;
+  readonly pay: WechatPaySimulator;
+  host!: FunctionHost;
+  urls!: LocalCloudUrls;
+  seeded = 0;
+  private server?: Server;
+  private savedEnv: Record<string, string | undefined> = {};
+
+  constructor(readonly options: LocalCloudOptions) {
+    const { keys, created } = loadOrCreateKeys(join(options.dataDir, 'keys'));
+    this.keys = keys;
+    this.keysCreated = created;
+    this.engine = new LocalDatabaseEngine(join(options.dataDir, 'database'));
+    this.wxApi = new WechatApiSimulator({ appid: keys.appid, appSecret: keys.appSecret });
+    this.pay = new WechatPaySimulator({
+      keys,
+      dataDir: join(options.dataDir, 'wechatpay'),
+      host: options.host ?? '127.0.0.1',
+      port: options.payPort ?? 0,
+      signingMode: options.signingMode ?? 'both',
+      timeFactor: options.timeFactor ?? 1,
+      refundDelayMs: options.refundDelayMs ?? 1000,
+      log: options.log,
+    });
+  }
+
+  get platform(): LocalPlatform {
+    return {
+      engine: this.engine,
+      envId: 'local',
+      sendSubscribeMessage: async (params, context) => this.wxApi.recordSubscribeMessage(params, context),
+    };
+  }
+
+  async start(): Promise<LocalCloudUrls> {
+    const wechatpay = await this.pay.start();
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    const { address, port } = this.server.address() as AddressInfo;
+    const cloud = `http://${address}:${port}`;
+    this.urls = { cloud, functions: `${cloud}/functions`, http: `${cloud}/http`, wxapi: `${cloud}/wxapi`, wechatpay, notifyUrl: `${cloud}/http/payNotify` };
+    const env = {
+      ...wechatpayEnvironment(this.keys, { wechatpayBaseUrl: wechatpay, wxApiBaseUrl: this.urls.wxapi, notifyUrl: this.urls.notifyUrl, refundNotifyUrl: this.urls.notifyUrl }),
+      ...this.options.env,
+    };
+    for (const [key, value] of Object.entries(env)) {
+      this.savedEnv[key] = process.env[key];
+      process.env[key] = value;
+    }
+    bindPlatform(this.platform);
+    this.seeded = await seedCatalogue(this.engine.database(), Date.now());
+    this.host = new FunctionHost(this.platform, loadFunctions(this.options.functions), this.options.log);
+    if (this.options.timers) this.host.startTimers();
+    return this.urls;
+  }
+
+  async close(): Promise<void> {
+    this.host?.stopTimers();
+    await this.pay.close();
+    if (this.server) {
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    }
+    for (const [key, value] of Object.entries(this.savedEnv)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    bindPlatform(undefined);
+  }
+
+  /** callFunction as a local user (a name like "alice"), or with no identity. */
+  call(name: string, event: unknown, user?: string): Promise<unknown> {
+    return this.host.call(name, event, user ? { OPENID: this.wxApi.openidFor(user), APPID: this.keys.appid, SOURCE: 'wx_client' } : { APPID: this.keys.appid, SOURCE: 'wx_client' });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const raw = await readBody(req);
+      let m: RegExpMatchArray | null;
+      if (url.pathname === '/' && req.method === 'GET') return sendJson(res, 200, { ...this.urls, functions: this.host.names() });
+      if ((m = url.pathname.match(/^\/functions\/([A-Za-z0-9_-]+)$/)) && req.method === 'POST') {
+        if (!this.host.has(m[1]!)) return sendJson(res, 404, { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${m[1]}` });
+        const session = req.headers['x-wx-session'];
+        const context = this.wxApi.contextFor(Array.isArray(session) ? session[0] : session);
+        try {
+          return sendJson(res, 200, { result: await this.host.call(m[1]!, parseJsonBody(raw), context) });
+        } catch (error) {
+          this.options.log?.(`[functions] ${m[1]} threw: ${(error as Error).stack}`);
+          return sendJson(res, 500, { errCode: -504002, errMsg: `functions execute fail: ${(error as Error).message}` });
+        }
+      }
+      if ((m = url.pathname.match(/^\/http\/([A-Za-z0-9_-]+)(\/.*)?$/))) {
+        if (!this.host.has(m[1]!)) throw new HttpError(404, 'NOT_FOUND', `no function ${m[1]}`);
+        const result = await this.host.httpAccess(m[1]!, req, url, m[2] ?? '/', raw);
+        res.writeHead(result.statusCode, result.headers).end(result.body);
+        return;
+      }
+      if ((m = url.pathname.match(/^\/timers\/([A-Za-z0-9_-]+)$/)) && req.method === 'POST') {
+        if (!this.host.has(m[1]!)) throw new HttpError(404, 'NOT_FOUND', `no function ${m[1]}`);
+        return sendJson(res, 200, { result: await this.host.runTimer(m[1]!) });
+      }
+      if (url.pathname.startsWith('/wxapi/')) return await this.wxApi.handle(req, res, url, raw);
+      throw new HttpError(404, 'NOT_FOUND', `nothing at ${req.method} ${url.pathname}`);
+    } catch (error) {
+      if (error instanceof HttpError) return sendJson(res, error.status, { code: error.code, message: error.message });
+      this.options.log?.(`[localcloud] ${(error as Error).stack}`);
+      sendJson(res, 500, { code: 'INTERNAL', message: (error as Error).message });
+    }
+  }
+}

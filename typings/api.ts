@@ -1,0 +1,225 @@
+/**
+ * The API contract between the mini-program and the cloud functions: every function's requests, responses and
+ * typed error codes. Money is integer fen. Identity is never part of a request: it comes from the cloud context.
+ */
+import type { Fen } from './money';
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'ORDER_EXPIRED'
+  | 'FAILED_PRECONDITION'
+  | 'PAYMENT_PROVIDER_ERROR'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'ORDER_EXPIRED',
+  'FAILED_PRECONDITION',
+  'PAYMENT_PROVIDER_ERROR',
+  'UNAVAILABLE',
+  'INTERNAL',
+];
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  /** for INVALID_ARGUMENT: the offending field, as a path like `items[0].quantity` */
+  field?: string;
+}
+
+export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ApiError };
+
+// ---- shapes ---------------------------------------------------------------------------------------------------
+
+export type OrderStatus =
+  | 'pending_payment'
+  | 'paid'
+  | 'refunding'
+  | 'partially_refunded'
+  | 'refunded'
+  | 'cancelled'
+  | 'closed'
+  | 'review';
+
+export const ORDER_STATUSES: readonly OrderStatus[] = ['pending_payment', 'paid', 'refunding', 'partially_refunded', 'refunded', 'cancelled', 'closed', 'review'];
+
+export type RefundStatus = 'reserving' | 'processing' | 'success' | 'abnormal' | 'closed' | 'failed';
+
+export interface Profile {
+  openid: string;
+  isAdmin: boolean;
+  createdAt: number;
+  lastLoginAt: number;
+}
+
+export interface Product {
+  id: string;
+  title: string;
+  description: string;
+  priceFen: Fen;
+  image?: string;
+  maxPerOrder: number;
+  /** for services and events: when it starts (ms since epoch); user refunds close before it */
+  serviceStartsAt?: number;
+}
+
+export interface OrderItem {
+  productId: string;
+  title: string;
+  unitPriceFen: Fen;
+  quantity: number;
+  subtotalFen: Fen;
+}
+
+export interface TimelineEntry {
+  at: number;
+  event: string;
+  detail?: string;
+}
+
+export interface RefundView {
+  outRefundNo: string;
+  amountFen: Fen;
+  reason: string;
+  status: RefundStatus;
+  requestedBy: 'user' | 'admin';
+  createdAt: number;
+  settledAt?: number;
+}
+
+export interface OrderView {
+  id: string;
+  status: OrderStatus;
+  items: OrderItem[];
+  totalFen: Fen;
+  paidFen: Fen;
+  refundedFen: Fen;
+  refundableFen: Fen;
+  contact: { name: string; phone: string };
+  remark: string;
+  createdAt: number;
+  expiresAt: number;
+  paidAt?: number;
+  serviceStartsAt?: number;
+  timeline: TimelineEntry[];
+  refunds: RefundView[];
+  /** what the owner may do now */
+  can: { pay: boolean; cancel: boolean; requestRefund: boolean };
+}
+
+export interface RequestPaymentParams {
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'RSA';
+  paySign: string;
+}
+
+// ---- requests and responses, per function ---------------------------------------------------------------------
+
+export interface LoginRequest {
+  code: string;
+}
+export type LoginResponse = Profile;
+
+export interface CatalogListRequest {
+  action: 'list';
+}
+export interface CatalogListResponse {
+  products: Product[];
+}
+
+export interface ConfirmOrderRequest {
+  action: 'confirm';
+  /** a client-made id per checkout: a double tap or a retry creates one order */
+  requestId: string;
+  items: { productId: string; quantity: number }[];
+  contact: { name: string; phone: string };
+  remark?: string;
+}
+export interface GetOrderRequest {
+  action: 'get';
+  orderId: string;
+}
+export interface ListOrdersRequest {
+  action: 'list';
+  status?: OrderStatus | 'refunds';
+  page?: number;
+  pageSize?: number;
+}
+export interface ListOrdersResponse {
+  orders: OrderView[];
+  page: number;
+  hasMore: boolean;
+}
+export interface CancelOrderRequest {
+  action: 'cancel';
+  orderId: string;
+}
+export interface RequestRefundRequest {
+  action: 'requestRefund';
+  orderId: string;
+  reason: string;
+  /** a client-made id per refund request: a retry is the same refund */
+  requestId: string;
+}
+export type OrdersRequest = ConfirmOrderRequest | GetOrderRequest | ListOrdersRequest | CancelOrderRequest | RequestRefundRequest;
+
+export interface PayRequest {
+  action: 'pay';
+  orderId: string;
+}
+export interface PayResponse {
+  orderId: string;
+  params: RequestPaymentParams;
+  /** the local cloud only: what the cashier sheet needs to stand in for wx.requestPayment */
+  prepayId: string;
+}
+export interface ConfirmPaymentRequest {
+  action: 'confirm';
+  orderId: string;
+}
+export type PaymentRequest = PayRequest | ConfirmPaymentRequest;
+
+export interface AdminRefundRequest {
+  action: 'refund';
+  orderId: string;
+  amountFen: Fen;
+  reason: string;
+  requestId: string;
+}
+export type AdminRequest = AdminRefundRequest;
+
+/** What each callable function takes and answers. */
+export interface Api {
+  login: { request: LoginRequest; response: LoginResponse };
+  catalog: { request: CatalogListRequest; response: CatalogListResponse };
+  orders: {
+    request: OrdersRequest;
+    response: OrderView | ListOrdersResponse;
+  };
+  payment: { request: PaymentRequest; response: PayResponse | OrderView };
+  admin: { request: AdminRequest; response: OrderView };
+}
+
+/** Response type by action, for typed services. */
+export interface ActionResponses {
+  'catalog.list': CatalogListResponse;
+  'orders.confirm': OrderView;
+  'orders.get': OrderView;
+  'orders.list': ListOrdersResponse;
+  'orders.cancel': OrderView;
+  'orders.requestRefund': OrderView;
+  'payment.pay': PayResponse;
+  'payment.confirm': OrderView;
+  'admin.refund': OrderView;
+}
