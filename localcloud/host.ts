@@ -30,6 +30,7 @@ export type FunctionSource = 'source' | 'bundles';
 export function loadFunctions(source: FunctionSource = 'source'): LoadedFunction[] {
   return listFunctions().map((name) => {
     const file = source === 'source' ? join(SOURCE_DIR, name, 'index.ts') : join(OUT_DIR, name, 'index.js');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading a function by path, as the platform does
     const mod = require(file) as { main?: LoadedFunction['main'] };
     if (typeof mod.main !== 'function') throw new Error(`${file} does not export main`);
     const config = JSON.parse(readFileSync(join(SOURCE_DIR, name, 'config.json'), 'utf8')) as FunctionConfig;
