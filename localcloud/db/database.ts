@@ -37,6 +37,29 @@ export interface DatabaseConfig {
 export class LocalDatabaseEngine {
   readonly lock = new Mutex();
   private readonly stores = new Map<string, Promise<Datastore<Json>>>();
+  /** writes attempted, for tests and benchmarks that prove an operation wrote nothing */
+  writeCount = 0;
+  private writesBeforeCrash: number | undefined;
+
+  /**
+   * Fault injection: the next `writes` writes succeed, then every write fails as if the function's process had died,
+   * until clearWriteFailure(). Lets tests kill a function between two of its writes.
+   */
+  injectWriteFailure(writes: number): void {
+    this.writesBeforeCrash = writes;
+  }
+
+  clearWriteFailure(): void {
+    this.writesBeforeCrash = undefined;
+  }
+
+  /** Called by every write before it touches storage. */
+  beforeWrite(api: string): void {
+    this.writeCount += 1;
+    if (this.writesBeforeCrash === undefined) return;
+    if (this.writesBeforeCrash <= 0) throw new LocalDbError(DB_REQUEST_FAILED, api, 'injected failure: the function died here');
+    this.writesBeforeCrash -= 1;
+  }
 
   constructor(
     readonly dir: string | undefined,
@@ -208,6 +231,7 @@ export class Query {
   }
 
   async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
+    this.engine.beforeWrite('collection.update');
     const modifiers = translateUpdate(options?.data, this.engine.clock());
     const store = await this.engine.store(this.name);
     const where = this.state.where ?? {};
@@ -220,6 +244,7 @@ export class Query {
 
   remove(): Promise<{ stats: { removed: number }; errMsg: string }> {
     return this.engine.lock.run(async () => {
+      this.engine.beforeWrite('collection.remove');
       const store = await this.engine.store(this.name);
       const removed = await store.removeAsync(this.state.where ?? {}, { multi: true });
       return { stats: { removed }, errMsg: 'collection.remove:ok' };
@@ -238,6 +263,7 @@ export class CollectionReference extends Query {
   }
 
   async addUnlocked(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
+    this.engine.beforeWrite('collection.add');
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', 'data must be an object');
     if ('_id' in data && (typeof data._id !== 'string' || data._id.length === 0)) {
@@ -288,6 +314,7 @@ export class DocumentReference {
   }
 
   async setUnlocked(options: { data: unknown }): Promise<{ _id: string; stats: { updated: number; created: number }; errMsg: string }> {
+    this.engine.beforeWrite('document.set');
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must be an object');
     if ('_id' in data) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must not contain _id');
@@ -315,6 +342,7 @@ export class DocumentReference {
   }
 
   async removeUnlocked(): Promise<{ stats: { removed: number }; errMsg: string }> {
+    this.engine.beforeWrite('document.remove');
     const store = await this.engine.store(this.collectionName);
     const removed = await store.removeAsync({ _id: this.id }, {});
     return { stats: { removed }, errMsg: 'document.remove:ok' };

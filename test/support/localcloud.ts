@@ -22,7 +22,7 @@ let counter = 0;
 
 export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): Promise<TestCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'localcloud-'));
-  const cloud = new LocalCloud({ timeFactor: 0.001, refundDelayMs: 5, ...options, dataDir, env: { ...options.env } });
+  const cloud = new LocalCloud({ timeFactor: 0.001, refundDelayMs: 5, ...options, dataDir, env: { LOG_LEVEL: 'silent', ...options.env } });
   await cloud.start();
   const call = async <T>(fn: string, event: unknown, user?: string) => (await cloud.call(fn, event, user)) as ApiResult<T>;
   const ok = async <T>(fn: string, event: unknown, user?: string): Promise<T> => {
@@ -38,7 +38,10 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
       ok<OrderView>('orders', { action: 'confirm', requestId, items, contact: { name: '张三', phone: '13800138000' }, remark: '少糖' }, user),
     async payAndWait(user, orderId) {
       const { prepayId } = await ok<PayResponse>('payment', { action: 'pay', orderId }, user);
-      await cloud.pay.cashier('pay', prepayId);
+      const { transaction } = await cloud.pay.cashier('pay', prepayId);
+      const outTradeNo = (transaction as { out_trade_no: string }).out_trade_no;
+      // the handler has finished (every write done) once WeChat Pay has its answer
+      await waitFor(() => cloud.pay.notifier.list({ outTradeNo }), (ds) => ds.some((d) => d.state === 'delivered'));
       return waitFor(() => ok<OrderView>('orders', { action: 'get', orderId }, user), (o) => o.status === 'paid');
     },
     order: (user, orderId) => ok<OrderView>('orders', { action: 'get', orderId }, user),
@@ -51,13 +54,13 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
   return helpers;
 }
 
-/** Polls `read` until `done` holds (bounded: 5 s). */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+/** Polls `read` until `done` holds (bounded: 10 s). */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 500)}`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${String(JSON.stringify(value)).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
