@@ -1,0 +1,206 @@
+/**
+ * `npm run localcloud -- <command>`: drive a running local cloud from a terminal, in the spirit of `stripe trigger`.
+ * Talks HTTP to the cloud server (LOCALCLOUD_URL, default http://127.0.0.1:8787) and to the WeChat Pay simulator
+ * whose URL the cloud server reports.
+ */
+export const HELP = `Usage: npm run localcloud -- <command> [options]
+
+  login [user]                              a local wx.login: prints code, session and openid
+  call <function> '<json event>' [--user U] callFunction as user U (default alice), prints the result
+  order [--user U] [--item latte:2 ...]     confirms an order (default one latte), prints it
+  pay <orderId> [--user U] [--as pay|cancel|fail|none]
+                                            gets the pay parameters, then the cashier does --as (default pay)
+  cashier <pay|cancel|fail> <prepay_id>     what the user does in the WeChat cashier
+  notifications [--order ORDER_OR_OUT_TRADE_NO]
+                                            the delivery log of WeChat Pay notifications
+  replay <notificationId>                   sends a notification again now
+  fault <target> <kind> [--times N|--standing] [--delay MS] [--phase before|after]
+        targets: prepay query close refund refund-query certificates any  kinds: SYSTEM_ERROR FREQUENCY_LIMITED SLOW TIMEOUT
+                 notify                                                   kinds: DROP DUPLICATE DELAY REORDER SIGNTEST
+                 refund-outcome                                           kinds: ABNORMAL CLOSED
+  faults [clear]                            lists (or clears) the fault rules
+  settle-refund <out_refund_no> [SUCCESS|ABNORMAL|CLOSED]
+  timer <function>                          runs a function's timer now (e.g. reconcile)
+  ledger                                    WeChat Pay's transactions
+  config [--signing publicKey|certificate|both] [--time-factor F] [--refund-delay MS]
+  demo                                      login, order, pay, cashier pays, and the order paid
+`;
+
+export interface CliIO {
+  cloudUrl: string;
+  out: (line: string) => void;
+}
+
+class CliError extends Error {}
+
+function flags(args: string[]): { positional: string[]; options: Map<string, string[]> } {
+  const positional: string[] = [];
+  const options = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2);
+      const next = args[i + 1];
+      const value = next !== undefined && !next.startsWith('--') ? (i++, next) : 'true';
+      options.set(name, [...(options.get(name) ?? []), value]);
+    } else positional.push(arg);
+  }
+  return { positional, options };
+}
+
+async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new CliError(`cannot reach ${new URL(url).origin}: is the local cloud running (npm start)?`);
+  }
+  const text = await response.text();
+  const value = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) throw new CliError(`${method} ${new URL(url).pathname} → ${response.status} ${text}`);
+  return value;
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  const { positional, options } = flags(rest);
+  const opt = (name: string, fallback?: string) => options.get(name)?.at(-1) ?? fallback;
+  const print = (value: unknown) => io.out(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  const cloud = io.cloudUrl.replace(/\/+$/, '');
+  const payUrl = async () => ((await http('GET', `${cloud}/`)) as { wechatpay: string }).wechatpay;
+  const session = async (user: string) => ((await http('POST', `${cloud}/wxapi/_local/login`, { user })) as { session: string }).session;
+  const call = async (fn: string, event: unknown, user: string) => {
+    const { result } = (await http('POST', `${cloud}/functions/${fn}`, event, { 'X-WX-Session': await session(user) })) as { result: { ok: boolean; data?: unknown; error?: unknown } };
+    if (!result.ok) throw new CliError(`${fn}: ${JSON.stringify(result.error)}`);
+    return result.data;
+  };
+  const need = (i: number, what: string) => {
+    const value = positional[i];
+    if (!value) throw new CliError(`missing ${what}\n\n${HELP}`);
+    return value;
+  };
+
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out(HELP);
+        return 0;
+      case 'login':
+        print(await http('POST', `${cloud}/wxapi/_local/login`, { user: positional[0] ?? 'alice' }));
+        return 0;
+      case 'call': {
+        let event: unknown;
+        try {
+          event = JSON.parse(positional[1] ?? '{}');
+        } catch {
+          throw new CliError('the event must be JSON');
+        }
+        print(await call(need(0, 'function name'), event, opt('user', 'alice')!));
+        return 0;
+      }
+      case 'order': {
+        const items = (options.get('item') ?? ['latte:1']).map((spec) => {
+          const [productId, quantity] = spec.split(':');
+          return { productId, quantity: Number(quantity ?? 1) };
+        });
+        const order = (await call('orders', { action: 'confirm', requestId: `cli-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, items, contact: { name: '测试', phone: '13800138000' } }, opt('user', 'alice')!)) as { id: string; totalFen: number; status: string };
+        print({ orderId: order.id, totalFen: order.totalFen, status: order.status });
+        return 0;
+      }
+      case 'pay': {
+        const orderId = need(0, 'orderId');
+        const action = opt('as', 'pay')!;
+        const paid = (await call('payment', { action: 'pay', orderId }, opt('user', 'alice')!)) as { prepayId: string };
+        const result = action === 'none' ? { result: 'prepaid only' } : await http('POST', `${await payUrl()}/sim/cashier/${action}`, { prepay_id: paid.prepayId });
+        print({ orderId, prepayId: paid.prepayId, cashier: result });
+        return 0;
+      }
+      case 'cashier':
+        print(await http('POST', `${await payUrl()}/sim/cashier/${need(0, 'pay|cancel|fail')}`, { prepay_id: need(1, 'prepay_id') }));
+        return 0;
+      case 'notifications': {
+        const order = opt('order');
+        const deliveries = (await http('GET', `${await payUrl()}/sim/notifications`)) as { _id: string; eventType: string; outTradeNo: string; state: string; attempts: { status?: number; error?: string }[] }[];
+        const shown = order ? deliveries.filter((d) => d.outTradeNo === order || d.outTradeNo.startsWith(`${order}P`)) : deliveries;
+        for (const d of shown) io.out(`${d._id}  ${d.eventType.padEnd(18)} ${d.outTradeNo}  ${d.state.padEnd(9)} attempts: ${d.attempts.map((a) => a.status ?? a.error).join(', ') || '-'}`);
+        if (shown.length === 0) io.out('no notifications');
+        return 0;
+      }
+      case 'replay': {
+        const d = (await http('POST', `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}/replay`)) as { state: string };
+        print({ replayed: positional[0], state: d.state });
+        return 0;
+      }
+      case 'fault': {
+        const rule: Record<string, unknown> = { target: need(0, 'target'), kind: need(1, 'kind') };
+        if (options.has('standing')) rule.times = null;
+        else if (opt('times')) rule.times = Number(opt('times'));
+        if (opt('delay')) rule.delayMs = Number(opt('delay'));
+        if (opt('phase')) rule.phase = opt('phase');
+        print(await http('POST', `${await payUrl()}/sim/faults`, rule));
+        return 0;
+      }
+      case 'faults':
+        print(await http(positional[0] === 'clear' ? 'DELETE' : 'GET', `${await payUrl()}/sim/faults`));
+        return 0;
+      case 'settle-refund':
+        print(await http('POST', `${await payUrl()}/sim/refunds/${encodeURIComponent(need(0, 'out_refund_no'))}/settle`, positional[1] ? { status: positional[1] } : {}));
+        return 0;
+      case 'timer':
+        print(await http('POST', `${cloud}/timers/${need(0, 'function name')}`));
+        return 0;
+      case 'ledger': {
+        const txs = (await http('GET', `${await payUrl()}/sim/transactions`)) as { out_trade_no: string; trade_state: string; amount: { total: number } }[];
+        for (const tx of txs) io.out(`${tx.out_trade_no}  ${tx.trade_state.padEnd(10)} ${tx.amount.total} fen`);
+        if (txs.length === 0) io.out('no transactions');
+        return 0;
+      }
+      case 'config': {
+        const body: Record<string, unknown> = {};
+        if (opt('signing')) body.signingMode = opt('signing');
+        if (opt('time-factor')) body.timeFactor = Number(opt('time-factor'));
+        if (opt('refund-delay')) body.refundDelayMs = Number(opt('refund-delay'));
+        print(await http('POST', `${await payUrl()}/sim/config`, body));
+        return 0;
+      }
+      case 'demo': {
+        const user = opt('user', 'alice')!;
+        const order = (await call('orders', { action: 'confirm', requestId: `demo-${Date.now()}`, items: [{ productId: 'latte', quantity: 1 }], contact: { name: '测试', phone: '13800138000' } }, user)) as { id: string; totalFen: number };
+        io.out(`1. order ${order.id} confirmed: ${order.totalFen} fen (priced by the server)`);
+        const { prepayId } = (await call('payment', { action: 'pay', orderId: order.id }, user)) as { prepayId: string };
+        io.out(`2. prepaid at WeChat Pay: ${prepayId}`);
+        await http('POST', `${await payUrl()}/sim/cashier/pay`, { prepay_id: prepayId });
+        io.out('3. the cashier paid; WeChat Pay sends the notification');
+        for (let i = 0; i < 50; i++) {
+          const current = (await call('orders', { action: 'get', orderId: order.id }, user)) as { status: string };
+          if (current.status === 'paid') {
+            io.out(`4. order ${order.id} is paid (verified notification)`);
+            return 0;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new CliError('the order did not become paid within 5 s');
+      }
+      default:
+        throw new CliError(`unknown command ${command}\n\n${HELP}`);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.out(`error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), { cloudUrl: process.env.LOCALCLOUD_URL ?? 'http://127.0.0.1:8787', out: (line) => console.log(line) }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm start`: the local cloud on 127.0.0.1. Settings (all optional):
+ *   LOCALCLOUD_DATA           data folder (default .localcloud): keys, database, WeChat Pay ledger
+ *   LOCALCLOUD_PORT           cloud server port (default 8787; 0 lets the OS choose)
+ *   LOCALCLOUD_PAY_PORT       WeChat Pay simulator port (default 8788; 0 lets the OS choose)
+ *   LOCALCLOUD_SIGNING_MODE   publicKey | certificate | both (default both: a merchant mid-migration)
+ *   LOCALCLOUD_TIME_FACTOR    scales WeChat Pay's notification retry schedule (default 1, real timing)
+ *   LOCALCLOUD_FUNCTIONS      source (default) | bundles (run dist/cloudfunctions from `npm run build`)
+ * and any function setting (ADMIN_OPENIDS, ORDER_EXPIRY_MINUTES, SUBSCRIBE_TEMPLATE_ID, LOG_LEVEL, …).
+ */
+import { resolve } from 'node:path';
+import { LocalCloud } from './cloud';
+import { KEY_FILES } from './keys';
+import { useLocalWxServerSdk } from './resolve-sdk';
+import type { SigningMode } from './wechatpay-sim/simulator';
+
+function setting(name: string, fallback: string, allowed?: string[]): string {
+  const value = process.env[name]?.trim() || fallback;
+  if (allowed && !allowed.includes(value)) {
+    console.error(`${name} must be one of ${allowed.join(', ')}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function port(name: string, fallback: number): number {
+  const value = Number(setting(name, String(fallback)));
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`${name} must be a port number (0 lets the OS choose)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  useLocalWxServerSdk();
+  const dataDir = resolve(setting('LOCALCLOUD_DATA', '.localcloud'));
+  const timeFactor = Number(setting('LOCALCLOUD_TIME_FACTOR', '1'));
+  if (!(timeFactor > 0 && timeFactor <= 10)) {
+    console.error('LOCALCLOUD_TIME_FACTOR must be a number in (0, 10]');
+    process.exit(2);
+  }
+  const cloud = new LocalCloud({
+    dataDir,
+    port: port('LOCALCLOUD_PORT', 8787),
+    payPort: port('LOCALCLOUD_PAY_PORT', 8788),
+    signingMode: setting('LOCALCLOUD_SIGNING_MODE', 'both', ['publicKey', 'certificate', 'both']) as SigningMode,
+    timeFactor,
+    functions: setting('LOCALCLOUD_FUNCTIONS', 'source', ['source', 'bundles']) as 'source' | 'bundles',
+    timers: true,
+    log: (line) => console.error(line),
+  });
+  const adminOpenid = cloud.wxApi.openidFor('admin');
+  if (!process.env.ADMIN_OPENIDS) process.env.ADMIN_OPENIDS = adminOpenid;
+  const urls = await cloud.start();
+  const k = cloud.keys;
+  const lines = [
+    `Local cloud running. Data ${cloud.keysCreated ? 'created' : 'reused'}: ${dataDir}`,
+    `  cloud functions   ${urls.functions}/<name>   (${cloud.host.names().join(', ')})`,
+    `  HTTP access       ${urls.http}/<name>/...   WeChat Pay notify URL: ${urls.notifyUrl}`,
+    `  timers            POST ${urls.cloud}/timers/<name> runs one now (reconcile runs every 5 minutes)`,
+    `  WeChat API        ${urls.wxapi}   (local wx.login: POST ${urls.wxapi}/_local/login {"user":"alice"})`,
+    `  WeChat Pay        ${urls.wechatpay}   (APIv3 /v3/..., control /sim/...; signing: ${cloud.pay.signingMode}, time factor ${timeFactor})`,
+    `  mchid ${k.mchid}   appid ${k.appid}`,
+    `  keys              ${resolve(dataDir, 'keys')}  (${Object.values(KEY_FILES).join(', ')})`,
+    `  WeChat Pay key id ${k.publicKeyId}   platform certificate serial ${k.platformCertificateSerial}`,
+    `  admin             ADMIN_OPENIDS=${process.env.ADMIN_OPENIDS}${process.env.ADMIN_OPENIDS === adminOpenid ? " (the local user 'admin')" : ''}`,
+    `  catalogue         ${cloud.seeded ? `seeded ${cloud.seeded} products` : 'kept from the last start'}`,
+    `Drive it: npm run localcloud -- help`,
+  ];
+  console.log(lines.join('\n'));
+  const stop = async () => {
+    await cloud.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
