@@ -109,8 +109,10 @@ export class LocalCloud {
     this.host?.stopTimers();
     await this.pay.close();
     if (this.server) {
+      const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+      await this.host?.drain();
       this.server.closeAllConnections();
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+      await closed;
     }
     for (const [key, value] of Object.entries(this.savedEnv)) {
       if (value === undefined) delete process.env[key];

@@ -49,6 +49,7 @@ const TEXT_TYPES = /^(application\/(json|xml|x-www-form-urlencoded)|text\/)/i;
 export class FunctionHost {
   private readonly functions: Map<string, LoadedFunction>;
   private readonly crons: Cron[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
   readonly timerRuns: { name: string; trigger: string; at: number; ok: boolean; result?: unknown; error?: string }[] = [];
 
   constructor(
@@ -80,7 +81,7 @@ export class FunctionHost {
       typeof event === 'object' && event !== null && !Array.isArray(event)
         ? { ...event, userInfo: { appId: context.APPID, ...(context.OPENID ? { openId: context.OPENID } : {}) } }
         : event;
-    return runInvocation(this.platform, context, () => fn.main(withUserInfo, { request_id: randomUUID() }));
+    return this.track(runInvocation(this.platform, context, () => fn.main(withUserInfo, { request_id: randomUUID() })));
   }
 
   /** HTTP access: the platform's event in, `{ statusCode, headers, body, isBase64Encoded }` out. */
@@ -98,7 +99,7 @@ export class FunctionHost {
       body: text ? raw.toString('utf8') : raw.toString('base64'),
       isBase64Encoded: !text,
     };
-    const result = (await runInvocation(this.platform, { SOURCE: 'wx_http' }, () => fn.main(event, { request_id: randomUUID() }))) as
+    const result = (await this.track(runInvocation(this.platform, { SOURCE: 'wx_http' }, () => fn.main(event, { request_id: randomUUID() })))) as
       | { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }
       | undefined;
     if (result && typeof result === 'object' && typeof result.statusCode === 'number') {
@@ -112,8 +113,8 @@ export class FunctionHost {
     const fn = this.get(name);
     const at = Date.now();
     try {
-      const result = await runInvocation(this.platform, { SOURCE: 'wx_trigger' }, () =>
-        fn.main({ Type: 'Timer', TriggerName: trigger, Time: new Date(at).toISOString() }, { request_id: randomUUID() }),
+      const result = await this.track(
+        runInvocation(this.platform, { SOURCE: 'wx_trigger' }, () => fn.main({ Type: 'Timer', TriggerName: trigger, Time: new Date(at).toISOString() }, { request_id: randomUUID() })),
       );
       this.timerRuns.push({ name, trigger, at, ok: true, result });
       return result;
@@ -137,6 +138,21 @@ export class FunctionHost {
       }
     }
     return scheduled;
+  }
+
+  private track<T>(invocation: Promise<T>): Promise<T> {
+    this.inFlight.add(invocation);
+    const done = () => this.inFlight.delete(invocation);
+    invocation.then(done, done);
+    return invocation;
+  }
+
+  /** Waits (bounded) for invocations still running, so nothing writes after the local cloud has stopped. */
+  async drain(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    }
   }
 
   stopTimers(): void {
