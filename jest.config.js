@@ -1,14 +1,23 @@
 /** @type {import('jest').Config} */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: false }];
 module.exports = {
   projects: [
     {
       displayName: 'server',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/server/**/*.test.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: false }] },
       // cloud functions run on the local cloud's wx-server-sdk, as the function host arranges outside jest
       moduleNameMapper: { '^wx-server-sdk$': '<rootDir>/localcloud/wx-server-sdk.ts' },
+    },
+    {
+      displayName: 'miniprogram',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/test/miniprogram/**/*.test.ts'],
+      // TDesign ships ES modules: they are transformed too
+      transform: { '^.+\\.(ts|js)$': ['ts-jest', { tsconfig: 'tsconfig.mptest.json', diagnostics: false }] },
+      transformIgnorePatterns: ['/node_modules/(?!tdesign-miniprogram/)'],
+      setupFiles: ['<rootDir>/test/miniprogram/setup.ts'],
+      snapshotSerializers: ['miniprogram-simulate/jest-snapshot-plugin'],
     },
   ],
 };
