@@ -41,8 +41,12 @@ export function loadComponent(path: string, tagName = ''): string {
   return simulate.load(full, tagName, { rootPath: MINIPROGRAM, usingComponents: overrides(full), less: false });
 }
 
+/** A rendered page's instance: its data and methods, as loosely typed as the pages' own `this`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- page methods and data are looked up by name in tests
+export type PageInstance = { data: Record<string, any>; [method: string]: any };
+
 export interface Rendered {
-  instance: Record<string, (...args: unknown[]) => unknown> & { data: Record<string, unknown> };
+  instance: PageInstance;
   dom: HTMLElement;
   querySelector(selector: string): Rendered | null;
   querySelectorAll(selector: string): Rendered[];

@@ -45,8 +45,10 @@ Component({
         if (generation === this.data.generation) this.setData({ loading: false });
       }
     },
-    onTabChange(e: WechatMiniprogram.CustomEvent<{ value: OrderTab }>) {
-      this.setData({ tab: e.detail.value, loading: false });
+    onTabTap(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: OrderTab }>) {
+      const tab = e.currentTarget.dataset.value;
+      if (tab === this.data.tab) return;
+      this.setData({ tab, loading: false });
       void this.reload();
     },
     async onPullDownRefresh() {
