@@ -27,8 +27,8 @@ export interface BuiltFunction {
 }
 
 export async function buildFunctions(outDir = OUT_DIR, names = listFunctions()): Promise<BuiltFunction[]> {
-  const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const sdkVersion = rootPackage.dependencies['wx-server-sdk'];
+  const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const sdkVersion = rootPackage.devDependencies['wx-server-sdk'];
   const built: BuiltFunction[] = [];
   for (const name of names) {
     const dir = join(outDir, name);
