@@ -2,14 +2,13 @@
  * Loading pages in miniprogram-simulate with their real TDesign components, a scripted backend behind the
  * services' transport, and jest mocks for the wx APIs pages call.
  */
+import { readFileSync } from 'node:fs';
 import simulate from 'miniprogram-simulate';
 import type { ApiError, ApiResult } from '../../typings/api';
 import { setTransport, type Transport } from '../../miniprogram/services/transport';
 import { resetLogin } from '../../miniprogram/services/auth';
 import { resetPaymentCache } from '../../miniprogram/services/payment';
 
-declare const __dirname: string;
-declare function require(path: string): unknown;
 
 export const MINIPROGRAM = `${__dirname}/../../miniprogram`;
 export const TDESIGN = `${__dirname}/../../node_modules/tdesign-miniprogram/miniprogram_dist`;
@@ -26,7 +25,7 @@ function tdesign(component: string): string {
 }
 
 function overrides(jsonPath: string): Record<string, string> {
-  const json = require(`${jsonPath}.json`) as { usingComponents?: Record<string, string> };
+  const json = JSON.parse(readFileSync(`${jsonPath}.json`, 'utf8')) as { usingComponents?: Record<string, string> };
   const map: Record<string, string> = {};
   for (const [tag, target] of Object.entries(json.usingComponents ?? {})) {
     if (target.startsWith('tdesign-miniprogram/')) map[tag] = tdesign(target.slice('tdesign-miniprogram/'.length));

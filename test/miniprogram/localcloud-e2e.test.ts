@@ -1,0 +1,105 @@
+/**
+ * The whole flow in the client against a real local cloud (`npm start` in a child process): the pages and services
+ * over the local transport (wx.request on node's http), the cashier sheet paying through the WeChat Pay simulator,
+ * and the result page learning from the server that the order is paid.
+ */
+import { appConfig } from '../../miniprogram/config';
+import { setTransport } from '../../miniprogram/services/transport';
+import { flush, loadComponent, renderPage, resetClient, tap, text, FakeBackend } from './harness';
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+
+jest.setTimeout(60_000);
+
+let child: ChildProcess;
+let dataDir: string;
+let cloudUrl: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(`${tmpdir()}/e2e-`);
+  child = spawn(process.execPath, [createRequire(__filename).resolve('tsx/cli'), `${__dirname}/../../localcloud/main.ts`], {
+    env: { ...process.env, LOCALCLOUD_DATA: dataDir, LOCALCLOUD_PORT: '0', LOCALCLOUD_PAY_PORT: '0', LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cloudUrl = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`local cloud did not start: ${output}`)), 30_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+      const m = output.match(/cloud functions\s+(http:\/\/127\.0\.0\.1:\d+)\/functions/);
+      if (m && output.includes('Drive it:')) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+});
+afterAll(async () => {
+  await new Promise<void>((r) => (child.once('exit', () => r()), child.kill('SIGTERM')));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** wx.request on node's http, as the local transport uses it in DevTools. */
+function wxRequestOverHttp(options: { url: string; method: string; data?: unknown; header?: Record<string, string>; success(r: unknown): void; fail(e: unknown): void }) {
+  const body = options.method === 'GET' ? undefined : JSON.stringify(options.data ?? {});
+  const req = http.request(options.url, { method: options.method, headers: { ...options.header, 'content-type': 'application/json' } }, (res) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString();
+      options.success({ statusCode: res.statusCode, data: text ? JSON.parse(text) : '' });
+    });
+  });
+  req.on('error', (e: Error) => options.fail({ errMsg: `request:fail ${e.message}` }));
+  req.end(body);
+}
+
+test('catalogue → confirm → local cashier pays → result page shows paid (from the server)', async () => {
+  const wxMock = resetClient(new FakeBackend());
+  (wxMock.request as jest.Mock).mockImplementation(wxRequestOverHttp);
+  appConfig.mode = 'local';
+  appConfig.localCloudUrl = cloudUrl;
+  appConfig.localUser = 'e2e-user';
+  setTransport(undefined);
+
+  const home = renderPage(loadComponent('pages/home/index/index'));
+  home.instance.onLoad({});
+  await waitUntil(() => text(home).includes('拿铁咖啡') && home.instance.data.loginState === 'ok');
+  home.querySelectorAll('.product__stepper')[0]!.dispatchEvent('change', { detail: { value: 2 } });
+  await flush();
+  await tap(home, '.checkout-bar__go');
+  const confirmUrl = (wxMock.navigateTo as jest.Mock).mock.calls[0][0].url as string;
+
+  const confirm = renderPage(loadComponent('pages/order/confirm/index'));
+  await confirm.instance.onLoad({ items: confirmUrl.split('items=')[1] });
+  confirm.querySelector('.confirm__name')!.dispatchEvent('change', { detail: { value: '李四' } });
+  confirm.querySelector('.confirm__phone')!.dispatchEvent('change', { detail: { value: '13912345678' } });
+  await flush();
+  await tap(confirm, '.confirm__submit');
+  await waitUntil(() => confirm.instance.data.order !== null);
+  expect(confirm.instance.data.totalText).toBe('¥39.80');
+  await tap(confirm, '.confirm__pay');
+  await waitUntil(() => confirm.querySelector('#cashier')!.instance.data.visible === true);
+  await tap(confirm.querySelector('#cashier')!, '.cashier__pay');
+  await waitUntil(() => (wxMock.redirectTo as jest.Mock).mock.calls.length > 0);
+  const resultUrl = (wxMock.redirectTo as jest.Mock).mock.calls[0][0].url as string;
+  const orderId = resultUrl.split('id=')[1]!;
+
+  const result = renderPage(loadComponent('pages/order/result/index'));
+  result.instance.onLoad({ id: orderId });
+  await waitUntil(() => result.instance.data.state === 'paid', 15_000);
+  expect(text(result)).toContain('支付成功');
+  expect(text(result)).toContain('¥39.80');
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await flush(20);
+  }
+}
