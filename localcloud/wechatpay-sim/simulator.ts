@@ -309,7 +309,8 @@ export class WechatPaySimulator {
     return (await query.orderBy('create_time', 'asc').limit(1000).get()).data as unknown as SimRefund[];
   }
 
-  private transactionView(tx: SimTransaction) {
+  /** The Transaction object WeChat Pay answers and notifies for a ledger entry. */
+  transactionView(tx: SimTransaction) {
     const paid = tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND';
     return {
       appid: tx.appid,

@@ -13,8 +13,12 @@ export function getHeader(headers: HeaderBag, name: string): string | undefined 
   if (typeof (headers as Headers).get === 'function') {
     return (headers as Headers).get(name) ?? undefined;
   }
+  const bag = headers as Record<string, string | string[] | undefined>;
+  // fast paths: the name as WeChat Pay writes it, or lower-cased as gateways pass it
+  const direct = bag[name] ?? bag[name.toLowerCase()];
+  if (direct !== undefined) return Array.isArray(direct) ? direct[0] : direct;
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+  for (const [key, value] of Object.entries(bag)) {
     if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value;
   }
   return undefined;

@@ -41,7 +41,11 @@ export function rawNotificationFromHttpEvent(event: HttpAccessEvent): RawNotific
 }
 
 export class NotificationParser {
-  constructor(private readonly options: NotificationParserOptions) {}
+  private readonly apiV3Key: Buffer;
+  constructor(private readonly options: NotificationParserOptions) {
+    // converted once: the parser runs on every notification
+    this.apiV3Key = typeof options.apiV3Key === 'string' ? Buffer.from(options.apiV3Key, 'utf8') : options.apiV3Key;
+  }
 
   /** Verifies and decrypts; throws WechatPayVerificationError, WechatPayDecryptError or WechatPayNotificationError. */
   parse(raw: RawNotification): ParsedNotification {
@@ -49,7 +53,7 @@ export class NotificationParser {
     const envelope = parseEnvelope(raw.body);
     const { resource } = envelope;
     const plaintext = decryptAesGcm({
-      key: this.options.apiV3Key,
+      key: this.apiV3Key,
       nonce: resource.nonce,
       associatedData: resource.associated_data ?? '',
       ciphertext: resource.ciphertext,
