@@ -114,6 +114,7 @@ export class LocalCloud {
       this.server.closeAllConnections();
       await closed;
     }
+    await this.engine.close();
     for (const [key, value] of Object.entries(this.savedEnv)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;

@@ -10,13 +10,16 @@
  * - unsupported operators throw UnsupportedOperatorError naming them.
  * Durability: each acknowledged write is appended to the collection's file before the call returns. On open, a torn
  * last line (a `kill -9` in the middle of an append) is cut off, so at most the write in flight is lost.
- * Differences, on purpose: collections are created on first use (the cloud needs them created in the console), and
- * a transaction's writes are visible to reads outside it before it commits; its undo log is in memory only.
+ * Differences, on purpose: collections are created on first use (the cloud needs them created in the console);
+ * transactions run one at a time but ordinary writes interleave with them, and a transaction's writes are visible
+ * outside it before it commits; its undo log is in memory only. (The project's own code uses compare-and-set writes,
+ * never transactions.)
  */
 import Datastore from '@seald-io/nedb';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { releaseFiles } from './append';
 import { createCommand, ServerDate, type Command } from './commands';
 import { DB_INVALID_COMMAND, DB_REQUEST_FAILED, LocalDbError } from './errors';
 import { Mutex } from './mutex';
@@ -35,7 +38,9 @@ export interface DatabaseConfig {
 
 /** One embedded database (a folder of collection files, or memory only). */
 export class LocalDatabaseEngine {
-  readonly lock = new Mutex();
+  /** one transaction at a time */
+  readonly transactionLock = new Mutex();
+  private readonly locks = new Map<string, Mutex>();
   private readonly stores = new Map<string, Promise<Datastore<Json>>>();
   /** writes attempted, for tests and benchmarks that prove an operation wrote nothing */
   writeCount = 0;
@@ -68,6 +73,16 @@ export class LocalDatabaseEngine {
     if (dir) mkdirSync(dir, { recursive: true });
   }
 
+  /** Writes to one collection run one at a time (a compare-and-set reads, then writes); collections run in parallel. */
+  lockFor(collection: string): Mutex {
+    let lock = this.locks.get(collection);
+    if (!lock) {
+      lock = new Mutex();
+      this.locks.set(collection, lock);
+    }
+    return lock;
+  }
+
   /** A database handle as `cloud.database(config)` returns it. */
   database(config: DatabaseConfig = {}): LocalDatabase {
     return new LocalDatabase(this, config);
@@ -94,6 +109,12 @@ export class LocalDatabaseEngine {
 
   async collectionNames(): Promise<string[]> {
     return [...this.stores.keys()].sort();
+  }
+
+  /** Closes the collection files (after pending writes); the engine must not be used afterwards. */
+  async close(): Promise<void> {
+    for (const name of this.stores.keys()) await this.lockFor(name).run(async () => undefined);
+    if (this.dir) releaseFiles(this.dir);
   }
 
   /** Rewrites every collection file without its history (nedb's crash-safe compaction). */
@@ -143,7 +164,7 @@ export class LocalDatabase {
 
   /** Runs `fn` alone against this database; its writes are undone if it throws or calls `rollback`. */
   async runTransaction<T>(fn: (transaction: Transaction) => Promise<T>, _retries = 3): Promise<T> {
-    return this.engine.lock.run(async () => {
+    return this.engine.transactionLock.run(async () => {
       const transaction = new Transaction(this);
       try {
         return await fn(transaction);
@@ -227,7 +248,7 @@ export class Query {
   }
 
   update(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
-    return this.engine.lock.run(() => this.updateUnlocked(options));
+    return this.engine.lockFor(this.name).run(() => this.updateUnlocked(options));
   }
 
   async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
@@ -243,7 +264,7 @@ export class Query {
   }
 
   remove(): Promise<{ stats: { removed: number }; errMsg: string }> {
-    return this.engine.lock.run(async () => {
+    return this.engine.lockFor(this.name).run(async () => {
       this.engine.beforeWrite('collection.remove');
       const store = await this.engine.store(this.name);
       const removed = await store.removeAsync(this.state.where ?? {}, { multi: true });
@@ -259,7 +280,7 @@ export class CollectionReference extends Query {
   }
 
   add(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
-    return this.engine.lock.run(() => this.addUnlocked(options));
+    return this.engine.lockFor(this.name).run(() => this.addUnlocked(options));
   }
 
   async addUnlocked(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
@@ -310,7 +331,7 @@ export class DocumentReference {
   }
 
   set(options: { data: unknown }) {
-    return this.engine.lock.run(() => this.setUnlocked(options));
+    return this.engine.lockFor(this.collectionName).run(() => this.setUnlocked(options));
   }
 
   async setUnlocked(options: { data: unknown }): Promise<{ _id: string; stats: { updated: number; created: number }; errMsg: string }> {
@@ -330,7 +351,7 @@ export class DocumentReference {
   }
 
   update(options: { data: unknown }) {
-    return this.engine.lock.run(() => this.updateUnlocked(options));
+    return this.engine.lockFor(this.collectionName).run(() => this.updateUnlocked(options));
   }
 
   updateUnlocked(options: { data: unknown }) {
@@ -338,7 +359,7 @@ export class DocumentReference {
   }
 
   remove() {
-    return this.engine.lock.run(() => this.removeUnlocked());
+    return this.engine.lockFor(this.collectionName).run(() => this.removeUnlocked());
   }
 
   async removeUnlocked(): Promise<{ stats: { removed: number }; errMsg: string }> {
@@ -356,20 +377,22 @@ export class Transaction {
 
   collection(name: string) {
     const db = this.db;
+    const lock = db.engine.lockFor(name);
     const remember = (id: string) => this.remember(name, id);
     return {
-      add: async (options: { data: Json }) => {
-        const result = await db.collection(name).addUnlocked(options);
-        this.undo.push(async () => void (await (await db.engine.store(name)).removeAsync({ _id: result._id }, {})));
-        return result;
-      },
+      add: (options: { data: Json }) =>
+        lock.run(async () => {
+          const result = await db.collection(name).addUnlocked(options);
+          this.undo.push(() => lock.run(async () => void (await (await db.engine.store(name)).removeAsync({ _id: result._id }, {}))));
+          return result;
+        }),
       doc: (id: string) => {
         const ref = db.collection(name).doc(id);
         return {
           get: () => ref.get(),
-          set: async (options: { data: unknown }) => (await remember(id), ref.setUnlocked(options)),
-          update: async (options: { data: unknown }) => (await remember(id), ref.updateUnlocked(options)),
-          remove: async () => (await remember(id), ref.removeUnlocked()),
+          set: (options: { data: unknown }) => lock.run(async () => (await remember(id), ref.setUnlocked(options))),
+          update: (options: { data: unknown }) => lock.run(async () => (await remember(id), ref.updateUnlocked(options))),
+          remove: () => lock.run(async () => (await remember(id), ref.removeUnlocked())),
         };
       },
     };
@@ -382,10 +405,12 @@ export class Transaction {
   private async remember(collection: string, id: string): Promise<void> {
     const store = await this.db.engine.store(collection);
     const prior = (await store.findOneAsync({ _id: id })) as Doc | null;
-    this.undo.push(async () => {
-      await store.removeAsync({ _id: id }, {});
-      if (prior) await store.insertAsync(prior);
-    });
+    this.undo.push(() =>
+      this.db.engine.lockFor(collection).run(async () => {
+        await store.removeAsync({ _id: id }, {});
+        if (prior) await store.insertAsync(prior);
+      }),
+    );
   }
 
   async undoAll(): Promise<void> {

@@ -37,9 +37,14 @@ export function translateQuery(query: unknown, now = Date.now()): Json {
   if (!isPlainObject(query)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', 'query must be an object');
   const out: Json[] = [];
   collectQuery(query, '', out, now);
-  if (out.length === 0) return {};
-  if (out.length === 1) return out[0]!;
-  return { $and: out };
+  // one object when no path repeats: nedb then uses its indexes (an _id in a top-level $and would scan every document)
+  const merged: Json = {};
+  for (const condition of out) {
+    const [key] = Object.keys(condition);
+    if (key === undefined || key in merged) return { $and: out };
+    merged[key] = condition[key];
+  }
+  return merged;
 }
 
 function collectQuery(obj: Json, prefix: string, out: Json[], now: number): void {

@@ -107,6 +107,7 @@ export class WechatPaySimulator {
   timeFactor: number;
   refundDelayMs: number;
   private readonly db: LocalDatabase;
+  private readonly engine: LocalDatabaseEngine;
   private readonly clock: () => number;
   private readonly merchantKey: KeyObject;
   private readonly platformSigner: RsaSha256Signer;
@@ -120,7 +121,8 @@ export class WechatPaySimulator {
     this.signingMode = options.signingMode ?? 'publicKey';
     this.timeFactor = options.timeFactor ?? 1;
     this.refundDelayMs = options.refundDelayMs ?? 1000;
-    this.db = new LocalDatabaseEngine(options.dataDir, this.clock).database({ throwOnNotFound: false });
+    this.engine = new LocalDatabaseEngine(options.dataDir, this.clock);
+    this.db = this.engine.database({ throwOnNotFound: false });
     this.merchantKey = createPublicKey(options.keys.merchantCertificatePem);
     this.platformSigner = new RsaSha256Signer(options.keys.platformPrivateKeyPem);
     this.notifier = new Notifier({
@@ -159,6 +161,7 @@ export class WechatPaySimulator {
       this.server.closeAllConnections();
       await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     }
+    await this.engine.close();
   }
 
   // ---- serials and signing ------------------------------------------------------------------------------------

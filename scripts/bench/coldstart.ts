@@ -37,7 +37,7 @@ const FIRST_ANSWER: Record<string, unknown> = {
 export async function benchColdStart(log: (s: string) => void) {
   const work = mkdtempSync(join(tmpdir(), 'bench-cold-'));
   try {
-    const built = await buildFunctions(join(work, 'functions'));
+    const built = await buildFunctions(); // into dist/cloudfunctions, where wx-server-sdk resolves as in a deployed folder
     const stub = join(work, 'empty-sdk.js');
     writeFileSync(stub, 'module.exports = {};\n');
     const { keys } = loadOrCreateKeys(join(work, 'keys'));
