@@ -18,23 +18,27 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 export const ms = (n: number) => `${n.toFixed(2)} ms`;
 
-/** Runs `op` for `windowMs` (after a warm-up) `rounds` times; ops/s per round and their median. */
-export async function opsPerSecond(op: () => unknown, { rounds = 5, windowMs = 800, warmupMs = 200 } = {}): Promise<{ median: number; rounds: number[] }> {
-  const run = async (duration: number) => {
-    let n = 0;
-    const start = performance.now();
-    const end = start + duration;
-    while (performance.now() < end) {
-      for (let i = 0; i < 20; i++) {
-        const r = op();
-        if (r instanceof Promise) await r;
-      }
-      n += 20;
+async function timed(op: () => unknown, duration: number): Promise<number> {
+  let n = 0;
+  const start = performance.now();
+  const end = start + duration;
+  while (performance.now() < end) {
+    for (let i = 0; i < 20; i++) {
+      const r = op();
+      if (r instanceof Promise) await r;
     }
-    return (n * 1000) / (performance.now() - start);
-  };
-  await run(warmupMs);
-  const results: number[] = [];
-  for (let i = 0; i < rounds; i++) results.push(await run(windowMs));
-  return { median: median(results), rounds: results };
+    n += 20;
+  }
+  return (n * 1000) / (performance.now() - start);
+}
+
+/**
+ * ops/s of each candidate: every round runs each candidate for `windowMs` in turn, so drifts in the machine's speed
+ * touch them all alike; the median over rounds is reported.
+ */
+export async function compareOpsPerSecond(candidates: [string, () => unknown][], { rounds = 7, windowMs = 500, warmupMs = 300 } = {}): Promise<Record<string, number>> {
+  for (const [, op] of candidates) await timed(op, warmupMs);
+  const perRound = new Map<string, number[]>(candidates.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) for (const [name, op] of candidates) perRound.get(name)!.push(await timed(op, windowMs));
+  return Object.fromEntries([...perRound].map(([name, xs]) => [name, median(xs)]));
 }
