@@ -31,66 +31,64 @@ export async function reconcile(deps: Deps): Promise<ReconcileSummary> {
   const { store, config } = deps;
   const _ = store.command;
   const batch = config.reconcileBatchSize;
-  const within = () => deps.clock() - started < TIME_BUDGET_MS;
-  const guard = async (what: string, id: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (error) {
-      summary.errors += 1;
-      deps.log.warn(`reconcile: ${what} failed`, { id, error: (error as Error).message });
+  const stuckBefore = () => deps.clock() - config.reconcileStuckMinutes * 60_000;
+
+  /**
+   * Handles what `find` returns, page after page: handled documents drop out of the query, so the query is simply
+   * run again; each document is handled once per run, failures are counted and logged, and the run is bounded.
+   */
+  const sweep = async <T extends { _id: string }>(what: string, find: () => Promise<T[]>, handle: (doc: T) => Promise<void>) => {
+    const seen = new Set<string>();
+    for (let page = 0; page < MAX_PAGES && deps.clock() - started < TIME_BUDGET_MS; page++) {
+      const found = await find();
+      const fresh = found.filter((doc) => !seen.has(doc._id));
+      for (const doc of fresh) {
+        seen.add(doc._id);
+        try {
+          await handle(doc);
+        } catch (error) {
+          summary.errors += 1;
+          deps.log.warn(`reconcile: ${what} failed`, { id: doc._id, error: (error as Error).message });
+        }
+      }
+      if (found.length < batch || fresh.length === 0) return;
     }
   };
 
   // 1. expired unpaid orders
-  const seenOrders = new Set<string>();
-  for (let page = 0; page < MAX_PAGES && within(); page++) {
-    const expired = await store.find<OrderDoc>(COLLECTIONS.orders, { status: 'pending_payment', expiresAt: _.lte(deps.clock()) }, { orderBy: [['expiresAt', 'asc']], limit: batch });
-    const fresh = expired.filter((o) => !seenOrders.has(o._id));
-    for (const order of fresh) {
-      seenOrders.add(order._id);
-      await guard('closing an expired order', order._id, async () => {
-        const result = await endUnpaidOrder(deps, order, 'closed');
-        if (result === 'ended') summary.expiredClosed += 1;
-        if (result === 'paid') summary.expiredFoundPaid += 1;
-      });
-    }
-    if (expired.length < batch || fresh.length === 0) break;
-  }
+  await sweep(
+    'closing an expired order',
+    () => store.find<OrderDoc>(COLLECTIONS.orders, { status: 'pending_payment', expiresAt: _.lte(deps.clock()) }, { orderBy: [['expiresAt', 'asc']], limit: batch }),
+    async (order) => {
+      const result = await endUnpaidOrder(deps, order, 'closed');
+      if (result === 'ended') summary.expiredClosed += 1;
+      if (result === 'paid') summary.expiredFoundPaid += 1;
+    },
+  );
 
-  // 2. payments prepaid (or created) and quiet for a while
-  const stuckBefore = () => deps.clock() - config.reconcileStuckMinutes * 60_000;
-  const seenPayments = new Set<string>();
-  for (let page = 0; page < MAX_PAGES && within(); page++) {
-    const stuck = await store.find<PaymentDoc>(COLLECTIONS.payments, { status: _.in(['created', 'prepaid']), updatedAt: _.lte(stuckBefore()) }, { orderBy: [['updatedAt', 'asc']], limit: batch });
-    const fresh = stuck.filter((p) => !seenPayments.has(p._id));
-    for (const payment of fresh) {
-      seenPayments.add(payment._id);
+  // 2. payments prepaid (or created) and quiet for a while; one still unpaid is touched so the next page moves on
+  await sweep(
+    'querying a payment',
+    () => store.find<PaymentDoc>(COLLECTIONS.payments, { status: _.in(['created', 'prepaid']), updatedAt: _.lte(stuckBefore()) }, { orderBy: [['updatedAt', 'asc']], limit: batch }),
+    async (payment) => {
       summary.paymentsChecked += 1;
-      await guard('querying a payment', payment._id, async () => {
-        const verdict = await settleByQuery(deps, payment._id);
-        if (verdict === 'paid' || verdict === 'paid_repaired' || verdict === 'amount_mismatch' || verdict === 'closed') summary.paymentsSettled += 1;
-        else await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: payment.status, updatedAt: payment.updatedAt }, { updatedAt: deps.clock() });
-      });
-    }
-    if (stuck.length < batch || fresh.length === 0) break;
-  }
+      const verdict = await settleByQuery(deps, payment._id);
+      if (verdict === 'paid' || verdict === 'paid_repaired' || verdict === 'amount_mismatch' || verdict === 'closed') summary.paymentsSettled += 1;
+      else await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: payment.status, updatedAt: payment.updatedAt }, { updatedAt: deps.clock() });
+    },
+  );
 
   // 3. refunds not settled after a while
-  const seenRefunds = new Set<string>();
-  for (let page = 0; page < MAX_PAGES && within(); page++) {
-    const stuck = await store.find<RefundDoc>(COLLECTIONS.refunds, { status: _.in(['reserving', 'processing']), updatedAt: _.lte(stuckBefore()) }, { orderBy: [['updatedAt', 'asc']], limit: batch });
-    const fresh = stuck.filter((r) => !seenRefunds.has(r._id));
-    for (const refund of fresh) {
-      seenRefunds.add(refund._id);
+  await sweep(
+    'querying a refund',
+    () => store.find<RefundDoc>(COLLECTIONS.refunds, { status: _.in(['reserving', 'processing']), updatedAt: _.lte(stuckBefore()) }, { orderBy: [['updatedAt', 'asc']], limit: batch }),
+    async (refund) => {
       summary.refundsChecked += 1;
-      await guard('querying a refund', refund._id, async () => {
-        const verdict = await settleRefundByQuery(deps, refund);
-        if (verdict === 'settled') summary.refundsSettled += 1;
-        else await store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, updatedAt: refund.updatedAt }, { updatedAt: deps.clock() });
-      });
-    }
-    if (stuck.length < batch || fresh.length === 0) break;
-  }
+      const verdict = await settleRefundByQuery(deps, refund);
+      if (verdict === 'settled') summary.refundsSettled += 1;
+      else await store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, updatedAt: refund.updatedAt }, { updatedAt: deps.clock() });
+    },
+  );
   deps.log.info('reconcile done', { ...summary });
   return summary;
 }

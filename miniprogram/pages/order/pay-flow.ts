@@ -62,3 +62,21 @@ export function retryPaying(host: PayHost): Promise<void> {
 export function closeFailDialog(host: PayHost): void {
   host.setData({ failDialogVisible: false });
 }
+
+/** The dialog handlers both paying pages wire into their `methods`. */
+export function payFlowMethods(options: { stayOnGiveUp: boolean }) {
+  return {
+    onContinuePaying(this: unknown) {
+      void continuePaying(this as PayHost);
+    },
+    onGiveUp(this: unknown) {
+      giveUpPaying(this as PayHost, options.stayOnGiveUp);
+    },
+    onRetryPay(this: unknown) {
+      void retryPaying(this as PayHost);
+    },
+    onCloseFail(this: unknown) {
+      closeFailDialog(this as PayHost);
+    },
+  };
+}

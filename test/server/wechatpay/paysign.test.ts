@@ -21,3 +21,9 @@ describeVectors('paySign: official vector v06', () => {
     expect(verifySha256Rsa(v.app_variant.message, params.paySign, publicKey)).toBe(false);
   });
 });
+
+// typings/ (the client's contract) and the protocol module (node built-ins only, so it cannot import typings/) each
+// describe wx.requestPayment's parameters; this fails to type-check the moment the two drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const contractMatchesWire: Same<import('../../../typings/api').RequestPaymentParams, import('../../../cloudfunctions/common/wechatpay').RequestPaymentParams> = true;
+test('the contract and the protocol module agree on wx.requestPayment parameters', () => expect(contractMatchesWire).toBe(true));

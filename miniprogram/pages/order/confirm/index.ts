@@ -10,7 +10,7 @@ import { showError } from '../../../services/errors';
 import { formatFen } from '../../../utils/money';
 import { formatTime, newRequestId } from '../../../utils/time';
 import { parseItems, validateContact } from './form';
-import { closeFailDialog, continuePaying, giveUpPaying, payFlowData, retryPaying, startPayment, type PayHost } from '../pay-flow';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
 
 interface ItemRow {
   productId: string;
@@ -84,17 +84,6 @@ Component({
     onPay() {
       if (this.data.order) void startPayment(this as unknown as PayHost, this.data.order.id);
     },
-    onContinuePaying() {
-      void continuePaying(this as unknown as PayHost);
-    },
-    onGiveUp() {
-      giveUpPaying(this as unknown as PayHost, false);
-    },
-    onRetryPay() {
-      void retryPaying(this as unknown as PayHost);
-    },
-    onCloseFail() {
-      closeFailDialog(this as unknown as PayHost);
-    },
+    ...payFlowMethods({ stayOnGiveUp: false }),
   },
 });

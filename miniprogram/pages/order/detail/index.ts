@@ -5,7 +5,7 @@
 import { showError } from '../../../services/errors';
 import { cancelOrder, getOrder, requestRefund } from '../../../services/orders';
 import { newRequestId } from '../../../utils/time';
-import { closeFailDialog, continuePaying, giveUpPaying, payFlowData, retryPaying, startPayment, type PayHost } from '../pay-flow';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
 import { toDetail, type OrderDetail } from '../view';
 
 Component({
@@ -46,18 +46,7 @@ Component({
     onPay() {
       void startPayment(this as unknown as PayHost, this.data.orderId);
     },
-    onContinuePaying() {
-      void continuePaying(this as unknown as PayHost);
-    },
-    onGiveUp() {
-      giveUpPaying(this as unknown as PayHost, true);
-    },
-    onRetryPay() {
-      void retryPaying(this as unknown as PayHost);
-    },
-    onCloseFail() {
-      closeFailDialog(this as unknown as PayHost);
-    },
+    ...payFlowMethods({ stayOnGiveUp: true }),
     onCancel() {
       this.setData({ cancelConfirmVisible: true });
     },
