@@ -58,6 +58,19 @@ export class LocalDatabaseEngine {
     this.writesBeforeCrash = undefined;
   }
 
+  private readonly writeDelays = new Map<string, number>();
+
+  /** Fault injection: writes to `collection` take `ms` longer (a slow network to the cloud database), 0 to stop. */
+  delayWrites(collection: string, ms: number): void {
+    if (ms > 0) this.writeDelays.set(collection, ms);
+    else this.writeDelays.delete(collection);
+  }
+
+  async writeLatency(collection: string): Promise<void> {
+    const ms = this.writeDelays.get(collection);
+    if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
   /** Called by every write before it touches storage. */
   beforeWrite(api: string): void {
     this.writeCount += 1;
@@ -253,6 +266,7 @@ export class Query {
 
   async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
     this.engine.beforeWrite('collection.update');
+    await this.engine.writeLatency(this.name);
     const modifiers = translateUpdate(options?.data, this.engine.clock());
     const store = await this.engine.store(this.name);
     const where = this.state.where ?? {};
@@ -285,6 +299,7 @@ export class CollectionReference extends Query {
 
   async addUnlocked(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
     this.engine.beforeWrite('collection.add');
+    await this.engine.writeLatency(this.name);
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', 'data must be an object');
     if ('_id' in data && (typeof data._id !== 'string' || data._id.length === 0)) {

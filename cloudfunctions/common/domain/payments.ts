@@ -86,10 +86,16 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
   if (now >= order.expiresAt) throw new DomainError('ORDER_EXPIRED', '订单已过期，请重新下单');
 
   let payment = order.activePaymentId ? await store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId) : undefined;
+  if (order.activePaymentId && !payment) {
+    // the order names its payment but the document is not there yet: another pay call is creating it, or one died
+    // between the two writes. Same out_trade_no: never a second one the user could also pay.
+    payment = await ensurePayment(deps, order, order.activePaymentId);
+  }
   if (payment?.status === 'prepaid' && payment.prepayId && payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS) {
     return paymentParams(deps, order._id, payment.prepayId);
   }
-  if (!payment || payment.status !== 'created') {
+  // a new out_trade_no only for the first payment, after a close, or when the prepay_id is about to lapse
+  if (!payment || payment.status === 'closed' || payment.status === 'prepaid') {
     if (payment?.status === 'prepaid' && (await closePaymentAtProvider(deps, payment)) === 'paid') throw new DomainError('CONFLICT', '订单已支付');
     const seq = order.paymentSeq + 1;
     const outTradeNo = `${order._id}P${seq}`;
@@ -100,19 +106,9 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
       timeline: store.command.push([entry(now, 'payment_started', outTradeNo)]),
     });
     if (!moved) return undefined; // a concurrent pay moved the order on: start again from its new state
-    payment = {
-      _id: outTradeNo,
-      orderId: order._id,
-      openid: order.openid,
-      amountFen: order.totalFen,
-      description: describe(order),
-      status: 'created',
-      timeExpire: order.expiresAt,
-      createdAt: now,
-      updatedAt: now,
-    };
-    if ((await store.insert(COLLECTIONS.payments, payment)) === 'exists') payment = (await store.getById<PaymentDoc>(COLLECTIONS.payments, outTradeNo))!;
+    payment = await ensurePayment(deps, order, outTradeNo);
   }
+  if (payment.status !== 'created' && payment.status !== 'prepaid') throw new DomainError('CONFLICT', '订单状态已变化，请刷新');
 
   let prepayId: string;
   try {
@@ -147,6 +143,24 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
     prepayId = current.prepayId;
   }
   return paymentParams(deps, order._id, prepayId);
+}
+
+/** The payment document for an out_trade_no, created if missing (idempotent: its _id is the out_trade_no). */
+async function ensurePayment(deps: Deps, order: OrderDoc, outTradeNo: string): Promise<PaymentDoc> {
+  const now = deps.clock();
+  const payment: PaymentDoc = {
+    _id: outTradeNo,
+    orderId: order._id,
+    openid: order.openid,
+    amountFen: order.totalFen,
+    description: describe(order),
+    status: 'created',
+    timeExpire: order.expiresAt,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if ((await deps.store.insert(COLLECTIONS.payments, payment)) === 'created') return payment;
+  return (await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, outTradeNo))!;
 }
 
 // ---- closing ----------------------------------------------------------------------------------------------------

@@ -111,3 +111,18 @@ test('list: by status, newest first, paginated, owner only', async () => {
   expect(pending.orders.every((o) => o.status === 'pending_payment')).toBe(true);
   expect((await t.ok<{ orders: OrderView[] }>('orders', { action: 'list' }, 'dave')).orders).toHaveLength(0);
 });
+
+test('concurrent pay calls on one order: one out_trade_no at WeChat Pay, so it can be paid only once', async () => {
+  // slow payment writes: the pay call that lost the race reads the order before the winner's payment exists
+  t.cloud.engine.delayWrites('payments', 30);
+  for (let round = 0; round < 3; round++) {
+    const order = await t.confirm('alice');
+    const results = await Promise.all(Array.from({ length: 6 }, () => t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice')));
+    expect(results).toHaveLength(6);
+    const atWechat = (await t.cloud.pay.listTransactions()).filter((tx) => tx._id.startsWith(order.id));
+    expect(atWechat.map((tx) => tx._id)).toEqual([`${order.id}P1`]);
+    const payments = (await t.cloud.engine.database().collection('payments').where({ orderId: order.id }).get()).data;
+    expect(payments.map((p) => p._id)).toEqual([`${order.id}P1`]);
+  }
+  t.cloud.engine.delayWrites('payments', 0);
+});
