@@ -238,7 +238,8 @@ export async function endUnpaidOrder(deps: Deps, order: OrderDoc, to: 'cancelled
     if (payment && (await closePaymentAtProvider(deps, payment)) === 'paid') return 'paid';
   }
   const now = deps.clock();
-  const ended = await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment' }, {
+  // paymentSeq in the condition: a pay call that started a new payment meanwhile makes this refuse, not orphan it
+  const ended = await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq }, {
     status: to,
     updatedAt: now,
     timeline: deps.store.command.push([entry(now, to)]),
