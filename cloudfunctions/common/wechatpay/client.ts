@@ -6,18 +6,23 @@
  * - Network errors, timeouts and 5xx are retried with the very same body bytes (out_trade_no / out_refund_no make the
  *   call idempotent at WeChat Pay), with a bounded exponential backoff; 4xx answers are never retried.
  * - The base URL is configuration: the same client talks to api.mch.weixin.qq.com or to the local simulator.
+ * - Sensitive fields are encrypted once, before the first attempt, with the key `sensitiveKey` names; that key's id
+ *   goes in `Wechatpay-Serial` (sensitive.ts).
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { decryptAesGcm } from './aesgcm';
 import { WechatPayApiError, WechatPayNetworkError } from './errors';
+import { encryptSensitive, WechatPaySensitiveError, type SensitiveKey } from './sensitive';
 import { authorize, type MerchantCredential } from './signer';
-import type {
-  JsapiPrepayRequest,
-  JsapiPrepayResponse,
-  PlatformCertificate,
-  Refund,
-  RefundCreateRequest,
-  Transaction,
+import {
+  ABNORMAL_REFUND_TYPES,
+  type AbnormalRefundRequest,
+  type JsapiPrepayRequest,
+  type JsapiPrepayResponse,
+  type PlatformCertificate,
+  type Refund,
+  type RefundCreateRequest,
+  type Transaction,
 } from './types';
 import { loadPlatformKeys, SignatureVerifier, systemClock, type Clock, type Verifier } from './verifier';
 
@@ -29,6 +34,8 @@ export interface WechatPayClientOptions {
   verifier: Verifier;
   /** needed only to decrypt downloaded platform certificates */
   apiV3Key?: string | Buffer;
+  /** needed only to encrypt sensitive fields; a function is asked on each use (see selectSensitiveKey) */
+  sensitiveKey?: SensitiveKey | (() => SensitiveKey);
   /** per attempt; default 3000 ms */
   timeoutMs?: number;
   /** default 3 (one try and two retries) */
@@ -100,6 +107,31 @@ export class WechatPayClient {
   }
 
   /**
+   * Resolves an ABNORMAL refund (money left the merchant, the user's account refused it): to the user's bank card,
+   * whose account and holder's name are encrypted here, or back to the merchant's bank account. The request carries
+   * `Wechatpay-Serial` of the encryption key. Arguments are checked before anything is sent.
+   */
+  async applyAbnormalRefund(refundId: string, request: AbnormalRefundRequest): Promise<Refund> {
+    checkAbnormalRefund(refundId, request);
+    const sensitive = this.sensitiveKey();
+    const body: AbnormalRefundRequest = { out_refund_no: request.out_refund_no, type: request.type };
+    if (request.type === 'USER_BANK_CARD') {
+      body.bank_type = request.bank_type;
+      body.bank_account = encryptSensitive(request.bank_account!, sensitive.key);
+      body.real_name = encryptSensitive(request.real_name!, sensitive.key);
+    }
+    return this.json('POST', `/v3/refund/domestic/refunds/${encodeURIComponent(refundId)}/apply-abnormal-refund`, body, {
+      'Wechatpay-Serial': sensitive.serial,
+    });
+  }
+
+  private sensitiveKey(): SensitiveKey {
+    const source = this.options.sensitiveKey;
+    if (!source) throw new WechatPaySensitiveError('NO_KEY', 'the client has no sensitiveKey (WeChat Pay public key or platform certificate)');
+    return typeof source === 'function' ? source() : source;
+  }
+
+  /**
    * Downloads and decrypts the platform certificates. The answer is verified against the keys already known or,
    * on first download, against the certificates it carries (the bootstrap every official SDK uses).
    */
@@ -135,17 +167,17 @@ export class WechatPayClient {
     return certificates;
   }
 
-  private async json<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, pathAndQuery, body);
+  private async json<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    const response = await this.send(method, pathAndQuery, body, { headers });
     return JSON.parse(response.body.toString('utf8')) as T;
   }
 
-  /** Signs, sends, retries what may be retried, verifies 2xx answers. */
+  /** Signs, sends, retries what may be retried, verifies 2xx answers. `headers` are added, never replace the signed ones. */
   async send(
     method: 'GET' | 'POST',
     pathAndQuery: string,
     body?: unknown,
-    { verify = true }: { verify?: boolean } = {},
+    { verify = true, headers: extraHeaders }: { verify?: boolean; headers?: Record<string, string> } = {},
   ): Promise<ApiResponse & { headers: Headers }> {
     const bodyText = body === undefined ? '' : JSON.stringify(body); // fixed once: every retry sends the same bytes
     let lastError: Error | undefined;
@@ -153,6 +185,7 @@ export class WechatPayClient {
       if (attempt > 1) await this.sleep(Math.min(1000, this.backoffMs * 2 ** (attempt - 2)));
       const timestamp = String(Math.floor(this.clock() / 1000));
       const headers: Record<string, string> = {
+        ...withoutOwnHeaders(extraHeaders),
         Accept: 'application/json',
         Authorization: authorize(this.options.credential, method, pathAndQuery, bodyText, timestamp, this.nonce()),
         'User-Agent': 'wxpay-miniprogram/0.1 (node)',
@@ -195,6 +228,31 @@ export class WechatPayClient {
     }
     throw lastError ?? new WechatPayNetworkError('no attempt made', false);
   }
+}
+
+const OWN_HEADERS = new Set(['accept', 'authorization', 'user-agent', 'content-type']);
+
+/** Extra headers minus the ones send() sets itself, in any letter case (fetch would join two spellings into one value). */
+function withoutOwnHeaders(extra: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(extra ?? {}).filter(([name]) => !OWN_HEADERS.has(name.toLowerCase())));
+}
+
+const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+
+/** The endpoint's documented shapes: refund_id string(32), out_refund_no string(64) of [0-9A-Za-z_-|*@], bank_type string(16). */
+function checkAbnormalRefund(refundId: string, request: AbnormalRefundRequest): void {
+  const problem = (what: string) => new TypeError(`applyAbnormalRefund: ${what}`);
+  if (refundId.length < 1 || refundId.length > 32) throw problem('refund_id must be 1-32 characters');
+  if (!OUT_REFUND_NO.test(request.out_refund_no)) throw problem('out_refund_no must be 1-64 of [0-9A-Za-z_-|*@]');
+  if (!ABNORMAL_REFUND_TYPES.includes(request.type)) throw problem(`type must be one of ${ABNORMAL_REFUND_TYPES.join(', ')}`);
+  const bankFields = [request.bank_type, request.bank_account, request.real_name];
+  if (request.type === 'MERCHANT_BANK_CARD') {
+    // the merchant's own account is on file at WeChat Pay: a user's bank details have no business in this request
+    if (bankFields.some((field) => field !== undefined)) throw problem('MERCHANT_BANK_CARD takes no bank_type, bank_account or real_name');
+    return;
+  }
+  if (bankFields.some((field) => !field)) throw problem('USER_BANK_CARD needs bank_type, bank_account and real_name');
+  if (request.bank_type!.length > 16) throw problem('bank_type is at most 16 characters');
 }
 
 function toApiError(status: number, raw: Buffer, requestId: string | undefined): WechatPayApiError {

@@ -10,6 +10,7 @@ export * from './verifier';
 export * from './aesgcm';
 export * from './notification';
 export * from './paysign';
+export * from './sensitive';
 export * from './platform-signer';
 export * from './client';
 export * from './config';
@@ -19,6 +20,7 @@ export * from './time';
 import { WechatPayClient, type WechatPayClientOptions } from './client';
 import type { WechatPayConfig } from './config';
 import { NotificationParser } from './notification';
+import { selectSensitiveKey } from './sensitive';
 import { RsaSha256Signer, type MerchantCredential } from './signer';
 import { SignatureVerifier, type Clock } from './verifier';
 
@@ -30,10 +32,13 @@ export interface WechatPay {
   notifications: NotificationParser;
 }
 
-/** Wires the units from one validated configuration. */
+/**
+ * Wires the units from one validated configuration. The sensitive-field key is chosen from the configured WeChat Pay
+ * keys when first needed (a configuration it cannot choose from fails that call only); `sensitiveKey` overrides it.
+ */
 export function createWechatPay(
   config: WechatPayConfig,
-  options: { clock?: Clock } & Pick<WechatPayClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'sleep'> = {},
+  options: { clock?: Clock } & Pick<WechatPayClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'sleep' | 'sensitiveKey'> = {},
 ): WechatPay {
   const credential: MerchantCredential = {
     mchid: config.mchid,
@@ -41,6 +46,7 @@ export function createWechatPay(
     signer: new RsaSha256Signer(config.merchantPrivateKey),
   };
   const verifier = new SignatureVerifier({ keys: config.platformKeys, clock: options.clock });
-  const client = new WechatPayClient({ ...options, baseUrl: config.baseUrl, credential, verifier, apiV3Key: config.apiV3Key });
+  const sensitiveKey = options.sensitiveKey ?? (() => selectSensitiveKey(config.platformKeys));
+  const client = new WechatPayClient({ ...options, baseUrl: config.baseUrl, credential, verifier, apiV3Key: config.apiV3Key, sensitiveKey });
   return { config, credential, verifier, client, notifications: new NotificationParser({ verifier, apiV3Key: config.apiV3Key }) };
 }

@@ -73,6 +73,23 @@ export interface Refund {
   amount: RefundAmount;
 }
 
+/** How an ABNORMAL refund is resolved: to the user's bank card, or back to the merchant's bank account. */
+export type AbnormalRefundType = 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+export const ABNORMAL_REFUND_TYPES: readonly AbnormalRefundType[] = ['USER_BANK_CARD', 'MERCHANT_BANK_CARD'];
+
+/**
+ * `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`, as the caller gives it: bank_account and
+ * real_name in plaintext (the client encrypts them). USER_BANK_CARD needs bank_type (≤16, e.g. ICBC_DEBIT),
+ * bank_account and real_name; MERCHANT_BANK_CARD takes none of them. Answer: the Refund object.
+ */
+export interface AbnormalRefundRequest {
+  out_refund_no: string;
+  type: AbnormalRefundType;
+  bank_type?: string;
+  bank_account?: string;
+  real_name?: string;
+}
+
 /** The decrypted refund notification resource: it says `refund_status`, not `status`. */
 export interface RefundNotificationResource {
   mchid: string;
