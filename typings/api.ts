@@ -52,7 +52,53 @@ export type OrderStatus =
 
 export const ORDER_STATUSES: readonly OrderStatus[] = ['pending_payment', 'paid', 'refunding', 'partially_refunded', 'refunded', 'cancelled', 'closed', 'review'];
 
-export type RefundStatus = 'reserving' | 'processing' | 'success' | 'abnormal' | 'closed' | 'failed';
+/**
+ * A refund's state (the backend's refund table): queued (not yet accepted by WeChat Pay), unknown (answer lost, being
+ * checked), processing, abnormal (WeChat Pay could not pay the user's account: waits for the merchant), success,
+ * closed, failed (refused by WeChat Pay).
+ */
+export type RefundStatus = 'queued' | 'unknown' | 'processing' | 'abnormal' | 'success' | 'closed' | 'failed';
+
+/** What a person must look at. */
+export type ExceptionKind =
+  | 'amount_mismatch'
+  | 'duplicate_charge'
+  | 'abnormal_refund'
+  | 'refund_unapplied'
+  | 'refund_refused'
+  | 'unknown_payment'
+  | 'payment_mismatch'
+  | 'bill_difference';
+
+export const EXCEPTION_KINDS: readonly ExceptionKind[] = [
+  'amount_mismatch',
+  'duplicate_charge',
+  'abnormal_refund',
+  'refund_unapplied',
+  'refund_refused',
+  'unknown_payment',
+  'payment_mismatch',
+  'bill_difference',
+];
+
+export interface ExceptionView {
+  id: string;
+  kind: ExceptionKind;
+  status: 'open' | 'resolved';
+  orderId?: string;
+  outTradeNo?: string;
+  outRefundNo?: string;
+  transactionId?: string;
+  expectedFen?: Fen;
+  actualFen?: Fen;
+  detail: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  occurrences: number;
+  resolvedAt?: number;
+  resolvedBy?: string;
+  resolution?: { action: string; note: string };
+}
 
 export interface Profile {
   openid: string;
@@ -91,7 +137,7 @@ export interface RefundView {
   amountFen: Fen;
   reason: string;
   status: RefundStatus;
-  requestedBy: 'user' | 'admin';
+  requestedBy: 'user' | 'admin' | 'system';
   createdAt: number;
   settledAt?: number;
 }
@@ -197,7 +243,65 @@ export interface AdminRefundRequest {
   reason: string;
   requestId: string;
 }
-export type AdminRequest = AdminRefundRequest;
+export interface ListExceptionsRequest {
+  action: 'listExceptions';
+  status?: 'open' | 'resolved';
+  kind?: ExceptionKind;
+  page?: number;
+  pageSize?: number;
+}
+export interface ListExceptionsResponse {
+  exceptions: ExceptionView[];
+  page: number;
+  hasMore: boolean;
+}
+export interface GetExceptionRequest {
+  action: 'getException';
+  id: string;
+}
+/** A `review` order (WeChat Pay took another amount): accept it as paid at the amount WeChat Pay took. */
+export interface AcceptReviewRequest {
+  action: 'acceptReview';
+  orderId: string;
+  note: string;
+}
+/** A `review` order: refund in full what WeChat Pay took. */
+export interface RefundReviewRequest {
+  action: 'refundReview';
+  orderId: string;
+  note: string;
+  requestId: string;
+}
+/** An ABNORMAL refund: WeChat Pay's apply-abnormal-refund, to the user's bank card or the merchant's. */
+export interface ApplyAbnormalRefundRequest {
+  action: 'applyAbnormalRefund';
+  outRefundNo: string;
+  type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+  /** USER_BANK_CARD only: bank type code, card number and the holder's name (encrypted before they leave the server) */
+  bankType?: string;
+  bankAccount?: string;
+  realName?: string;
+}
+/** An ABNORMAL refund handled in the merchant platform: closes its exception; the refund follows WeChat Pay. */
+export interface MarkAbnormalHandledRequest {
+  action: 'markAbnormalHandled';
+  outRefundNo: string;
+  note: string;
+}
+export interface ResolveExceptionRequest {
+  action: 'resolveException';
+  id: string;
+  note: string;
+}
+export type AdminRequest =
+  | AdminRefundRequest
+  | ListExceptionsRequest
+  | GetExceptionRequest
+  | AcceptReviewRequest
+  | RefundReviewRequest
+  | ApplyAbnormalRefundRequest
+  | MarkAbnormalHandledRequest
+  | ResolveExceptionRequest;
 
 /** What each callable function takes and answers. */
 export interface Api {
@@ -208,7 +312,7 @@ export interface Api {
     response: OrderView | ListOrdersResponse;
   };
   payment: { request: PaymentRequest; response: PayResponse | OrderView };
-  admin: { request: AdminRequest; response: OrderView };
+  admin: { request: AdminRequest; response: OrderView | ListExceptionsResponse | ExceptionView };
 }
 
 /** Response type by action, for typed services. */
@@ -222,4 +326,11 @@ export interface ActionResponses {
   'payment.pay': PayResponse;
   'payment.confirm': OrderView;
   'admin.refund': OrderView;
+  'admin.listExceptions': ListExceptionsResponse;
+  'admin.getException': ExceptionView;
+  'admin.acceptReview': OrderView;
+  'admin.refundReview': OrderView;
+  'admin.applyAbnormalRefund': ExceptionView;
+  'admin.markAbnormalHandled': ExceptionView;
+  'admin.resolveException': ExceptionView;
 }

@@ -1,6 +1,27 @@
-/** admin: refund any order fully or in part (callers listed in ADMIN_OPENIDS only). */
-import { adminRefund } from '../common/domain/refunds';
+/** admin: refunds, the exception queue, review orders and abnormal refunds (callers listed in ADMIN_OPENIDS only). */
+import {
+  acceptReview,
+  adminRefund,
+  applyAbnormalRefund,
+  getException,
+  listExceptions,
+  markAbnormalHandled,
+  refundReview,
+  resolveExceptionAction,
+} from '../common/domain/admin';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
-export const main = callable(cloudRuntime, byAction<unknown>({ refund: adminRefund }));
+export const main = callable(
+  cloudRuntime,
+  byAction<unknown>({
+    refund: adminRefund,
+    listExceptions,
+    getException,
+    resolveException: resolveExceptionAction,
+    acceptReview,
+    refundReview,
+    applyAbnormalRefund,
+    markAbnormalHandled,
+  }),
+);

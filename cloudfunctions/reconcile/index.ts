@@ -1,5 +1,6 @@
-/** reconcile: timer trigger; closes expired orders and settles payments and refunds whose notification is late. */
+/** reconcile: timer trigger; settles what notifications missed (refunds first), closes expired orders. */
 import { reconcile } from '../common/domain/reconcile';
 import { cloudRuntime } from '../common/runtime/cloud';
+import { timer } from '../common/runtime/handler';
 
-export const main = async () => reconcile(cloudRuntime().deps);
+export const main = timer(cloudRuntime, (deps) => reconcile(deps));

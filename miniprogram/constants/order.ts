@@ -42,11 +42,13 @@ export const TIMELINE_TEXT: Record<string, string> = {
   refund_succeeded: '退款成功',
   refund_failed: '退款未成功',
   review: '支付金额核对中',
-  duplicate_charge: '重复支付，待退款',
+  duplicate_charge: '重复支付，已自动退回',
+  review_accepted: '核对完成，订单已确认',
 };
 
 export const REFUND_STATUS_TEXT: Record<RefundStatus, string> = {
-  reserving: '提交中',
+  queued: '退款处理中',
+  unknown: '退款处理中',
   processing: '退款处理中',
   success: '退款成功',
   abnormal: '退款异常',

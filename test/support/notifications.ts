@@ -47,6 +47,8 @@ export function transactionResource(keys: LocalKeys, outTradeNo: string, totalFe
     trade_type: 'JSAPI',
     trade_state: 'SUCCESS',
     trade_state_desc: '支付成功',
+    // the backend's out_trade_no is the order id, P, and a sequence number; attach carries the order id
+    attach: outTradeNo.replace(/P\d+$/, ''),
     bank_type: 'OTHERS',
     success_time: rfc3339(Date.now()),
     payer: { openid },

@@ -14,6 +14,8 @@ export interface AppConfig {
   subscribeTemplateId?: string;
   reconcileStuckMinutes: number;
   reconcileBatchSize: number;
+  /** WeChat Pay calls one reconcile run may make */
+  reconcileMaxCalls: number;
   wechatpayTimeoutMs: number;
 }
 
@@ -27,6 +29,7 @@ export const APP_ENV = {
   subscribeTemplateId: 'SUBSCRIBE_TEMPLATE_ID',
   reconcileStuckMinutes: 'RECONCILE_STUCK_MINUTES',
   reconcileBatchSize: 'RECONCILE_BATCH_SIZE',
+  reconcileMaxCalls: 'RECONCILE_MAX_CALLS',
   wechatpayTimeoutMs: 'WECHATPAY_TIMEOUT_MS',
 } as const;
 
@@ -72,6 +75,7 @@ export function loadAppConfig(env: Env): AppConfig {
     ...(subscribeTemplateId ? { subscribeTemplateId } : {}),
     reconcileStuckMinutes: int(APP_ENV.reconcileStuckMinutes, 5, 1, 1440),
     reconcileBatchSize: int(APP_ENV.reconcileBatchSize, 50, 1, 500),
+    reconcileMaxCalls: int(APP_ENV.reconcileMaxCalls, 200, 1, 5000),
     wechatpayTimeoutMs: int(APP_ENV.wechatpayTimeoutMs, 3000, 100, 20000),
   };
   if (problems.length) throw new AppConfigError(problems);

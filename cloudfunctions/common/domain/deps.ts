@@ -31,9 +31,20 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * The part of the WeChat Pay module the domain uses: narrow, so domain tests can hand it a scripted client while
+ * the runtime hands it the real one.
+ */
+export interface PayGateway {
+  config: Pick<WechatPay['config'], 'mchid' | 'appid' | 'notifyUrl' | 'refundNotifyUrl'>;
+  credential: Pick<WechatPay['credential'], 'signer'>;
+  client: Pick<WechatPay['client'], 'prepayJsapi' | 'queryByOutTradeNo' | 'closeByOutTradeNo' | 'createRefund' | 'queryRefund' | 'applyAbnormalRefund'>;
+  notifications: Pick<WechatPay['notifications'], 'parse'>;
+}
+
 export interface Deps {
   store: Store;
-  pay: WechatPay;
+  pay: PayGateway;
   config: AppConfig;
   clock: () => number;
   wxApi: WxApi;

@@ -1,13 +1,17 @@
 /**
  * The WeChat Pay notification endpoint (cloud HTTP access). Verify the raw body, decrypt, settle through the same
  * functions a query uses, log every delivery append-only, and answer:
- *   204 when handled (including duplicates, and genuine notifications we cannot act on, such as an amount mismatch:
- *       a retry cannot change them);
+ *   413 before any work when the body is over 64 KB (no WeChat Pay notification comes near it);
+ *   204 when handled (including duplicates, event types we do not act on, and genuine notifications we cannot act on,
+ *       such as an amount mismatch: a retry cannot change them; a person looks at the exception instead);
  *   401 {"code":"FAIL"} when the signature, freshness or decryption fails, 400 when the merchant does not match;
  *   500 {"code":"FAIL"} when storage fails, so WeChat Pay retries.
- * Round trips on a first payment notification: payment read, order CAS, payment CAS, log append (4); on a duplicate:
- * payment read and log append (2).
+ * A verified delivery is logged whole; a rejected one (anyone can post to the notify URL) only as its size, SHA-256,
+ * first 512 bytes and Wechatpay-* headers, so unauthenticated posts cannot grow the log by more than that.
+ * Round trips on a first payment notification: payment read, transaction_id claim, order CAS, payment CAS, log
+ * append (5); on a duplicate: payment read and log append (2).
  */
+import { createHash } from 'node:crypto';
 import {
   rawNotificationFromHttpEvent,
   WechatPayDecryptError,
@@ -15,11 +19,14 @@ import {
   WechatPayVerificationError,
   type HttpAccessEvent,
   type ParsedNotification,
+  type RawNotification,
 } from '../wechatpay';
 import { COLLECTIONS } from '../store/store';
 import type { Deps } from './deps';
-import { settleTransaction } from './payments';
-import { applyRefundOutcome, REFUND_STATUS_FROM_WECHAT } from './refunds';
+import type { RefundDoc } from './records';
+import { moveRefund } from './refunds';
+import { REFUND_STATE_FROM_WECHAT } from './refund-table';
+import { settleTransaction } from './settlement';
 
 export interface HttpResponse {
   statusCode: number;
@@ -27,11 +34,23 @@ export interface HttpResponse {
   body: string;
 }
 
+export const MAX_NOTIFICATION_BYTES = 64 * 1024;
+const LOGGED_PREFIX_BYTES = 512;
+
+/** The event types WeChat Pay documents for JSAPI payments and refunds: only these change anything. */
+export const ACTED_EVENT_TYPES = new Set(['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED']);
+
 export interface NotificationLogEntry {
   receivedAt: number;
-  headers: Record<string, string | undefined>;
-  body: string;
-  isBase64Encoded: boolean;
+  /** verified deliveries: every header and the whole body */
+  headers?: Record<string, string | undefined>;
+  body?: string;
+  isBase64Encoded?: boolean;
+  /** rejected deliveries: what identifies them without storing what an anonymous sender chose to send */
+  size?: number;
+  sha256?: string;
+  prefix?: string;
+  wechatpayHeaders?: Record<string, string | undefined>;
   verdict: string;
   eventType?: string;
   notificationId?: string;
@@ -46,38 +65,44 @@ const answer = (statusCode: number, code?: string, message?: string): HttpRespon
   body: code ? JSON.stringify({ code, message }) : '',
 });
 
-export async function handleNotification(deps: Deps, event: HttpAccessEvent): Promise<HttpResponse> {
-  const started = deps.clock();
-  const entry: NotificationLogEntry = {
-    receivedAt: started,
-    headers: event.headers ?? {},
-    body: event.body ?? '',
-    isBase64Encoded: event.isBase64Encoded === true,
-    verdict: 'pending',
-    ms: 0,
+/** The bytes an HTTP access event carries (base64 when `isBase64Encoded`), counted without decoding. */
+function bodySize(event: HttpAccessEvent): number {
+  const text = event.body ?? '';
+  if (!event.isBase64Encoded) return Buffer.byteLength(text, 'utf8');
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
+function rejectedFields(raw: RawNotification): Pick<NotificationLogEntry, 'size' | 'sha256' | 'prefix' | 'wechatpayHeaders'> {
+  const wechatpayHeaders: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(raw.headers)) {
+    if (/^wechatpay-/i.test(name)) wechatpayHeaders[name] = Array.isArray(value) ? value.join(',') : (value as string | undefined)?.slice(0, 1024);
+  }
+  return {
+    size: raw.body.length,
+    sha256: createHash('sha256').update(raw.body).digest('hex'),
+    prefix: raw.body.subarray(0, LOGGED_PREFIX_BYTES).toString('utf8'),
+    wechatpayHeaders,
   };
+}
+
+export async function handleNotification(deps: Deps, event: HttpAccessEvent): Promise<HttpResponse> {
+  if (bodySize(event) > MAX_NOTIFICATION_BYTES) return answer(413, 'FAIL', 'body too large');
+  const started = deps.clock();
+  const raw = rawNotificationFromHttpEvent(event);
+  const entry: NotificationLogEntry = { receivedAt: started, verdict: 'pending', ms: 0 };
   let response: HttpResponse;
   try {
-    const parsed = parse(deps, event);
+    const parsed = parse(deps, raw);
     if ('rejected' in parsed) {
+      Object.assign(entry, rejectedFields(raw));
       entry.verdict = parsed.rejected;
       response = answer(401, 'FAIL', 'verification failed');
     } else {
+      Object.assign(entry, { headers: event.headers ?? {}, body: event.body ?? '', isBase64Encoded: event.isBase64Encoded === true });
       entry.eventType = parsed.eventType;
       entry.notificationId = parsed.envelope.id;
-      entry.outTradeNo = parsed.resource.out_trade_no;
-      if (parsed.kind === 'transaction') {
-        entry.verdict = await settleTransaction(deps, parsed.resource);
-      } else {
-        entry.outRefundNo = parsed.resource.out_refund_no;
-        entry.verdict =
-          parsed.resource.mchid !== deps.pay.config.mchid
-            ? 'merchant_mismatch'
-            : await applyRefundOutcome(deps, parsed.resource.out_refund_no, REFUND_STATUS_FROM_WECHAT[parsed.resource.refund_status], {
-                refundId: parsed.resource.refund_id,
-                ...(parsed.resource.success_time ? { successTime: parsed.resource.success_time } : {}),
-              });
-      }
+      entry.verdict = await act(deps, parsed, entry);
       response = entry.verdict === 'merchant_mismatch' ? answer(400, 'FAIL', 'merchant mismatch') : answer(204);
     }
   } catch (error) {
@@ -95,9 +120,34 @@ export async function handleNotification(deps: Deps, event: HttpAccessEvent): Pr
   return response;
 }
 
-function parse(deps: Deps, event: HttpAccessEvent): ParsedNotification | { rejected: string } {
+/** What a verified notification changes; its verdict is logged. */
+async function act(deps: Deps, parsed: ParsedNotification, entry: NotificationLogEntry): Promise<string> {
+  if (parsed.kind === 'other' || !ACTED_EVENT_TYPES.has(parsed.eventType)) return 'ignored_event_type';
+  const resource = parsed.resource;
+  entry.outTradeNo = resource.out_trade_no;
+  if (parsed.kind === 'transaction') {
+    if (parsed.resource.trade_state !== 'SUCCESS') return 'event_state_mismatch';
+    return settleTransaction(deps, parsed.resource);
+  }
+  const refund = parsed.resource;
+  entry.outRefundNo = refund.out_refund_no;
+  if (refund.mchid !== deps.pay.config.mchid) return 'merchant_mismatch';
+  if (parsed.eventType !== `REFUND.${refund.refund_status}`) return 'event_state_mismatch';
+  const stored = await deps.store.getById<RefundDoc>(COLLECTIONS.refunds, refund.out_refund_no);
+  if (!stored) return 'unknown_refund';
+  if (stored.outTradeNo !== refund.out_trade_no || stored.amountFen !== refund.amount.refund || stored.totalFen !== refund.amount.total) {
+    deps.log.error('refund notification does not match the stored refund: not applied', { outRefundNo: refund.out_refund_no });
+    return 'refund_mismatch';
+  }
+  return moveRefund(deps, refund.out_refund_no, REFUND_STATE_FROM_WECHAT[refund.refund_status], {
+    refundId: refund.refund_id,
+    ...(refund.success_time ? { successTime: refund.success_time } : {}),
+  });
+}
+
+function parse(deps: Deps, raw: RawNotification): ParsedNotification | { rejected: string } {
   try {
-    return deps.pay.notifications.parse(rawNotificationFromHttpEvent(event));
+    return deps.pay.notifications.parse(raw);
   } catch (error) {
     if (error instanceof WechatPayVerificationError) return { rejected: `rejected:${error.reason}` };
     if (error instanceof WechatPayDecryptError) return { rejected: `rejected:DECRYPT_${error.reason}` };

@@ -3,122 +3,25 @@
  * Every state change is a compare-and-set on the order's current status.
  */
 import { createHash } from 'node:crypto';
-import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView, RefundView, TimelineEntry } from '../../../typings/api';
+import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../typings/api';
 import { ORDER_STATUSES } from '../../../typings/api';
 import { COLLECTIONS } from '../store/store';
+import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from './access';
 import type { ProductDoc } from './catalog';
 import type { Caller, Deps } from './deps';
 import { DomainError, invalid } from './errors';
-import { closePaymentAtProvider, type PaymentDoc } from './payments';
-import type { RefundDoc } from './refunds';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString, type Input } from './validate';
-
-export interface RefundReservation {
-  amountFen: number;
-  state: 'reserved' | 'settled' | 'released';
-}
-
-export interface OrderDoc {
-  _id: string;
-  openid: string;
-  requestId: string;
-  items: OrderItem[];
-  totalFen: number;
-  contact: { name: string; phone: string };
-  remark: string;
-  status: OrderStatus;
-  createdAt: number;
-  updatedAt: number;
-  expiresAt: number;
-  serviceStartsAt?: number;
-  paidFen: number;
-  refundableFen: number;
-  refundedFen: number;
-  refundReservations: Record<string, RefundReservation>;
-  paymentSeq: number;
-  activePaymentId?: string;
-  paidAt?: number;
-  paidOutTradeNo?: string;
-  transactionId?: string;
-  review?: { reason: string; at: number; detail: string };
-  timeline: TimelineEntry[];
-}
+import { closePaymentAtProvider } from './payments';
+import type { OrderDoc, PaymentDoc } from './records';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString } from './validate';
+import { toView } from './views';
 
 export const MAX_ITEMS = 20;
 export const MAX_ORDER_FEN = 100_000_000; // ¥1,000,000: far above this shop, far below unsafe integers
 const PHONE = /^1[3-9]\d{9}$/;
 
-export function requireCaller(caller: Caller): string {
-  if (!caller.openid) throw new DomainError('UNAUTHENTICATED', 'call from the mini-program after logging in');
-  return caller.openid;
-}
-
 /** The order's id is derived from its owner and the client's request id: a retried confirm finds the same order. */
 export function orderIdFor(openid: string, requestId: string): string {
   return `O${createHash('sha256').update(`${openid}\n${requestId}`).digest('hex').slice(0, 20).toUpperCase()}`;
-}
-
-export function entry(at: number, event: string, detail?: string): TimelineEntry {
-  return detail ? { at, event, detail } : { at, event };
-}
-
-export function userRefundAllowed(order: OrderDoc, deps: Deps): boolean {
-  if (order.status !== 'paid' || order.refundedFen > 0) return false;
-  if (order.serviceStartsAt === undefined) return true;
-  return deps.clock() < order.serviceStartsAt - deps.config.userRefundCutoffMinutes * 60_000;
-}
-
-export function toView(order: OrderDoc, deps: Deps, refunds: RefundDoc[] = []): OrderView {
-  const now = deps.clock();
-  return {
-    id: order._id,
-    status: order.status,
-    items: order.items,
-    totalFen: order.totalFen,
-    paidFen: order.paidFen,
-    refundedFen: order.refundedFen,
-    refundableFen: order.refundableFen,
-    contact: order.contact,
-    remark: order.remark,
-    createdAt: order.createdAt,
-    expiresAt: order.expiresAt,
-    ...(order.paidAt !== undefined ? { paidAt: order.paidAt } : {}),
-    ...(order.serviceStartsAt !== undefined ? { serviceStartsAt: order.serviceStartsAt } : {}),
-    timeline: order.timeline,
-    refunds: refunds.map(toRefundView),
-    can: {
-      pay: order.status === 'pending_payment' && now < order.expiresAt,
-      cancel: order.status === 'pending_payment',
-      requestRefund: userRefundAllowed(order, deps),
-    },
-  };
-}
-
-export function toRefundView(refund: RefundDoc): RefundView {
-  return {
-    outRefundNo: refund._id,
-    amountFen: refund.amountFen,
-    reason: refund.reason,
-    status: refund.status,
-    requestedBy: refund.requestedBy,
-    createdAt: refund.createdAt,
-    ...(refund.settledAt !== undefined ? { settledAt: refund.settledAt } : {}),
-  };
-}
-
-/** Loads an order the caller owns. Someone else's order is NOT_FOUND, so ids reveal nothing. */
-export async function loadOwnedOrder(deps: Deps, openid: string, orderId: string): Promise<OrderDoc> {
-  const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
-  if (!order || order.openid !== openid) throw new DomainError('NOT_FOUND', '订单不存在');
-  return order;
-}
-
-export function readOrderId(obj: Input): string {
-  return readString(obj, 'orderId', { max: 64, pattern: ID_PATTERN });
-}
-
-export async function refundsOf(deps: Deps, orderId: string): Promise<RefundDoc[]> {
-  return deps.store.find<RefundDoc>(COLLECTIONS.refunds, { orderId }, { orderBy: [['createdAt', 'asc']], limit: 100 });
 }
 
 // ---- confirm --------------------------------------------------------------------------------------------------
@@ -186,6 +89,7 @@ export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): 
     createdAt: now,
     updatedAt: now,
     expiresAt: now + deps.config.orderExpiryMinutes * 60_000,
+    nextCheckAt: now + deps.config.orderExpiryMinutes * 60_000,
     ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}),
     paidFen: 0,
     refundableFen: 0,

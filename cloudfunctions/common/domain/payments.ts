@@ -1,52 +1,25 @@
 /**
  * Payments: one document per out_trade_no. Pay creates or reuses the order's active payment, prepays at WeChat Pay
- * and answers wx.requestPayment's parameters. Settlement — from a verified notification or from a query — is one
- * function, so both paths change state in exactly the same way.
+ * and answers wx.requestPayment's parameters. An order has one out_trade_no for as long as WeChat Pay keeps it open:
+ * a prepay_id about to lapse is renewed by prepaying the same out_trade_no again with identical parameters (WeChat Pay
+ * then answers a fresh prepay_id), so concurrent pay calls, at any time in the order's life, share one out_trade_no.
+ * A new one is made only after WeChat Pay closed the previous one.
  */
 import type { OrderView, PayResponse } from '../../../typings/api';
-import {
-  buildRequestPaymentParams,
-  newNonce,
-  rfc3339,
-  WechatPayApiError,
-  WechatPayNetworkError,
-  type Transaction,
-} from '../wechatpay';
+import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../wechatpay';
 import { COLLECTIONS } from '../store/store';
+import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from './access';
 import type { Caller, Deps } from './deps';
 import { DomainError } from './errors';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller, toView, type OrderDoc } from './orders';
+import { isPaidCode, providerError } from './provider-errors';
+import type { OrderDoc, PaymentDoc } from './records';
+import { settleByQuery } from './settlement';
 import { asObject, onlyKeys } from './validate';
-
-export type PaymentStatus = 'created' | 'prepaid' | 'success' | 'closed' | 'amount_mismatch';
-
-export interface PaymentDoc {
-  _id: string; // out_trade_no
-  orderId: string;
-  openid: string;
-  amountFen: number;
-  description: string;
-  status: PaymentStatus;
-  timeExpire: number;
-  prepayId?: string;
-  prepayExpiresAt?: number;
-  transactionId?: string;
-  paidAt?: number;
-  createdAt: number;
-  updatedAt: number;
-}
+import { toView } from './views';
 
 export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
-/** a prepay_id this close to its end is not handed out again: the user needs time in the cashier */
+/** a prepay_id this close to its end is renewed before it is handed out: the user needs time in the cashier */
 const PREPAY_REUSE_MARGIN_MS = 5 * 60 * 1000;
-
-export function providerError(error: unknown): DomainError {
-  if (error instanceof WechatPayApiError) return new DomainError('PAYMENT_PROVIDER_ERROR', `微信支付返回错误 ${error.code}`);
-  if (error instanceof WechatPayNetworkError) return new DomainError('PAYMENT_PROVIDER_ERROR', '微信支付暂时无法连接，请稍后重试');
-  return error instanceof DomainError ? error : new DomainError('PAYMENT_PROVIDER_ERROR', '微信支付暂时不可用');
-}
-
-const isPaidCode = (code: string) => code === 'ORDERPAID' || code === 'ORDER_PAID';
 
 function describe(order: OrderDoc): string {
   const first = order.items[0]!.title;
@@ -91,12 +64,12 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
     // between the two writes. Same out_trade_no: never a second one the user could also pay.
     payment = await ensurePayment(deps, order, order.activePaymentId);
   }
-  if (payment?.status === 'prepaid' && payment.prepayId && payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS) {
+  // reuse while the prepay_id lasts as long as the order, or long enough for the cashier; renew otherwise
+  if (payment?.status === 'prepaid' && payment.prepayId && (payment.prepayExpiresAt! >= order.expiresAt || payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS)) {
     return paymentParams(deps, order._id, payment.prepayId);
   }
-  // a new out_trade_no only for the first payment, after a close, or when the prepay_id is about to lapse
-  if (!payment || payment.status === 'closed' || payment.status === 'prepaid') {
-    if (payment?.status === 'prepaid' && (await closePaymentAtProvider(deps, payment)) === 'paid') throw new DomainError('CONFLICT', '订单已支付');
+  // a new out_trade_no only for the first payment, or after WeChat Pay closed the previous one
+  if (!payment || payment.status === 'closed') {
     const seq = order.paymentSeq + 1;
     const outTradeNo = `${order._id}P${seq}`;
     const moved = await store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq }, {
@@ -156,6 +129,9 @@ async function ensurePayment(deps: Deps, order: OrderDoc, outTradeNo: string): P
     description: describe(order),
     status: 'created',
     timeExpire: order.expiresAt,
+    refundGateAt: 0,
+    nextCheckAt: now + deps.config.reconcileStuckMinutes * 60_000,
+    checks: 0,
     createdAt: now,
     updatedAt: now,
   };
@@ -171,7 +147,7 @@ async function ensurePayment(deps: Deps, order: OrderDoc, outTradeNo: string): P
  */
 export async function closePaymentAtProvider(deps: Deps, payment: PaymentDoc): Promise<'closed' | 'paid'> {
   if (payment.status === 'success') return 'paid';
-  if (payment.status === 'closed' || payment.status === 'amount_mismatch') return 'closed';
+  if (payment.status !== 'created' && payment.status !== 'prepaid') return 'closed';
   try {
     await deps.pay.client.closeByOutTradeNo(payment._id);
   } catch (error) {
@@ -187,123 +163,6 @@ export async function closePaymentAtProvider(deps: Deps, payment: PaymentDoc): P
     updatedAt: deps.clock(),
   });
   return 'closed';
-}
-
-// ---- settlement -----------------------------------------------------------------------------------------------
-
-export type SettleVerdict =
-  | 'paid'
-  | 'paid_repaired'
-  | 'duplicate'
-  | 'duplicate_charge'
-  | 'amount_mismatch'
-  | 'merchant_mismatch'
-  | 'unknown_payment'
-  | 'not_paid'
-  | 'closed';
-
-/**
- * Applies what WeChat Pay says about a transaction. Order first, payment second: a crash between the two leaves a
- * paid order whose payment a later delivery or reconcile completes, never a paid payment with an unpaid order.
- * Round trips on a first success: read payment, CAS order, CAS payment. On a duplicate: read payment.
- */
-export async function settleTransaction(deps: Deps, tx: Transaction): Promise<SettleVerdict> {
-  const { store } = deps;
-  if (tx.mchid !== deps.pay.config.mchid || tx.appid !== deps.pay.config.appid) return 'merchant_mismatch';
-  const payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, tx.out_trade_no);
-  if (!payment) return 'unknown_payment';
-  const now = deps.clock();
-  const _ = store.command;
-
-  if (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND') {
-    if (payment.status === 'success' || payment.status === 'amount_mismatch') return 'duplicate';
-    if (tx.amount?.total !== payment.amountFen) {
-      const detail = `WeChat Pay total ${tx.amount?.total} fen, payment ${payment.amountFen} fen`;
-      await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId, status: _.in(['pending_payment', 'closed', 'cancelled']) }, {
-        status: 'review',
-        review: { reason: 'amount_mismatch', at: now, detail },
-        updatedAt: now,
-        timeline: _.push([entry(now, 'review', detail)]),
-      });
-      await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(['created', 'prepaid', 'closed']) }, {
-        status: 'amount_mismatch',
-        transactionId: tx.transaction_id,
-        updatedAt: now,
-      });
-      deps.log.error('payment amount mismatch: order put in review', { outTradeNo: payment._id, orderId: payment.orderId, detail });
-      return 'amount_mismatch';
-    }
-    const paidAt = tx.success_time ? Date.parse(tx.success_time) : now;
-    const orderPaid = await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId, status: _.in(['pending_payment', 'closed', 'cancelled']) }, {
-      status: 'paid',
-      paidFen: payment.amountFen,
-      refundableFen: payment.amountFen,
-      refundedFen: 0,
-      paidAt,
-      paidOutTradeNo: payment._id,
-      transactionId: tx.transaction_id,
-      updatedAt: now,
-      timeline: _.push([entry(now, 'paid', tx.transaction_id)]),
-    });
-    const paymentDone = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(['created', 'prepaid', 'closed']) }, {
-      status: 'success',
-      transactionId: tx.transaction_id,
-      paidAt,
-      updatedAt: now,
-    });
-    if (orderPaid) {
-      await notifyPaid(deps, payment, paidAt);
-      return 'paid';
-    }
-    const order = await store.getById<OrderDoc>(COLLECTIONS.orders, payment.orderId);
-    if (order?.paidOutTradeNo && order.paidOutTradeNo !== payment._id) {
-      deps.log.error('a second payment succeeded for an order already paid: refund it', { orderId: payment.orderId, outTradeNo: payment._id });
-      await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId }, { updatedAt: now, timeline: _.push([entry(now, 'duplicate_charge', payment._id)]) });
-      return 'duplicate_charge';
-    }
-    return paymentDone ? 'paid_repaired' : 'duplicate';
-  }
-  if (tx.trade_state === 'CLOSED' || tx.trade_state === 'REVOKED') {
-    await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(['created', 'prepaid']) }, { status: 'closed', updatedAt: now });
-    return 'closed';
-  }
-  return 'not_paid';
-}
-
-async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Promise<void> {
-  const templateId = deps.config.subscribeTemplateId;
-  if (!templateId) {
-    deps.log.info('subscribe message skipped: SUBSCRIBE_TEMPLATE_ID is not set', { orderId: payment.orderId });
-    return;
-  }
-  try {
-    await deps.messenger.sendSubscribeMessage({
-      touser: payment.openid,
-      templateId,
-      page: `pages/order/detail/index?id=${payment.orderId}`,
-      data: {
-        character_string1: { value: payment.orderId },
-        amount2: { value: `${(payment.amountFen / 100).toFixed(2)}元` },
-        thing3: { value: [...payment.description].slice(0, 20).join('') },
-        time4: { value: rfc3339(paidAt).slice(0, 16).replace('T', ' ') },
-      },
-    });
-  } catch (error) {
-    // the user may not have subscribed: payment stands regardless
-    deps.log.warn('subscribe message not sent', { orderId: payment.orderId, error: (error as Error).message });
-  }
-}
-
-/** Queries WeChat Pay for one out_trade_no and settles from the answer. */
-export async function settleByQuery(deps: Deps, outTradeNo: string): Promise<SettleVerdict | 'not_found'> {
-  let tx: Transaction;
-  try {
-    tx = await deps.pay.client.queryByOutTradeNo(outTradeNo);
-  } catch (error) {
-    if (error instanceof WechatPayApiError && error.status === 404) return 'not_found';
-    throw providerError(error);
-  }
-  return settleTransaction(deps, tx);
 }
 
 /** The result page's "I have paid": asks WeChat Pay instead of trusting the client. */

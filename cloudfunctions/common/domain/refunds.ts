@@ -1,44 +1,44 @@
 /**
- * Refunds. Each one first reserves its amount with a compare-and-set on the order's refundable balance (so
- * concurrent requests can never refund more than was paid), under a stable out_refund_no derived from the client's
- * request id (so a retried call is the same refund at WeChat Pay). It settles on the refund notification or a
- * query: SUCCESS consumes the reservation, ABNORMAL and CLOSED release it. Each settlement is applied to the order
- * once, keyed by out_refund_no in the order's reservations.
+ * Refunds, moved only through the refund table (refund-table.ts).
+ *
+ * Creating one: the amount is reserved on the order first (compare-and-set on its refundable balance, so concurrent
+ * requests can never refund more than was paid; the reservation keeps the intent), then the refund is recorded under
+ * a stable out_refund_no derived from the client's request id (a retry is the same refund at WeChat Pay), then it is
+ * submitted through the payment's one-minute gate. Every answer is taken by its documented meaning: accepted, unknown
+ * (query before anything), retry later (NOT_ENOUGH: the same out_refund_no again), refused (released). Settling from a
+ * notification or a query is `moveRefund`, which applies the table's reservation effect to the order exactly once.
  */
 import { createHash } from 'node:crypto';
-import type { OrderStatus, OrderView, RefundStatus } from '../../../typings/api';
-import { WechatPayApiError, type Refund, type RefundStatus as WxRefundStatus } from '../wechatpay';
+import type { OrderStatus, OrderView } from '../../../typings/api';
+import { WechatPayApiError, type Refund } from '../wechatpay';
 import { COLLECTIONS } from '../store/store';
+import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from './access';
 import type { Caller, Deps } from './deps';
 import { DomainError } from './errors';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller, toView, userRefundAllowed, type OrderDoc } from './orders';
-import { providerError } from './payments';
-import { asObject, ID_PATTERN, onlyKeys, readInt, readString } from './validate';
-
-export interface RefundDoc {
-  _id: string; // out_refund_no
-  orderId: string;
-  outTradeNo: string;
-  openid: string;
-  amountFen: number;
-  totalFen: number;
-  reason: string;
-  requestedBy: 'user' | 'admin';
-  requestedByOpenid: string;
-  status: RefundStatus;
-  refundId?: string;
-  error?: string;
-  createdAt: number;
-  updatedAt: number;
-  settledAt?: number;
-}
-
-const REFUNDABLE_STATES: OrderStatus[] = ['paid', 'refunding', 'partially_refunded'];
-export const REFUND_STATUS_FROM_WECHAT: Record<WxRefundStatus, RefundStatus> = { PROCESSING: 'processing', SUCCESS: 'success', ABNORMAL: 'abnormal', CLOSED: 'closed' };
+import { exceptionId, openException, resolveException } from './exceptions';
+import { isNotFound, providerError } from './provider-errors';
+import { REFUNDABLE_ORDER_STATES, type OrderDoc, type RefundDoc, type RefundKind } from './records';
+import { MAX_REFUNDS_PER_PAYMENT, REFUND_GAP_MS, userRefundAllowed } from './refund-policy';
+import {
+  classifyRefundError,
+  REFUND_STATE_FROM_WECHAT,
+  refundBackoffMs,
+  reservationEffect,
+  sourcesOf,
+  type RefundState,
+  type SubmitVerdict,
+} from './refund-table';
+import { asObject, ID_PATTERN, onlyKeys, readString } from './validate';
+import { toView } from './views';
 
 export function outRefundNoFor(orderId: string, requestId: string): string {
   return `${orderId}R${createHash('sha256').update(requestId).digest('hex').slice(0, 10).toUpperCase()}`;
 }
+
+/** The one refund a duplicate charge gets: derived from its out_trade_no, so it can never be made twice. */
+export const duplicateChargeRefundNo = (outTradeNo: string) => `${outTradeNo}-DUP`;
+
+// ---- asking for a refund ----------------------------------------------------------------------------------------
 
 /** A user cancels a paid order: a full refund, allowed until the configured time before the service starts. */
 export async function requestRefund(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
@@ -54,32 +54,16 @@ export async function requestRefund(deps: Deps, caller: Caller, event: unknown):
   if (!known && !userRefundAllowed(order, deps)) {
     throw new DomainError('FAILED_PRECONDITION', order.status === 'paid' ? '已过可退款时间' : '当前订单状态不能申请退款');
   }
-  await createRefund(deps, order, { outRefundNo, amountFen: known?.amountFen ?? order.paidFen, reason, requestedBy: 'user', requestedByOpenid: openid });
-  return viewOf(deps, order._id);
+  await createOrderRefund(deps, order, { outRefundNo, amountFen: known?.amountFen ?? order.paidFen, reason, requestedBy: 'user', requestedByOpenid: openid });
+  return orderViewWithRefunds(deps, order._id);
 }
 
-/** An admin refunds any order, fully or in part. */
-export async function adminRefund(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
-  const openid = requireCaller(caller);
-  if (!deps.config.adminOpenids.has(openid)) throw new DomainError('FORBIDDEN', '没有退款权限');
-  const obj = asObject(event);
-  onlyKeys(obj, ['action', 'orderId', 'amountFen', 'reason', 'requestId']);
-  const orderId = readOrderId(obj);
-  const amountFen = readInt(obj, 'amountFen', { min: 1, max: 100_000_000 })!;
-  const reason = readString(obj, 'reason', { max: 80 });
-  const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
-  const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
-  if (!order) throw new DomainError('NOT_FOUND', '订单不存在');
-  await createRefund(deps, order, { outRefundNo: outRefundNoFor(order._id, requestId), amountFen, reason, requestedBy: 'admin', requestedByOpenid: openid });
-  return viewOf(deps, order._id);
-}
-
-async function viewOf(deps: Deps, orderId: string): Promise<OrderView> {
+export async function orderViewWithRefunds(deps: Deps, orderId: string): Promise<OrderView> {
   const order = (await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId))!;
   return toView(order, deps, await refundsOf(deps, orderId));
 }
 
-interface RefundInput {
+export interface RefundInput {
   outRefundNo: string;
   amountFen: number;
   reason: string;
@@ -87,13 +71,45 @@ interface RefundInput {
   requestedByOpenid: string;
 }
 
-export async function createRefund(deps: Deps, order: OrderDoc, input: RefundInput): Promise<RefundDoc> {
+/** Reserves, records and submits a refund against the order's balance. Safe to call again with the same input. */
+export async function createOrderRefund(deps: Deps, order: OrderDoc, input: RefundInput): Promise<RefundDoc> {
   const { store } = deps;
   const _ = store.command;
-  const now = deps.clock();
   if (!order.paidOutTradeNo || order.paidFen <= 0) throw new DomainError('FAILED_PRECONDITION', '订单未支付，不能退款');
-  let refund: RefundDoc = {
+  const sameIntent = 'requestId was already used for a different refund';
+  let reservation = order.refundReservations?.[input.outRefundNo];
+  if (reservation && reservation.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);
+  if (!reservation) {
+    const live = Object.values(order.refundReservations ?? {}).filter((r) => r.state !== 'released').length;
+    if (live >= MAX_REFUNDS_PER_PAYMENT) throw new DomainError('FAILED_PRECONDITION', `每笔支付最多退款 ${MAX_REFUNDS_PER_PAYMENT} 次`);
+    const now = deps.clock();
+    const reserved = await store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: order._id, status: _.in([...REFUNDABLE_ORDER_STATES]), refundableFen: _.gte(input.amountFen), [`refundReservations.${input.outRefundNo}`]: _.exists(false) },
+      {
+        refundableFen: _.inc(-input.amountFen),
+        status: 'refunding',
+        refundReservations: {
+          [input.outRefundNo]: { amountFen: input.amountFen, state: 'reserved', reason: input.reason, requestedBy: input.requestedBy, requestedByOpenid: input.requestedByOpenid, at: now },
+        },
+        nextCheckAt: now + deps.config.reconcileStuckMinutes * 60_000,
+        updatedAt: now,
+        timeline: _.push([entry(now, 'refund_requested', `${input.amountFen}`)]),
+      },
+    );
+    if (!reserved) {
+      const current = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
+      reservation = current.refundReservations?.[input.outRefundNo];
+      if (!reservation) {
+        if (!REFUNDABLE_ORDER_STATES.includes(current.status)) throw new DomainError('FAILED_PRECONDITION', '当前订单状态不能退款');
+        throw new DomainError('CONFLICT', `可退金额不足（剩余 ${current.refundableFen} 分）`);
+      }
+      if (reservation.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);
+    }
+  }
+  const refund = await recordRefund(deps, {
     _id: input.outRefundNo,
+    kind: 'order',
     orderId: order._id,
     outTradeNo: order.paidOutTradeNo,
     openid: order.openid,
@@ -102,73 +118,127 @@ export async function createRefund(deps: Deps, order: OrderDoc, input: RefundInp
     reason: input.reason,
     requestedBy: input.requestedBy,
     requestedByOpenid: input.requestedByOpenid,
-    status: 'reserving',
-    createdAt: now,
-    updatedAt: now,
-  };
-  if ((await store.insert(COLLECTIONS.refunds, refund)) === 'exists') {
-    const existing = (await store.getById<RefundDoc>(COLLECTIONS.refunds, input.outRefundNo))!;
-    if (existing.orderId !== order._id || existing.amountFen !== input.amountFen) throw new DomainError('CONFLICT', 'requestId was already used for a different refund');
-    refund = existing;
-  }
-  if (refund.status !== 'reserving') return refund; // a retry of a refund already submitted
-
-  const key = `refundReservations.${refund._id}`;
-  const reserved = await store.updateWhere(
-    COLLECTIONS.orders,
-    { _id: order._id, status: _.in(REFUNDABLE_STATES), refundableFen: _.gte(refund.amountFen), [key]: _.exists(false) },
-    {
-      refundableFen: _.inc(-refund.amountFen),
-      status: 'refunding',
-      refundReservations: { [refund._id]: { amountFen: refund.amountFen, state: 'reserved' } },
-      updatedAt: now,
-      timeline: _.push([entry(now, 'refund_requested', `${refund.amountFen}`)]),
-    },
-  );
-  if (!reserved) {
-    const current = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
-    if (current.refundReservations?.[refund._id]?.state !== 'reserved') {
-      await store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, status: 'reserving' }, { status: 'failed', error: 'not enough refundable', updatedAt: now });
-      throw new DomainError('CONFLICT', `可退金额不足（剩余 ${current.refundableFen} 分）`);
-    }
-  }
-  await submitRefund(deps, refund);
+  });
+  if (refund.orderId !== order._id || refund.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);
+  if (refund.status === 'queued') await submitRefund(deps, refund);
   return (await store.getById<RefundDoc>(COLLECTIONS.refunds, refund._id))!;
 }
 
-/** Sends a reserved refund to WeChat Pay (again, after a crash or an unknown outcome: same out_refund_no). */
-export async function submitRefund(deps: Deps, refund: RefundDoc): Promise<void> {
-  let answer: Refund;
+type NewRefund = Pick<RefundDoc, '_id' | 'kind' | 'orderId' | 'outTradeNo' | 'openid' | 'amountFen' | 'totalFen' | 'reason' | 'requestedBy' | 'requestedByOpenid'>;
+
+/** Writes the refund document (queued), or returns the one a previous call wrote. */
+export async function recordRefund(deps: Deps, fields: NewRefund): Promise<RefundDoc> {
+  const now = deps.clock();
+  const refund: RefundDoc = { ...fields, status: 'queued', nextAttemptAt: now, attempts: 0, createdAt: now, updatedAt: now };
+  if ((await deps.store.insert(COLLECTIONS.refunds, refund)) === 'created') return refund;
+  return (await deps.store.getById<RefundDoc>(COLLECTIONS.refunds, fields._id))!;
+}
+
+/** A whole payment the order never used (a second successful payment): refunded in full, once. */
+export async function refundDuplicateCharge(deps: Deps, payment: { _id: string; orderId: string; openid: string }, totalFen: number): Promise<RefundDoc> {
+  const refund = await recordRefund(deps, {
+    _id: duplicateChargeRefundNo(payment._id),
+    kind: 'duplicate_charge' satisfies RefundKind,
+    orderId: payment.orderId,
+    outTradeNo: payment._id,
+    openid: payment.openid,
+    amountFen: totalFen,
+    totalFen,
+    reason: '重复支付，自动退款',
+    requestedBy: 'system',
+    requestedByOpenid: '',
+  });
+  if (refund.status === 'queued') await submitRefund(deps, refund);
+  return refund;
+}
+
+// ---- submitting -------------------------------------------------------------------------------------------------
+
+/**
+ * Sends a queued refund to WeChat Pay with its own out_refund_no (again, after NOT_ENOUGH or a query that found
+ * nothing: same number, never a new one), no sooner than a minute after the payment's previous submission.
+ * Never throws for WeChat Pay's answers: the refund's state says what happened.
+ */
+export async function submitRefund(deps: Deps, refund: RefundDoc): Promise<RefundState> {
+  const { store } = deps;
+  const _ = store.command;
+  const now = deps.clock();
+  const gateOpen = await store.updateWhere(COLLECTIONS.payments, { _id: refund.outTradeNo, refundGateAt: _.lte(now) }, { refundGateAt: now + REFUND_GAP_MS });
+  if (!gateOpen) {
+    await reschedule(deps, refund, 'queued', now + REFUND_GAP_MS, 'waiting for the one-minute gate between refunds of one payment');
+    return 'queued';
+  }
+  let verdict: SubmitVerdict;
   try {
-    answer = await deps.pay.client.createRefund({
+    const answer: Refund = await deps.pay.client.createRefund({
       out_trade_no: refund.outTradeNo,
       out_refund_no: refund._id,
       reason: refund.reason,
       notify_url: deps.pay.config.refundNotifyUrl,
       amount: { refund: refund.amountFen, total: refund.totalFen, currency: 'CNY' },
     });
+    verdict = { kind: 'accepted', status: answer.status, refundId: answer.refund_id };
   } catch (error) {
-    if (error instanceof WechatPayApiError && error.status >= 400 && error.status < 500) {
-      // refused for good (for example NOT_ENOUGH): give the reservation back
-      await applyRefundOutcome(deps, refund._id, 'failed', { error: `${error.code}: ${error.message}` });
-    }
-    // otherwise the outcome is unknown: stay 'reserving'; a retry or reconcile submits the same out_refund_no
-    throw providerError(error);
+    // an API error by its documented meaning; anything else (network, timeout, an answer that fails verification)
+    // leaves the outcome unknown
+    verdict = error instanceof WechatPayApiError ? classifyRefundError(error.status, error.code) : { kind: 'unknown', reason: (error as Error).message };
   }
-  await applyRefundOutcome(deps, refund._id, REFUND_STATUS_FROM_WECHAT[answer.status], { refundId: answer.refund_id });
+  switch (verdict.kind) {
+    case 'accepted':
+      await moveRefund(deps, refund._id, REFUND_STATE_FROM_WECHAT[verdict.status], { refundId: verdict.refundId });
+      return REFUND_STATE_FROM_WECHAT[verdict.status];
+    case 'unknown':
+      await moveRefund(deps, refund._id, 'unknown', { error: verdict.reason });
+      return 'unknown';
+    case 'retry_later':
+      await reschedule(deps, refund, 'queued', undefined, verdict.reason);
+      return 'queued';
+    case 'refused':
+      await moveRefund(deps, refund._id, 'failed', { error: verdict.reason });
+      await openException(deps, {
+        kind: 'refund_refused',
+        key: refund._id,
+        orderId: refund.orderId,
+        outTradeNo: refund.outTradeNo,
+        outRefundNo: refund._id,
+        expectedFen: refund.amountFen,
+        detail: `WeChat Pay refused the refund: ${verdict.reason}`,
+      });
+      return 'failed';
+  }
 }
 
-export type RefundVerdict = 'settled' | 'duplicate' | 'unknown_refund' | 'processing';
+/** Leaves the refund in `state` and puts it behind the others: reconcile looks at it again later. */
+async function reschedule(deps: Deps, refund: RefundDoc, state: RefundState, at?: number, error?: string): Promise<void> {
+  const now = deps.clock();
+  await deps.store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, status: state }, {
+    nextAttemptAt: at ?? now + refundBackoffMs(state, refund.attempts),
+    attempts: deps.store.command.inc(1),
+    updatedAt: now,
+    ...(error ? { error } : {}),
+  });
+}
+
+// ---- settling ---------------------------------------------------------------------------------------------------
+
+export type RefundVerdict = 'settled' | 'moved' | 'duplicate' | 'unknown_refund';
+
+/** When reconcile should first look at a refund that has just moved to `to`. */
+function firstLookAt(to: RefundState, now: number): number {
+  if (to === 'queued') return now;
+  if (to === 'abnormal') return now + 3600_000;
+  return now + 60_000;
+}
 
 /**
- * Moves a refund to `to` and applies it to its order exactly once. Safe to call again with the same outcome
- * (duplicate notification, notification after a query): the refund's CAS and the order's per-refund state both
- * refuse a second application.
+ * Moves a refund to `to` if the table allows it from its current state, then applies the move's reservation effect
+ * to the order. Safe to repeat: the refund's compare-and-set and the reservation's own state each refuse a second
+ * application, and a repeat completes an application a crash interrupted.
  */
-export async function applyRefundOutcome(
+export async function moveRefund(
   deps: Deps,
   outRefundNo: string,
-  to: RefundStatus,
+  to: RefundState,
   extra: { refundId?: string; error?: string; successTime?: string } = {},
 ): Promise<RefundVerdict> {
   const { store } = deps;
@@ -176,41 +246,95 @@ export async function applyRefundOutcome(
   const now = deps.clock();
   const refund = await store.getById<RefundDoc>(COLLECTIONS.refunds, outRefundNo);
   if (!refund) return 'unknown_refund';
-  if (to === 'processing' || to === 'reserving') {
-    const moved = await store.updateWhere(COLLECTIONS.refunds, { _id: outRefundNo, status: 'reserving' }, {
-      status: 'processing',
-      ...(extra.refundId ? { refundId: extra.refundId } : {}),
-      updatedAt: now,
-    });
-    return moved ? 'processing' : 'duplicate';
-  }
-  const settledAt = extra.successTime ? Date.parse(extra.successTime) : now;
-  const moved = await store.updateWhere(COLLECTIONS.refunds, { _id: outRefundNo, status: _.in(['reserving', 'processing']) }, {
+  const final = to === 'success' || to === 'closed' || to === 'failed';
+  const moved = await store.updateWhere(COLLECTIONS.refunds, { _id: outRefundNo, status: _.in(sourcesOf(to)) }, {
     status: to,
-    settledAt,
     updatedAt: now,
+    nextAttemptAt: firstLookAt(to, now),
+    attempts: 0,
+    ...(final ? { settledAt: to === 'success' && extra.successTime ? Date.parse(extra.successTime) : now } : {}),
+    ...(to === 'abnormal' ? { abnormalAt: now } : {}),
     ...(extra.refundId ? { refundId: extra.refundId } : {}),
     ...(extra.error ? { error: extra.error } : {}),
   });
-  const final = moved ? to : refund.status;
-  if (final === 'reserving' || final === 'processing') return 'duplicate';
-  const key = `refundReservations.${outRefundNo}.state`;
-  const applied =
-    final === 'success'
-      ? await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'reserved' }, {
-          refundedFen: _.inc(refund.amountFen),
-          refundReservations: { [outRefundNo]: { state: 'settled' } },
-          updatedAt: now,
-          timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
-        })
-      : await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'reserved' }, {
-          refundableFen: _.inc(refund.amountFen),
-          refundReservations: { [outRefundNo]: { state: 'released' } },
-          updatedAt: now,
-          timeline: _.push([entry(now, 'refund_failed', final)]),
-        });
+  // the state the refund is in now, as far as this move is concerned: a repeat of the same move completes it
+  if (!moved && refund.status !== to) return 'duplicate';
+  if (to === 'abnormal' && moved) {
+    await openException(deps, {
+      kind: 'abnormal_refund',
+      key: outRefundNo,
+      orderId: refund.orderId,
+      outTradeNo: refund.outTradeNo,
+      outRefundNo,
+      expectedFen: refund.amountFen,
+      detail: 'WeChat Pay could not pay the refund into the user’s account: apply-abnormal-refund or handle it in the merchant platform',
+    });
+  }
+  if (to === 'success' && moved && (refund.abnormalAt !== undefined || refund.status === 'abnormal')) {
+    await resolveException(deps, exceptionId('abnormal_refund', outRefundNo), 'system', { action: 'refund_succeeded', note: 'WeChat Pay reported the refund successful' });
+  }
+  if (refund.kind === 'duplicate_charge') {
+    if (to === 'success') await resolveException(deps, exceptionId('duplicate_charge', refund.outTradeNo), 'system', { action: 'refund_succeeded', note: 'the duplicate charge was refunded' });
+    return moved ? (final ? 'settled' : 'moved') : 'duplicate';
+  }
+  const effect = reservationEffect(to);
+  const applied = effect === 'keep' ? false : await applyToOrder(deps, refund, effect);
   if (applied) await recomputeRefundState(deps, refund.orderId);
-  return moved || applied ? 'settled' : 'duplicate';
+  if (moved || applied) return final ? 'settled' : 'moved';
+  return 'duplicate';
+}
+
+/** The reservation's effect on the order, once per refund (keyed by the reservation's own state). */
+async function applyToOrder(deps: Deps, refund: RefundDoc, effect: 'consume' | 'release'): Promise<boolean> {
+  const { store } = deps;
+  const _ = store.command;
+  const now = deps.clock();
+  const key = `refundReservations.${refund._id}.state`;
+  if (effect === 'release') {
+    return (await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'reserved' }, {
+      refundableFen: _.inc(refund.amountFen),
+      refundReservations: { [refund._id]: { state: 'released' } },
+      updatedAt: now,
+      timeline: _.push([entry(now, 'refund_failed', refund._id)]),
+    })) > 0;
+  }
+  const consumed = await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'reserved' }, {
+    refundedFen: _.inc(refund.amountFen),
+    refundReservations: { [refund._id]: { state: 'settled' } },
+    updatedAt: now,
+    timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
+  });
+  if (consumed) return true;
+  // a SUCCESS for a refund already released (closed or refused here, paid out by WeChat Pay all the same): apply it
+  // again while the order still has the balance; otherwise a person must look
+  const reapplied = await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'released', refundableFen: _.gte(refund.amountFen) }, {
+    refundableFen: _.inc(-refund.amountFen),
+    refundedFen: _.inc(refund.amountFen),
+    refundReservations: { [refund._id]: { state: 'settled' } },
+    updatedAt: now,
+    timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
+  });
+  if (reapplied) return true;
+  const order = await store.getById<OrderDoc>(COLLECTIONS.orders, refund.orderId);
+  if (order?.refundReservations?.[refund._id]?.state === 'settled') return false; // already applied
+  const detail = `refund ${refund._id} of ${refund.amountFen} fen succeeded at WeChat Pay but the order has only ${order?.refundableFen ?? 0} fen refundable`;
+  await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId }, {
+    status: 'review',
+    review: { reason: 'refund_unapplied', at: now, detail },
+    updatedAt: now,
+    timeline: _.push([entry(now, 'review', detail)]),
+  });
+  await openException(deps, {
+    kind: 'refund_unapplied',
+    key: refund._id,
+    orderId: refund.orderId,
+    outTradeNo: refund.outTradeNo,
+    outRefundNo: refund._id,
+    actualFen: refund.amountFen,
+    detail,
+  });
+  deps.log.error('refund success could not be applied: order put in review', { orderId: refund.orderId, outRefundNo: refund._id });
+  return false;
 }
 
 export function refundStateOf(order: Pick<OrderDoc, 'paidFen' | 'refundableFen' | 'refundedFen'>): OrderStatus {
@@ -236,17 +360,32 @@ async function recomputeRefundState(deps: Deps, orderId: string): Promise<void> 
   }
 }
 
-/** Asks WeChat Pay about one refund and applies the answer; resubmits a reservation WeChat Pay never received. */
-export async function settleRefundByQuery(deps: Deps, refund: RefundDoc): Promise<RefundVerdict | 'resubmitted'> {
+/**
+ * Reconcile's step for one open refund: a queued one is submitted; any other is queried first, and a query that finds
+ * nothing (WeChat Pay never accepted it) queues it for resubmission under the same out_refund_no.
+ */
+export async function advanceRefund(deps: Deps, refund: RefundDoc): Promise<RefundVerdict | 'submitted' | 'unchanged'> {
+  if (refund.status === 'queued') {
+    const state = await submitRefund(deps, refund);
+    return state === 'queued' ? 'unchanged' : 'submitted';
+  }
   let answer: Refund;
   try {
     answer = await deps.pay.client.queryRefund(refund._id);
   } catch (error) {
-    if (error instanceof WechatPayApiError && error.status === 404 && refund.status === 'reserving') {
-      await submitRefund(deps, refund);
-      return 'resubmitted';
+    if (isNotFound(error) && refund.status === 'unknown') {
+      await moveRefund(deps, refund._id, 'queued', { error: 'not found at WeChat Pay: resubmitting' });
+      const queued = (await deps.store.getById<RefundDoc>(COLLECTIONS.refunds, refund._id))!;
+      return queued.status === 'queued' && (await submitRefund(deps, queued)) !== 'queued' ? 'submitted' : 'unchanged';
     }
+    await reschedule(deps, refund, refund.status);
     throw providerError(error);
   }
-  return applyRefundOutcome(deps, refund._id, REFUND_STATUS_FROM_WECHAT[answer.status], { refundId: answer.refund_id, ...(answer.success_time ? { successTime: answer.success_time } : {}) });
+  const to = REFUND_STATE_FROM_WECHAT[answer.status];
+  const verdict = await moveRefund(deps, refund._id, to, { refundId: answer.refund_id, ...(answer.success_time ? { successTime: answer.success_time } : {}) });
+  if (verdict === 'duplicate') {
+    await reschedule(deps, refund, refund.status);
+    return 'unchanged';
+  }
+  return verdict;
 }

@@ -57,13 +57,52 @@ export function byAction<T>(operations: Record<string, Operation<T>>): Operation
   };
 }
 
+const refusal = (statusCode: number, message: string): HttpResponse => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ code: 'FAIL', message }),
+});
+
+/** The platform's HTTP access event: a method and a header map (a callFunction event has neither). */
+function isHttpAccessEvent(event: unknown): event is HttpAccessEvent & { httpMethod: string } {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return typeof e.httpMethod === 'string' && typeof e.headers === 'object' && e.headers !== null && (e.body === undefined || e.body === null || typeof e.body === 'string');
+}
+
+/**
+ * An HTTP access endpoint (the WeChat Pay notify URL). It refuses, before any work, anything that is not an HTTP
+ * access event or that carries a mini-program user's identity (a callFunction from a client), and any method but POST.
+ */
 export function httpAccess(runtime: Runtime, handle: (deps: Deps, event: HttpAccessEvent) => Promise<HttpResponse>) {
-  return async (event: HttpAccessEvent): Promise<HttpResponse> => {
+  return async (event: unknown): Promise<HttpResponse> => {
     try {
-      return await handle(runtime().deps, event ?? {});
+      if (!isHttpAccessEvent(event)) return refusal(400, 'not an HTTP access event');
+      if (event.httpMethod.toUpperCase() !== 'POST') return refusal(405, 'POST only');
+      const { deps, caller } = runtime();
+      if (caller.openid) return refusal(403, 'not callable from the mini-program');
+      return await handle(deps, event);
     } catch (error) {
       jsonLogger.error('http handler failed', { error: (error as Error)?.stack ?? String(error) });
       return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"code":"FAIL","message":"temporarily unavailable"}' };
+    }
+  };
+}
+
+/**
+ * A timer-triggered function. The platform's timer carries no user; a call that carries one came from a mini-program
+ * user through callFunction and is refused without doing anything.
+ */
+export function timer<T>(runtime: Runtime, run: (deps: Deps) => Promise<T>) {
+  return async (): Promise<T | ApiResult<never>> => {
+    let log = jsonLogger;
+    try {
+      const { deps, caller } = runtime();
+      log = deps.log;
+      if (caller.openid) return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: not callable by users' } };
+      return await run(deps);
+    } catch (error) {
+      return { ok: false, error: toApiError(error, log) };
     }
   };
 }

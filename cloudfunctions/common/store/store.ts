@@ -15,6 +15,10 @@ export const COLLECTIONS = {
   payments: 'payments',
   refunds: 'refunds',
   notifications: 'notification_log',
+  exceptions: 'exceptions',
+  adminLog: 'admin_log',
+  /** one document per WeChat Pay transaction_id, naming the payment it settled: a transaction settles one payment */
+  transactionClaims: 'transaction_claims',
 } as const;
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 
@@ -22,12 +26,6 @@ export interface FindOptions {
   orderBy?: [string, 'asc' | 'desc'][];
   skip?: number;
   limit: number;
-}
-
-/** The cloud database reports a duplicate `_id` as an error whose message names the duplicate key. */
-export function isDuplicateKeyError(error: unknown): boolean {
-  const text = `${(error as { errMsg?: string })?.errMsg ?? ''} ${(error as Error)?.message ?? ''}`;
-  return /duplicate key|E11000/i.test(text);
 }
 
 export class Store {
@@ -48,14 +46,17 @@ export class Store {
     return (data ?? undefined) as T | undefined;
   }
 
-  /** Adds a document; 'exists' when its `_id` is taken (a retry of the same business key). */
+  /**
+   * Adds a document; 'exists' when its `_id` is taken (a retry of the same business key). After a failed add the
+   * document is read back by `_id` instead of trusting the error's wording, which the platform does not promise.
+   */
   async insert<T extends { _id: string }>(collection: CollectionName, doc: T): Promise<'created' | 'exists'> {
     this.count('writes');
     try {
       await this.db.collection(collection).add({ data: doc });
       return 'created';
     } catch (error) {
-      if (isDuplicateKeyError(error)) return 'exists';
+      if ((await this.getById(collection, doc._id)) !== undefined) return 'exists';
       throw error;
     }
   }

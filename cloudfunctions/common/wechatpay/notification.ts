@@ -13,7 +13,9 @@ import type { VerifiedHeaders, Verifier } from './verifier';
 
 export type ParsedNotification =
   | { kind: 'transaction'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: Transaction }
-  | { kind: 'refund'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: RefundNotificationResource };
+  | { kind: 'refund'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: RefundNotificationResource }
+  /** verified and decrypted, of an event type this module does not type (the caller decides to ignore it) */
+  | { kind: 'other'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: Record<string, unknown> };
 
 export interface NotificationParserOptions {
   verifier: Verifier;
@@ -65,7 +67,7 @@ export class NotificationParser {
     if (envelope.event_type.startsWith('REFUND.')) {
       return { kind: 'refund', eventType: envelope.event_type, envelope, verified, resource: asRefundResource(decoded) };
     }
-    throw new WechatPayNotificationError(`unsupported event_type ${envelope.event_type}`);
+    return { kind: 'other', eventType: envelope.event_type, envelope, verified, resource: decoded };
   }
 
   parseHttpEvent(event: HttpAccessEvent): ParsedNotification {

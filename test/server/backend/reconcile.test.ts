@@ -1,6 +1,7 @@
 /** Reconcile: lost notifications, expired orders, provider faults and functions dying between writes. */
 import type { OrderView, PayResponse } from '../../../typings/api';
 import type { ReconcileSummary } from '../../../cloudfunctions/common/domain/reconcile';
+import { makeRefundsDue, settleRefunds } from '../../support/refunds';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
 
 jest.setTimeout(30_000);
@@ -17,9 +18,10 @@ afterEach(() => {
 });
 
 const db = () => t.cloud.engine.database();
-/** Moves records' clocks back instead of waiting: reconcile looks for payments and refunds quiet for 5 minutes. */
-async function age(collection: 'payments' | 'refunds', minutes = 10) {
-  await db().collection(collection).where({}).update({ data: { updatedAt: Date.now() - minutes * 60_000 } });
+/** Moves records' clocks back instead of waiting: reconcile looks at payments and refunds when their next check is due. */
+async function age(collection: 'payments' | 'refunds') {
+  if (collection === 'payments') await db().collection('payments').where({}).update({ data: { nextCheckAt: 0 } });
+  else await makeRefundsDue(t);
 }
 const reconcile = () => t.cloud.host.runTimer('reconcile') as Promise<ReconcileSummary>;
 
@@ -60,7 +62,7 @@ test('a dropped notification: reconcile settles the order', async () => {
 test('an expired order: reconcile closes it (at WeChat Pay first) and a late payment attempt is refused', async () => {
   const order = await t.confirm('alice');
   const { prepayId } = await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
-  await db().collection('orders').doc(order.id).update({ data: { expiresAt: Date.now() - 1000 } });
+  await db().collection('orders').doc(order.id).update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
   expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({ ok: false, error: { code: 'ORDER_EXPIRED' } });
   const summary = await reconcile();
   expect(summary.expiredClosed).toBeGreaterThanOrEqual(1);
@@ -76,7 +78,7 @@ test('an expired order paid just before it expired: reconcile finds it paid inst
   const order = await t.confirm('alice');
   const { prepayId } = await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
   await t.cloud.pay.cashier('pay', prepayId);
-  await db().collection('orders').doc(order.id).update({ data: { expiresAt: Date.now() - 1000 } });
+  await db().collection('orders').doc(order.id).update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
   const summary = await reconcile();
   expect(summary.expiredFoundPaid).toBe(1);
   expect((await expectAgreesWithLedger(order.id)).status).toBe('paid');
@@ -85,7 +87,7 @@ test('an expired order paid just before it expired: reconcile finds it paid inst
 test('two reconciles at once do no harm', async () => {
   const orders = await Promise.all([t.confirm('alice'), t.confirm('alice'), t.confirm('alice')]);
   for (const o of orders) await t.ok('payment', { action: 'pay', orderId: o.id }, 'alice');
-  await db().collection('orders').where({ _id: db().command.in(orders.map((o) => o.id)) }).update({ data: { expiresAt: Date.now() - 1000 } });
+  await db().collection('orders').where({ _id: db().command.in(orders.map((o) => o.id)) }).update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
   const [a, b] = await Promise.all([reconcile(), reconcile()]);
   expect(a.expiredClosed + b.expiredClosed).toBe(3);
   for (const o of orders) expect((await expectAgreesWithLedger(o.id)).status).toBe('closed');
@@ -130,11 +132,12 @@ describe('WeChat Pay faults: retried with the same numbers, nothing duplicated a
     const order = await t.confirm('alice');
     await t.payAndWait('alice', order.id);
     t.cloud.pay.faults.add({ target: 'refund', kind: 'SYSTEM_ERROR', times: 3 });
+    // the outcome is unknown: recorded and reserved, not an error, not released
     expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 700, reason: '退款', requestId: 'unknown-refund-01' }, 'admin')).toMatchObject({
-      ok: false,
-      error: { code: 'PAYMENT_PROVIDER_ERROR' },
+      ok: true,
+      data: { status: 'refunding', refundableFen: order.totalFen - 700, refunds: [expect.objectContaining({ status: 'unknown' })] },
     });
-    expect((await t.order('alice', order.id)).refunds).toEqual([expect.objectContaining({ status: 'reserving' })]);
+    // reconcile queries first (404: never accepted), then resubmits the same out_refund_no
     await age('refunds');
     await reconcile();
     await waitFor(() => t.order('alice', order.id), (o) => o.status === 'partially_refunded');
@@ -176,10 +179,10 @@ describe('a function that dies between two writes', () => {
     const order = await t.confirm('alice');
     await t.payAndWait('alice', order.id);
     t.cloud.pay.faults.add({ target: 'notify', kind: 'DROP', times: 1 });
-    t.cloud.engine.injectWriteFailure(2); // refund insert, reservation; the write after WeChat Pay's answer dies
+    t.cloud.engine.injectWriteFailure(3); // reservation, refund insert, refund gate; the write after WeChat Pay's answer dies
     expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 990, reason: '退款', requestId: 'crash-refund-01' }, 'admin')).toMatchObject({ ok: false });
     t.cloud.engine.clearWriteFailure();
-    expect((await t.order('alice', order.id)).refunds).toEqual([expect.objectContaining({ status: 'reserving' })]);
+    expect((await t.order('alice', order.id)).refunds).toEqual([expect.objectContaining({ status: 'queued' })]);
     await waitFor(async () => (await t.cloud.pay.listRefunds(`${order.id}P1`))[0], (r) => r?.status === 'SUCCESS');
     await age('refunds');
     await reconcile();
@@ -190,12 +193,29 @@ describe('a function that dies between two writes', () => {
   test('refund dies after reserving, before calling WeChat Pay: the retried call completes it once', async () => {
     const order = await t.confirm('alice');
     await t.payAndWait('alice', order.id);
-    t.cloud.engine.injectWriteFailure(1); // refund insert succeeds, reservation dies
+    t.cloud.engine.injectWriteFailure(1); // reservation succeeds, refund insert dies
     const request = { action: 'refund', orderId: order.id, amountFen: 300, reason: '退款', requestId: 'crash-refund-02' };
     expect(await t.call('admin', request, 'admin')).toMatchObject({ ok: false });
     t.cloud.engine.clearWriteFailure();
     expect(await t.call<OrderView>('admin', request, 'admin')).toMatchObject({ ok: true });
     await waitFor(() => t.order('alice', order.id), (o) => o.status === 'partially_refunded');
+    expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(1);
+    await expectAgreesWithLedger(order.id);
+  });
+
+  test('refund dies between reserving and recording, nobody retries: reconcile records it from the reservation and submits it once', async () => {
+    const order = await t.confirm('alice');
+    await t.payAndWait('alice', order.id);
+    t.cloud.engine.injectWriteFailure(1); // reservation succeeds, refund insert dies
+    expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 400, reason: '退款', requestId: 'crash-refund-03' }, 'admin')).toMatchObject({ ok: false });
+    t.cloud.engine.clearWriteFailure();
+    const held = await t.order('alice', order.id);
+    expect(held).toMatchObject({ status: 'refunding', refundableFen: order.totalFen - 400, refunds: [] });
+    expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(0);
+    await db().collection('orders').doc(order.id).update({ data: { nextCheckAt: 0 } });
+    expect((await reconcile()).orphanReservationsRecorded).toBe(1);
+    const settled = await settleRefunds(t, 'alice', order.id);
+    expect(settled).toMatchObject({ status: 'partially_refunded', refundedFen: 400, refundableFen: order.totalFen - 400 });
     expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(1);
     await expectAgreesWithLedger(order.id);
   });

@@ -1,0 +1,101 @@
+/**
+ * The stored shapes of orders, payments and refunds. One module of types that every domain module reads, so the
+ * modules that change these records (orders, payments, refunds) need not import each other.
+ */
+import type { OrderItem, OrderStatus, TimelineEntry } from '../../../typings/api';
+import type { RefundState } from './refund-table';
+
+/** A refund's hold on the order's refundable balance, keyed by out_refund_no; it also keeps the intent, so a
+ * reservation whose refund document was never written (a crash between the two writes) can still be completed. */
+export interface RefundReservation {
+  amountFen: number;
+  state: 'reserved' | 'settled' | 'released';
+  reason?: string;
+  requestedBy?: 'user' | 'admin';
+  requestedByOpenid?: string;
+  at?: number;
+}
+
+export interface OrderDoc {
+  _id: string;
+  openid: string;
+  requestId: string;
+  items: OrderItem[];
+  totalFen: number;
+  contact: { name: string; phone: string };
+  remark: string;
+  status: OrderStatus;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  serviceStartsAt?: number;
+  paidFen: number;
+  refundableFen: number;
+  refundedFen: number;
+  refundReservations: Record<string, RefundReservation>;
+  paymentSeq: number;
+  activePaymentId?: string;
+  paidAt?: number;
+  paidOutTradeNo?: string;
+  transactionId?: string;
+  review?: { reason: string; at: number; detail: string; outTradeNo?: string };
+  /** reconcile looks at a refunding order again from this time (orphan reservations) */
+  nextCheckAt?: number;
+  timeline: TimelineEntry[];
+}
+
+export type PaymentStatus = 'created' | 'prepaid' | 'success' | 'closed' | 'amount_mismatch' | 'duplicate';
+
+export interface PaymentDoc {
+  _id: string; // out_trade_no
+  orderId: string;
+  openid: string;
+  amountFen: number;
+  description: string;
+  status: PaymentStatus;
+  timeExpire: number;
+  prepayId?: string;
+  prepayExpiresAt?: number;
+  transactionId?: string;
+  /** what WeChat Pay took (differs from amountFen only for amount_mismatch) */
+  paidTotalFen?: number;
+  paidAt?: number;
+  /** WeChat Pay wants refunds of one payment at least a minute apart: the earliest next submission */
+  refundGateAt: number;
+  /** reconcile queries an unsettled payment from this time; pushed back with each check */
+  nextCheckAt: number;
+  checks: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** `order`: against the order's refundable balance. `duplicate_charge`: a whole payment the order never used. */
+export type RefundKind = 'order' | 'duplicate_charge';
+
+export interface RefundDoc {
+  _id: string; // out_refund_no
+  kind: RefundKind;
+  orderId: string;
+  outTradeNo: string;
+  openid: string;
+  amountFen: number;
+  totalFen: number;
+  reason: string;
+  requestedBy: 'user' | 'admin' | 'system';
+  requestedByOpenid: string;
+  status: RefundState;
+  refundId?: string;
+  error?: string;
+  /** reconcile handles the refund again from this time; `attempts` since the last move sets the backoff */
+  nextAttemptAt: number;
+  attempts: number;
+  /** when WeChat Pay first reported it ABNORMAL, and when an admin applied for the abnormal refund */
+  abnormalAt?: number;
+  abnormalAppliedAt?: number;
+  createdAt: number;
+  updatedAt: number;
+  settledAt?: number;
+}
+
+export const REFUNDABLE_ORDER_STATES: readonly OrderStatus[] = ['paid', 'refunding', 'partially_refunded'];
+export const PAYABLE_ORDER_STATES: readonly OrderStatus[] = ['pending_payment', 'closed', 'cancelled'];

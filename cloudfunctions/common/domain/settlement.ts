@@ -1,0 +1,227 @@
+/**
+ * Settlement: what WeChat Pay says about a transaction, from a verified notification or from a query, applied by one
+ * function so both paths change state in exactly the same way.
+ *
+ * Before anything is marked paid the transaction must be this merchant's (mchid, appid), of a payment we made, by the
+ * payer we prepaid for, for the order it names (attach), in CNY, with a transaction_id no other payment settled.
+ * Order first, payment second: a crash between the two leaves a paid order whose payment a later delivery or
+ * reconcile completes, never a paid payment with an unpaid order. A success the order cannot use (it is already paid
+ * by another payment) is a duplicate charge, refunded in full automatically.
+ */
+import { fenToYuan } from '../../../typings/money';
+import { rfc3339, type Transaction } from '../wechatpay';
+import { COLLECTIONS } from '../store/store';
+import { entry } from './access';
+import type { Deps } from './deps';
+import { openException } from './exceptions';
+import { isNotFound, providerError } from './provider-errors';
+import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc } from './records';
+import { duplicateChargeRefundNo, refundDuplicateCharge } from './refunds';
+
+export type SettleVerdict =
+  | 'paid'
+  | 'paid_repaired'
+  | 'duplicate'
+  | 'duplicate_charge'
+  | 'amount_mismatch'
+  | 'merchant_mismatch'
+  | 'payment_mismatch'
+  | 'transaction_reused'
+  | 'unknown_payment'
+  | 'not_paid'
+  | 'closed';
+
+const UNSETTLED: PaymentDoc['status'][] = ['created', 'prepaid', 'closed'];
+
+/** Why a successful transaction does not belong to this payment, or undefined when it does. */
+function mismatchOf(payment: PaymentDoc, tx: Transaction): string | undefined {
+  if (!tx.transaction_id) return 'no transaction_id';
+  if (tx.payer?.openid !== payment.openid) return 'payer openid differs from the payment’s';
+  if (tx.attach !== payment.orderId) return 'attach differs from the order id';
+  if (tx.amount?.currency !== 'CNY') return `currency ${String(tx.amount?.currency)} is not CNY`;
+  return undefined;
+}
+
+/**
+ * Claims a transaction_id for a payment (its `_id` is the transaction_id, so the claim is one atomic insert); false
+ * when another payment holds it.
+ */
+async function claimTransaction(deps: Deps, transactionId: string, outTradeNo: string): Promise<boolean> {
+  const claim = { _id: transactionId, outTradeNo, at: deps.clock() };
+  if ((await deps.store.insert(COLLECTIONS.transactionClaims, claim)) === 'created') return true;
+  const held = await deps.store.getById<typeof claim>(COLLECTIONS.transactionClaims, transactionId);
+  return held?.outTradeNo === outTradeNo;
+}
+
+/**
+ * Applies what WeChat Pay says about a transaction. Round trips on a first success: read payment, claim the
+ * transaction_id, CAS order, CAS payment. On a duplicate: read payment.
+ */
+export async function settleTransaction(deps: Deps, tx: Transaction): Promise<SettleVerdict> {
+  const { store } = deps;
+  if (tx.mchid !== deps.pay.config.mchid || tx.appid !== deps.pay.config.appid) return 'merchant_mismatch';
+  const payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, tx.out_trade_no);
+  const paid = tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND';
+  if (!payment) {
+    if (paid) {
+      await openException(deps, {
+        kind: 'unknown_payment',
+        key: tx.out_trade_no,
+        outTradeNo: tx.out_trade_no,
+        ...(tx.transaction_id ? { transactionId: tx.transaction_id } : {}),
+        ...(tx.amount?.total !== undefined ? { actualFen: tx.amount.total } : {}),
+        detail: 'WeChat Pay reports a payment for an out_trade_no this backend never made',
+      });
+    }
+    return 'unknown_payment';
+  }
+  const now = deps.clock();
+  const _ = store.command;
+
+  if (!paid) {
+    if (tx.trade_state === 'CLOSED' || tx.trade_state === 'REVOKED') {
+      await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(['created', 'prepaid']) }, { status: 'closed', updatedAt: now });
+      return 'closed';
+    }
+    return 'not_paid';
+  }
+  if (payment.status === 'duplicate') {
+    // a crash may have come between marking the duplicate and recording its refund: make sure the refund exists
+    if (!(await store.getById<RefundDoc>(COLLECTIONS.refunds, duplicateChargeRefundNo(payment._id)))) await refundDuplicateCharge(deps, payment, payment.paidTotalFen ?? payment.amountFen);
+    return 'duplicate';
+  }
+  if (payment.status === 'success' || payment.status === 'amount_mismatch') return 'duplicate';
+
+  const mismatch = mismatchOf(payment, tx);
+  if (mismatch || !(await claimTransaction(deps, tx.transaction_id!, payment._id))) {
+    const detail = mismatch ?? `transaction_id ${tx.transaction_id} already settled another payment`;
+    await openException(deps, {
+      kind: 'payment_mismatch',
+      key: payment._id,
+      orderId: payment.orderId,
+      outTradeNo: payment._id,
+      ...(tx.transaction_id ? { transactionId: tx.transaction_id } : {}),
+      expectedFen: payment.amountFen,
+      ...(tx.amount?.total !== undefined ? { actualFen: tx.amount.total } : {}),
+      detail,
+    });
+    deps.log.error('a successful transaction does not match its payment: not settled', { outTradeNo: payment._id, detail });
+    return mismatch ? 'payment_mismatch' : 'transaction_reused';
+  }
+  const transactionId = tx.transaction_id!;
+  const totalTaken = tx.amount!.total!;
+  const paidAt = tx.success_time ? Date.parse(tx.success_time) : now;
+
+  if (totalTaken !== payment.amountFen) {
+    const detail = `WeChat Pay total ${totalTaken} fen, payment ${payment.amountFen} fen`;
+    await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId, status: _.in([...PAYABLE_ORDER_STATES]) }, {
+      status: 'review',
+      review: { reason: 'amount_mismatch', at: now, detail, outTradeNo: payment._id },
+      updatedAt: now,
+      timeline: _.push([entry(now, 'review', detail)]),
+    });
+    await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(UNSETTLED) }, {
+      status: 'amount_mismatch',
+      transactionId,
+      paidTotalFen: totalTaken,
+      paidAt,
+      updatedAt: now,
+    });
+    await openException(deps, {
+      kind: 'amount_mismatch',
+      key: payment._id,
+      orderId: payment.orderId,
+      outTradeNo: payment._id,
+      transactionId,
+      expectedFen: payment.amountFen,
+      actualFen: totalTaken,
+      detail,
+    });
+    return 'amount_mismatch';
+  }
+
+  const orderPaid = await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId, status: _.in([...PAYABLE_ORDER_STATES]) }, {
+    status: 'paid',
+    paidFen: payment.amountFen,
+    refundableFen: payment.amountFen,
+    refundedFen: 0,
+    paidAt,
+    paidOutTradeNo: payment._id,
+    transactionId,
+    updatedAt: now,
+    timeline: _.push([entry(now, 'paid', transactionId)]),
+  });
+  const order = orderPaid ? undefined : await store.getById<OrderDoc>(COLLECTIONS.orders, payment.orderId);
+  if (orderPaid || order?.paidOutTradeNo === payment._id) {
+    const paymentDone = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(UNSETTLED) }, {
+      status: 'success',
+      transactionId,
+      paidTotalFen: totalTaken,
+      paidAt,
+      updatedAt: now,
+    });
+    if (orderPaid) {
+      await notifyPaid(deps, payment, paidAt);
+      return 'paid';
+    }
+    return paymentDone ? 'paid_repaired' : 'duplicate';
+  }
+  // the order is settled by another payment (or is in a state that takes no payment): money the order never uses
+  const marked = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(UNSETTLED) }, {
+    status: 'duplicate',
+    transactionId,
+    paidTotalFen: totalTaken,
+    paidAt,
+    updatedAt: now,
+  });
+  if (marked) {
+    await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId }, { updatedAt: now, timeline: _.push([entry(now, 'duplicate_charge', payment._id)]) });
+  }
+  await openException(deps, {
+    kind: 'duplicate_charge',
+    key: payment._id,
+    orderId: payment.orderId,
+    outTradeNo: payment._id,
+    transactionId,
+    actualFen: totalTaken,
+    detail: `a second successful payment for order ${payment.orderId} (${order?.status ?? 'missing'}): refunded in full automatically`,
+  });
+  await refundDuplicateCharge(deps, payment, totalTaken);
+  return 'duplicate_charge';
+}
+
+async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Promise<void> {
+  const templateId = deps.config.subscribeTemplateId;
+  if (!templateId) {
+    deps.log.info('subscribe message skipped: SUBSCRIBE_TEMPLATE_ID is not set', { orderId: payment.orderId });
+    return;
+  }
+  try {
+    await deps.messenger.sendSubscribeMessage({
+      touser: payment.openid,
+      templateId,
+      page: `pages/order/detail/index?id=${payment.orderId}`,
+      data: {
+        character_string1: { value: payment.orderId },
+        amount2: { value: `${fenToYuan(payment.amountFen)}元` },
+        thing3: { value: [...payment.description].slice(0, 20).join('') },
+        time4: { value: rfc3339(paidAt).slice(0, 16).replace('T', ' ') },
+      },
+    });
+  } catch (error) {
+    // the user may not have subscribed: payment stands regardless
+    deps.log.warn('subscribe message not sent', { orderId: payment.orderId, error: (error as Error).message });
+  }
+}
+
+/** Queries WeChat Pay for one out_trade_no and settles from the answer. */
+export async function settleByQuery(deps: Deps, outTradeNo: string): Promise<SettleVerdict | 'not_found'> {
+  let tx: Transaction;
+  try {
+    tx = await deps.pay.client.queryByOutTradeNo(outTradeNo);
+  } catch (error) {
+    if (isNotFound(error)) return 'not_found';
+    throw providerError(error);
+  }
+  return settleTransaction(deps, tx);
+}
