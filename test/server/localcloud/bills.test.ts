@@ -41,7 +41,7 @@ function refund(no: string, refundId: string, outTradeNo: string, amount: number
 /** The hand-checked day, 2026-11-22 (China time), with its neighbours. */
 function fixture() {
   txs = [
-    tx('T20261121C003', '4200001234202611210000000003', 10000, '2026-11-21T23:59:59+08:00', '手冲咖啡', 'order-c', 'oUser-C'),
+    { ...tx('T20261121C003', '4200001234202611210000000003', 10000, '2026-11-21T23:59:59+08:00', '手冲咖啡', 'order-c', 'oUser-C'), trade_state: 'REFUND' },
     tx('T20261122A001', '4200001234202611220000000001', 1, '2026-11-22T00:00:00+08:00', '拿铁', 'order-a', 'oUser-A'),
     tx('T20261122B002', '4200001234202611220000000002', 12345, '2026-11-22T13:14:15+08:00', '美式咖啡, 大杯', '', 'oUser-B'),
     tx('T20261123D004', '4200001234202611230000000004', 500, '2026-11-23T00:00:00+08:00', '摩卡', 'order-d', 'oUser-D'),
@@ -196,7 +196,10 @@ describe('the trade bill file', () => {
   });
 
   it('cuts days at 00:00 China time: 23:59:59 belongs to the day before, 00:00:00 to the day it starts', async () => {
+    refunds.push(refund('R6', '50300000000000000000000000006', 'T20261122B002', 100, 'PROCESSING', '2026-11-23T00:00:00+08:00'));
     const room = makeRoom();
+    const refundsOf = (file: string) => lines(file).filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[17]);
+    expect(refundsOf(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=REFUND'))).toEqual(['R1', 'R2']);
     const day21 = lines(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-21&bill_type=SUCCESS'));
     expect(day21.filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[6])).toEqual(['T20261121C003']);
     const day22 = lines(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=SUCCESS'));
@@ -204,6 +207,7 @@ describe('the trade bill file', () => {
     now = at('2026-11-24T10:00:00+08:00');
     const day23 = lines(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-23&bill_type=SUCCESS'));
     expect(day23.filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[6])).toEqual(['T20261123D004']);
+    expect(refundsOf(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-23&bill_type=REFUND'))).toEqual(['R6']);
   });
 
   it('is a snapshot taken at 09:00 the next day: a refund that succeeded later still reads PROCESSING; CLOSED and ABNORMAL read REFUNDCLOSE and CHANGE', async () => {
@@ -279,9 +283,10 @@ describe('bill faults', () => {
   it('a per-day rule stands for every bill of its day and no other, picking the refund row by out_refund_no', async () => {
     const room = makeRoom();
     room.faults.add({ kind: 'ROW_MISSING', billDate: '2026-11-22', outRefundNo: 'R2' });
-    for (let i = 0; i < 2; i++) expect(detail(await fetchBill(room, ALL)).map((f) => f[15])).toEqual(['0', 'R1', '0']);
-    expect(detail(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-21'))).toHaveLength(1);
-    expect(room.faults.list()).toHaveLength(1);
+    room.faults.add({ kind: 'AMOUNT_CHANGED', billDate: '2026-11-22' });
+    for (let i = 0; i < 2; i++) expect(detail(await fetchBill(room, ALL)).map((f) => [f[15], f[24]])).toEqual([['0', '0.02'], ['R1', '0.00'], ['0', '123.45']]);
+    expect(detail(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-21')).map((f) => [f[6], f[24]])).toEqual([['T20261121C003', '100.00']]);
+    expect(room.faults.list()).toHaveLength(2);
   });
 
   it('EXTRA_ROW adds a payment WeChat Pay has and the books do not; a REFUND bill has no place for it and leaves it unspent', async () => {
@@ -314,6 +319,8 @@ describe('bill faults', () => {
     expect(detail(await fetchBill(room, ALL)).map((f) => f[19])).toEqual(['', 'REFUNDCLOSE', '', 'PROCESSING']);
     room.faults.add({ kind: 'REFUND_STATE_CHANGED', outRefundNo: 'R2', refundStatus: 'CHANGE' });
     expect(detail(await fetchBill(room, ALL)).map((f) => f[19])).toEqual(['', 'SUCCESS', '', 'CHANGE']);
+    room.faults.add({ kind: 'REFUND_STATE_CHANGED', outRefundNo: 'R2' });
+    expect(detail(await fetchBill(room, ALL)).map((f) => f[19])).toEqual(['', 'SUCCESS', '', 'SUCCESS']);
   });
 
   it('rule validation answers what is wrong', () => {
