@@ -119,8 +119,7 @@ export class BillsRoom {
   }
 
   private download(url: URL): BillAnswer {
-    const now = this.options.clock();
-    for (const [token, link] of this.links) if (link.expiresAt <= now) this.links.delete(token);
+    this.sweep();
     const token = url.searchParams.get('token') ?? '';
     const link = this.links.get(token);
     if (!link) throw new HttpError(400, 'INVALID_REQUEST', '下载链接已失效，请重新申请账单');
@@ -181,7 +180,14 @@ export class BillsRoom {
     return dayStart;
   }
 
+  /** Forgets expired links, so files are held only as long as their link lives. */
+  private sweep(): void {
+    const now = this.options.clock();
+    for (const [token, link] of this.links) if (link.expiresAt <= now) this.links.delete(token);
+  }
+
   private link(file: BillFile, gzip: boolean): BillAnswer {
+    this.sweep();
     const token = randomBytes(48).toString('base64url');
     this.links.set(token, { file, gzip, expiresAt: this.options.clock() + this.linkLifetimeMs });
     const downloadUrl = `${this.options.baseUrl()}/v3/billdownload/file?token=${token}${gzip ? '&tartype=gzip' : ''}`;
@@ -197,7 +203,10 @@ export class BillsRoom {
   control(method: string, path: string, body: unknown): { status: number; body: unknown } | undefined {
     if (path === '/sim/bills/faults') {
       if (method === 'GET') return { status: 200, body: this.faults.list() };
-      if (method === 'DELETE') return this.faults.clear(), { status: 200, body: [] };
+      if (method === 'DELETE') {
+        this.faults.clear();
+        return { status: 200, body: [] };
+      }
       if (method === 'POST') {
         const rule = parseBillFaultRule(body);
         if (typeof rule === 'string') throw new HttpError(400, 'INVALID_REQUEST', rule);
