@@ -56,6 +56,17 @@ export class LocalDatabaseEngine {
 
   clearWriteFailure(): void {
     this.writesBeforeCrash = undefined;
+    this.failingCollections.clear();
+  }
+
+  private readonly failingCollections = new Map<string, number>();
+
+  /**
+   * Fault injection: the next `times` writes to `collection` fail (a transient database error), other collections
+   * unaffected. Lets tests fail one step of an operation and watch what the rest of it does.
+   */
+  failWritesTo(collection: string, times = 1): void {
+    this.failingCollections.set(collection, times);
   }
 
   private readonly writeDelays = new Map<string, number>();
@@ -72,8 +83,14 @@ export class LocalDatabaseEngine {
   }
 
   /** Called by every write before it touches storage. */
-  beforeWrite(api: string): void {
+  beforeWrite(api: string, collection?: string): void {
     this.writeCount += 1;
+    const failing = collection === undefined ? undefined : this.failingCollections.get(collection);
+    if (failing !== undefined && failing > 0) {
+      if (failing === 1) this.failingCollections.delete(collection!);
+      else this.failingCollections.set(collection!, failing - 1);
+      throw new LocalDbError(DB_REQUEST_FAILED, api, `injected failure: a write to ${collection} failed`);
+    }
     if (this.writesBeforeCrash === undefined) return;
     if (this.writesBeforeCrash <= 0) throw new LocalDbError(DB_REQUEST_FAILED, api, 'injected failure: the function died here');
     this.writesBeforeCrash -= 1;
@@ -265,7 +282,7 @@ export class Query {
   }
 
   async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
-    this.engine.beforeWrite('collection.update');
+    this.engine.beforeWrite('collection.update', this.name);
     await this.engine.writeLatency(this.name);
     const modifiers = translateUpdate(options?.data, this.engine.clock());
     const store = await this.engine.store(this.name);
@@ -279,7 +296,7 @@ export class Query {
 
   remove(): Promise<{ stats: { removed: number }; errMsg: string }> {
     return this.engine.lockFor(this.name).run(async () => {
-      this.engine.beforeWrite('collection.remove');
+      this.engine.beforeWrite('collection.remove', this.name);
       const store = await this.engine.store(this.name);
       const removed = await store.removeAsync(this.state.where ?? {}, { multi: true });
       return { stats: { removed }, errMsg: 'collection.remove:ok' };
@@ -298,7 +315,7 @@ export class CollectionReference extends Query {
   }
 
   async addUnlocked(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
-    this.engine.beforeWrite('collection.add');
+    this.engine.beforeWrite('collection.add', this.name);
     await this.engine.writeLatency(this.name);
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', 'data must be an object');
@@ -350,7 +367,7 @@ export class DocumentReference {
   }
 
   async setUnlocked(options: { data: unknown }): Promise<{ _id: string; stats: { updated: number; created: number }; errMsg: string }> {
-    this.engine.beforeWrite('document.set');
+    this.engine.beforeWrite('document.set', this.collectionName);
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must be an object');
     if ('_id' in data) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must not contain _id');
@@ -378,7 +395,7 @@ export class DocumentReference {
   }
 
   async removeUnlocked(): Promise<{ stats: { removed: number }; errMsg: string }> {
-    this.engine.beforeWrite('document.remove');
+    this.engine.beforeWrite('document.remove', this.collectionName);
     const store = await this.engine.store(this.collectionName);
     const removed = await store.removeAsync({ _id: this.id }, {});
     return { stats: { removed }, errMsg: 'document.remove:ok' };
