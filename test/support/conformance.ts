@@ -159,7 +159,8 @@ export function describeConformance(sdk: string, makeMerchant: (world: Conforman
       world.keys = keys;
       world.situation = situation;
       world.receiver = await new NotifyReceiver().start();
-      world.sim = new WechatPaySimulator({ keys, signingMode: situation.mode, refundDelayMs: 10 * 60 * 1000 });
+      // refunds stay PROCESSING until a case settles them; refunds of one payment need not wait a minute here
+      world.sim = new WechatPaySimulator({ keys, signingMode: situation.mode, refundDelayMs: 10 * 60 * 1000, refundIntervalMs: 0 });
       world.baseUrl = await world.sim.start();
       merchant = await makeMerchant(world);
     });
@@ -269,6 +270,17 @@ export function describeConformance(sdk: string, makeMerchant: (world: Conforman
       expect(queried.body).not.toHaveProperty('success_time');
     });
 
+    test('refund above what is still refundable: 400 INVALID_REQUEST (final), not NOT_ENOUGH (balance short, retry)', async () => {
+      const { outTradeNo: no } = await paidOrder(world, merchant, 1000);
+      const first = await merchant.refund({ out_trade_no: no, out_refund_no: `R${no}a`, notify_url: world.receiver.url, amount: { refund: 700, total: 1000, currency: 'CNY' } });
+      expect(first.status).toBe(200);
+      const over = await merchant.refund({ out_trade_no: no, out_refund_no: `R${no}b`, notify_url: world.receiver.url, amount: { refund: 301, total: 1000, currency: 'CNY' } });
+      expect(over).toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST' } });
+      expect(str(over.body, 'message')).toContain('超过');
+      const rest = await merchant.refund({ out_trade_no: no, out_refund_no: `R${no}c`, notify_url: world.receiver.url, amount: { refund: 300, total: 1000, currency: 'CNY' } });
+      expect(rest).toMatchObject({ status: 200, serial: expectedSerial(), body: { status: 'PROCESSING', amount: { refund: 300 } } });
+    });
+
     test(
       situation.mode === 'publicKey'
         ? 'certificate download: a public-key merchant has no platform certificate, 404 RESOURCE_NOT_EXISTS'
@@ -289,6 +301,7 @@ export function describeConformance(sdk: string, makeMerchant: (world: Conforman
         expect(Date.parse(str(entry, 'expire_time'))).toBeGreaterThan(Date.now());
       },
     );
+
   });
 }
 
