@@ -43,18 +43,18 @@ export interface ExceptionInput {
 
 export const exceptionId = (kind: ExceptionKind, key: string) => `${kind}:${key}`;
 
-/** Opens the exception, or records that its cause was seen again. */
-export async function openException(deps: Deps, input: ExceptionInput): Promise<string> {
+/** Opens the exception, or records that its cause was seen again; `created` says which. */
+export async function openException(deps: Deps, input: ExceptionInput): Promise<{ id: string; created: boolean }> {
   const now = deps.clock();
   const { key, ...fields } = input;
   const id = exceptionId(input.kind, key);
   const doc: ExceptionDoc = { _id: id, ...fields, status: 'open', firstSeenAt: now, lastSeenAt: now, occurrences: 1 };
   if ((await deps.store.insert(COLLECTIONS.exceptions, doc)) === 'exists') {
     await deps.store.updateWhere(COLLECTIONS.exceptions, { _id: id }, { lastSeenAt: now, occurrences: deps.store.command.inc(1) });
-  } else {
-    deps.log.warn('exception opened', { id, kind: input.kind, orderId: input.orderId, detail: input.detail });
+    return { id, created: false };
   }
-  return id;
+  deps.log.warn('exception opened', { id, kind: input.kind, orderId: input.orderId, detail: input.detail });
+  return { id, created: true };
 }
 
 /** Resolves an open exception; false when it was not open (already resolved, or never opened). */

@@ -86,8 +86,10 @@ export async function settleTransaction(deps: Deps, tx: Transaction): Promise<Se
     return 'not_paid';
   }
   if (payment.status === 'duplicate') {
-    // a crash may have come between marking the duplicate and recording its refund: make sure the refund exists
-    if (!(await store.getById<RefundDoc>(COLLECTIONS.refunds, duplicateChargeRefundNo(payment._id)))) await refundDuplicateCharge(deps, payment, payment.paidTotalFen ?? payment.amountFen);
+    // a crash may have come between marking the duplicate and recording its exception or refund: complete them
+    if (!(await store.getById<RefundDoc>(COLLECTIONS.refunds, duplicateChargeRefundNo(payment._id)))) {
+      await handleDuplicateCharge(deps, payment, payment.transactionId ?? tx.transaction_id ?? '', payment.paidTotalFen ?? payment.amountFen, 'unknown');
+    }
     return 'duplicate';
   }
   if (payment.status === 'success' || payment.status === 'amount_mismatch') return 'duplicate';
@@ -174,20 +176,30 @@ export async function settleTransaction(deps: Deps, tx: Transaction): Promise<Se
     paidAt,
     updatedAt: now,
   });
-  if (marked) {
-    await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId }, { updatedAt: now, timeline: _.push([entry(now, 'duplicate_charge', payment._id)]) });
-  }
-  await openException(deps, {
+  if (!marked) return 'duplicate'; // another delivery marked it: that one completes the rest
+  await handleDuplicateCharge(deps, payment, transactionId, totalTaken, order?.status ?? 'missing');
+  return 'duplicate_charge';
+}
+
+/**
+ * The rest of a duplicate charge, each step idempotent so a repeat completes what a crash interrupted: the exception
+ * (and, the first time it opens, the order's timeline entry), then the full refund under its derived out_refund_no.
+ */
+async function handleDuplicateCharge(deps: Deps, payment: PaymentDoc, transactionId: string, totalTaken: number, orderStatus: string): Promise<void> {
+  const opened = await openException(deps, {
     kind: 'duplicate_charge',
     key: payment._id,
     orderId: payment.orderId,
     outTradeNo: payment._id,
-    transactionId,
+    ...(transactionId ? { transactionId } : {}),
     actualFen: totalTaken,
-    detail: `a second successful payment for order ${payment.orderId} (${order?.status ?? 'missing'}): refunded in full automatically`,
+    detail: `a second successful payment for order ${payment.orderId} (${orderStatus}): refunded in full automatically`,
   });
+  if (opened.created) {
+    const now = deps.clock();
+    await deps.store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId }, { updatedAt: now, timeline: deps.store.command.push([entry(now, 'duplicate_charge', payment._id)]) });
+  }
   await refundDuplicateCharge(deps, payment, totalTaken);
-  return 'duplicate_charge';
 }
 
 async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Promise<void> {

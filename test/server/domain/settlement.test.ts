@@ -244,6 +244,21 @@ describe('a second successful payment for an order already paid (duplicate charg
     await expectBalanced(h, order._id);
   });
 
+  test('a crash between marking the duplicate and opening its exception: the next delivery opens it, notes it on the order and refunds', async () => {
+    const { order, second } = await paidTwice();
+    h.engine.failWritesTo(COLLECTIONS.exceptions, 1);
+    await expect(settleTransaction(h.deps, successTx(second))).rejects.toThrow(/injected failure/);
+    expect(await getPayment(h, second._id)).toMatchObject({ status: 'duplicate' });
+    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toBeUndefined();
+
+    expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate');
+    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({ status: 'open', actualFen: 1990 });
+    expect((await getOrder(h, order._id)).timeline.filter((e) => e.event === 'duplicate_charge')).toHaveLength(1);
+    expect(h.wx.createRefund.calls).toEqual([expect.objectContaining({ out_refund_no: `${second._id}-DUP` })]);
+    expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate');
+    expect((await getOrder(h, order._id)).timeline.filter((e) => e.event === 'duplicate_charge')).toHaveLength(1);
+  });
+
   test('a duplicate charge whose refund WeChat Pay cannot answer now is kept, never dropped, and never made twice', async () => {
     const { second } = await paidTwice();
     h.wx.createRefund.answer(apiError(500, 'SYSTEM_ERROR'));
