@@ -26,9 +26,14 @@ export interface LocalCloudOptions {
   host?: string;
   port?: number;
   payPort?: number;
+  /** default publicKey: what WeChat Pay gives a merchant created today; the functions get the keys that mode needs */
   signingMode?: SigningMode;
   timeFactor?: number;
   refundDelayMs?: number;
+  /** WeChat Pay's minute between refunds of one payment (default 60000) */
+  refundIntervalMs?: number;
+  /** WeChat Pay's 6 error answers per second on the refund API (default off) */
+  refundErrorLimitPerSecond?: number;
   /** extra function environment (ADMIN_OPENIDS, ORDER_EXPIRY_MINUTES, …) */
   env?: Record<string, string>;
   functions?: FunctionSource;
@@ -68,9 +73,11 @@ export class LocalCloud {
       dataDir: join(options.dataDir, 'wechatpay'),
       host: options.host ?? '127.0.0.1',
       port: options.payPort ?? 0,
-      signingMode: options.signingMode ?? 'both',
+      signingMode: options.signingMode ?? 'publicKey',
       timeFactor: options.timeFactor ?? 1,
       refundDelayMs: options.refundDelayMs ?? 1000,
+      ...(options.refundIntervalMs !== undefined ? { refundIntervalMs: options.refundIntervalMs } : {}),
+      ...(options.refundErrorLimitPerSecond !== undefined ? { refundErrorLimitPerSecond: options.refundErrorLimitPerSecond } : {}),
       log: options.log,
     });
   }
@@ -91,7 +98,7 @@ export class LocalCloud {
     const cloud = `http://${address}:${port}`;
     this.urls = { cloud, functions: `${cloud}/functions`, http: `${cloud}/http`, wxapi: `${cloud}/wxapi`, wechatpay, notifyUrl: `${cloud}/http/payNotify` };
     const env = {
-      ...wechatpayEnvironment(this.keys, { wechatpayBaseUrl: wechatpay, wxApiBaseUrl: this.urls.wxapi, notifyUrl: this.urls.notifyUrl, refundNotifyUrl: this.urls.notifyUrl }),
+      ...wechatpayEnvironment(this.keys, { wechatpayBaseUrl: wechatpay, wxApiBaseUrl: this.urls.wxapi, notifyUrl: this.urls.notifyUrl, refundNotifyUrl: this.urls.notifyUrl }, this.pay.signingMode),
       ...this.options.env,
     };
     for (const [key, value] of Object.entries(env)) {

@@ -1,4 +1,8 @@
-/** The environment variables the cloud functions read, as the local cloud sets them from its generated keys. */
+/**
+ * The environment variables the cloud functions read, as the local cloud sets them from its generated keys. `mode`
+ * gives the merchant the WeChat Pay keys a merchant in that mode holds: the public key only (merchants created
+ * today), platform certificates only, or both (mid-migration).
+ */
 import type { LocalKeys } from './keys';
 
 export interface LocalEndpoints {
@@ -8,7 +12,7 @@ export interface LocalEndpoints {
   refundNotifyUrl: string;
 }
 
-export function wechatpayEnvironment(keys: LocalKeys, endpoints: LocalEndpoints, mode: 'publicKey' | 'certificate' | 'both' = 'both'): Record<string, string> {
+export function wechatpayEnvironment(keys: LocalKeys, endpoints: LocalEndpoints, mode: 'publicKey' | 'certificate' | 'both' = 'publicKey'): Record<string, string> {
   return {
     WECHATPAY_MCHID: keys.mchid,
     WECHATPAY_APPID: keys.appid,

@@ -3,7 +3,7 @@
  *   LOCALCLOUD_DATA           data folder (default .localcloud): keys, database, WeChat Pay ledger
  *   LOCALCLOUD_PORT           cloud server port (default 8787; 0 lets the OS choose)
  *   LOCALCLOUD_PAY_PORT       WeChat Pay simulator port (default 8788; 0 lets the OS choose)
- *   LOCALCLOUD_SIGNING_MODE   publicKey | certificate | both (default both: a merchant mid-migration)
+ *   LOCALCLOUD_SIGNING_MODE   publicKey (default: a merchant created today) | certificate | both (mid-migration)
  *   LOCALCLOUD_TIME_FACTOR    scales WeChat Pay's notification retry schedule (default 1, real timing)
  *   LOCALCLOUD_FUNCTIONS      source (default) | bundles (run dist/cloudfunctions from `npm run build`)
  * and any function setting (ADMIN_OPENIDS, ORDER_EXPIRY_MINUTES, SUBSCRIBE_TEMPLATE_ID, LOG_LEVEL, …).
@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { LocalCloud } from './cloud';
 import { KEY_FILES } from './keys';
 import { useLocalWxServerSdk } from './resolve-sdk';
-import type { SigningMode } from './wechatpay-sim/simulator';
+import { REFUND_ERROR_LIMIT_PER_SECOND, REFUND_INTERVAL_MS, type SigningMode } from './wechatpay-sim/simulator';
 
 function setting(name: string, fallback: string, allowed?: string[]): string {
   const value = process.env[name]?.trim() || fallback;
@@ -44,8 +44,10 @@ async function main(): Promise<void> {
     dataDir,
     port: port('LOCALCLOUD_PORT', 8787),
     payPort: port('LOCALCLOUD_PAY_PORT', 8788),
-    signingMode: setting('LOCALCLOUD_SIGNING_MODE', 'both', ['publicKey', 'certificate', 'both']) as SigningMode,
+    signingMode: setting('LOCALCLOUD_SIGNING_MODE', 'publicKey', ['publicKey', 'certificate', 'both']) as SigningMode,
     timeFactor,
+    refundIntervalMs: REFUND_INTERVAL_MS,
+    refundErrorLimitPerSecond: REFUND_ERROR_LIMIT_PER_SECOND,
     functions: setting('LOCALCLOUD_FUNCTIONS', 'source', ['source', 'bundles']) as 'source' | 'bundles',
     timers: true,
     log: (line) => console.error(line),

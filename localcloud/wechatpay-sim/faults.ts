@@ -1,9 +1,17 @@
 /**
  * Fault injection for the WeChat Pay simulator: for one request (`times: 1`), a few, or as a standing rule
- * (`times: null`) until cleared.
+ * (`times: null`) until cleared. What each fault means at WeChat Pay:
+ *   SYSTEM_ERROR          500: WeChat Pay's side failed; retry with the same out_trade_no / out_refund_no
+ *   FREQUENCY_LIMITED     429: too many requests; nothing was done, retry later
+ *   SLOW / TIMEOUT        a late answer / no answer (phase `after`: processed, but the answer is lost)
+ *   NOT_ENOUGH            403, refunds only: the merchant's balance is short; nothing recorded, the same
+ *                         out_refund_no succeeds once the balance is back (the fault lifted)
+ *   USER_ACCOUNT_ABNORMAL 403, refunds only: the payer's account is closed; the merchant refunds by other means
  */
-export type ApiTarget = 'prepay' | 'query' | 'close' | 'refund' | 'refund-query' | 'certificates' | 'any';
-export type ApiFaultKind = 'SYSTEM_ERROR' | 'FREQUENCY_LIMITED' | 'SLOW' | 'TIMEOUT';
+export type ApiTarget = 'prepay' | 'query' | 'close' | 'refund' | 'refund-query' | 'abnormal-refund' | 'certificates' | 'any';
+export type ApiFaultKind = 'SYSTEM_ERROR' | 'FREQUENCY_LIMITED' | 'SLOW' | 'TIMEOUT' | RefundBusinessFault;
+/** Business refusals of the refund API: always before any processing, and only on target `refund`. */
+export type RefundBusinessFault = 'NOT_ENOUGH' | 'USER_ACCOUNT_ABNORMAL';
 export type NotifyFaultKind = 'DROP' | 'DUPLICATE' | 'DELAY' | 'REORDER' | 'SIGNTEST';
 export type RefundOutcomeKind = 'ABNORMAL' | 'CLOSED';
 
@@ -12,8 +20,9 @@ export type FaultRule =
   | { target: 'notify'; kind: NotifyFaultKind; times: number | null; delayMs?: number }
   | { target: 'refund-outcome'; kind: RefundOutcomeKind; times: number | null };
 
-export const API_TARGETS: readonly ApiTarget[] = ['prepay', 'query', 'close', 'refund', 'refund-query', 'certificates', 'any'];
+export const API_TARGETS: readonly ApiTarget[] = ['prepay', 'query', 'close', 'refund', 'refund-query', 'abnormal-refund', 'certificates', 'any'];
 const API_KINDS: readonly string[] = ['SYSTEM_ERROR', 'FREQUENCY_LIMITED', 'SLOW', 'TIMEOUT'];
+const REFUND_BUSINESS_KINDS: readonly string[] = ['NOT_ENOUGH', 'USER_ACCOUNT_ABNORMAL'];
 const NOTIFY_KINDS: readonly string[] = ['DROP', 'DUPLICATE', 'DELAY', 'REORDER', 'SIGNTEST'];
 const REFUND_KINDS: readonly string[] = ['ABNORMAL', 'CLOSED'];
 
@@ -36,7 +45,10 @@ export function parseFaultRule(input: unknown): FaultRule | string {
     return { target: 'refund-outcome', kind: kind as RefundOutcomeKind, times: times as number | null };
   }
   if (!API_TARGETS.includes(r.target as ApiTarget)) return `target must be one of ${[...API_TARGETS, 'notify', 'refund-outcome'].join(', ')}`;
-  if (!API_KINDS.includes(kind)) return `API faults: ${API_KINDS.join(', ')}`;
+  if (REFUND_BUSINESS_KINDS.includes(kind)) {
+    if (r.target !== 'refund') return `${kind} is a refusal of the refund API: target must be refund`;
+    if (r.phase === 'after') return `${kind} refuses the request before anything is recorded: phase must be before`;
+  } else if (!API_KINDS.includes(kind)) return `API faults: ${[...API_KINDS, ...REFUND_BUSINESS_KINDS].join(', ')}`;
   if (r.phase !== undefined && r.phase !== 'before' && r.phase !== 'after') return 'phase must be before or after';
   return {
     target: r.target as ApiTarget,

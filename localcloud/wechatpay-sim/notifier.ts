@@ -39,7 +39,8 @@ export interface Delivery {
 export interface NotifierOptions {
   db: LocalDatabase;
   faults: FaultBook;
-  sign: (body: string, probe: boolean) => Record<string, string>;
+  /** signature headers for one attempt; `id` is the notification's, so a key can be chosen per notification */
+  sign: (body: string, probe: boolean, id: string) => Record<string, string>;
   timeFactor: () => number;
   clock: () => number;
   fetch?: typeof fetch;
@@ -146,7 +147,7 @@ export class Notifier {
     try {
       const response = await this.fetchImpl(delivery.url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.options.sign(delivery.body, kind === 'probe') },
+        headers: { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.options.sign(delivery.body, kind === 'probe', delivery._id) },
         body: delivery.body,
         signal: controller.signal,
       });

@@ -6,7 +6,7 @@
  *
  * Control API (loopback only, no signature): /sim/... — see README "Local cloud".
  */
-import { createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, privateDecrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -24,7 +24,8 @@ import {
 import { LocalDatabaseEngine, type LocalDatabase } from '../db/database';
 import { HttpError, parseJsonBody, readBody, rfc3339, sendJson } from '../http';
 import type { LocalKeys } from '../keys';
-import { FaultBook, parseFaultRule, type ApiTarget } from './faults';
+import { SimClock } from './clock';
+import { FaultBook, parseFaultRule, type ApiFaultKind, type ApiTarget } from './faults';
 import { Notifier, signtestSignature, type Delivery } from './notifier';
 import {
   checkCurrency,
@@ -43,6 +44,14 @@ import {
 export type SigningMode = 'publicKey' | 'certificate' | 'both';
 export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** "同一笔订单多次退款的请求需相隔1分钟" */
+export const REFUND_INTERVAL_MS = 60_000;
+/** "每个支付订单的部分退款次数不能超过50次" */
+export const MAX_REFUNDS_PER_PAYMENT = 50;
+/** "错误或无效请求频率限制：6qps": error answers of the refund API per second, per merchant */
+export const REFUND_ERROR_LIMIT_PER_SECOND = 6;
+/** WeChat Pay moves a migrating merchant's notifications to the public key over about 7 days (0.1% … 100%). */
+export const MIGRATION_DURATION_MS = 7 * 24 * 3600 * 1000;
 
 export interface SimTransaction {
   _id: string; // out_trade_no
@@ -57,7 +66,12 @@ export interface SimTransaction {
   trade_state: TradeState;
   transaction_id?: string;
   success_time?: string;
+  /** refunded or being refunded (PROCESSING, ABNORMAL, SUCCESS); CLOSED gives its share back */
   refund_reserved: number;
+  /** refunds accepted for this payment (every out_refund_no, whatever its outcome) */
+  refund_count: number;
+  /** business time of the last accepted refund; 0 when none */
+  last_refund_at: number;
   created_at: number;
 }
 
@@ -73,16 +87,21 @@ export interface SimRefund {
   create_time: string;
   success_time?: string;
   planned_outcome: RefundStatus;
+  channel?: string;
+  user_received_account?: string;
+  /** how an ABNORMAL refund was handled: apply-abnormal-refund (its type) or in the merchant platform */
+  abnormal_handling?: { type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD' | 'MERCHANT_PLATFORM'; bank_type?: string; account_tail?: string; at: string };
 }
 
+/** trade_state_desc as WeChat Pay words it in query answers */
 const TRADE_STATE_DESC: Record<TradeState, string> = {
   SUCCESS: '支付成功',
-  REFUND: '转入退款',
-  NOTPAY: '未支付',
-  CLOSED: '已关闭',
-  REVOKED: '已撤销',
-  USERPAYING: '用户支付中',
-  PAYERROR: '支付失败',
+  REFUND: '订单发生过退款，退款详情请查询退款单',
+  NOTPAY: '订单未支付',
+  CLOSED: '订单已关闭',
+  REVOKED: '订单已撤销',
+  USERPAYING: '用户支付中，需要输入密码',
+  PAYERROR: '支付失败，请重新下单支付',
 };
 
 export interface WechatPaySimulatorOptions {
@@ -96,6 +115,13 @@ export interface WechatPaySimulatorOptions {
   timeFactor?: number;
   /** how long a refund stays PROCESSING */
   refundDelayMs?: number;
+  /** refunds of one payment at least this far apart (default 60000, WeChat Pay's minute); 0 turns the rule off */
+  refundIntervalMs?: number;
+  /** error answers of the refund API per second before it answers 429 (WeChat Pay: 6); 0 or absent: off */
+  refundErrorLimitPerSecond?: number;
+  /** `both` mode: when the move of notifications to the public key started (business ms; default: construction) and how long it takes */
+  migration?: { startedAt?: number; durationMs?: number };
+  /** the wall clock (signature timestamps); business time is this plus what the control API moved */
   clock?: () => number;
   log?: (line: string) => void;
 }
@@ -103,39 +129,69 @@ export interface WechatPaySimulatorOptions {
 export class WechatPaySimulator {
   readonly faults = new FaultBook();
   readonly notifier: Notifier;
+  readonly simClock: SimClock;
   signingMode: SigningMode;
   timeFactor: number;
   refundDelayMs: number;
+  refundIntervalMs: number;
+  refundErrorLimitPerSecond: number;
+  /** `both` mode: the ramp of notifications moving to the public key */
+  migration: { startedAt: number; durationMs: number };
+  /** `both` mode: a fixed share of notifications signed with the public key, instead of the ramp */
+  publicKeyShare: number | undefined;
   private readonly db: LocalDatabase;
   private readonly engine: LocalDatabaseEngine;
   private readonly clock: () => number;
+  private readonly wall: () => number;
   private readonly merchantKey: KeyObject;
+  private readonly platformKey: KeyObject;
   private readonly platformSigner: RsaSha256Signer;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private refundErrors: number[] = [];
   private server?: Server;
-  private notifySerialToggle = 0;
   baseUrl = '';
 
   constructor(private readonly options: WechatPaySimulatorOptions) {
-    this.clock = options.clock ?? Date.now;
+    this.simClock = new SimClock(options.clock ?? Date.now);
+    this.clock = this.simClock.now;
+    this.wall = this.simClock.wall;
     this.signingMode = options.signingMode ?? 'publicKey';
     this.timeFactor = options.timeFactor ?? 1;
     this.refundDelayMs = options.refundDelayMs ?? 1000;
+    this.refundIntervalMs = options.refundIntervalMs ?? REFUND_INTERVAL_MS;
+    this.refundErrorLimitPerSecond = options.refundErrorLimitPerSecond ?? 0;
+    this.migration = { startedAt: options.migration?.startedAt ?? this.clock(), durationMs: options.migration?.durationMs ?? MIGRATION_DURATION_MS };
+    this.publicKeyShare = undefined;
     this.engine = new LocalDatabaseEngine(options.dataDir, this.clock);
     this.db = this.engine.database({ throwOnNotFound: false });
     this.merchantKey = createPublicKey(options.keys.merchantCertificatePem);
-    this.platformSigner = new RsaSha256Signer(options.keys.platformPrivateKeyPem);
+    this.platformKey = createPrivateKey(options.keys.platformPrivateKeyPem);
+    this.platformSigner = new RsaSha256Signer(this.platformKey);
     this.notifier = new Notifier({
       db: this.db,
       faults: this.faults,
       clock: this.clock,
       timeFactor: () => this.timeFactor,
-      sign: (body, probe) => {
-        const headers: Record<string, string> = signResponse(this.platformSigner, this.notificationSerial(), body, Math.floor(this.clock() / 1000));
+      sign: (body, probe, id) => {
+        const headers: Record<string, string> = signResponse(this.platformSigner, this.notificationSerial(id), body, Math.floor(this.wall() / 1000));
         if (probe) headers['Wechatpay-Signature'] = signtestSignature();
         return headers;
       },
     });
+  }
+
+  /** Moves WeChat Pay's business time forward (see SimClock). */
+  advanceClock(ms: number): number {
+    return this.simClock.advance(ms);
+  }
+
+  /** Sets WeChat Pay's business time (ms since the epoch). */
+  setClock(at: number): number {
+    return this.simClock.set(at);
+  }
+
+  now(): number {
+    return this.clock();
   }
 
   get keys(): LocalKeys {
@@ -173,18 +229,31 @@ export class WechatPaySimulator {
     return req.headers['wechatpay-serial'] === publicKeyId ? publicKeyId : platformCertificateSerial;
   }
 
-  private notificationSerial(): string {
-    const { publicKeyId, platformCertificateSerial } = this.keys;
-    if (this.signingMode === 'publicKey') return publicKeyId;
-    if (this.signingMode === 'certificate') return platformCertificateSerial;
-    return this.notifySerialToggle++ % 2 === 0 ? publicKeyId : platformCertificateSerial;
+  /**
+   * The share of notifications signed with the WeChat Pay public key: all in publicKey mode, none in certificate
+   * mode; in `both` mode it grows from 0.1% when the migration starts to 100% when it ends (geometric, as WeChat's
+   * 0.1% … 100% over 7 days), unless a fixed share is set.
+   */
+  notificationPublicKeyShare(): number {
+    if (this.signingMode === 'publicKey') return 1;
+    if (this.signingMode === 'certificate') return 0;
+    if (this.publicKeyShare !== undefined) return this.publicKeyShare;
+    const elapsed = this.clock() - this.migration.startedAt;
+    if (elapsed < 0) return 0;
+    return Math.min(1, 0.001 * 1000 ** (elapsed / this.migration.durationMs));
+  }
+
+  /** A notification's key is fixed by its id, so every attempt of one notification carries the same serial. */
+  notificationSerial(notificationId: string): string {
+    const bucket = createHash('sha256').update(notificationId).digest().readUInt32BE(0) / 2 ** 32;
+    return bucket < this.notificationPublicKeyShare() ? this.keys.publicKeyId : this.keys.platformCertificateSerial;
   }
 
   private reply(req: IncomingMessage, res: ServerResponse, status: number, value?: unknown): void {
     const body = value === undefined ? '' : JSON.stringify(value);
     const headers: Record<string, string> = { 'Request-ID': randomUUID().replace(/-/g, '').toUpperCase() };
     if (body) headers['Content-Type'] = 'application/json';
-    if (status >= 200 && status < 300) Object.assign(headers, signResponse(this.platformSigner, this.responseSerial(req), body, Math.floor(this.clock() / 1000)));
+    if (status >= 200 && status < 300) Object.assign(headers, signResponse(this.platformSigner, this.responseSerial(req), body, Math.floor(this.wall() / 1000)));
     res.writeHead(status, headers).end(body);
   }
 
@@ -201,13 +270,16 @@ export class WechatPaySimulator {
   // ---- routing ------------------------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let target: ApiTarget | undefined;
     try {
       const raw = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://sim');
       if (url.pathname.startsWith('/sim/')) return await this.control(req, res, url, raw);
       const route = this.route(req.method ?? 'GET', url.pathname);
       if (!route) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '请求的资源不存在');
+      target = route.target;
       this.checkAuthorization(req, raw);
+      if (target === 'refund') this.checkRefundErrorRate();
       const fault = this.faults.take(route.target);
       const phase = fault && (fault.phase ?? (fault.kind === 'TIMEOUT' ? 'after' : 'before'));
       if (fault?.kind === 'SLOW') await this.sleep(fault.delayMs ?? 1000);
@@ -215,7 +287,7 @@ export class WechatPaySimulator {
         if (fault.kind === 'TIMEOUT') return void (await this.sleep(fault.delayMs ?? 10_000), res.destroy());
         throw faultError(fault.kind);
       }
-      const outcome = await route.run(url, raw).then(
+      const outcome = await route.run(url, raw, req).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       );
@@ -227,6 +299,7 @@ export class WechatPaySimulator {
       if ('error' in outcome) throw outcome.error;
       this.reply(req, res, outcome.result.status, outcome.result.body);
     } catch (error) {
+      if (target === 'refund') this.refundErrors.push(this.clock());
       if (error instanceof HttpError) {
         this.reply(req, res, error.status, { code: error.code, message: error.message, ...(error.detail !== undefined ? { detail: error.detail } : {}) });
       } else {
@@ -236,7 +309,17 @@ export class WechatPaySimulator {
     }
   }
 
-  private route(method: string, path: string): { target: ApiTarget; run: (url: URL, raw: Buffer) => Promise<{ status: number; body?: unknown }> } | undefined {
+  /** "错误或无效请求频率限制：6qps": once the refund API has answered that many errors within a second, it answers 429. */
+  private checkRefundErrorRate(): void {
+    if (!(this.refundErrorLimitPerSecond > 0)) return;
+    const since = this.clock() - 1000;
+    this.refundErrors = this.refundErrors.filter((t) => t > since);
+    if (this.refundErrors.length >= this.refundErrorLimitPerSecond) {
+      throw new HttpError(429, 'FREQUENCY_LIMITED', '异常或错误的退款申请请求超过频率限制，请降低频率后重试');
+    }
+  }
+
+  private route(method: string, path: string): { target: ApiTarget; run: (url: URL, raw: Buffer, req: IncomingMessage) => Promise<{ status: number; body?: unknown }> } | undefined {
     let m: RegExpMatchArray | null;
     if (method === 'POST' && path === '/v3/pay/transactions/jsapi') return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
     if (method === 'GET' && (m = path.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/))) {
@@ -251,6 +334,9 @@ export class WechatPaySimulator {
     if (method === 'POST' && path === '/v3/refund/domestic/refunds') return { target: 'refund', run: (_u, raw) => this.createRefund(raw) };
     if (method === 'GET' && (m = path.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/))) {
       return { target: 'refund-query', run: () => this.queryRefund(decodeURIComponent(m![1]!)) };
+    }
+    if (method === 'POST' && (m = path.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)\/apply-abnormal-refund$/))) {
+      return { target: 'abnormal-refund', run: (_u, raw, req) => this.applyAbnormalRefund(decodeURIComponent(m![1]!), raw, req) };
     }
     if (method === 'GET' && path === '/v3/certificates') return { target: 'certificates', run: () => this.certificates() };
     return undefined;
@@ -276,7 +362,7 @@ export class WechatPaySimulator {
     if (!auth || auth.schema !== AUTH_SCHEMA) throw fail('Authorization header is not WECHATPAY2-SHA256-RSA2048', 'Authorization 头格式错误');
     if (auth.mchid !== this.keys.mchid) throw fail(`unknown mchid ${auth.mchid}`, '商户号不存在');
     if (auth.serialNo.toUpperCase() !== this.keys.merchantSerialNo) throw fail('serial_no does not match the merchant certificate', '商户证书序列号有误');
-    if (!/^\d{1,12}$/.test(auth.timestamp) || Math.abs(Number(auth.timestamp) * 1000 - this.clock()) > CLOCK_SKEW_MS) {
+    if (!/^\d{1,12}$/.test(auth.timestamp) || Math.abs(Number(auth.timestamp) * 1000 - this.wall()) > CLOCK_SKEW_MS) {
       throw fail('timestamp outside ±5 minutes', '时间戳已过期');
     }
     const message = buildRequestMessage(req.method ?? '', req.url ?? '', auth.timestamp, auth.nonce, raw.toString('utf8'));
@@ -312,21 +398,44 @@ export class WechatPaySimulator {
     return (await query.orderBy('create_time', 'asc').limit(1000).get()).data as unknown as SimRefund[];
   }
 
-  /** The Transaction object WeChat Pay answers and notifies for a ledger entry. */
+  /**
+   * The Transaction object WeChat Pay answers to a query. A transaction nobody has paid carries no payer, trade_type,
+   * transaction_id, bank_type or attach: only what the order is (logged answers for NOTPAY read
+   * `{"amount":{"payer_currency":"CNY","total":1},"appid","mchid","out_trade_no","promotion_detail":[],
+   * "scene_info":{"device_id":""},"trade_state":"NOTPAY","trade_state_desc":"订单未支付"}`).
+   */
   transactionView(tx: SimTransaction) {
     const paid = tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND';
+    if (!paid) {
+      return {
+        appid: tx.appid,
+        mchid: tx.mchid,
+        out_trade_no: tx._id,
+        trade_state: tx.trade_state,
+        trade_state_desc: TRADE_STATE_DESC[tx.trade_state],
+        amount: { total: tx.amount.total, payer_currency: 'CNY' },
+        promotion_detail: [],
+        scene_info: { device_id: '' },
+      };
+    }
+    return { ...this.paidTransaction(tx), promotion_detail: [] };
+  }
+
+  /** A paid transaction as the TRANSACTION.SUCCESS notification resource carries it. */
+  private paidTransaction(tx: SimTransaction) {
     return {
       appid: tx.appid,
       mchid: tx.mchid,
       out_trade_no: tx._id,
-      ...(tx.transaction_id ? { transaction_id: tx.transaction_id } : {}),
+      transaction_id: tx.transaction_id!,
       trade_type: 'JSAPI',
       trade_state: tx.trade_state,
       trade_state_desc: TRADE_STATE_DESC[tx.trade_state],
-      ...(paid ? { bank_type: 'OTHERS', success_time: tx.success_time } : {}),
+      bank_type: 'OTHERS',
       attach: tx.attach ?? '',
+      success_time: tx.success_time!,
       payer: { openid: tx.payer.openid },
-      amount: { total: tx.amount.total, ...(paid ? { payer_total: tx.amount.total } : {}), currency: 'CNY', payer_currency: 'CNY' },
+      amount: { total: tx.amount.total, payer_total: tx.amount.total, currency: 'CNY', payer_currency: 'CNY' },
     };
   }
 
@@ -336,8 +445,8 @@ export class WechatPaySimulator {
       out_refund_no: r._id,
       transaction_id: r.transaction_id,
       out_trade_no: r.out_trade_no,
-      channel: 'ORIGINAL',
-      user_received_account: '支付用户零钱',
+      channel: r.channel ?? 'ORIGINAL',
+      user_received_account: r.user_received_account ?? '支付用户零钱',
       ...(r.success_time ? { success_time: r.success_time } : {}),
       create_time: r.create_time,
       status: r.status,
@@ -353,6 +462,7 @@ export class WechatPaySimulator {
         currency: 'CNY',
         refund_fee: 0,
       },
+      promotion_detail: [],
     };
   }
 
@@ -388,6 +498,8 @@ export class WechatPaySimulator {
       payer: { openid },
       trade_state: 'NOTPAY',
       refund_reserved: 0,
+      refund_count: 0,
+      last_refund_at: 0,
       created_at: this.clock(),
     };
     const existing = await this.getTransaction(outTradeNo);
@@ -439,6 +551,13 @@ export class WechatPaySimulator {
     return { status: 204 };
   }
 
+  /**
+   * POST /v3/refund/domestic/refunds. A repeat of an out_refund_no answers that refund (WeChat Pay's idempotency),
+   * whatever the rules below say now. A new out_refund_no must fit WeChat Pay's rules for the payment: paid, the
+   * amount within what is still refundable (400 INVALID_REQUEST), at most 50 refunds (400 INVALID_REQUEST), and a
+   * minute after the previous accepted refund (429 FREQUENCY_LIMITED). The three are checked and the refund reserved
+   * in one compare-and-set on the transaction, so concurrent requests cannot pass them together.
+   */
   private async createRefund(raw: Buffer): Promise<{ status: number; body: unknown }> {
     const body = parseJsonBody(raw);
     if (!isObj(body)) throw paramError('/', 'body must be an object');
@@ -453,23 +572,39 @@ export class WechatPaySimulator {
     const total = requireFen(amount, 'total', '/amount/total');
     if (amount.currency !== 'CNY') throw paramError('/amount/currency', 'must be CNY');
 
-    const tx = outTradeNo
+    const found = outTradeNo
       ? await this.getTransaction(outTradeNo)
       : ((await this.transactions.where({ transaction_id: transactionId }).get()).data[0] as unknown as SimTransaction | undefined);
-    if (!tx) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+    // "请检查你的订单号是否正确且是否已支付，未支付的订单不能发起退款": the refund API knows paid transactions only
+    if (!found || (found.trade_state !== 'SUCCESS' && found.trade_state !== 'REFUND')) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
     const existing = await this.getRefund(outRefundNo);
     if (existing) {
-      if (existing.out_trade_no !== tx._id || existing.amount.refund !== refund || existing.amount.total !== total) {
+      if (existing.out_trade_no !== found._id || existing.amount.refund !== refund || existing.amount.total !== total) {
         throw new HttpError(400, 'INVALID_REQUEST', '退款单号已存在，请求参数与原退款不一致');
       }
       return { status: 200, body: this.refundView(existing) };
     }
-    if (tx.trade_state !== 'SUCCESS' && tx.trade_state !== 'REFUND') throw new HttpError(400, 'INVALID_REQUEST', '订单未支付，不能退款');
-    if (total !== tx.amount.total) throw paramError('/amount/total', 'differs from the order total', '订单金额与原订单金额不一致');
+    if (total !== found.amount.total) throw paramError('/amount/total', 'differs from the order total', '订单金额与原订单金额不一致');
     if (refund > total) throw paramError('/amount/refund', 'greater than total', '退款金额不能大于订单金额');
+    const tx = await this.withRefundCounters(found);
     const _ = this.db.command;
-    const reserved = await this.transactions.where({ _id: tx._id, refund_reserved: _.lte(total - refund) }).update({ data: { refund_reserved: _.inc(refund) } });
-    if (reserved.stats.updated === 0) throw new HttpError(403, 'NOT_ENOUGH', '订单可退金额不足');
+    const now = this.clock();
+    const reserved = await this.transactions
+      .where({
+        _id: tx._id,
+        refund_reserved: _.lte(total - refund),
+        refund_count: _.lt(MAX_REFUNDS_PER_PAYMENT),
+        last_refund_at: _.lte(now - this.refundIntervalMs),
+      })
+      .update({ data: { refund_reserved: _.inc(refund), refund_count: _.inc(1), last_refund_at: now } });
+    if (reserved.stats.updated === 0) {
+      const again = await this.getRefund(outRefundNo);
+      if (again) return this.createRefund(raw); // the same out_refund_no raced in: answer with the refund that won
+      const current = (await this.getTransaction(tx._id))!;
+      if (current.refund_reserved > total - refund) throw new HttpError(400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
+      if (current.refund_count >= MAX_REFUNDS_PER_PAYMENT) throw new HttpError(400, 'INVALID_REQUEST', `每个支付订单的部分退款次数不能超过${MAX_REFUNDS_PER_PAYMENT}次`);
+      throw new HttpError(429, 'FREQUENCY_LIMITED', '单笔订单请求频率过高，请于1分钟后重试');
+    }
     const outcome = this.faults.take('refund-outcome');
     const record: SimRefund = {
       _id: outRefundNo,
@@ -480,18 +615,27 @@ export class WechatPaySimulator {
       ...(notifyUrl !== undefined ? { notify_url: notifyUrl } : {}),
       amount: { refund, total, currency: 'CNY' },
       status: 'PROCESSING',
-      create_time: rfc3339(this.clock()),
+      create_time: rfc3339(now),
       planned_outcome: outcome?.kind ?? 'SUCCESS',
     };
     try {
       await this.refunds.add({ data: { ...record } });
     } catch {
       // the same out_refund_no raced in: give the reservation back and answer with the refund that won
-      await this.transactions.doc(tx._id).update({ data: { refund_reserved: _.inc(-refund) } });
+      await this.transactions.doc(tx._id).update({ data: { refund_reserved: _.inc(-refund), refund_count: _.inc(-1) } });
       return this.createRefund(raw);
     }
     this.scheduleRefundSettle(outRefundNo, this.refundDelayMs);
     return { status: 200, body: this.refundView(record) };
+  }
+
+  /** Ledgers written before the refund counters existed: count their refunds once. */
+  private async withRefundCounters(tx: SimTransaction): Promise<SimTransaction> {
+    if (typeof tx.refund_count === 'number' && typeof tx.last_refund_at === 'number') return tx;
+    const refunds = await this.listRefunds(tx._id);
+    const last = refunds.reduce((max, r) => Math.max(max, Date.parse(r.create_time)), 0);
+    await this.transactions.doc(tx._id).update({ data: { refund_count: refunds.length, last_refund_at: last } });
+    return (await this.getTransaction(tx._id))!;
   }
 
   private async queryRefund(outRefundNo: string): Promise<{ status: number; body: unknown }> {
@@ -500,8 +644,90 @@ export class WechatPaySimulator {
     return { status: 200, body: this.refundView(refund) };
   }
 
+  /**
+   * POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund: the merchant tells WeChat Pay where an
+   * ABNORMAL refund's money should go. bank_account and real_name arrive encrypted with the WeChat Pay public key
+   * (RSA-OAEP) and the request names that key in Wechatpay-Serial. The answer is the Refund object, PROCESSING
+   * again; it ends SUCCESS (with a REFUND.SUCCESS notification) after refundDelayMs. Only the card's last four digits
+   * are kept.
+   */
+  private async applyAbnormalRefund(refundId: string, raw: Buffer, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const body = parseJsonBody(raw);
+    if (!isObj(body)) throw paramError('/', 'body must be an object');
+    const outRefundNo = requireString(body, 'out_refund_no', '/out_refund_no', { max: 64, pattern: OUT_REFUND_NO });
+    const type = requireString(body, 'type', '/type', { max: 32 });
+    if (type !== 'USER_BANK_CARD' && type !== 'MERCHANT_BANK_CARD') throw paramError('/type', 'USER_BANK_CARD or MERCHANT_BANK_CARD');
+    const bankType = optionalString(body, 'bank_type', '/bank_type', 16);
+    const bankAccountCipher = optionalString(body, 'bank_account', '/bank_account', 1024);
+    const realNameCipher = optionalString(body, 'real_name', '/real_name', 1024);
+    let accountTail: string | undefined;
+    if (type === 'USER_BANK_CARD') {
+      const required = '若退款至用户此字段必填';
+      if (!bankType) throw paramError('/bank_type', 'missing', `bank_type ${required}`);
+      if (!bankAccountCipher) throw paramError('/bank_account', 'missing', `bank_account ${required}`);
+      if (!realNameCipher) throw paramError('/real_name', 'missing', `real_name ${required}`);
+    }
+    if (bankAccountCipher !== undefined || realNameCipher !== undefined) {
+      this.checkSensitiveSerial(req);
+      if (bankAccountCipher !== undefined) {
+        const account = this.decryptSensitive(bankAccountCipher, '/bank_account');
+        if (!/^\d{12,19}$/.test(account)) throw paramError('/bank_account', 'not a bank card number', '收款银行卡号格式错误');
+        accountTail = account.slice(-4);
+      }
+      if (realNameCipher !== undefined && this.decryptSensitive(realNameCipher, '/real_name').trim() === '') {
+        throw paramError('/real_name', 'empty', '收款用户姓名不能为空');
+      }
+    }
+    const refund = ((await this.refunds.where({ refund_id: refundId }).get()).data[0] as unknown as SimRefund | undefined) ?? undefined;
+    if (!refund) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
+    if (refund._id !== outRefundNo) throw new HttpError(400, 'INVALID_REQUEST', '商户退款单号与微信支付退款单号不匹配');
+    if (refund.status !== 'ABNORMAL') {
+      // the same application again (its answer was lost): answer the refund as it is now
+      if (refund.abnormal_handling?.type === type) return { status: 200, body: this.refundView(refund) };
+      throw new HttpError(400, 'INVALID_REQUEST', '退款单状态不是退款异常，无法发起异常退款');
+    }
+    const handling: SimRefund['abnormal_handling'] = {
+      type,
+      ...(bankType ? { bank_type: bankType } : {}),
+      ...(accountTail ? { account_tail: accountTail } : {}),
+      at: rfc3339(this.clock()),
+    };
+    const { stats } = await this.refunds.where({ _id: refund._id, status: 'ABNORMAL' }).update({
+      data: {
+        status: 'PROCESSING',
+        planned_outcome: 'SUCCESS',
+        channel: 'OTHER_BANKCARD',
+        user_received_account: type === 'USER_BANK_CARD' ? `${bankName(bankType!)}${accountTail}` : '商户结算银行账户',
+        abnormal_handling: handling,
+      },
+    });
+    if (stats.updated === 0) return this.applyAbnormalRefund(refundId, raw, req); // raced with another application
+    this.scheduleRefundSettle(refund._id, this.refundDelayMs);
+    return { status: 200, body: this.refundView((await this.getRefund(refund._id))!) };
+  }
+
+  /** Wechatpay-Serial must name a WeChat Pay key this merchant has in its current mode. */
+  private checkSensitiveSerial(req: IncomingMessage): void {
+    const serial = req.headers['wechatpay-serial'];
+    if (typeof serial !== 'string' || !serial) throw new HttpError(400, 'PARAM_ERROR', 'HTTP header缺少微信支付平台证书序列号(Wechatpay-Serial)');
+    const known = [
+      ...(this.signingMode !== 'certificate' ? [this.keys.publicKeyId] : []),
+      ...(this.signingMode !== 'publicKey' ? [this.keys.platformCertificateSerial] : []),
+    ];
+    if (!known.includes(serial)) throw new HttpError(400, 'PARAM_ERROR', '平台证书序列号Wechatpay-Serial错误');
+  }
+
+  /** RSA-OAEP (SHA-1, as WeChat Pay's sensitive-field encryption) with the key behind the public key and certificate. */
+  private decryptSensitive(ciphertext: string, field: string): string {
+    try {
+      return privateDecrypt({ key: this.platformKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(ciphertext, 'base64')).toString('utf8');
+    } catch {
+      throw paramError(field, 'cannot be decrypted', `${field.slice(1)} 解密失败，请使用微信支付公钥加密`);
+    }
+  }
+
   private async certificates(): Promise<{ status: number; body: unknown }> {
-    if (this.signingMode === 'publicKey') throw new HttpError(500, 'SYSTEM_ERROR', '商户已切换为微信支付公钥模式，无平台证书');
+    if (this.signingMode === 'publicKey') throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '无可用的平台证书');
     const nonce = randomBytes(6).toString('hex');
     return {
       status: 200,
@@ -555,7 +781,7 @@ export class WechatPaySimulator {
       throw new HttpError(409, current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID', current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付');
     }
     const paid = (await this.getTransaction(tx._id))!;
-    const resource = this.transactionView(paid);
+    const resource = this.paidTransaction(paid);
     await this.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
     return { result: 'pay', transaction: resource };
   }
@@ -568,18 +794,24 @@ export class WechatPaySimulator {
     this.timers.add(timer);
   }
 
-  /** Moves a PROCESSING refund to its planned outcome (or the one given) and notifies. */
+  /**
+   * Moves a PROCESSING refund to its planned outcome (or the one given) and notifies. An ABNORMAL refund moves only
+   * when a status is given: SUCCESS or CLOSED, as when the merchant handles it in the merchant platform. ABNORMAL
+   * keeps the refund's amount reserved (the money has left the merchant); CLOSED gives it back.
+   */
   async settleRefund(outRefundNo: string, status?: Exclude<RefundStatus, 'PROCESSING'>): Promise<SimRefund | undefined> {
     const refund = await this.getRefund(outRefundNo);
     if (!refund) return undefined;
+    const from: RefundStatus = refund.status === 'ABNORMAL' && status !== undefined && status !== 'ABNORMAL' ? 'ABNORMAL' : 'PROCESSING';
     const outcome = status ?? (refund.planned_outcome === 'PROCESSING' ? 'SUCCESS' : refund.planned_outcome);
+    const handled = from === 'ABNORMAL' ? { abnormal_handling: { type: 'MERCHANT_PLATFORM', at: rfc3339(this.clock()) } } : {};
     const { stats } = await this.refunds
-      .where({ _id: outRefundNo, status: 'PROCESSING' })
-      .update({ data: { status: outcome, ...(outcome === 'SUCCESS' ? { success_time: rfc3339(this.clock()) } : {}) } });
+      .where({ _id: outRefundNo, status: from })
+      .update({ data: { status: outcome, ...(outcome === 'SUCCESS' ? { success_time: rfc3339(this.clock()) } : {}), ...handled } });
     if (stats.updated === 0) return refund;
     const _ = this.db.command;
     if (outcome === 'SUCCESS') await this.transactions.where({ _id: refund.out_trade_no, trade_state: 'SUCCESS' }).update({ data: { trade_state: 'REFUND' } });
-    else await this.transactions.doc(refund.out_trade_no).update({ data: { refund_reserved: _.inc(-refund.amount.refund) } });
+    else if (outcome === 'CLOSED') await this.transactions.doc(refund.out_trade_no).update({ data: { refund_reserved: _.inc(-refund.amount.refund) } });
     const settled = (await this.getRefund(outRefundNo))!;
     if (settled.notify_url) {
       const tx = (await this.getTransaction(settled.out_trade_no))!;
@@ -591,7 +823,7 @@ export class WechatPaySimulator {
         refund_id: settled.refund_id,
         refund_status: settled.status,
         ...(settled.success_time ? { success_time: settled.success_time } : {}),
-        user_received_account: '支付用户零钱',
+        user_received_account: settled.user_received_account ?? '支付用户零钱',
         amount: { total: settled.amount.total, refund: settled.amount.refund, payer_total: settled.amount.total, payer_refund: settled.amount.refund },
       };
       const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭', PROCESSING: '退款处理中' }[settled.status];
@@ -621,9 +853,8 @@ export class WechatPaySimulator {
       return sendJson(res, 200, {
         mchid: this.keys.mchid,
         appid: this.keys.appid,
-        signingMode: this.signingMode,
-        timeFactor: this.timeFactor,
-        refundDelayMs: this.refundDelayMs,
+        ...this.config(),
+        clock: this.clockView(),
         publicKeyId: this.keys.publicKeyId,
         platformCertificateSerial: this.keys.platformCertificateSerial,
         merchantSerialNo: this.keys.merchantSerialNo,
@@ -631,19 +862,40 @@ export class WechatPaySimulator {
     }
     if (method === 'POST' && path === '/sim/config') {
       if (!isObj(body)) throw new HttpError(400, 'INVALID_REQUEST', 'body must be an object');
-      if (body.signingMode !== undefined) {
-        if (!['publicKey', 'certificate', 'both'].includes(body.signingMode as string)) throw new HttpError(400, 'INVALID_REQUEST', 'signingMode: publicKey, certificate or both');
-        this.signingMode = body.signingMode as SigningMode;
+      const bad = (message: string) => new HttpError(400, 'INVALID_REQUEST', message);
+      const nonNegativeInteger = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+      if (body.signingMode !== undefined && !['publicKey', 'certificate', 'both'].includes(body.signingMode as string)) throw bad('signingMode: publicKey, certificate or both');
+      if (body.timeFactor !== undefined && (typeof body.timeFactor !== 'number' || !(body.timeFactor > 0) || body.timeFactor > 10)) throw bad('timeFactor: a number in (0, 10]');
+      for (const key of ['refundDelayMs', 'refundIntervalMs', 'refundErrorLimitPerSecond', 'migrationDurationMs'] as const) {
+        if (body[key] !== undefined && !nonNegativeInteger(body[key])) throw bad(`${key}: a non-negative integer`);
       }
-      if (body.timeFactor !== undefined) {
-        if (typeof body.timeFactor !== 'number' || !(body.timeFactor > 0) || body.timeFactor > 10) throw new HttpError(400, 'INVALID_REQUEST', 'timeFactor: a number in (0, 10]');
-        this.timeFactor = body.timeFactor;
+      if (body.migrationDurationMs === 0) throw bad('migrationDurationMs: a positive integer');
+      if (body.migrationStartedAt !== undefined && parseTime(body.migrationStartedAt) === undefined) throw bad('migrationStartedAt: ms since the epoch or RFC 3339');
+      if (body.publicKeyShare !== undefined && body.publicKeyShare !== null && !(typeof body.publicKeyShare === 'number' && body.publicKeyShare >= 0 && body.publicKeyShare <= 1)) {
+        throw bad('publicKeyShare: a number in [0, 1], or null for the migration ramp');
       }
-      if (body.refundDelayMs !== undefined) {
-        if (!Number.isInteger(body.refundDelayMs) || (body.refundDelayMs as number) < 0) throw new HttpError(400, 'INVALID_REQUEST', 'refundDelayMs: a non-negative integer');
-        this.refundDelayMs = body.refundDelayMs as number;
+      if (body.signingMode !== undefined) this.signingMode = body.signingMode as SigningMode;
+      if (body.timeFactor !== undefined) this.timeFactor = body.timeFactor as number;
+      if (body.refundDelayMs !== undefined) this.refundDelayMs = body.refundDelayMs as number;
+      if (body.refundIntervalMs !== undefined) this.refundIntervalMs = body.refundIntervalMs as number;
+      if (body.refundErrorLimitPerSecond !== undefined) this.refundErrorLimitPerSecond = body.refundErrorLimitPerSecond as number;
+      if (body.migrationStartedAt !== undefined) this.migration.startedAt = parseTime(body.migrationStartedAt)!;
+      if (body.migrationDurationMs !== undefined) this.migration.durationMs = body.migrationDurationMs as number;
+      if (body.publicKeyShare !== undefined) this.publicKeyShare = body.publicKeyShare === null ? undefined : (body.publicKeyShare as number);
+      return sendJson(res, 200, this.config());
+    }
+    if (path === '/sim/clock') {
+      if (method === 'POST') {
+        if (!isObj(body) || (body.advanceMs === undefined) === (body.now === undefined)) throw new HttpError(400, 'INVALID_REQUEST', 'give one of advanceMs (ms) or now (ms since the epoch, or RFC 3339)');
+        try {
+          if (body.advanceMs !== undefined) this.simClock.advance(body.advanceMs as number);
+          else this.simClock.set(parseTime(body.now) ?? NaN);
+        } catch (error) {
+          throw new HttpError(400, 'INVALID_REQUEST', (error as Error).message);
+        }
       }
-      return sendJson(res, 200, { signingMode: this.signingMode, timeFactor: this.timeFactor, refundDelayMs: this.refundDelayMs });
+      if (method === 'DELETE') this.simClock.reset();
+      if (method === 'GET' || method === 'POST' || method === 'DELETE') return sendJson(res, 200, this.clockView());
     }
     if (method === 'POST' && (m = path.match(/^\/sim\/cashier\/(pay|cancel|fail|userpaying)$/))) {
       return sendJson(res, 200, await this.cashier(m[1] as 'pay', param('prepay_id')));
@@ -687,9 +939,52 @@ export class WechatPaySimulator {
     }
     throw new HttpError(404, 'NOT_FOUND', `no control endpoint ${method} ${path}`);
   }
+
+  /** The settings /sim/config changes. */
+  config() {
+    return {
+      signingMode: this.signingMode,
+      timeFactor: this.timeFactor,
+      refundDelayMs: this.refundDelayMs,
+      refundIntervalMs: this.refundIntervalMs,
+      refundErrorLimitPerSecond: this.refundErrorLimitPerSecond,
+      migrationStartedAt: rfc3339(this.migration.startedAt),
+      migrationDurationMs: this.migration.durationMs,
+      publicKeyShare: this.publicKeyShare ?? null,
+      notificationPublicKeyShare: this.notificationPublicKeyShare(),
+    };
+  }
+
+  clockView() {
+    const now = this.clock();
+    return { now, time: rfc3339(now), offsetMs: this.simClock.offset };
+  }
 }
 
-function faultError(kind: 'SYSTEM_ERROR' | 'FREQUENCY_LIMITED' | 'TIMEOUT' | 'SLOW'): HttpError {
+/** A time from the control API: ms since the epoch, or an RFC 3339 string. */
+function parseTime(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+function faultError(kind: ApiFaultKind): HttpError {
   if (kind === 'FREQUENCY_LIMITED') return new HttpError(429, 'FREQUENCY_LIMITED', '频率超限');
+  if (kind === 'NOT_ENOUGH') return new HttpError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
+  if (kind === 'USER_ACCOUNT_ABNORMAL') return new HttpError(403, 'USER_ACCOUNT_ABNORMAL', '退款请求失败，用户帐号已注销');
   return new HttpError(500, 'SYSTEM_ERROR', '系统错误');
+}
+
+const BANK_NAMES: Record<string, string> = {
+  ICBC: '工商银行', ABC: '农业银行', BOC: '中国银行', CCB: '建设银行', BOCOM: '交通银行', CMB: '招商银行', PAB: '平安银行',
+  SPDB: '浦发银行', CITIC: '中信银行', CEB: '光大银行', CMBC: '民生银行', CIB: '兴业银行', GDB: '广发银行', PSBC: '邮储银行', NBCB: '宁波银行',
+};
+
+/** user_received_account for a bank card: "{银行名称}{卡类型}{卡尾号}". */
+function bankName(bankType: string): string {
+  const [bank, kind] = bankType.split('_');
+  return `${BANK_NAMES[bank ?? ''] ?? bank}${kind === 'CREDIT' ? '信用卡' : '借记卡'}`;
 }
