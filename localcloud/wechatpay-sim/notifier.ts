@@ -1,8 +1,9 @@
 /**
  * Notification delivery as WeChat Pay does it: POST the signed, encrypted envelope to notify_url; a 200/204 within
  * 5 s is success; anything else is retried after 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h
- * (scaled by the time factor). Every attempt is logged; a delivery can be replayed on demand. Faults: drop,
- * duplicate, delay, reorder, and a SIGNTEST probe sent before the real notification.
+ * (scaled by the time factor). Every attempt is logged with the exact headers and body sent and the merchant's
+ * answer, so an outside tool can re-verify what was delivered and see what the merchant said; a delivery can be
+ * replayed on demand. Faults: drop, duplicate, delay, reorder, and a SIGNTEST probe sent before the real notification.
  */
 import { randomBytes } from 'node:crypto';
 import type { NotificationEnvelope } from '../../cloudfunctions/common/wechatpay';
@@ -12,13 +13,20 @@ import type { FaultBook } from './faults';
 
 export const RETRY_SCHEDULE_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600] as const;
 export const DELIVERY_TIMEOUT_MS = 5000;
+/** the merchant's answer body is kept up to this many bytes (a notify handler answers a short JSON, or nothing) */
+export const ANSWER_BODY_LIMIT = 4096;
 
 export interface DeliveryAttempt {
   at: string;
+  /** the merchant's HTTP status; absent when no answer came */
   status?: number;
   error?: string;
   ms: number;
   kind: 'delivery' | 'duplicate' | 'probe' | 'replay';
+  /** exactly what was sent: every header (signature headers included) and the body */
+  request: { method: 'POST'; url: string; headers: Record<string, string>; body: string };
+  /** what the merchant answered */
+  response?: { status: number; headers: Record<string, string>; body: string; truncated?: true };
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'dropped' | 'held';
@@ -143,16 +151,18 @@ export class Notifier {
     const controller = new AbortController();
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), DELIVERY_TIMEOUT_MS);
-    const record: DeliveryAttempt = { at: rfc3339(started), ms: 0, kind };
+    const headers = { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.options.sign(delivery.body, kind === 'probe', delivery._id) };
+    const record: DeliveryAttempt = { at: rfc3339(started), ms: 0, kind, request: { method: 'POST', url: delivery.url, headers, body: delivery.body } };
     try {
-      const response = await this.fetchImpl(delivery.url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.options.sign(delivery.body, kind === 'probe', delivery._id) },
-        body: delivery.body,
-        signal: controller.signal,
-      });
-      await response.arrayBuffer();
+      const response = await this.fetchImpl(delivery.url, { method: 'POST', headers, body: delivery.body, signal: controller.signal });
+      const answer = Buffer.from(await response.arrayBuffer());
       record.status = response.status;
+      record.response = {
+        status: response.status,
+        headers: Object.fromEntries(response.headers.entries()),
+        body: answer.subarray(0, ANSWER_BODY_LIMIT).toString('utf8'),
+        ...(answer.length > ANSWER_BODY_LIMIT ? { truncated: true as const } : {}),
+      };
     } catch (error) {
       record.error = controller.signal.aborted ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : (error as Error).message;
     } finally {

@@ -7,10 +7,12 @@ import { constants, publicEncrypt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { LocalCloud } from '../../../localcloud/cloud';
 import { wechatpayEnvironment } from '../../../localcloud/env';
 import { REFUND_INTERVAL_MS, WechatPaySimulator } from '../../../localcloud/wechatpay-sim/simulator';
 import { parseFaultRule } from '../../../localcloud/wechatpay-sim/faults';
+import type { Delivery } from '../../../localcloud/wechatpay-sim/notifier';
 import { apiError, control, outTradeNo, paidOrder, parser, prepayRequest, signedRequest, useSimulator } from '../../support/sim-harness';
 
 const h = useSimulator();
@@ -346,4 +348,55 @@ describe('signing modes', () => {
     h.sim.signingMode = 'publicKey';
     expect(h.sim.notificationSerial('any')).toBe(h.keys.publicKeyId);
   });
+});
+
+describe('the delivery log', () => {
+  test('each attempt keeps the exact headers and body sent and the merchant’s answer; an outside tool re-verifies them', async () => {
+    h.receiver.script.push(500, 503);
+    const no = await paidOrder(h);
+    await h.receiver.waitFor(3);
+    await waitForState(no, 'delivered');
+    const [delivery] = (await control(h, 'GET', `/sim/notifications?outTradeNo=${no}`)).json as unknown as Delivery[];
+    expect(delivery!.attempts).toHaveLength(3);
+    const received = h.receiver.received.slice(-3);
+    delivery!.attempts.forEach((attempt, i) => {
+      const sent = received[i]!;
+      expect(attempt.request.body).toBe(sent.body.toString('utf8'));
+      for (const name of ['Wechatpay-Timestamp', 'Wechatpay-Nonce', 'Wechatpay-Signature', 'Wechatpay-Serial', 'Wechatpay-Signature-Type']) {
+        expect(attempt.request.headers[name]).toBe(sent.headers[name.toLowerCase()]);
+      }
+      // re-verified from the log alone: by the protocol module and by wechatpay-axios-plugin
+      expect(() => parser(h).parse({ headers: attempt.request.headers, body: Buffer.from(attempt.request.body) })).not.toThrow();
+      const message = Formatter.response(attempt.request.headers['Wechatpay-Timestamp']!, attempt.request.headers['Wechatpay-Nonce']!, attempt.request.body);
+      expect(Rsa.verify(message, attempt.request.headers['Wechatpay-Signature']!, Rsa.from(h.keys.platformPublicKeyPem, Rsa.KEY_TYPE_PUBLIC))).toBe(true);
+    });
+    expect(delivery!.attempts.map((a) => a.response)).toEqual([
+      expect.objectContaining({ status: 500, body: '{"code":"FAIL","message":"later"}' }),
+      expect.objectContaining({ status: 503, body: '{"code":"FAIL","message":"later"}' }),
+      expect.objectContaining({ status: 200, body: '' }),
+    ]);
+    expect(delivery!.attempts[0]!.response!.headers['content-type']).toBe('application/json');
+  });
+
+  test('a probe and an unanswered attempt are logged too', async () => {
+    h.sim.faults.add({ target: 'notify', kind: 'SIGNTEST', times: 1 });
+    const no = await paidOrder(h);
+    await waitForState(no, 'delivered');
+    const [delivery] = await h.sim.notifier.list({ outTradeNo: no });
+    expect(delivery!.attempts[0]).toMatchObject({ kind: 'probe', request: { headers: { 'Wechatpay-Signature': expect.stringMatching(/^WECHATPAY\/SIGNTEST\//) } }, response: { status: 200 } });
+    await h.receiver.close();
+    await h.sim.notifier.replay(delivery!._id);
+    const [replayed] = await h.sim.notifier.list({ outTradeNo: no });
+    expect(replayed!.attempts.at(-1)).toMatchObject({ kind: 'replay', error: expect.any(String), request: { body: delivery!.body } });
+    expect(replayed!.attempts.at(-1)!.response).toBeUndefined();
+  });
+
+  async function waitForState(no: string, state: string) {
+    for (let i = 0; i < 200; i++) {
+      const [d] = await h.sim.notifier.list({ outTradeNo: no });
+      if (d?.state === state) return d;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`delivery for ${no} never became ${state}`);
+  }
 });
