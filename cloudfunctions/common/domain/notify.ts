@@ -122,9 +122,9 @@ export async function handleNotification(deps: Deps, event: HttpAccessEvent): Pr
 
 /** What a verified notification changes; its verdict is logged. */
 async function act(deps: Deps, parsed: ParsedNotification, entry: NotificationLogEntry): Promise<string> {
+  const outTradeNo = (parsed.resource as { out_trade_no?: unknown }).out_trade_no;
+  if (typeof outTradeNo === 'string') entry.outTradeNo = outTradeNo;
   if (parsed.kind === 'other' || !ACTED_EVENT_TYPES.has(parsed.eventType)) return 'ignored_event_type';
-  const resource = parsed.resource;
-  entry.outTradeNo = resource.out_trade_no;
   if (parsed.kind === 'transaction') {
     if (parsed.resource.trade_state !== 'SUCCESS') return 'event_state_mismatch';
     return settleTransaction(deps, parsed.resource);

@@ -69,7 +69,7 @@ test('a second successful payment for a paid order is refunded in full automatic
   const [exception] = await exceptionsOf(order.id);
   expect(exception).toMatchObject({ kind: 'duplicate_charge', outTradeNo: second, status: 'resolved', resolvedBy: 'system', actualFen: order.totalFen });
   // the same notification again: nothing more refunded
-  const [delivery] = await t.cloud.pay.notifier.list({ outTradeNo: second });
+  const [delivery] = await t.cloud.pay.notifier.list({ outTradeNo: second, eventType: 'TRANSACTION.SUCCESS' });
   await t.cloud.pay.notifier.replay(delivery!._id);
   expect(await t.cloud.pay.listRefunds(second)).toHaveLength(1);
   expect((await log({ outTradeNo: second, eventType: 'TRANSACTION.SUCCESS' })).map((e) => e.verdict).sort()).toEqual(['duplicate', 'duplicate_charge']);
@@ -98,8 +98,9 @@ test('a review order accepted as paid at the amount WeChat Pay took; its excepti
   expect((await db().collection('payments').doc(outTradeNo).get()).data).toMatchObject({ status: 'success' });
   // a second accept is refused, nothing changes
   expect(await t.call('admin', { action: 'acceptReview', orderId: order.id, note: 'again' }, 'admin')).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
-  const audit = (await db().collection('admin_log').where({ action: 'acceptReview', target: order.id }).get()).data;
-  expect(audit).toEqual([expect.objectContaining({ outcome: 'ok', note: '金额核对无误' }), expect.objectContaining({ outcome: 'CONFLICT' })]);
+  const audit = (await db().collection('admin_log').where({ action: 'acceptReview', target: order.id }).orderBy('at', 'asc').get()).data;
+  expect(audit).toHaveLength(2);
+  expect(audit).toEqual(expect.arrayContaining([expect.objectContaining({ outcome: 'ok', note: '金额核对无误' }), expect.objectContaining({ outcome: 'CONFLICT' })]));
 });
 
 test('a review order refunded in full: everything WeChat Pay took goes back', async () => {
