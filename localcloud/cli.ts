@@ -67,7 +67,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const opt = (name: string, fallback?: string) => options.get(name)?.at(-1) ?? fallback;
   const print = (value: unknown) => io.out(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
   const cloud = io.cloudUrl.replace(/\/+$/, '');
-  const payUrl = async () => ((await http('GET', `${cloud}/`)) as { wechatpay: string }).wechatpay;
+  const index = async () => (await http('GET', `${cloud}/`)) as { wechatpay: string; appid: string };
+  const payUrl = async () => (await index()).wechatpay;
+  // what the mini-program's wx.requestPayment hands WeChat: the pay parameters and the app's appId (checked by the cashier)
+  const requestPayment = async (action: string, params: Record<string, string>) => {
+    const { wechatpay, appid } = await index();
+    return http('POST', `${wechatpay}/sim/cashier/${action}`, { appId: appid, ...params });
+  };
   const session = async (user: string) => ((await http('POST', `${cloud}/wxapi/_local/login`, { user })) as { session: string }).session;
   const call = async (fn: string, event: unknown, user: string) => {
     const { result } = (await http('POST', `${cloud}/functions/${fn}`, event, { 'X-WX-Session': await session(user) })) as { result: { ok: boolean; data?: unknown; error?: unknown } };
@@ -112,8 +118,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       case 'pay': {
         const orderId = need(0, 'orderId');
         const action = opt('as', 'pay')!;
-        const paid = (await call('payment', { action: 'pay', orderId }, opt('user', 'alice')!)) as { prepayId: string };
-        const result = action === 'none' ? { result: 'prepaid only' } : await http('POST', `${await payUrl()}/sim/cashier/${action}`, { prepay_id: paid.prepayId });
+        const paid = (await call('payment', { action: 'pay', orderId }, opt('user', 'alice')!)) as { prepayId: string; params: Record<string, string> };
+        const result = action === 'none' ? { result: 'prepaid only', params: paid.params } : await requestPayment(action, paid.params);
         print({ orderId, prepayId: paid.prepayId, cashier: result });
         return 0;
       }
@@ -169,10 +175,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         const user = opt('user', 'alice')!;
         const order = (await call('orders', { action: 'confirm', requestId: `demo-${Date.now()}`, items: [{ productId: 'latte', quantity: 1 }], contact: { name: '测试', phone: '13800138000' } }, user)) as { id: string; totalFen: number };
         io.out(`1. order ${order.id} confirmed: ${order.totalFen} fen (priced by the server)`);
-        const { prepayId } = (await call('payment', { action: 'pay', orderId: order.id }, user)) as { prepayId: string };
+        const { prepayId, params } = (await call('payment', { action: 'pay', orderId: order.id }, user)) as { prepayId: string; params: Record<string, string> };
         io.out(`2. prepaid at WeChat Pay: ${prepayId}`);
-        await http('POST', `${await payUrl()}/sim/cashier/pay`, { prepay_id: prepayId });
-        io.out('3. the cashier paid; WeChat Pay sends the notification');
+        await requestPayment('pay', params);
+        io.out('3. the cashier checked paySign and paid; WeChat Pay sends the notification');
         for (let i = 0; i < 50; i++) {
           const current = (await call('orders', { action: 'get', orderId: order.id }, user)) as { status: string };
           if (current.status === 'paid') {

@@ -139,7 +139,8 @@ export class LocalCloud {
       const url = new URL(req.url ?? '/', 'http://local');
       const raw = await readBody(req);
       let m: RegExpMatchArray | null;
-      if (url.pathname === '/' && req.method === 'GET') return sendJson(res, 200, { ...this.urls, functions: this.host.names() });
+      // appid: the local mini-program's, which the local cashier sheet hands WeChat Pay's cashier as wx.requestPayment would
+      if (url.pathname === '/' && req.method === 'GET') return sendJson(res, 200, { ...this.urls, appid: this.keys.appid, functions: this.host.names() });
       if ((m = url.pathname.match(/^\/functions\/([A-Za-z0-9_-]+)$/)) && req.method === 'POST') {
         if (!this.host.has(m[1]!)) return sendJson(res, 404, { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${m[1]}` });
         const session = req.headers['x-wx-session'];

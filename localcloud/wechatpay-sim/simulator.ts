@@ -6,7 +6,7 @@
  *
  * Control API (loopback only, no signature): /sim/... — see README "Local cloud".
  */
-import { constants, createHash, createPrivateKey, createPublicKey, privateDecrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, privateDecrypt, randomBytes, randomUUID, verify as rsaVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -42,6 +42,17 @@ import {
 } from './validate';
 
 export type SigningMode = 'publicKey' | 'certificate' | 'both';
+export type CashierAction = 'pay' | 'cancel' | 'fail' | 'userpaying';
+
+/** What wx.requestPayment hands WeChat: its parameters, and the appId of the mini-program calling it. */
+export interface RequestPaymentInput {
+  appId: string;
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: string;
+  paySign: string;
+}
 export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** "同一笔订单多次退款的请求需相隔1分钟" */
@@ -756,11 +767,18 @@ export class WechatPaySimulator {
 
   // ---- the cashier and settlement ------------------------------------------------------------------------------
 
-  /** What the paying user does with a prepay_id in the WeChat cashier. */
-  async cashier(action: 'pay' | 'cancel' | 'fail' | 'userpaying', prepayId: string): Promise<{ result: string; transaction?: unknown }> {
+  /**
+   * What the paying user does in the WeChat cashier. Given the wx.requestPayment parameters (with the appId of the
+   * mini-program that calls it), the cashier first checks what WeChat's payment sheet checks: the parameters' types,
+   * the prepay_id, the appId against the prepay's appid, paySign against the merchant's certificate, and the
+   * prepay's 2 hours; a failure reads as WeChat's `requestPayment:fail …`. Given a bare prepay_id, those checks are
+   * skipped: a tester's shortcut past the sheet.
+   */
+  async cashier(action: CashierAction, payment: string | RequestPaymentInput): Promise<{ result: string; transaction?: unknown }> {
+    const prepayId = typeof payment === 'string' ? payment : await this.checkRequestPayment(payment);
     const prepay = (await this.prepays.doc(prepayId).get()).data as { out_trade_no: string; expires_at: number } | null;
-    if (!prepay) throw new HttpError(404, 'PREPAY_NOT_FOUND', 'prepay_id 不存在');
-    if (prepay.expires_at <= this.clock()) throw new HttpError(400, 'PREPAY_EXPIRED', 'prepay_id 已失效（2 小时）');
+    if (!prepay) throw new HttpError(404, 'PREPAY_NOT_FOUND', 'requestPayment:fail 无效的prepay_id');
+    if (prepay.expires_at <= this.clock()) throw new HttpError(400, 'PREPAY_EXPIRED', 'requestPayment:fail prepay_id已失效，请重新下单（有效期2小时）');
     const tx = (await this.getTransaction(prepay.out_trade_no))!;
     if (action === 'cancel') return { result: 'cancel', transaction: this.transactionView(tx) };
     if (tx.time_expire && Date.parse(tx.time_expire) <= this.clock()) throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
@@ -784,6 +802,32 @@ export class WechatPaySimulator {
     const resource = this.paidTransaction(paid);
     await this.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
     return { result: 'pay', transaction: resource };
+  }
+
+  /** The payment sheet's checks; returns the prepay_id the parameters carry. */
+  private async checkRequestPayment(input: RequestPaymentInput): Promise<string> {
+    const fail = (code: string, message: string, status = 400) => new HttpError(status, code, `requestPayment:fail ${message}`);
+    for (const name of ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const) {
+      const value: unknown = (input as unknown as Record<string, unknown>)[name];
+      if (typeof value !== 'string') {
+        const got = value === undefined ? 'Undefined' : value === null ? 'Null' : `${typeof value}`.replace(/^./, (c) => c.toUpperCase());
+        throw fail('PARAMETER_ERROR', `parameter error: parameter.${name} should be String instead of ${got};`);
+      }
+    }
+    const match = /^prepay_id=(.+)$/.exec(input.package);
+    if (!match) throw fail('PARAMETER_ERROR', 'parameter error: package should be prepay_id=…;');
+    const prepayId = match[1]!;
+    const prepay = (await this.prepays.doc(prepayId).get()).data as { out_trade_no: string } | null;
+    if (!prepay) throw fail('PREPAY_NOT_FOUND', '无效的prepay_id', 404);
+    const tx = (await this.getTransaction(prepay.out_trade_no))!;
+    if (input.appId !== tx.appid) throw fail('APPID_MISMATCH', '调用支付的小程序appid与下单时的appid不一致');
+    // the message WeChat's client builds, written here apart from the merchant's paysign module so that a slip there
+    // cannot be hidden by the same slip here
+    const message = `${input.appId}\n${input.timeStamp}\n${input.nonceStr}\n${input.package}\n`;
+    const signature = Buffer.from(input.paySign, 'base64');
+    const verified = input.signType === 'RSA' && signature.length > 0 && rsaVerify('sha256', Buffer.from(message, 'utf8'), this.merchantKey, signature);
+    if (!verified) throw fail('PAYSIGN_ERROR', '支付验证签名失败');
+    return prepayId;
   }
 
   private scheduleRefundSettle(outRefundNo: string, ms: number): void {
@@ -898,7 +942,9 @@ export class WechatPaySimulator {
       if (method === 'GET' || method === 'POST' || method === 'DELETE') return sendJson(res, 200, this.clockView());
     }
     if (method === 'POST' && (m = path.match(/^\/sim\/cashier\/(pay|cancel|fail|userpaying)$/))) {
-      return sendJson(res, 200, await this.cashier(m[1] as 'pay', param('prepay_id')));
+      // the wx.requestPayment parameters (checked as the payment sheet checks them), or a bare prepay_id (unchecked)
+      const checked = isObj(body) && body.package !== undefined;
+      return sendJson(res, 200, await this.cashier(m[1] as CashierAction, checked ? (body as unknown as RequestPaymentInput) : param('prepay_id')));
     }
     if (method === 'GET' && path === '/sim/transactions') return sendJson(res, 200, (await this.listTransactions()).map((t) => this.transactionView(t)));
     if (method === 'GET' && (m = path.match(/^\/sim\/transactions\/([^/]+)$/))) {

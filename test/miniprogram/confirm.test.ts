@@ -18,7 +18,7 @@ beforeEach(() => {
     .on('payment.pay', () => ({ orderId: orderView().id, prepayId: 'wx2026prepay', params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx2026prepay', signType: 'RSA', paySign: 'sig' } }));
   wxMock = resetClient(backend);
   (wxMock.request as jest.Mock).mockImplementation((options: { url: string; success: (r: unknown) => void }) => {
-    if (options.url === `${appConfig.localCloudUrl}/`) options.success({ statusCode: 200, data: { wechatpay: 'http://127.0.0.1:9999' } });
+    if (options.url === `${appConfig.localCloudUrl}/`) options.success({ statusCode: 200, data: { wechatpay: 'http://127.0.0.1:9999', appid: 'wxlocal' } });
     else options.success({ statusCode: 200, data: { result: 'ok' } });
   });
 });
@@ -105,7 +105,13 @@ test('local cashier: pay → redirectTo the result page (never "paid" here)', as
   const page = await open();
   await fillAndSubmit(page);
   await payWith(page, 'pay');
-  expect(wxMock.request).toHaveBeenCalledWith(expect.objectContaining({ url: 'http://127.0.0.1:9999/sim/cashier/pay', data: { prepay_id: 'wx2026prepay' } }));
+  // everything wx.requestPayment would hand WeChat: its parameters and the app's appId
+  expect(wxMock.request).toHaveBeenCalledWith(
+    expect.objectContaining({
+      url: 'http://127.0.0.1:9999/sim/cashier/pay',
+      data: { appId: 'wxlocal', timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx2026prepay', signType: 'RSA', paySign: 'sig' },
+    }),
+  );
   expect(wxMock.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${orderView().id}` });
   expect(text(page)).not.toContain('支付成功');
 });

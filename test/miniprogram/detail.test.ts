@@ -13,7 +13,7 @@ beforeEach(() => {
   backend = new FakeBackend().on('orders.get', () => orderView());
   wxMock = resetClient(backend);
   (wxMock.request as jest.Mock).mockImplementation((o: { url: string; success: (r: unknown) => void }) =>
-    o.success(o.url.endsWith('/') ? { statusCode: 200, data: { wechatpay: 'http://127.0.0.1:9999' } } : { statusCode: 200, data: {} }),
+    o.success(o.url.endsWith('/') ? { statusCode: 200, data: { wechatpay: 'http://127.0.0.1:9999', appid: 'wxlocal' } } : { statusCode: 200, data: {} }),
   );
 });
 

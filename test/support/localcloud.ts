@@ -38,8 +38,9 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     confirm: (user, items = [{ productId: 'latte', quantity: 2 }], requestId = `req-${Date.now()}-${counter++}`) =>
       ok<OrderView>('orders', { action: 'confirm', requestId, items, contact: { name: '张三', phone: '13800138000' }, remark: '少糖' }, user),
     async payAndWait(user, orderId) {
-      const { prepayId } = await ok<PayResponse>('payment', { action: 'pay', orderId }, user);
-      const { transaction } = await cloud.pay.cashier('pay', prepayId);
+      const { params } = await ok<PayResponse>('payment', { action: 'pay', orderId }, user);
+      // through the payment sheet's checks: the wx.requestPayment parameters and the mini-program's appId
+      const { transaction } = await cloud.pay.cashier('pay', { appId: cloud.keys.appid, ...params });
       const outTradeNo = (transaction as { out_trade_no: string }).out_trade_no;
       // the handler has finished (every write done) once WeChat Pay has its answer
       await waitFor(() => cloud.pay.notifier.list({ outTradeNo }), (ds) => ds.some((d) => d.state === 'delivered'));

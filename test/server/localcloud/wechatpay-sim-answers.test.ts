@@ -8,11 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { buildRequestPaymentParams, RsaSha256Signer } from '../../../cloudfunctions/common/wechatpay';
 import { LocalCloud } from '../../../localcloud/cloud';
 import { wechatpayEnvironment } from '../../../localcloud/env';
-import { REFUND_INTERVAL_MS, WechatPaySimulator } from '../../../localcloud/wechatpay-sim/simulator';
+import { REFUND_INTERVAL_MS, WechatPaySimulator, type RequestPaymentInput } from '../../../localcloud/wechatpay-sim/simulator';
 import { parseFaultRule } from '../../../localcloud/wechatpay-sim/faults';
 import type { Delivery } from '../../../localcloud/wechatpay-sim/notifier';
+import { testKeyPair } from '../../support/keys';
 import { apiError, control, outTradeNo, paidOrder, parser, prepayRequest, signedRequest, useSimulator } from '../../support/sim-harness';
 
 const h = useSimulator();
@@ -399,4 +401,64 @@ describe('the delivery log', () => {
     }
     throw new Error(`delivery for ${no} never became ${state}`);
   }
+});
+
+describe('the cashier checks what WeChat’s payment sheet checks', () => {
+  const merchant = () => new RsaSha256Signer(h.keys.merchantPrivateKeyPem);
+  async function prepaid() {
+    const no = outTradeNo();
+    const { prepay_id } = await h.pay.client.prepayJsapi(prepayRequest(h, no));
+    // the backend's parameters, made by the merchant's own paysign module
+    const params = buildRequestPaymentParams(merchant(), h.keys.appid, prepay_id, String(Math.floor(h.wall.now / 1000)), 'n0nce5tr');
+    return { no, prepayId: prepay_id, params, input: { appId: h.keys.appid, ...params } };
+  }
+  const state = async (no: string) => (await h.pay.client.queryByOutTradeNo(no)).trade_state;
+
+  test('the full wx.requestPayment parameters with a good paySign pay, in code and over the control API', async () => {
+    const a = await prepaid();
+    await expect(h.sim.cashier('pay', a.input)).resolves.toMatchObject({ result: 'pay' });
+    expect(await state(a.no)).toBe('SUCCESS');
+    const b = await prepaid();
+    expect(await control(h, 'POST', '/sim/cashier/pay', b.input)).toMatchObject({ status: 200, json: { result: 'pay' } });
+    expect(await state(b.no)).toBe('SUCCESS');
+  });
+
+  test.each([
+    ['paySign by another key', (i: RequestPaymentInput) => ({ ...i, paySign: new RsaSha256Signer(testKeyPair('stranger').privateKey).sign(`${i.appId}\n${i.timeStamp}\n${i.nonceStr}\n${i.package}\n`) })],
+    ['a tampered nonceStr', (i: RequestPaymentInput) => ({ ...i, nonceStr: 'other' })],
+    ['a tampered timeStamp', (i: RequestPaymentInput) => ({ ...i, timeStamp: String(Number(i.timeStamp) + 1) })],
+    ['signType MD5 (APIv2)', (i: RequestPaymentInput) => ({ ...i, signType: 'MD5' })],
+    ['paySign not base64', (i: RequestPaymentInput) => ({ ...i, paySign: '' })],
+  ])('%s: requestPayment:fail 支付验证签名失败, nothing paid, whatever the user chose', async (_name, spoil) => {
+    const a = await prepaid();
+    for (const action of ['pay', 'cancel'] as const) {
+      await expect(h.sim.cashier(action, spoil(a.input))).rejects.toMatchObject({ status: 400, code: 'PAYSIGN_ERROR', message: 'requestPayment:fail 支付验证签名失败' });
+    }
+    expect(await state(a.no)).toBe('NOTPAY');
+  });
+
+  test('paySign made for another appid fails, and another app’s appId is refused before the signature', async () => {
+    const a = await prepaid();
+    const forOther = buildRequestPaymentParams(merchant(), 'wx0000000000000000', a.prepayId, a.params.timeStamp, a.params.nonceStr);
+    await expect(h.sim.cashier('pay', { appId: h.keys.appid, ...forOther })).rejects.toMatchObject({ code: 'PAYSIGN_ERROR' });
+    await expect(h.sim.cashier('pay', { appId: 'wx0000000000000000', ...forOther })).rejects.toMatchObject({ code: 'APPID_MISMATCH', message: expect.stringMatching(/^requestPayment:fail .*appid/) });
+    expect(await state(a.no)).toBe('NOTPAY');
+  });
+
+  test('parameters as wx.requestPayment validates them, an unknown prepay_id, a lapsed prepay', async () => {
+    const a = await prepaid();
+    const { paySign: _omitted, ...noSign } = a.input;
+    await expect(h.sim.cashier('pay', noSign as RequestPaymentInput)).rejects.toMatchObject({ code: 'PARAMETER_ERROR', message: 'requestPayment:fail parameter error: parameter.paySign should be String instead of Undefined;' });
+    await expect(h.sim.cashier('pay', { ...a.input, timeStamp: 1 } as unknown as RequestPaymentInput)).rejects.toMatchObject({ message: expect.stringContaining('parameter.timeStamp should be String instead of Number') });
+    await expect(h.sim.cashier('pay', { ...a.input, package: a.prepayId })).rejects.toMatchObject({ code: 'PARAMETER_ERROR' });
+    await expect(h.sim.cashier('pay', { ...a.input, package: 'prepay_id=wx_nope' })).rejects.toMatchObject({ status: 404, code: 'PREPAY_NOT_FOUND' });
+    h.sim.advanceClock(2 * 3600 * 1000 + 1);
+    await expect(h.sim.cashier('pay', a.input)).rejects.toMatchObject({ code: 'PREPAY_EXPIRED', message: expect.stringMatching(/^requestPayment:fail /) });
+    expect((await control(h, 'POST', '/sim/cashier/pay', a.input)).json).toMatchObject({ code: 'PREPAY_EXPIRED' });
+  });
+
+  test('a bare prepay_id is a tester’s shortcut past the sheet', async () => {
+    const a = await prepaid();
+    expect(await control(h, 'POST', '/sim/cashier/pay', { prepay_id: a.prepayId })).toMatchObject({ status: 200, json: { result: 'pay' } });
+  });
 });
