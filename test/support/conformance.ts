@@ -67,7 +67,7 @@ export interface EncryptedResource {
 
 export interface ConformanceMerchant {
   /** JSAPI prepay, and the wx.requestPayment parameters built from its prepay_id the way the SDK documents */
-  prepay(order: Json): Promise<Answer & { requestPayment?: RequestPayment }>;
+  prepay(order: Json): Promise<Answer & { requestPayment?: RequestPayment }>; // requestPayment on 200
   queryByOutTradeNo(outTradeNo: string): Promise<Answer>;
   queryByTransactionId(transactionId: string): Promise<Answer>;
   close(outTradeNo: string): Promise<Answer>;
@@ -123,9 +123,12 @@ export async function deliveredNotification(world: ConformanceWorld, filter: { o
   }
 }
 
-/** The user pays at the simulator's cashier with the parameters the merchant handed to wx.requestPayment. */
-export async function payAtCashier(world: ConformanceWorld, prepayId: string, _requestPayment?: RequestPayment): Promise<void> {
-  await world.sim.cashier('pay', prepayId);
+/**
+ * The user pays at the simulator's cashier with the wx.requestPayment parameters the SDK built (the cashier checks
+ * them as WeChat's payment sheet does: appId, prepay_id, paySign against the merchant certificate).
+ */
+export async function payAtCashier(world: ConformanceWorld, requestPayment: RequestPayment): Promise<void> {
+  await world.sim.cashier('pay', requestPayment);
 }
 
 /** A prepaid and paid order: its out_trade_no and transaction_id, once the payment notification was delivered. */
@@ -133,7 +136,7 @@ export async function paidOrder(world: ConformanceWorld, merchant: ConformanceMe
   const no = outTradeNo();
   const prepaid = await merchant.prepay(jsapiOrder(world, no, total));
   expect(prepaid.status).toBe(200);
-  await payAtCashier(world, str(prepaid.body, 'prepay_id'), prepaid.requestPayment);
+  await payAtCashier(world, prepaid.requestPayment!);
   await deliveredNotification(world, { outTradeNo: no, eventType: 'TRANSACTION.SUCCESS' });
   const tx = await world.sim.getTransaction(no);
   return { outTradeNo: no, transactionId: tx!.transaction_id! };
@@ -173,9 +176,17 @@ export function describeConformance(sdk: string, makeMerchant: (world: Conforman
       const prepaid = await merchant.prepay(jsapiOrder(world, outTradeNo(), 1990));
       expect(prepaid).toMatchObject({ status: 200, serial: expectedSerial() });
       expect(str(prepaid.body, 'prepay_id')).toMatch(/^wx\w{20,}$/);
-      if (prepaid.requestPayment) {
-        expect(prepaid.requestPayment).toMatchObject({ appId: keys.appid, package: `prepay_id=${str(prepaid.body, 'prepay_id')}`, signType: 'RSA' });
-      }
+      expect(prepaid.requestPayment).toMatchObject({ appId: keys.appid, package: `prepay_id=${str(prepaid.body, 'prepay_id')}`, signType: 'RSA' });
+      expect(prepaid.requestPayment!.timeStamp).toMatch(/^\d{10}$/);
+    });
+
+    test('the cashier takes the wx.requestPayment parameters the SDK signed; changed ones fail paySign', async () => {
+      const no = outTradeNo();
+      const { requestPayment } = await merchant.prepay(jsapiOrder(world, no, 1990));
+      await expect(world.sim.cashier('pay', { ...requestPayment!, nonceStr: `${requestPayment!.nonceStr}x` })).rejects.toMatchObject({ code: 'PAYSIGN_ERROR' });
+      expect((await merchant.queryByOutTradeNo(no)).body).toMatchObject({ trade_state: 'NOTPAY' });
+      await payAtCashier(world, requestPayment!);
+      expect((await merchant.queryByOutTradeNo(no)).body).toMatchObject({ trade_state: 'SUCCESS' });
     });
 
     test('query by out_trade_no, unpaid: NOTPAY with exactly the fields WeChat Pay sends for an unpaid order', async () => {
@@ -302,13 +313,78 @@ export function describeConformance(sdk: string, makeMerchant: (world: Conforman
       },
     );
 
+    /** The last attempt of a delivery as the log keeps it, checked against what the notify_url received. */
+    async function loggedAndReceived(delivery: Delivery): Promise<SentNotification> {
+      const sent = sentBy(delivery, delivery.attempts.length - 1);
+      const received = world.receiver.received.filter((r) => r.body.toString('utf8') === sent.body);
+      expect(received.length).toBeGreaterThan(0);
+      for (const name of ['wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-signature', 'wechatpay-serial']) expect(received.at(-1)!.headers[name]).toBe(sent.headers[name]);
+      return sent;
+    }
+
+    function envelopeOf(sent: SentNotification, eventType: string, originalType: string): EncryptedResource {
+      const envelope = JSON.parse(sent.body) as Json;
+      expect(envelope).toMatchObject({ resource_type: 'encrypt-resource', event_type: eventType, resource: { algorithm: 'AEAD_AES_256_GCM', original_type: originalType } });
+      expect(typeof envelope.id).toBe('string');
+      expect(Date.parse(str(envelope, 'create_time'))).toBeGreaterThan(Date.now() - 60_000);
+      return envelope.resource as EncryptedResource;
+    }
+
+    // In `both`, WeChat Pay moves notifications to the public key on its own schedule: a migrating merchant must
+    // take either. The simulator's share is pinned so that each key is met for certain.
+    const notificationKeys: { key: 'publicKey' | 'certificate'; share: number }[] =
+      situation.mode === 'both' ? [{ key: 'publicKey', share: 1 }, { key: 'certificate', share: 0 }] : [{ key: situation.mode, share: situation.mode === 'publicKey' ? 1 : 0 }];
+
+    test.each(notificationKeys)('payment notification signed with the $key key, from the delivery log: verified and decrypted by the SDK', async ({ key, share }) => {
+      world.sim.publicKeyShare = situation.mode === 'both' ? share : undefined;
+      const { outTradeNo: no, transactionId } = await paidOrder(world, merchant, 1290);
+      const sent = await loggedAndReceived(await deliveredNotification(world, { outTradeNo: no, eventType: 'TRANSACTION.SUCCESS' }));
+      expect(sent.headers['wechatpay-serial']).toBe(key === 'publicKey' ? keys.publicKeyId : keys.platformCertificateSerial);
+      expect(await merchant.verifyNotification(sent)).toBe(true);
+      const resource = envelopeOf(sent, 'TRANSACTION.SUCCESS', 'transaction');
+      const transaction = merchant.decryptResource(resource);
+      expect(transaction).toMatchObject({ appid: keys.appid, mchid: keys.mchid, out_trade_no: no, transaction_id: transactionId, trade_state: 'SUCCESS', amount: { total: 1290, payer_total: 1290 } });
+      // every field the notification carries says what the query says (the query may carry more, e.g. promotion_detail)
+      expect((await merchant.queryByOutTradeNo(no)).body).toMatchObject(transaction);
+    });
+
+    test.each(notificationKeys)('refund notification signed with the $key key, from the delivery log: verified and decrypted by the SDK', async ({ key, share }) => {
+      world.sim.publicKeyShare = situation.mode === 'both' ? share : undefined;
+      const { outTradeNo: no, transactionId } = await paidOrder(world, merchant, 900);
+      const outRefundNo = `R${no}`;
+      const refund = await merchant.refund({ out_trade_no: no, out_refund_no: outRefundNo, notify_url: world.receiver.url, amount: { refund: 400, total: 900, currency: 'CNY' } });
+      await world.sim.settleRefund(outRefundNo);
+      const sent = await loggedAndReceived(await deliveredNotification(world, { outTradeNo: no, eventType: 'REFUND.SUCCESS', outRefundNo }));
+      expect(sent.headers['wechatpay-serial']).toBe(key === 'publicKey' ? keys.publicKeyId : keys.platformCertificateSerial);
+      expect(await merchant.verifyNotification(sent)).toBe(true);
+      const resource = envelopeOf(sent, 'REFUND.SUCCESS', 'refund');
+      expect(merchant.decryptResource(resource)).toMatchObject({
+        mchid: keys.mchid,
+        out_trade_no: no,
+        transaction_id: transactionId,
+        out_refund_no: outRefundNo,
+        refund_id: str(refund.body, 'refund_id'),
+        refund_status: 'SUCCESS',
+        amount: { total: 900, refund: 400, payer_total: 900, payer_refund: 400 },
+      });
+    });
+
+    test('a logged notification changed by one byte fails the SDK’s check (the verification is real)', async () => {
+      world.sim.publicKeyShare = undefined;
+      const { outTradeNo: no } = await paidOrder(world, merchant, 100);
+      const sent = sentBy(await deliveredNotification(world, { outTradeNo: no, eventType: 'TRANSACTION.SUCCESS' }), 0);
+      expect(await merchant.verifyNotification(sent)).toBe(true);
+      const tampered = sent.body.replace('"TRANSACTION.SUCCESS"', '"TRANSACTION.SUCCESs"');
+      expect(tampered).not.toBe(sent.body);
+      expect(await merchant.verifyNotification({ headers: sent.headers, body: tampered })).toBe(false);
+    });
   });
 }
 
-/** The notification an attempt sent, from the delivery log. */
+/** The notification an attempt sent, exactly as the delivery log keeps it (header names lower-cased). */
 export function sentBy(delivery: Delivery, attempt: number): SentNotification {
-  const logged = delivery.attempts[attempt] as unknown as { headers?: Record<string, string>; body?: string } | undefined;
-  if (!logged?.headers) throw new Error(`the delivery log keeps no headers for attempt ${attempt} of ${delivery._id}`);
-  const headers = Object.fromEntries(Object.entries(logged.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return { headers, body: logged.body ?? delivery.body };
+  const logged = delivery.attempts[attempt];
+  if (!logged) throw new Error(`delivery ${delivery._id} has no attempt ${attempt}`);
+  const headers = Object.fromEntries(Object.entries(logged.request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return { headers, body: logged.request.body };
 }
