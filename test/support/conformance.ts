@@ -142,8 +142,6 @@ export async function paidOrder(world: ConformanceWorld, merchant: ConformanceMe
   return { outTradeNo: no, transactionId: tx!.transaction_id! };
 }
 
-export { outTradeNo as newOutTradeNo };
-
 /** The cases, for one SDK: `makeMerchant` sets the SDK up as a merchant in the given situation would. */
 export function describeConformance(sdk: string, makeMerchant: (world: ConformanceWorld) => Promise<ConformanceMerchant>): void {
   let keys: LocalKeys;
