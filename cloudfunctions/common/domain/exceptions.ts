@@ -8,38 +8,11 @@ import type { ExceptionKind, ExceptionView } from '../../../typings/api';
 import { COLLECTIONS } from '../store/store';
 import type { Deps } from './deps';
 
-export interface ExceptionDoc {
-  _id: string;
-  kind: ExceptionKind;
-  status: 'open' | 'resolved';
-  orderId?: string;
-  outTradeNo?: string;
-  outRefundNo?: string;
-  transactionId?: string;
-  expectedFen?: number;
-  actualFen?: number;
-  detail: string;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  occurrences: number;
-  resolvedAt?: number;
-  /** an admin's openid, or 'system' */
-  resolvedBy?: string;
-  resolution?: { action: string; note: string };
-}
+/** Stored as the view shows it, keyed by `_id`. */
+export type ExceptionDoc = Omit<ExceptionView, 'id'> & { _id: string };
 
-export interface ExceptionInput {
-  kind: ExceptionKind;
-  /** the business key that makes it one document: out_trade_no, out_refund_no, … */
-  key: string;
-  orderId?: string;
-  outTradeNo?: string;
-  outRefundNo?: string;
-  transactionId?: string;
-  expectedFen?: number;
-  actualFen?: number;
-  detail: string;
-}
+/** What opens one: its kind and business key (out_trade_no, out_refund_no, …) make it one document. */
+export type ExceptionInput = Pick<ExceptionView, 'kind' | 'orderId' | 'outTradeNo' | 'outRefundNo' | 'transactionId' | 'expectedFen' | 'actualFen' | 'detail'> & { key: string };
 
 export const exceptionId = (kind: ExceptionKind, key: string) => `${kind}:${key}`;
 
