@@ -39,3 +39,8 @@ export class SimClock {
     this.offsetMs = 0;
   }
 }
+
+/** RFC 3339 in China Standard Time (`2026-11-23T22:33:12+08:00`), as WeChat Pay writes times. */
+export function chinaTime(ms: number): string {
+  return `${new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 19)}+08:00`;
+}

@@ -15,8 +15,11 @@ export type RefundBusinessFault = 'NOT_ENOUGH' | 'USER_ACCOUNT_ABNORMAL';
 export type NotifyFaultKind = 'DROP' | 'DUPLICATE' | 'DELAY' | 'REORDER' | 'SIGNTEST';
 export type RefundOutcomeKind = 'ABNORMAL' | 'CLOSED';
 
+/** An API fault: on a built-in target, or on a plugged room's (a bills room's `bill`, `bill-download`). */
+export type ApiFaultRule = { target: ApiTarget | (string & {}); kind: ApiFaultKind; times: number | null; delayMs?: number; phase?: 'before' | 'after' };
+
 export type FaultRule =
-  | { target: ApiTarget; kind: ApiFaultKind; times: number | null; delayMs?: number; phase?: 'before' | 'after' }
+  | ApiFaultRule
   | { target: 'notify'; kind: NotifyFaultKind; times: number | null; delayMs?: number }
   | { target: 'refund-outcome'; kind: RefundOutcomeKind; times: number | null };
 
@@ -26,8 +29,8 @@ const REFUND_BUSINESS_KINDS: readonly string[] = ['NOT_ENOUGH', 'USER_ACCOUNT_AB
 const NOTIFY_KINDS: readonly string[] = ['DROP', 'DUPLICATE', 'DELAY', 'REORDER', 'SIGNTEST'];
 const REFUND_KINDS: readonly string[] = ['ABNORMAL', 'CLOSED'];
 
-/** Validates a rule from the control API; returns an error message or the rule. */
-export function parseFaultRule(input: unknown): FaultRule | string {
+/** Validates a rule from the control API (`roomTargets`: what plugged rooms answer to); returns an error message or the rule. */
+export function parseFaultRule(input: unknown, roomTargets: readonly string[] = []): FaultRule | string {
   if (typeof input !== 'object' || input === null) return 'a fault rule is an object';
   const r = input as Record<string, unknown>;
   const times = r.times === undefined ? 1 : r.times;
@@ -44,14 +47,15 @@ export function parseFaultRule(input: unknown): FaultRule | string {
     if (!REFUND_KINDS.includes(kind)) return `refund-outcome faults: ${REFUND_KINDS.join(', ')}`;
     return { target: 'refund-outcome', kind: kind as RefundOutcomeKind, times: times as number | null };
   }
-  if (!API_TARGETS.includes(r.target as ApiTarget)) return `target must be one of ${[...API_TARGETS, 'notify', 'refund-outcome'].join(', ')}`;
+  const targets: readonly string[] = [...API_TARGETS, ...roomTargets];
+  if (!targets.includes(r.target as string)) return `target must be one of ${[...targets, 'notify', 'refund-outcome'].join(', ')}`;
   if (REFUND_BUSINESS_KINDS.includes(kind)) {
     if (r.target !== 'refund') return `${kind} is a refusal of the refund API: target must be refund`;
     if (r.phase === 'after') return `${kind} refuses the request before anything is recorded: phase must be before`;
   } else if (!API_KINDS.includes(kind)) return `API faults: ${[...API_KINDS, ...REFUND_BUSINESS_KINDS].join(', ')}`;
   if (r.phase !== undefined && r.phase !== 'before' && r.phase !== 'after') return 'phase must be before or after';
   return {
-    target: r.target as ApiTarget,
+    target: r.target as string,
     kind: kind as ApiFaultKind,
     times: times as number | null,
     delayMs: r.delayMs as number | undefined,
@@ -75,14 +79,18 @@ export class FaultBook {
   }
 
   /** Takes the first rule for `target` (API rules with target `any` match every endpoint), spending one use. */
-  take<T extends FaultRule['target']>(target: T): Extract<FaultRule, { target: T }> | (T extends ApiTarget ? Extract<FaultRule, { target: ApiTarget }> : never) | undefined {
-    const index = this.rules.findIndex((r) => r.target === target || (r.target === 'any' && API_TARGETS.includes(target as ApiTarget)));
+  take(target: 'notify'): Extract<FaultRule, { target: 'notify' }> | undefined;
+  take(target: 'refund-outcome'): Extract<FaultRule, { target: 'refund-outcome' }> | undefined;
+  take(target: string): ApiFaultRule | undefined;
+  take(target: string): FaultRule | undefined {
+    const endpoint = target !== 'notify' && target !== 'refund-outcome';
+    const index = this.rules.findIndex((r) => r.target === target || (r.target === 'any' && endpoint));
     if (index < 0) return undefined;
     const rule = this.rules[index]!;
     if (rule.times !== null) {
       rule.times -= 1;
       if (rule.times <= 0) this.rules.splice(index, 1);
     }
-    return rule as never;
+    return rule;
   }
 }

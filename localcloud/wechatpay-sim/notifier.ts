@@ -6,10 +6,10 @@
  * replayed on demand. Faults: drop, duplicate, delay, reorder, and a SIGNTEST probe sent before the real notification.
  */
 import { randomBytes } from 'node:crypto';
-import type { NotificationEnvelope } from '../../cloudfunctions/common/wechatpay';
 import type { LocalDatabase } from '../db/database';
-import { rfc3339 } from '../http';
+import { chinaTime } from './clock';
 import type { FaultBook } from './faults';
+import type { NotificationEnvelope } from './signing';
 
 export const RETRY_SCHEDULE_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600] as const;
 export const DELIVERY_TIMEOUT_MS = 5000;
@@ -83,7 +83,7 @@ export class Notifier {
       ...(refs.outRefundNo ? { outRefundNo: refs.outRefundNo } : {}),
       url,
       body: JSON.stringify(envelope),
-      createdAt: rfc3339(this.options.clock()),
+      createdAt: chinaTime(this.options.clock()),
       state: 'pending',
       attempts: [],
     };
@@ -120,6 +120,11 @@ export class Notifier {
     return delivery;
   }
 
+  async get(id: string): Promise<Delivery | undefined> {
+    const { data } = await this.deliveries.where({ _id: id }).get();
+    return data[0] as unknown as Delivery | undefined;
+  }
+
   async list(filter: Partial<Pick<Delivery, 'outTradeNo' | 'state' | 'eventType'>> = {}): Promise<Delivery[]> {
     const { data } = await this.deliveries.where(filter).orderBy('createdAt', 'asc').limit(1000).get();
     return data as unknown as Delivery[];
@@ -152,7 +157,7 @@ export class Notifier {
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), DELIVERY_TIMEOUT_MS);
     const headers = { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.options.sign(delivery.body, kind === 'probe', delivery._id) };
-    const record: DeliveryAttempt = { at: rfc3339(started), ms: 0, kind, request: { method: 'POST', url: delivery.url, headers, body: delivery.body } };
+    const record: DeliveryAttempt = { at: chinaTime(started), ms: 0, kind, request: { method: 'POST', url: delivery.url, headers, body: delivery.body } };
     try {
       const response = await this.fetchImpl(delivery.url, { method: 'POST', headers, body: delivery.body, signal: controller.signal });
       const answer = Buffer.from(await response.arrayBuffer());

@@ -8,7 +8,8 @@
  */
 import { createDecipheriv, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
-import { decryptAesGcm, encryptNotification, loadPlatformKeys, NotificationParser, rfc3339, RsaSha256Signer, SignatureVerifier, signResponse } from '../../cloudfunctions/common/wechatpay';
+import { decryptAesGcm, loadPlatformKeys, NotificationParser, rfc3339, RsaSha256Signer, SignatureVerifier } from '../../cloudfunctions/common/wechatpay';
+import { encryptNotification, signResponse } from '../../localcloud/wechatpay-sim/signing';
 import { compareOpsPerSecond, table } from './stats';
 
 export async function benchCrypto(log: (s: string) => void): Promise<Record<string, number>> {

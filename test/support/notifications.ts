@@ -1,5 +1,6 @@
 /** Crafting WeChat Pay notifications as WeChat Pay (or an attacker) would, and posting them to the notify URL. */
-import { encryptNotification, RsaSha256Signer, rfc3339, signResponse } from '../../cloudfunctions/common/wechatpay';
+import { RsaSha256Signer, rfc3339 } from '../../cloudfunctions/common/wechatpay';
+import { encryptNotification, signResponse } from '../../localcloud/wechatpay-sim/signing';
 import type { LocalKeys } from '../../localcloud/keys';
 
 export interface CraftOptions {

@@ -111,7 +111,8 @@ export async function signedRequest(
   pathAndQuery: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
+  { verify = true }: { verify?: boolean } = {},
+): Promise<{ status: number; headers: Headers; text: string; json: Record<string, unknown> }> {
   const text = body === undefined ? '' : JSON.stringify(body);
   const authorization = authorize(h.pay.credential, method, pathAndQuery, text, String(Math.floor(h.wall.now / 1000)), newNonce());
   const response = await fetch(h.sim.baseUrl + pathAndQuery, {
@@ -120,8 +121,9 @@ export async function signedRequest(
     body: method === 'POST' ? text : undefined,
   });
   const raw = Buffer.from(await response.arrayBuffer());
-  if (response.status >= 200 && response.status < 300) h.pay.verifier.verify(response.headers, raw);
-  return { status: response.status, headers: response.headers, json: raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {} };
+  if (verify && response.status >= 200 && response.status < 300) h.pay.verifier.verify(response.headers, raw);
+  const isJson = (response.headers.get('content-type') ?? '').includes('json');
+  return { status: response.status, headers: response.headers, text: raw.toString('utf8'), json: isJson && raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {} };
 }
 
 /** The control API (no signature, loopback only). */

@@ -11,7 +11,6 @@ export * from './aesgcm';
 export * from './notification';
 export * from './paysign';
 export * from './sensitive';
-export * from './platform-signer';
 export * from './client';
 export * from './config';
 export * from './types';

@@ -45,29 +45,6 @@ export function formatAuthorization(parts: AuthorizationParts, schema = AUTH_SCH
   );
 }
 
-/** Parses an Authorization header in any parameter order; undefined when it is not the WECHATPAY2 form. */
-export function parseAuthorization(header: string): (AuthorizationParts & { schema: string }) | undefined {
-  const space = header.indexOf(' ');
-  if (space <= 0) return undefined;
-  const schema = header.slice(0, space);
-  const params = new Map<string, string>();
-  const re = /\s*([a-z_]+)="([^"]*)"\s*(?:,|$)/gy;
-  const rest = header.slice(space + 1);
-  let consumed = 0;
-  for (let m = re.exec(rest); m; m = re.exec(rest)) {
-    params.set(m[1]!, m[2]!);
-    consumed = re.lastIndex;
-  }
-  if (consumed !== rest.length) return undefined;
-  const mchid = params.get('mchid');
-  const nonce = params.get('nonce_str');
-  const signature = params.get('signature');
-  const timestamp = params.get('timestamp');
-  const serialNo = params.get('serial_no');
-  if (!mchid || !nonce || !signature || !timestamp || !serialNo) return undefined;
-  return { schema, mchid, nonce, signature, timestamp, serialNo };
-}
-
 /** Everything needed to sign requests as one merchant. */
 export interface MerchantCredential {
   mchid: string;

@@ -8,11 +8,9 @@ import {
   decryptSensitive,
   encryptAesGcm,
   loadPlatformKeys,
-  parseAuthorization,
   RsaSha256Signer,
   selectSensitiveKey,
   SignatureVerifier,
-  signResponse,
   verifySha256Rsa,
   WechatPayApiError,
   WechatPayClient,
@@ -22,6 +20,8 @@ import {
   type AbnormalRefundRequest,
   type WechatPayConfig,
 } from '../../../cloudfunctions/common/wechatpay';
+import { parseAuthorization } from '../../../localcloud/wechatpay-sim/auth';
+import { signResponse } from '../../../localcloud/wechatpay-sim/signing';
 import { testCertificate } from '../../support/certificates';
 import { testKeyPair } from '../../support/keys';
 import { describeVectors, vector } from '../../support/vectors';

@@ -9,11 +9,11 @@ import {
   decryptAesGcm,
   encryptAesGcm,
   loadPlatformKeys,
-  parseAuthorization,
   RsaSha256Signer,
   SignatureVerifier,
-  signResponse,
 } from '../../../cloudfunctions/common/wechatpay';
+import { parseAuthorization } from '../../../localcloud/wechatpay-sim/auth';
+import { signResponse } from '../../../localcloud/wechatpay-sim/signing';
 import { testKeyPair } from '../../support/keys';
 
 const pair = testKeyPair('interop');

@@ -1,16 +1,15 @@
 import {
   decryptAesGcm,
-  encryptNotification,
   loadPlatformKeys,
   NotificationParser,
   parseEnvelope,
   RsaSha256Signer,
   SignatureVerifier,
-  signResponse,
   WechatPayDecryptError,
   WechatPayNotificationError,
   WechatPayVerificationError,
 } from '../../../cloudfunctions/common/wechatpay';
+import { encryptNotification, signResponse } from '../../../localcloud/wechatpay-sim/signing';
 import { testKeyPair } from '../../support/keys';
 import { describeVectors, vector, vectorText } from '../../support/vectors';
 

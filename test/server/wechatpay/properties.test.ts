@@ -6,10 +6,10 @@ import {
   loadPlatformKeys,
   RsaSha256Signer,
   SignatureVerifier,
-  signResponse,
   WechatPayDecryptError,
   WechatPayVerificationError,
 } from '../../../cloudfunctions/common/wechatpay';
+import { signResponse } from '../../../localcloud/wechatpay-sim/signing';
 import { testKeyPair } from '../../support/keys';
 
 const NOW = 1_700_000_000;

@@ -3,10 +3,10 @@ import {
   authorize,
   buildRequestMessage,
   formatAuthorization,
-  parseAuthorization,
   RsaSha256Signer,
   type Signer,
 } from '../../../cloudfunctions/common/wechatpay';
+import { parseAuthorization } from '../../../localcloud/wechatpay-sim/auth';
 import { describeVectors, vector, vectorText } from '../../support/vectors';
 
 describeVectors('request signing: official vectors', () => {

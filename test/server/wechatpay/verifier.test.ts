@@ -3,11 +3,11 @@ import {
   loadPlatformKeys,
   RsaSha256Signer,
   SignatureVerifier,
-  signResponse,
   verifySha256Rsa,
   WechatPayVerificationError,
   type VerificationFailure,
 } from '../../../cloudfunctions/common/wechatpay';
+import { signResponse } from '../../../localcloud/wechatpay-sim/signing';
 import { testKeyPair } from '../../support/keys';
 import { describeVectors, vector, vectorText } from '../../support/vectors';
 

@@ -1,0 +1,171 @@
+/**
+ * The transactions API family: JSAPI prepay, query by out_trade_no and by transaction_id, close. Validated and
+ * answered as WeChat Pay does (400 PARAM_ERROR with a field pointer, 403 OUT_TRADE_NO_USED, 404 ORDER_NOT_EXIST,
+ * ORDERPAID, ORDER_CLOSED), with the Transaction object in WeChat Pay's shape for each trade state.
+ */
+import { randomBytes } from 'node:crypto';
+import { HttpError, parseJsonBody } from '../http';
+import { chinaTime } from './clock';
+import type { Room, RoomRoute, SimContext } from './context';
+import { PAYABLE_STATES, type SimTransaction, type TradeState } from './ledger';
+import { checkCurrency, checkNotify, checkTimeExpire, isObj, optionalString, OUT_TRADE_NO, paramError, requireFen, requireObject, requireString } from './validate';
+
+/** "prepay_id 有效期为2小时" */
+export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
+
+/** trade_state_desc as WeChat Pay words it in query answers */
+export const TRADE_STATE_DESC: Record<TradeState, string> = {
+  SUCCESS: '支付成功',
+  REFUND: '订单发生过退款，退款详情请查询退款单',
+  NOTPAY: '订单未支付',
+  CLOSED: '订单已关闭',
+  REVOKED: '订单已撤销',
+  USERPAYING: '用户支付中，需要输入密码',
+  PAYERROR: '支付失败，请重新下单支付',
+};
+
+/**
+ * The Transaction object WeChat Pay answers to a query. A transaction nobody has paid carries no payer, trade_type,
+ * transaction_id, bank_type or attach: only what the order is (logged answers for NOTPAY read
+ * `{"amount":{"payer_currency":"CNY","total":1},"appid","mchid","out_trade_no","promotion_detail":[],
+ * "scene_info":{"device_id":""},"trade_state":"NOTPAY","trade_state_desc":"订单未支付"}`).
+ */
+export function transactionView(tx: SimTransaction) {
+  const paid = tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND';
+  if (!paid) {
+    return {
+      appid: tx.appid,
+      mchid: tx.mchid,
+      out_trade_no: tx._id,
+      trade_state: tx.trade_state,
+      trade_state_desc: TRADE_STATE_DESC[tx.trade_state],
+      amount: { total: tx.amount.total, payer_currency: 'CNY' },
+      promotion_detail: [],
+      scene_info: { device_id: '' },
+    };
+  }
+  return { ...paidTransaction(tx), promotion_detail: [] };
+}
+
+/** A paid transaction as the TRANSACTION.SUCCESS notification resource carries it. */
+export function paidTransaction(tx: SimTransaction) {
+  return {
+    appid: tx.appid,
+    mchid: tx.mchid,
+    out_trade_no: tx._id,
+    transaction_id: tx.transaction_id!,
+    trade_type: 'JSAPI',
+    trade_state: tx.trade_state,
+    trade_state_desc: TRADE_STATE_DESC[tx.trade_state],
+    bank_type: 'OTHERS',
+    attach: tx.attach ?? '',
+    success_time: tx.success_time!,
+    payer: { openid: tx.payer.openid },
+    amount: { total: tx.amount.total, payer_total: tx.amount.total, currency: 'CNY', payer_currency: 'CNY' },
+  };
+}
+
+export class TransactionsApi implements Room {
+  constructor(private readonly ctx: SimContext) {}
+
+  route(method: string, path: string): RoomRoute | undefined {
+    let m: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/v3/pay/transactions/jsapi') return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
+    if (method === 'GET' && (m = path.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/))) {
+      const outTradeNo = decodeURIComponent(m[1]!);
+      return { target: 'query', run: (url) => this.query({ outTradeNo }, url) };
+    }
+    if (method === 'GET' && (m = path.match(/^\/v3\/pay\/transactions\/id\/([^/]+)$/))) {
+      const transactionId = decodeURIComponent(m[1]!);
+      return { target: 'query', run: (url) => this.query({ transactionId }, url) };
+    }
+    if (method === 'POST' && (m = path.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)\/close$/))) {
+      const outTradeNo = decodeURIComponent(m[1]!);
+      return { target: 'close', run: (_u, raw) => this.close(outTradeNo, raw) };
+    }
+    return undefined;
+  }
+
+  private async prepay(raw: Buffer): Promise<{ status: number; body: unknown }> {
+    const { keys, ledger, clock } = this.ctx;
+    const body = parseJsonBody(raw);
+    if (!isObj(body)) throw paramError('/', 'body must be an object');
+    const appid = requireString(body, 'appid', '/appid', { max: 32 });
+    const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
+    const description = requireString(body, 'description', '/description', { max: 127 });
+    const outTradeNo = requireString(body, 'out_trade_no', '/out_trade_no', { min: 6, max: 32, pattern: OUT_TRADE_NO });
+    const timeExpire = checkTimeExpire(body, clock.now());
+    const attach = optionalString(body, 'attach', '/attach', 128);
+    const notifyUrl = checkNotify(body, 'notify_url', '/notify_url', true)!;
+    const amount = requireObject(body, 'amount', '/amount');
+    const total = requireFen(amount, 'total', '/amount/total');
+    checkCurrency(amount, '/amount/currency');
+    const payer = requireObject(body, 'payer', '/payer');
+    const openid = requireString(payer, 'openid', '/payer/openid', { max: 128 });
+    if (mchid !== keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
+    if (appid !== keys.appid) throw new HttpError(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
+
+    const candidate: SimTransaction = {
+      _id: outTradeNo,
+      appid,
+      mchid,
+      description,
+      ...(attach !== undefined ? { attach } : {}),
+      notify_url: notifyUrl,
+      ...(timeExpire !== undefined ? { time_expire: timeExpire } : {}),
+      amount: { total, currency: 'CNY' },
+      payer: { openid },
+      trade_state: 'NOTPAY',
+      refund_reserved: 0,
+      refund_count: 0,
+      last_refund_at: 0,
+      created_at: clock.now(),
+    };
+    const existing = await ledger.getTransaction(outTradeNo);
+    if (!existing) {
+      try {
+        await ledger.transactions.add({ data: { ...candidate } });
+      } catch {
+        return this.prepay(raw); // a concurrent identical request created it first: compare against that one
+      }
+    } else {
+      const same =
+        (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every((k) => existing[k] === candidate[k]) &&
+        existing.amount.total === total &&
+        existing.payer.openid === openid;
+      if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
+      if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '该订单已支付');
+      if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
+    }
+    const prepayId = `wx${chinaTime(clock.now()).replace(/\D/g, '').slice(0, 14)}${randomBytes(10).toString('hex')}`;
+    await ledger.prepays.add({ data: { _id: prepayId, out_trade_no: outTradeNo, expires_at: clock.now() + PREPAY_LIFETIME_MS } });
+    return { status: 200, body: { prepay_id: prepayId } };
+  }
+
+  private async query(by: { outTradeNo?: string; transactionId?: string }, url: URL): Promise<{ status: number; body: unknown }> {
+    const mchid = url.searchParams.get('mchid');
+    if (!mchid) throw paramError('/mchid', 'missing');
+    if (mchid !== this.ctx.keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
+    const tx = await this.ctx.ledger.findTransaction(by);
+    if (!tx) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    return { status: 200, body: transactionView(tx) };
+  }
+
+  private async close(outTradeNo: string, raw: Buffer): Promise<{ status: number }> {
+    const { ledger } = this.ctx;
+    const body = parseJsonBody(raw);
+    if (!isObj(body)) throw paramError('/', 'body must be an object');
+    const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
+    if (mchid !== this.ctx.keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
+    const tx = await ledger.getTransaction(outTradeNo);
+    if (!tx) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    const { stats } = await ledger.transactions
+      .where({ _id: outTradeNo, trade_state: ledger.command.in([...PAYABLE_STATES]) })
+      .update({ data: { trade_state: 'CLOSED' } });
+    if (stats.updated === 0) {
+      const now = await ledger.getTransaction(outTradeNo);
+      if (now?.trade_state === 'SUCCESS' || now?.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '订单已支付，不能关闭');
+    }
+    return { status: 204 };
+  }
+}
