@@ -9,20 +9,31 @@ export const HELP = `Usage: npm run localcloud -- <command> [options]
   call <function> '<json event>' [--user U] callFunction as user U (default alice), prints the result
   order [--user U] [--item latte:2 ...]     confirms an order (default one latte), prints it
   pay <orderId> [--user U] [--as pay|cancel|fail|none]
-                                            gets the pay parameters, then the cashier does --as (default pay)
-  cashier <pay|cancel|fail> <prepay_id>     what the user does in the WeChat cashier
+                                            gets the pay parameters, then the cashier does --as (default pay) with
+                                            them, checking paySign and appId as WeChat's payment sheet does
+  cashier <pay|cancel|fail> <prepay_id>     the cashier with a bare prepay_id (skips the sheet's checks)
   notifications [--order ORDER_OR_OUT_TRADE_NO]
                                             the delivery log of WeChat Pay notifications
+  notification <notificationId>            one delivery: each attempt's headers and body sent, and the answer
   replay <notificationId>                   sends a notification again now
   fault <target> <kind> [--times N|--standing] [--delay MS] [--phase before|after]
-        targets: prepay query close refund refund-query certificates any  kinds: SYSTEM_ERROR FREQUENCY_LIMITED SLOW TIMEOUT
-                 notify                                                   kinds: DROP DUPLICATE DELAY REORDER SIGNTEST
-                 refund-outcome                                           kinds: ABNORMAL CLOSED
+        targets: prepay query close refund refund-query abnormal-refund certificates any
+                   kinds: SYSTEM_ERROR FREQUENCY_LIMITED SLOW TIMEOUT
+        target refund also: NOT_ENOUGH (merchant balance short) USER_ACCOUNT_ABNORMAL (payer's account closed)
+        target notify:         DROP DUPLICATE DELAY REORDER SIGNTEST
+        target refund-outcome: ABNORMAL CLOSED
   faults [clear]                            lists (or clears) the fault rules
   settle-refund <out_refund_no> [SUCCESS|ABNORMAL|CLOSED]
+                                            settles a PROCESSING refund now; SUCCESS or CLOSED also settles an
+                                            ABNORMAL one (handled in the merchant platform)
+  clock [--advance MS | --to TIME | --reset]
+                                            WeChat Pay's business clock (TIME: RFC 3339 or ms); shows it
   timer <function>                          runs a function's timer now (e.g. reconcile)
   ledger                                    WeChat Pay's transactions
-  config [--signing publicKey|certificate|both] [--time-factor F] [--refund-delay MS]
+  config [--signing publicKey|certificate|both] [--time-factor F] [--refund-delay MS] [--refund-interval MS]
+         [--error-limit N] [--public-key-share 0..1|ramp]
+                                            the simulator's settings (the functions keep the WeChat Pay keys of
+                                            the signing mode they started with)
   demo                                      login, order, pay, cashier pays, and the order paid
 `;
 
@@ -134,6 +145,32 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         if (shown.length === 0) io.out('no notifications');
         return 0;
       }
+      case 'notification': {
+        const d = (await http('GET', `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}`)) as {
+          _id: string;
+          eventType: string;
+          outTradeNo: string;
+          state: string;
+          url: string;
+          attempts: { at: string; kind: string; status?: number; error?: string; request?: { headers: Record<string, string>; body: string }; response?: { status: number; body: string } }[];
+        };
+        io.out(`${d._id}  ${d.eventType}  ${d.outTradeNo}  ${d.state}  → ${d.url}`);
+        for (const [i, a] of d.attempts.entries()) {
+          io.out(`attempt ${i + 1} (${a.kind}) at ${a.at}: ${a.status ?? a.error}`);
+          for (const [name, value] of Object.entries(a.request?.headers ?? {})) io.out(`  > ${name}: ${value}`);
+          io.out(`  > ${a.request?.body ?? ''}`);
+          if (a.response) io.out(`  < ${a.response.status} ${a.response.body}`);
+        }
+        return 0;
+      }
+      case 'clock': {
+        const url = `${await payUrl()}/sim/clock`;
+        if (options.has('reset')) print(await http('DELETE', url));
+        else if (opt('advance')) print(await http('POST', url, { advanceMs: Number(opt('advance')) }));
+        else if (opt('to')) print(await http('POST', url, { now: /^\d+$/.test(opt('to')!) ? Number(opt('to')) : opt('to') }));
+        else print(await http('GET', url));
+        return 0;
+      }
       case 'replay': {
         const d = (await http('POST', `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}/replay`)) as { state: string };
         print({ replayed: positional[0], state: d.state });
@@ -168,6 +205,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         if (opt('signing')) body.signingMode = opt('signing');
         if (opt('time-factor')) body.timeFactor = Number(opt('time-factor'));
         if (opt('refund-delay')) body.refundDelayMs = Number(opt('refund-delay'));
+        if (opt('refund-interval')) body.refundIntervalMs = Number(opt('refund-interval'));
+        if (opt('error-limit')) body.refundErrorLimitPerSecond = Number(opt('error-limit'));
+        if (opt('public-key-share')) body.publicKeyShare = opt('public-key-share') === 'ramp' ? null : Number(opt('public-key-share'));
         print(await http('POST', `${await payUrl()}/sim/config`, body));
         return 0;
       }
