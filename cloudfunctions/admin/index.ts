@@ -13,7 +13,7 @@ import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
 export const main = callable(
-  cloudRuntime,
+  cloudRuntime('admin'),
   byAction<unknown>({
     refund: adminRefund,
     listExceptions,

@@ -3,4 +3,4 @@ import { listCatalog } from '../common/domain/catalog';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { callable } from '../common/runtime/handler';
 
-export const main = callable(cloudRuntime, (deps, _caller, event) => listCatalog(deps, event));
+export const main = callable(cloudRuntime('catalog'), (deps, _caller, event) => listCatalog(deps, event));

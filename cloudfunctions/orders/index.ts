@@ -5,6 +5,6 @@ import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
 export const main = callable(
-  cloudRuntime,
+  cloudRuntime('orders'),
   byAction<unknown>({ confirm: confirmOrder, get: getOrder, list: listOrders, cancel: cancelOrder, requestRefund }),
 );

@@ -3,4 +3,4 @@ import { confirmPayment, pay } from '../common/domain/payments';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
-export const main = callable(cloudRuntime, byAction<unknown>({ pay, confirm: confirmPayment }));
+export const main = callable(cloudRuntime('payment'), byAction<unknown>({ pay, confirm: confirmPayment }));

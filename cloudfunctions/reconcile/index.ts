@@ -3,4 +3,4 @@ import { reconcile } from '../common/domain/reconcile';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { timer } from '../common/runtime/handler';
 
-export const main = timer(cloudRuntime, (deps) => reconcile(deps));
+export const main = timer(cloudRuntime('reconcile'), (deps) => reconcile(deps));

@@ -40,7 +40,12 @@ export class AppConfigError extends Error {
   }
 }
 
-export function loadAppConfig(env: Env): AppConfig {
+/** What a function uses beyond the common settings: only `login` calls jscode2session (WX_APPID, WX_APP_SECRET). */
+export interface AppConfigNeeds {
+  wxLogin?: boolean;
+}
+
+export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true }): AppConfig {
   const problems: string[] = [];
   const text = (name: string) => env[name]?.trim() || undefined;
   const int = (name: string, fallback: number, min: number, max: number) => {
@@ -53,13 +58,16 @@ export function loadAppConfig(env: Env): AppConfig {
     }
     return value;
   };
-  const appid = text(APP_ENV.appid);
-  if (!appid) problems.push(`${APP_ENV.appid} is missing`);
-  else if (!/^wx[0-9a-zA-Z]{8,30}$/.test(appid)) problems.push(`${APP_ENV.appid} is malformed (wx followed by letters and digits)`);
-  if (appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid) problems.push(`${APP_ENV.appid} and WECHATPAY_APPID must be the same mini-program`);
-  const appSecret = text(APP_ENV.appSecret);
-  if (!appSecret) problems.push(`${APP_ENV.appSecret} is missing`);
-  else if (!/^[0-9a-zA-Z]{16,64}$/.test(appSecret)) problems.push(`${APP_ENV.appSecret} is malformed`);
+  // a function that does not log users in neither needs nor checks the AppID and AppSecret
+  const appid = needs.wxLogin ? text(APP_ENV.appid) : undefined;
+  const appSecret = needs.wxLogin ? text(APP_ENV.appSecret) : undefined;
+  if (needs.wxLogin) {
+    if (!appid) problems.push(`${APP_ENV.appid} is missing`);
+    else if (!/^wx[0-9a-zA-Z]{8,30}$/.test(appid)) problems.push(`${APP_ENV.appid} is malformed (wx followed by letters and digits)`);
+    if (appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid) problems.push(`${APP_ENV.appid} and WECHATPAY_APPID must be the same mini-program`);
+    if (!appSecret) problems.push(`${APP_ENV.appSecret} is missing`);
+    else if (!/^[0-9a-zA-Z]{16,64}$/.test(appSecret)) problems.push(`${APP_ENV.appSecret} is malformed`);
+  }
   const wxApiBaseUrl = (text(APP_ENV.wxApiBaseUrl) ?? 'https://api.weixin.qq.com').replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(wxApiBaseUrl)) problems.push(`${APP_ENV.wxApiBaseUrl} must be an http(s) URL`);
   const admins = (text(APP_ENV.adminOpenids) ?? '').split(',').map((s) => s.trim()).filter(Boolean);

@@ -32,6 +32,23 @@ export interface Logger {
 }
 
 /**
+ * Something a person must hear about: a key or certificate near expiry today (runtime/key-watch.ts), the books'
+ * alerts later. A sink decides how (a log line by default; a WeCom robot, an `alerts` document, a subscribe message)
+ * and may raise each `cause` once.
+ */
+export interface Alert {
+  /** stable for one cause, e.g. `key_expiry:platform_certificate:<serial>` */
+  cause: string;
+  severity: 'warning' | 'critical';
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AlertSink {
+  raise(alert: Alert): Promise<void>;
+}
+
+/**
  * The part of the WeChat Pay module the domain uses: narrow, so domain tests can hand it a scripted client while
  * the runtime hands it the real one.
  */

@@ -9,10 +9,11 @@ import { DomainError, invalid } from '../domain/errors';
 import type { HttpResponse } from '../domain/notify';
 import { asObject } from '../domain/validate';
 import { WechatPayApiError, WechatPayConfigError, WechatPayNetworkError, type HttpAccessEvent } from '../wechatpay';
+import type { Runtime, RuntimeContext } from './cloud';
 import { jsonLogger } from './log';
 
 export type Operation<T> = (deps: Deps, caller: Caller, event: unknown) => Promise<T>;
-export type Runtime = () => { deps: Deps; caller: Caller };
+export type { Runtime, RuntimeContext };
 
 export function toApiError(error: unknown, log: Logger): ApiError {
   if (error instanceof DomainError) return error.toApiError();
@@ -38,7 +39,7 @@ export function callable<T>(runtime: Runtime, operation: Operation<T>) {
   return async (event: unknown): Promise<ApiResult<T>> => {
     let log = jsonLogger;
     try {
-      const { deps, caller } = runtime();
+      const { deps, caller } = await runtime();
       log = deps.log;
       return { ok: true, data: await operation(deps, caller, withoutPlatformFields(event)) };
     } catch (error) {
@@ -74,14 +75,14 @@ function isHttpAccessEvent(event: unknown): event is HttpAccessEvent & { httpMet
  * An HTTP access endpoint (the WeChat Pay notify URL). It refuses, before any work, anything that is not an HTTP
  * access event or that carries a mini-program user's identity (a callFunction from a client), and any method but POST.
  */
-export function httpAccess(runtime: Runtime, handle: (deps: Deps, event: HttpAccessEvent) => Promise<HttpResponse>) {
+export function httpAccess(runtime: Runtime, handle: (deps: Deps, event: HttpAccessEvent, context: RuntimeContext) => Promise<HttpResponse>) {
   return async (event: unknown): Promise<HttpResponse> => {
     try {
       if (!isHttpAccessEvent(event)) return refusal(400, 'not an HTTP access event');
       if (event.httpMethod.toUpperCase() !== 'POST') return refusal(405, 'POST only');
-      const { deps, caller } = runtime();
-      if (caller.openid) return refusal(403, 'not callable from the mini-program');
-      return await handle(deps, event);
+      const context = await runtime();
+      if (context.caller.openid) return refusal(403, 'not callable from the mini-program');
+      return await handle(context.deps, event, context);
     } catch (error) {
       jsonLogger.error('http handler failed', { error: (error as Error)?.stack ?? String(error) });
       return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"code":"FAIL","message":"temporarily unavailable"}' };
@@ -93,14 +94,14 @@ export function httpAccess(runtime: Runtime, handle: (deps: Deps, event: HttpAcc
  * A timer-triggered function. The platform's timer carries no user; a call that carries one came from a mini-program
  * user through callFunction and is refused without doing anything.
  */
-export function timer<T>(runtime: Runtime, run: (deps: Deps) => Promise<T>) {
+export function timer<T>(runtime: Runtime, run: (deps: Deps, context: RuntimeContext) => Promise<T>) {
   return async (): Promise<T | ApiResult<never>> => {
     let log = jsonLogger;
     try {
-      const { deps, caller } = runtime();
-      log = deps.log;
-      if (caller.openid) return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: not callable by users' } };
-      return await run(deps);
+      const context = await runtime();
+      log = context.deps.log;
+      if (context.caller.openid) return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: not callable by users' } };
+      return await run(context.deps, context);
     } catch (error) {
       return { ok: false, error: toApiError(error, log) };
     }
