@@ -18,8 +18,8 @@ describeVectors('notification: vector v09 (wechatpay-go)', () => {
     const v = vector('v09_go_sdk_full_notification.json');
     const verifier = new SignatureVerifier({ keys: loadPlatformKeys([{ pem: vectorText(v.platform_cert_file) }]), clock: () => v.now_unix * 1000 });
     const parser = new NotificationParser({ verifier, apiV3Key: v.apiv3_key });
-    // The event is a PAYSCORE one this product does not handle: verified and decrypted, then refused by type.
-    expect(() => parser.parse({ headers: v.headers, body: Buffer.from(v.body) })).toThrow(WechatPayNotificationError);
+    // The event is a PAYSCORE one this product does not type: verified and decrypted, handed back as 'other'.
+    expect(parser.parse({ headers: v.headers, body: Buffer.from(v.body) }).kind).toBe('other');
     const envelope = parseEnvelope(v.body);
     expect(decryptAesGcm({ key: v.apiv3_key, nonce: envelope.resource.nonce, associatedData: envelope.resource.associated_data, ciphertext: envelope.resource.ciphertext })).toBe(
       v.expected_plaintext,
