@@ -11,6 +11,7 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { decryptAesGcm } from './aesgcm';
+import { responseBodyStream, tradeBillQuery, WechatPayBillError, type BillApplication, type BillDownload, type TradeBillRequest } from './bill';
 import { WechatPayApiError, WechatPayNetworkError } from './errors';
 import { encryptSensitive, WechatPaySensitiveError, type SensitiveKey } from './sensitive';
 import { authorize, type MerchantCredential } from './signer';
@@ -129,6 +130,45 @@ export class WechatPayClient {
     const source = this.options.sensitiveKey;
     if (!source) throw new WechatPaySensitiveError('NO_KEY', 'the client has no sensitiveKey (WeChat Pay public key or platform certificate)');
     return typeof source === 'function' ? source() : source;
+  }
+
+  /** `GET /v3/bill/tradebill`: where to download one day's trade bill, and the SHA1 of the original file (bill.ts). */
+  applyTradeBill(request: TradeBillRequest): Promise<BillApplication> {
+    return this.json('GET', `/v3/bill/tradebill?${tradeBillQuery(request)}`);
+  }
+
+  /**
+   * Starts downloading a bill from an application's `download_url`: signed like any request, its answer NOT verified
+   * (WeChat Pay signs no bill file; the application's hash_value checks it, see readBill). One attempt: a link lives
+   * 30 s, so a failed download is applied for again. The link must be on this client's base URL: the Authorization
+   * goes nowhere else. `timeoutMs` bounds the whole download.
+   */
+  async downloadBill(downloadUrl: string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<BillDownload> {
+    const url = new URL(downloadUrl);
+    if (url.origin !== new URL(this.baseUrl).origin) throw new WechatPayBillError('FOREIGN_URL', `download_url ${url.origin} is not on ${this.baseUrl}`);
+    const pathAndQuery = url.pathname + url.search;
+    const timestamp = String(Math.floor(this.clock() / 1000));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url.toString(), {
+        method: 'GET',
+        headers: { Accept: '*/*', Authorization: authorize(this.options.credential, 'GET', pathAndQuery, '', timestamp, this.nonce()), 'User-Agent': 'wxpay-miniprogram/0.1 (node)' },
+        signal: controller.signal,
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      throw new WechatPayNetworkError(`GET ${url.pathname} failed: ${(error as Error).message}`, controller.signal.aborted, { cause: error });
+    }
+    const requestId = response.headers.get('Request-ID') ?? undefined;
+    if (response.status < 200 || response.status >= 300) {
+      const raw = Buffer.from(await response.arrayBuffer().finally(() => clearTimeout(timer)));
+      throw toApiError(response.status, raw, requestId);
+    }
+    const body = responseBodyStream(response.body);
+    body.once('close', () => clearTimeout(timer));
+    return { body, requestId };
   }
 
   /**

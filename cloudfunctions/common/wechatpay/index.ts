@@ -15,6 +15,8 @@ export * from './client';
 export * from './config';
 export * from './types';
 export * from './time';
+export * from './bill';
+export * from './tradebill';
 
 import { WechatPayClient, type WechatPayClientOptions } from './client';
 import type { WechatPayConfig } from './config';
