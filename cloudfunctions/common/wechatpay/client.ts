@@ -20,6 +20,8 @@ import {
   type AbnormalRefundRequest,
   type JsapiPrepayRequest,
   type JsapiPrepayResponse,
+  type NativePrepayRequest,
+  type NativePrepayResponse,
   type PlatformCertificate,
   type Refund,
   type RefundCreateRequest,
@@ -85,6 +87,11 @@ export class WechatPayClient {
 
   prepayJsapi(request: Omit<JsapiPrepayRequest, 'mchid'>): Promise<JsapiPrepayResponse> {
     return this.json('POST', '/v3/pay/transactions/jsapi', { ...request, mchid: this.mchid });
+  }
+
+  /** Native下单: answers the code_url a QR code shows (valid 2 hours; prepaying again with identical fields renews it). */
+  prepayNative(request: Omit<NativePrepayRequest, 'mchid'>): Promise<NativePrepayResponse> {
+    return this.json('POST', '/v3/pay/transactions/native', { ...request, mchid: this.mchid });
   }
 
   queryByOutTradeNo(outTradeNo: string): Promise<Transaction> {

@@ -1,4 +1,4 @@
-/** Wire types of the WeChat Pay APIv3 endpoints this product uses (direct merchant, JSAPI). Amounts in fen. */
+/** Wire types of the WeChat Pay APIv3 endpoints this product uses (direct merchant, JSAPI and Native). Amounts in fen. */
 
 export type TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR';
 export const TRADE_STATES: readonly TradeState[] = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR'];
@@ -20,6 +20,27 @@ export interface JsapiPrepayRequest {
 
 export interface JsapiPrepayResponse {
   prepay_id: string;
+}
+
+/**
+ * `POST /v3/pay/transactions/native` (Native下单, a PC or printed QR code): the JSAPI fields without `payer`, since
+ * nobody is known to pay until a phone scans the code. `scene_info.payer_client_ip` is optional for Native.
+ */
+export interface NativePrepayRequest {
+  appid: string;
+  mchid: string;
+  description: string;
+  out_trade_no: string;
+  time_expire?: string;
+  attach?: string;
+  notify_url: string;
+  amount: { total: number; currency?: 'CNY' };
+  scene_info?: { payer_client_ip: string; device_id?: string };
+}
+
+/** `{"code_url":"weixin://wxpay/bizpayurl?pr=…"}`: shown as a QR code; valid 2 hours (code_url有效期为2小时). */
+export interface NativePrepayResponse {
+  code_url: string;
 }
 
 export interface Transaction {
