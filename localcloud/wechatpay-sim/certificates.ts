@@ -18,26 +18,26 @@ export class CertificatesApi implements Room {
   }
 
   private async certificates(): Promise<{ status: number; body: unknown }> {
-    const { keys, settings, clock } = this.ctx;
+    const { keys, settings, clock, signing } = this.ctx;
     if (settings.signingMode === 'publicKey') throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '无可用的平台证书');
-    const nonce = randomBytes(6).toString('hex');
-    const now = clock.now();
+    // every certificate not expired, a rotated one beside the old (platform-certificates.ts)
     return {
       status: 200,
       body: {
-        data: [
-          {
-            serial_no: keys.platformCertificateSerial,
-            effective_time: chinaTime(now - 24 * 3600 * 1000),
-            expire_time: chinaTime(now + 5 * 365 * 24 * 3600 * 1000),
+        data: signing.certificates.list(clock.now()).map((cert) => {
+          const nonce = randomBytes(6).toString('hex');
+          return {
+            serial_no: cert.serial,
+            effective_time: chinaTime(cert.validFrom),
+            expire_time: chinaTime(cert.validTo),
             encrypt_certificate: {
               algorithm: 'AEAD_AES_256_GCM',
               associated_data: 'certificate',
               nonce,
-              ciphertext: encryptResource(keys.apiV3Key, nonce, 'certificate', keys.platformCertificatePem),
+              ciphertext: encryptResource(keys.apiV3Key, nonce, 'certificate', cert.pem),
             },
-          },
-        ],
+          };
+        }),
       },
     };
   }

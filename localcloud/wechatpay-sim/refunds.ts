@@ -10,7 +10,7 @@
  *   amount reserved in one compare-and-set, so concurrent requests cannot pass them together;
  * - ABNORMAL keeps the refund's amount (the money has left the merchant and waits); CLOSED gives it back.
  */
-import { constants, createPrivateKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, privateDecrypt, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HttpError, parseJsonBody } from '../http';
 import { chinaTime } from './clock';
@@ -54,11 +54,7 @@ export function refundView(r: SimRefund) {
 }
 
 export class RefundsApi implements Room {
-  private readonly platformKey: KeyObject;
-
-  constructor(private readonly ctx: SimContext) {
-    this.platformKey = createPrivateKey(ctx.keys.platformPrivateKeyPem);
-  }
+  constructor(private readonly ctx: SimContext) {}
 
   route(method: string, path: string): RoomRoute | undefined {
     let m: RegExpMatchArray | null;
@@ -189,13 +185,13 @@ export class RefundsApi implements Room {
       if (!realNameCipher) throw paramError('/real_name', 'missing', `real_name ${required}`);
     }
     if (bankAccountCipher !== undefined || realNameCipher !== undefined) {
-      this.checkSensitiveSerial(req);
+      const serial = this.checkSensitiveSerial(req);
       if (bankAccountCipher !== undefined) {
-        const account = this.decryptSensitive(bankAccountCipher, '/bank_account');
+        const account = this.decryptSensitive(bankAccountCipher, '/bank_account', serial);
         if (!/^\d{12,19}$/.test(account)) throw paramError('/bank_account', 'not a bank card number', '收款银行卡号格式错误');
         accountTail = account.slice(-4);
       }
-      if (realNameCipher !== undefined && this.decryptSensitive(realNameCipher, '/real_name').trim() === '') {
+      if (realNameCipher !== undefined && this.decryptSensitive(realNameCipher, '/real_name', serial).trim() === '') {
         throw paramError('/real_name', 'empty', '收款用户姓名不能为空');
       }
     }
@@ -228,21 +224,17 @@ export class RefundsApi implements Room {
   }
 
   /** Wechatpay-Serial must name a WeChat Pay key this merchant has in its current mode. */
-  private checkSensitiveSerial(req: IncomingMessage): void {
-    const { keys, settings } = this.ctx;
+  private checkSensitiveSerial(req: IncomingMessage): string {
     const serial = req.headers['wechatpay-serial'];
     if (typeof serial !== 'string' || !serial) throw new HttpError(400, 'PARAM_ERROR', 'HTTP header缺少微信支付平台证书序列号(Wechatpay-Serial)');
-    const known = [
-      ...(settings.signingMode !== 'certificate' ? [keys.publicKeyId] : []),
-      ...(settings.signingMode !== 'publicKey' ? [keys.platformCertificateSerial] : []),
-    ];
-    if (!known.includes(serial)) throw new HttpError(400, 'PARAM_ERROR', '平台证书序列号Wechatpay-Serial错误');
+    if (!this.ctx.signing.knownSerials().includes(serial)) throw new HttpError(400, 'PARAM_ERROR', '平台证书序列号Wechatpay-Serial错误');
+    return serial;
   }
 
-  /** RSA-OAEP (SHA-1, as WeChat Pay's sensitive-field encryption) with the key behind the public key and certificate. */
-  private decryptSensitive(ciphertext: string, field: string): string {
+  /** RSA-OAEP (SHA-1, as WeChat Pay's sensitive-field encryption) with the key behind the serial named. */
+  private decryptSensitive(ciphertext: string, field: string, serial: string): string {
     try {
-      return privateDecrypt({ key: this.platformKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(ciphertext, 'base64')).toString('utf8');
+      return privateDecrypt({ key: this.ctx.signing.privateKeyFor(serial)!, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(ciphertext, 'base64')).toString('utf8');
     } catch {
       throw paramError(field, 'cannot be decrypted', `${field.slice(1)} 解密失败，请使用微信支付公钥加密`);
     }

@@ -10,6 +10,7 @@
  */
 import { createCipheriv, createHash, createPrivateKey, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { LocalKeys } from '../keys';
+import { PlatformCertificates } from './platform-certificates';
 
 export type SigningMode = 'publicKey' | 'certificate' | 'both';
 export const SIGNING_MODES: readonly SigningMode[] = ['publicKey', 'certificate', 'both'];
@@ -102,9 +103,13 @@ export interface SigningSettings {
   publicKeyShare?: number;
 }
 
-/** Which key signs what, with the simulator's one private key behind both the public key and the certificate. */
+/**
+ * Which key signs what: the simulator's private key behind the public key, and the current platform certificate's
+ * key (the local keys' certificate, until a rotation issues another: platform-certificates.ts).
+ */
 export class PlatformSigning {
   private readonly key: KeyObject;
+  readonly certificates: PlatformCertificates;
 
   constructor(
     private readonly keys: LocalKeys,
@@ -113,11 +118,26 @@ export class PlatformSigning {
     private readonly wallNow: () => number,
   ) {
     this.key = createPrivateKey(keys.platformPrivateKeyPem);
+    this.certificates = new PlatformCertificates(keys);
+  }
+
+  /** The serials of the keys this merchant has in the current mode (listed certificates, the public key). */
+  knownSerials(): string[] {
+    return [
+      ...(this.settings.signingMode !== 'certificate' ? [this.keys.publicKeyId] : []),
+      ...(this.settings.signingMode !== 'publicKey' ? this.certificates.list(this.businessNow()).map((c) => c.serial) : []),
+    ];
+  }
+
+  /** The private key behind a serial (for signing and for sensitive-field decryption). */
+  privateKeyFor(serial: string): KeyObject | undefined {
+    return serial === this.keys.publicKeyId ? this.key : this.certificates.get(serial)?.key;
   }
 
   /** An answer's serial: in `both` mode the public key only when the request names it in Wechatpay-Serial. */
   responseSerial(requestSerial: string | undefined): string {
-    const { publicKeyId, platformCertificateSerial } = this.keys;
+    const { publicKeyId } = this.keys;
+    const platformCertificateSerial = this.certificates.current().serial;
     if (this.settings.signingMode === 'publicKey') return publicKeyId;
     if (this.settings.signingMode === 'certificate') return platformCertificateSerial;
     return requestSerial === publicKeyId ? publicKeyId : platformCertificateSerial;
@@ -139,15 +159,17 @@ export class PlatformSigning {
   /** A notification's key is fixed by its id, so every attempt of one notification carries the same serial. */
   notificationSerial(notificationId: string): string {
     const bucket = createHash('sha256').update(notificationId).digest().readUInt32BE(0) / 2 ** 32;
-    return bucket < this.publicKeyShare() ? this.keys.publicKeyId : this.keys.platformCertificateSerial;
+    return bucket < this.publicKeyShare() ? this.keys.publicKeyId : this.certificates.current().serial;
   }
 
   /** Headers for an answer; timestamps are wall time, as both sides of the real wire share it. */
   answerHeaders(requestSerial: string | undefined, body: string): SignedHeaders {
-    return signResponse(this.key, this.responseSerial(requestSerial), body, Math.floor(this.wallNow() / 1000));
+    const serial = this.responseSerial(requestSerial);
+    return signResponse(this.privateKeyFor(serial)!, serial, body, Math.floor(this.wallNow() / 1000));
   }
 
   notificationHeaders(notificationId: string, body: string): SignedHeaders {
-    return signResponse(this.key, this.notificationSerial(notificationId), body, Math.floor(this.wallNow() / 1000));
+    const serial = this.notificationSerial(notificationId);
+    return signResponse(this.privateKeyFor(serial)!, serial, body, Math.floor(this.wallNow() / 1000));
   }
 }

@@ -202,6 +202,25 @@ export class WechatPaySimulator {
     return this.signing.notificationSerial(notificationId);
   }
 
+  // ---- platform certificates (certificate mode; platform-certificates.ts) ----------------------------------------
+
+  /** What /v3/certificates lists now, newest first, and which one signs. */
+  platformCertificates(): { serial: string; pem: string; validFrom: number; validTo: number; signing: boolean }[] {
+    const current = this.signing.certificates.current().serial;
+    return this.signing.certificates.list(this.simClock.now()).map(({ serial, pem, validFrom, validTo }) => ({ serial, pem, validFrom, validTo, signing: serial === current }));
+  }
+
+  /** WeChat Pay issues a new platform certificate (a new key), listed from now; with `signNow` it also signs from now. */
+  rotateCertificate(options: { signNow?: boolean; days?: number; validFrom?: number } = {}): { serial: string; pem: string; validTo: number } {
+    const { serial, pem, validTo } = this.signing.certificates.issue({ now: this.simClock.now(), ...options });
+    return { serial, pem, validTo };
+  }
+
+  /** Moves certificate-mode signing to an issued certificate. */
+  signWithCertificate(serial: string): void {
+    this.signing.certificates.signWith(serial);
+  }
+
   // ---- the business clock ----------------------------------------------------------------------------------------
 
   /** WeChat Pay's business time (ms since the epoch). */
