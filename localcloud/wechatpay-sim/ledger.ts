@@ -20,7 +20,10 @@ export interface SimTransaction {
   notify_url: string;
   time_expire?: string;
   amount: { total: number; currency: 'CNY' };
+  /** JSAPI: the payer named at prepay. NATIVE: '' until a phone scans the code_url and pays (native.ts) */
   payer: { openid: string };
+  /** how it was prepaid; absent: JSAPI */
+  trade_type?: 'JSAPI' | 'NATIVE';
   trade_state: TradeState;
   transaction_id?: string;
   success_time?: string;

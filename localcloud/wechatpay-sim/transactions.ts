@@ -54,7 +54,7 @@ export function paidTransaction(tx: SimTransaction) {
     mchid: tx.mchid,
     out_trade_no: tx._id,
     transaction_id: tx.transaction_id!,
-    trade_type: 'JSAPI',
+    trade_type: tx.trade_type ?? 'JSAPI',
     trade_state: tx.trade_state,
     trade_state_desc: TRADE_STATE_DESC[tx.trade_state],
     bank_type: 'OTHERS',

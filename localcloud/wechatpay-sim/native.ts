@@ -1,0 +1,229 @@
+/**
+ * The Native room: `POST /v3/pay/transactions/native` (Native下单) answers a `code_url` that a PC page shows as a QR
+ * code, and the phone's side of it, "scan and pay as user X", standing in for WeChat's 扫一扫.
+ *
+ * What WeChat Pay documents and this room keeps:
+ * - the request is JSAPI's without `payer`: nobody is known to pay until a phone scans, so the ledger's transaction
+ *   carries `trade_type: NATIVE` and an empty payer until then; the payer WeChat Pay reports (query, notification,
+ *   bill) is whoever scanned and paid;
+ * - `code_url` lives 2 hours on WeChat Pay's business clock (code_url有效期为2小时，过期后扫码不能再发起支付);
+ *   prepaying the same out_trade_no again with identical fields answers a fresh code_url (the earlier one keeps its own
+ *   2 hours); different fields are 403 OUT_TRADE_NO_USED, a paid one 400 ORDERPAID, a closed one 400 ORDER_CLOSED;
+ * - the same out_trade_no can never be both a JSAPI and a Native transaction (OUT_TRADE_NO_USED either way).
+ * Faults for `prepay` reach this endpoint too (both are WeChat Pay's 下单).
+ *
+ * Control (loopback, unsigned):
+ *   POST /sim/native/scan {code_url, openid, action?: pay|cancel|fail|userpaying}   the phone scans, then acts
+ *   GET  /sim/native/codes                                                         every code_url and its state
+ *   GET  /sim/cashier/pending     what a cashier could still pay: JSAPI prepays and Native codes not lapsed, unpaid
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { HttpError, parseJsonBody } from '../http';
+import { chinaTime } from './clock';
+import type { Room, RoomRoute, SimContext } from './context';
+import { PAYABLE_STATES, type SimPrepay, type SimTransaction, type TradeState } from './ledger';
+import { paidTransaction, transactionView } from './transactions';
+import { checkCurrency, checkNotify, checkTimeExpire, isObj, optionalString, OUT_TRADE_NO, paramError, requireFen, requireObject, requireString } from './validate';
+
+/** "code_url有效期为2小时" */
+export const CODE_URL_LIFETIME_MS = 2 * 3600 * 1000;
+export const CODE_URL_PREFIX = 'weixin://wxpay/bizpayurl?pr=';
+const CODE_URL = /^weixin:\/\/wxpay\/bizpayurl\?pr=([0-9A-Za-z]{6,32})$/;
+const ALPHANUMERIC = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export type ScanAction = 'pay' | 'cancel' | 'fail' | 'userpaying';
+export const SCAN_ACTIONS: readonly ScanAction[] = ['pay', 'cancel', 'fail', 'userpaying'];
+
+export interface SimCode {
+  _id: string; // the code_url's pr
+  code_url: string;
+  out_trade_no: string;
+  /** business ms */
+  created_at: number;
+  expires_at: number;
+}
+
+export interface CodeView {
+  code_url: string;
+  out_trade_no: string;
+  created_at: string;
+  expires_at: string;
+  lapsed: boolean;
+  trade_state: TradeState | 'UNKNOWN';
+  amount: number;
+  description: string;
+  payer?: string;
+}
+
+export interface PendingView {
+  prepays: { prepay_id: string; out_trade_no: string; payer: string; amount: number; description: string; expires_at: string }[];
+  codes: CodeView[];
+}
+
+const newPr = () => Array.from({ length: 9 }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
+
+export class NativeApi implements Room {
+  constructor(private readonly ctx: SimContext) {}
+
+  private get codes() {
+    return this.ctx.ledger.db.collection('native_codes');
+  }
+
+  route(method: string, path: string): RoomRoute | undefined {
+    if (method === 'POST' && path === '/v3/pay/transactions/native') return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
+    return undefined;
+  }
+
+  async control(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown } | undefined> {
+    if (method === 'POST' && path === '/sim/native/scan') {
+      const b = isObj(body) ? body : {};
+      const action = (b.action ?? 'pay') as ScanAction;
+      if (!SCAN_ACTIONS.includes(action)) throw new HttpError(400, 'INVALID_REQUEST', `action: ${SCAN_ACTIONS.join(', ')}`);
+      if (typeof b.code_url !== 'string' || !b.code_url) throw new HttpError(400, 'INVALID_REQUEST', 'code_url is required');
+      if (typeof b.openid !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(b.openid)) throw new HttpError(400, 'INVALID_REQUEST', 'openid (the scanning user) is required');
+      return { status: 200, body: await this.scan(action, b.code_url, b.openid) };
+    }
+    if (method === 'GET' && path === '/sim/native/codes') return { status: 200, body: await this.listCodes() };
+    if (method === 'GET' && path === '/sim/cashier/pending') return { status: 200, body: await this.pending() };
+    return undefined;
+  }
+
+  private async prepay(raw: Buffer): Promise<{ status: number; body: unknown }> {
+    const { keys, ledger, clock } = this.ctx;
+    const body = parseJsonBody(raw);
+    if (!isObj(body)) throw paramError('/', 'body must be an object');
+    const appid = requireString(body, 'appid', '/appid', { max: 32 });
+    const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
+    const description = requireString(body, 'description', '/description', { max: 127 });
+    const outTradeNo = requireString(body, 'out_trade_no', '/out_trade_no', { min: 6, max: 32, pattern: OUT_TRADE_NO });
+    const timeExpire = checkTimeExpire(body, clock.now());
+    const attach = optionalString(body, 'attach', '/attach', 128);
+    const notifyUrl = checkNotify(body, 'notify_url', '/notify_url', true)!;
+    const amount = requireObject(body, 'amount', '/amount');
+    const total = requireFen(amount, 'total', '/amount/total');
+    checkCurrency(amount, '/amount/currency');
+    if (body.scene_info !== undefined) {
+      const scene = requireObject(body, 'scene_info', '/scene_info');
+      requireString(scene, 'payer_client_ip', '/scene_info/payer_client_ip', { max: 45 });
+    }
+    if (mchid !== keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
+    if (appid !== keys.appid) throw new HttpError(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
+
+    const candidate: SimTransaction = {
+      _id: outTradeNo,
+      appid,
+      mchid,
+      description,
+      ...(attach !== undefined ? { attach } : {}),
+      notify_url: notifyUrl,
+      ...(timeExpire !== undefined ? { time_expire: timeExpire } : {}),
+      amount: { total, currency: 'CNY' },
+      payer: { openid: '' },
+      trade_type: 'NATIVE',
+      trade_state: 'NOTPAY',
+      refund_reserved: 0,
+      refund_count: 0,
+      last_refund_at: 0,
+      created_at: clock.now(),
+    };
+    const existing = await ledger.getTransaction(outTradeNo);
+    if (!existing) {
+      try {
+        await ledger.transactions.add({ data: { ...candidate } });
+      } catch {
+        return this.prepay(raw); // a concurrent identical request created it first: compare against that one
+      }
+    } else {
+      const same =
+        existing.trade_type === 'NATIVE' &&
+        (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every((k) => existing[k] === candidate[k]) &&
+        existing.amount.total === total;
+      if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
+      if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '该订单已支付');
+      if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const pr = newPr();
+      const code: SimCode = { _id: pr, code_url: `${CODE_URL_PREFIX}${pr}`, out_trade_no: outTradeNo, created_at: clock.now(), expires_at: clock.now() + CODE_URL_LIFETIME_MS };
+      try {
+        await this.codes.add({ data: { ...code } });
+        return { status: 200, body: { code_url: code.code_url } };
+      } catch {
+        // that pr is taken: draw another
+      }
+    }
+    throw new HttpError(500, 'SYSTEM_ERROR', '系统错误');
+  }
+
+  /**
+   * What WeChat does when a phone scans a code_url (验证链接有效性后发起用户支付), then what the user does: pay
+   * (SUCCESS, this user the payer, the TRANSACTION.SUCCESS notification), cancel (nothing changes), fail (PAYERROR,
+   * still payable), or stay in USERPAYING.
+   */
+  async scan(action: ScanAction, codeUrl: string, openid: string): Promise<{ result: ScanAction; transaction: unknown }> {
+    const { ledger, clock } = this.ctx;
+    const pr = CODE_URL.exec(codeUrl)?.[1];
+    if (!pr) throw new HttpError(400, 'INVALID_CODE', '二维码无效：不是微信支付的收款码');
+    const code = (await this.codes.doc(pr).get()).data as unknown as SimCode | null;
+    if (!code) throw new HttpError(404, 'CODE_NOT_FOUND', '二维码无效');
+    if (code.expires_at <= clock.now()) throw new HttpError(400, 'CODE_EXPIRED', '二维码已过期，请刷新页面后重新扫码');
+    const tx = (await ledger.getTransaction(code.out_trade_no))!;
+    if (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND') throw new HttpError(409, 'ORDERPAID', '订单已支付');
+    if (tx.trade_state === 'CLOSED') throw new HttpError(409, 'ORDER_CLOSED', '订单已关闭');
+    if (action === 'cancel') return { result: 'cancel', transaction: transactionView(tx) };
+    if (tx.time_expire && Date.parse(tx.time_expire) <= clock.now()) throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
+    const payable = ledger.command.in([...PAYABLE_STATES]);
+    if (action === 'fail' || action === 'userpaying') {
+      const state = action === 'fail' ? 'PAYERROR' : 'USERPAYING';
+      await ledger.transactions.where({ _id: tx._id, trade_state: payable }).update({ data: { trade_state: state } });
+      return { result: action, transaction: transactionView((await ledger.getTransaction(tx._id))!) };
+    }
+    const transactionId = `4200${Array.from(randomBytes(24), (b) => b % 10).join('')}`;
+    const { stats } = await ledger.transactions
+      .where({ _id: tx._id, trade_state: payable })
+      .update({ data: { trade_state: 'SUCCESS', payer: { openid }, transaction_id: transactionId, success_time: chinaTime(clock.now()) } });
+    if (stats.updated === 0) {
+      const current = (await ledger.getTransaction(tx._id))!;
+      throw new HttpError(409, current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID', current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付');
+    }
+    const paid = (await ledger.getTransaction(tx._id))!;
+    const resource = paidTransaction(paid);
+    await this.ctx.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
+    return { result: 'pay', transaction: resource };
+  }
+
+  async listCodes(): Promise<CodeView[]> {
+    const { data } = await this.codes.orderBy('created_at', 'desc').limit(1000).get();
+    const views: CodeView[] = [];
+    for (const code of data as unknown as SimCode[]) {
+      const tx = await this.ctx.ledger.getTransaction(code.out_trade_no);
+      views.push({
+        code_url: code.code_url,
+        out_trade_no: code.out_trade_no,
+        created_at: chinaTime(code.created_at),
+        expires_at: chinaTime(code.expires_at),
+        lapsed: code.expires_at <= this.ctx.clock.now(),
+        trade_state: tx?.trade_state ?? 'UNKNOWN',
+        amount: tx?.amount.total ?? 0,
+        description: tx?.description ?? '',
+        ...(tx?.payer.openid ? { payer: tx.payer.openid } : {}),
+      });
+    }
+    return views;
+  }
+
+  /** What a cashier could still pay now: JSAPI prepays and Native codes within their 2 hours, of unpaid transactions. */
+  async pending(): Promise<PendingView> {
+    const now = this.ctx.clock.now();
+    const { data } = await this.ctx.ledger.prepays.where({ expires_at: this.ctx.ledger.command.gt(now) }).limit(1000).get();
+    const prepays: PendingView['prepays'] = [];
+    for (const prepay of data as unknown as SimPrepay[]) {
+      const tx = await this.ctx.ledger.getTransaction(prepay.out_trade_no);
+      if (!tx || !PAYABLE_STATES.includes(tx.trade_state)) continue;
+      prepays.push({ prepay_id: prepay._id, out_trade_no: tx._id, payer: tx.payer.openid, amount: tx.amount.total, description: tx.description, expires_at: chinaTime(prepay.expires_at) });
+    }
+    const codes = (await this.listCodes()).filter((c) => !c.lapsed && PAYABLE_STATES.includes(c.trade_state as TradeState));
+    return { prepays, codes };
+  }
+}
+
