@@ -6,13 +6,14 @@
  *   - downloads /v3/certificates daily (the wechatpayKeys timer): the answer is decrypted with the APIv3 key (the
  *     AES-GCM tag proves WeChat Pay wrote it) and its signature verified, then every certificate is stored;
  *   - on a notification signed with a serial it does not know, re-reads the collection and, at most once per
- *     REFRESH_GAP_MS across all instances, downloads before the notification is judged (and rejected if still unknown).
+ *     REFRESH_GAP_MS across all instances, downloads before the notification is judged (and rejected if still unknown);
+ *   - likewise on an answer signed with an unknown serial, and then repeats the call once.
  * Public-key mode needs none of this. Expired certificates are dropped from the verifying keys.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Logger } from '../domain/deps';
 import type { CloudDatabase } from '../store/database';
-import { getHeader, selectSensitiveKey, splitPemBlocks, type HeaderBag, type PlatformCertificate, type SensitiveKey } from '../wechatpay';
+import { getHeader, selectSensitiveKey, splitPemBlocks, WechatPayVerificationError, type HeaderBag, type PlatformCertificate, type SensitiveKey } from '../wechatpay';
 
 export const CERTIFICATE_COLLECTION = 'wechatpay_certificates';
 /** "re-download at most once per few minutes": across every instance of every function */
@@ -189,6 +190,24 @@ export class CertificateKeeper {
   }
 
   /**
+   * After an answer signed with an unknown serial (the client does not say which): re-read storage, then download if
+   * no instance did within the gap. True when a certificate was learned.
+   */
+  async learnFromAnswer(): Promise<boolean> {
+    const now = this.options.clock();
+    if (now - this.lastUnknownAt < this.refreshGapMs) return false;
+    this.lastUnknownAt = now;
+    try {
+      if ((await this.reload()).length > 0) return true;
+      if (!(await this.options.store.claimRefresh(now, this.refreshGapMs))) return false;
+      return (await this.refresh('answer signed with an unknown serial')).added.length > 0;
+    } catch (error) {
+      this.options.log.error('platform certificate refresh failed', { error: (error as Error).message });
+      return false;
+    }
+  }
+
+  /**
    * Called before a notification is verified: true when `serial` is (or has just become) a known key. An unknown
    * certificate serial re-reads storage, then downloads if no instance did so within the gap; an unknown public key id
    * cannot be downloaded (the merchant must configure the new public key), so it is only reported.
@@ -218,6 +237,30 @@ export class CertificateKeeper {
     if (!this.knows(serial)) log.warn('unknown platform certificate serial: not among those WeChat Pay lists', { serial });
     return this.knows(serial);
   }
+}
+
+/**
+ * The client, learning from its answers: an answer signed with a certificate this instance does not know (WeChat Pay
+ * switched before the daily download reached this instance) re-reads storage or downloads, within the same gap as
+ * notifications, and the call is made once more if a certificate was learned. Every call is safe to repeat: WeChat
+ * Pay keys them by out_trade_no / out_refund_no, and the client already repeats them on network errors.
+ */
+export function withCertificateLearning<T extends object>(client: T, keeper: CertificateKeeper): T {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'downloadCertificates' || property === 'constructor') return value;
+      const method = value as (...args: unknown[]) => Promise<unknown>;
+      return async (...args: unknown[]) => {
+        try {
+          return await method.apply(target, args);
+        } catch (error) {
+          if (error instanceof WechatPayVerificationError && error.reason === 'UNKNOWN_SERIAL' && (await keeper.learnFromAnswer())) return method.apply(target, args);
+          throw error;
+        }
+      };
+    },
+  });
 }
 
 /**

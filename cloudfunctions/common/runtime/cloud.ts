@@ -15,7 +15,7 @@ import type { CloudDatabase } from '../store/database';
 import { Store } from '../store/store';
 import { createWechatPay, loadWechatPayConfig, WECHATPAY_ENV, WechatPayConfigError, type Env, type PlatformCertificate } from '../wechatpay';
 import { alertSink } from './alerts';
-import { CertificateKeeper, CertificateStore, type StoredCertificate } from './certificates';
+import { CertificateKeeper, CertificateStore, withCertificateLearning, type StoredCertificate } from './certificates';
 import { bootstrapEnv, readPemSetting, resolveKeyMaterial, type KeyMaterial } from './key-files';
 import { jsonLogger } from './log';
 import { profileOf, settingsOf, type FunctionName } from './profiles';
@@ -71,11 +71,20 @@ function absent<T extends object>(fn: string, what: string): T {
   });
 }
 
-/** WeChat Pay that could not be built: every use throws why (a configuration error names the variables). */
-function failing<T extends object>(error: unknown): T {
+/**
+ * WeChat Pay that could not be built: every use throws why (a configuration error names the variables), and says so
+ * in the log at most once a minute, since the domain may turn the error into a plain "unavailable" for the caller.
+ */
+function failing<T extends object>(fn: string, error: unknown, log: Logger, clock: () => number): T {
+  let loggedAt = Number.NEGATIVE_INFINITY;
   return new Proxy({} as T, {
     get(_target, property) {
       if (property === 'then') return undefined;
+      if (clock() - loggedAt >= 60_000) {
+        loggedAt = clock();
+        const why = error instanceof WechatPayConfigError ? { problems: error.problems } : { error: (error as Error).message };
+        log.error('WeChat Pay unavailable in this function', { function: fn, ...why });
+      }
       throw error;
     },
   });
@@ -139,10 +148,10 @@ async function build(name: FunctionName, profile: ReturnType<typeof profileOf>, 
         function: name,
         problems: error.problems,
       });
-      return { deps: { ...base, pay: failing<PayGateway>(error) }, material, payProblems: error.problems, transient: false };
+      return { deps: { ...base, pay: failing<PayGateway>(name, error, log, clock) }, material, payProblems: error.problems, transient: false };
     }
     log.error('WeChat Pay dependencies could not be built: retried at the next call', { function: name, error: (error as Error).message });
-    return { deps: { ...base, pay: failing<PayGateway>(error) }, material, transient: true };
+    return { deps: { ...base, pay: failing<PayGateway>(name, error, log, clock) }, material, transient: true };
   }
 }
 
@@ -173,7 +182,7 @@ async function buildPay(material: KeyMaterial, config: AppConfig, db: CloudDatab
   });
   keeper.add([readPemSetting(loadEnv, WECHATPAY_ENV.platformCertificates) ?? '', ...stored.map((c) => c.pem)]);
   const pay = createWechatPay(wechatpayConfig, { ...options, sensitiveKey: () => keeper.sensitiveKey() });
-  return { pay, keeper };
+  return { pay: { ...pay, client: withCertificateLearning(pay.client, keeper) }, keeper };
 }
 
 /**
