@@ -8,7 +8,7 @@
  * secrets/cloud.env) against the 4 KB limit and fails over it. WeChat DevTools' cloudfunctionRoot points at
  * dist/cloudfunctions/.
  *
- *   npm run build [-- --secrets <dir>]
+ *   npm run build [-- --secrets <dir>] [--out <dir>]
  */
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -147,16 +147,20 @@ export function describeBuild(built: readonly BuiltFunction[], secrets: { envFil
 }
 
 if (require.main === module) {
-  const at = process.argv.indexOf('--secrets');
-  const secretsDir = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]!) : SECRETS_DIR;
-  buildFunctions(OUT_DIR, listFunctions(), { secretsDir })
+  const arg = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]!) : undefined;
+  };
+  const secretsDir = arg('--secrets') ?? SECRETS_DIR;
+  const outDir = arg('--out') ?? OUT_DIR;
+  buildFunctions(outDir, listFunctions(), { secretsDir })
     .then((built) => {
       if (built.length === 0) console.log('no cloud functions found under cloudfunctions/');
       const secrets = readSecrets(secretsDir);
       for (const line of describeBuild(built, secrets)) console.log(line);
       if (!secrets.exists) console.log(`no ${secretsDir}: bundles without key files (the local cloud needs none)`);
       else if (!secrets.envFileExists) console.log(`no cloud.env in ${secretsDir}: environment sizes not checked`);
-      console.log(`built into ${OUT_DIR}`);
+      console.log(`built into ${outDir}`);
     })
     .catch((error: unknown) => {
       if (error instanceof BuildError) {

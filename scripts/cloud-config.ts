@@ -95,7 +95,7 @@ export function noSecrets(): Secrets {
 // ---- git ------------------------------------------------------------------------------------------------------
 
 const KEY_NAME = /(^|\/)secrets\/|\.(pem|p12|pfx|key)$/i;
-const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----\s*[A-Za-z0-9+/=]{40,}/;
+const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?:\s|\\[rn])*[A-Za-z0-9+/=]{40,}/;
 
 /**
  * Files tracked by git that are, or hold, key material: anything under secrets/, *.pem/*.p12/*.pfx/*.key, and any

@@ -1,5 +1,5 @@
 /**
- * `npm run deploy -- --env <envId> --key <upload private key> [--dry-run] [--secrets <dir>] [--appid <appid>]`
+ * `npm run deploy -- --env <envId> --key <upload private key> [--dry-run] [--secrets <dir>] [--appid <appid>] [--out <dir>]`
  *
  * Builds every function with its key files (secrets/), checks the configuration the way the functions will load it,
  * prints the plan (functions, files, sizes, environment variable names per function, timer triggers, the database
@@ -213,6 +213,7 @@ export function parseArgs(argv: readonly string[]): { options: Omit<DeployOption
     else if (arg === '--key') options.keyPath = resolve(value());
     else if (arg === '--secrets') options.secretsDir = resolve(value());
     else if (arg === '--appid') options.appid = value();
+    else if (arg === '--out') options.outDir = resolve(value());
     else problems.push(`unknown argument ${arg}`);
   }
   return { options, problems };
@@ -221,7 +222,7 @@ export function parseArgs(argv: readonly string[]): { options: Omit<DeployOption
 if (require.main === module) {
   const { options, problems } = parseArgs(process.argv.slice(2));
   if (problems.length) {
-    console.error(`${problems.join('\n')}\nusage: npm run deploy -- --env <envId> --key <upload key> [--dry-run] [--secrets <dir>] [--appid <appid>]`);
+    console.error(`${problems.join('\n')}\nusage: npm run deploy -- --env <envId> --key <upload key> [--dry-run] [--secrets <dir>] [--appid <appid>] [--out <dir>]`);
     process.exit(2);
   }
   deploy(options).then(
