@@ -55,7 +55,10 @@ export interface AlertSink {
 export interface PayGateway {
   config: Pick<WechatPay['config'], 'mchid' | 'appid' | 'notifyUrl' | 'refundNotifyUrl'>;
   credential: Pick<WechatPay['credential'], 'signer'>;
-  client: Pick<WechatPay['client'], 'prepayJsapi' | 'queryByOutTradeNo' | 'closeByOutTradeNo' | 'createRefund' | 'queryRefund' | 'applyAbnormalRefund'>;
+  client: Pick<
+    WechatPay['client'],
+    'prepayJsapi' | 'queryByOutTradeNo' | 'closeByOutTradeNo' | 'createRefund' | 'queryRefund' | 'applyAbnormalRefund' | 'applyTradeBill' | 'downloadBill'
+  >;
   notifications: Pick<WechatPay['notifications'], 'parse'>;
 }
 
@@ -67,6 +70,8 @@ export interface Deps {
   wxApi: WxApi;
   messenger: Messenger;
   log: Logger;
+  /** where alerts go (domain/alerts.ts AlertCenter); absent: nothing is raised beyond the log */
+  alerts?: AlertSink;
 }
 
 /** The caller as the platform tells it: OPENID from the cloud context, never from the event. */

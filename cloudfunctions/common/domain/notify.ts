@@ -127,7 +127,7 @@ async function act(deps: Deps, parsed: ParsedNotification, entry: NotificationLo
   if (parsed.kind === 'other' || !ACTED_EVENT_TYPES.has(parsed.eventType)) return 'ignored_event_type';
   if (parsed.kind === 'transaction') {
     if (parsed.resource.trade_state !== 'SUCCESS') return 'event_state_mismatch';
-    return settleTransaction(deps, parsed.resource);
+    return settleTransaction(deps, parsed.resource, 'notification');
   }
   const refund = parsed.resource;
   entry.outRefundNo = refund.out_refund_no;

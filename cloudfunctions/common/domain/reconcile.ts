@@ -141,7 +141,7 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
     () => store.find<PaymentDoc>(COLLECTIONS.payments, { status: _.in(['created', 'prepaid']), nextCheckAt: _.lte(deps.clock()) }, { orderBy: [['nextCheckAt', 'asc']], limit: batch }),
     async (payment) => {
       summary.paymentsChecked += 1;
-      const verdict = await settleByQuery(run, payment._id);
+      const verdict = await settleByQuery(run, payment._id, 'reconcile');
       if (verdict === 'paid' || verdict === 'paid_repaired' || verdict === 'amount_mismatch' || verdict === 'closed' || verdict === 'duplicate_charge') summary.paymentsSettled += 1;
       else await pushBack(payment);
     },

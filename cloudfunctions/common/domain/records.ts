@@ -45,6 +45,9 @@ export interface OrderDoc {
 }
 
 export type PaymentStatus = 'created' | 'prepaid' | 'success' | 'closed' | 'amount_mismatch' | 'duplicate';
+/** What told the backend a payment succeeded (the daily metrics count them): a notification, a query (the result
+ * page, a pay or cancel that found it paid), reconcile's query, or the books job's query for a row of the bill. */
+export type SettledVia = 'notification' | 'query' | 'reconcile' | 'bill';
 
 export interface PaymentDoc {
   _id: string; // out_trade_no
@@ -60,6 +63,7 @@ export interface PaymentDoc {
   /** what WeChat Pay took (differs from amountFen only for amount_mismatch) */
   paidTotalFen?: number;
   paidAt?: number;
+  settledVia?: SettledVia;
   /** WeChat Pay wants refunds of one payment at least a minute apart: the earliest next submission */
   refundGateAt: number;
   /** reconcile queries an unsettled payment from this time; pushed back with each check */

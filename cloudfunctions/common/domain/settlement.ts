@@ -15,7 +15,7 @@ import { entry } from './access';
 import type { Deps } from './deps';
 import { openException } from './exceptions';
 import { isNotFound, providerError } from './provider-errors';
-import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc } from './records';
+import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc, type SettledVia } from './records';
 import { duplicateChargeRefundNo, refundDuplicateCharge } from './refunds';
 
 export type SettleVerdict =
@@ -57,7 +57,7 @@ async function claimTransaction(deps: Deps, transactionId: string, outTradeNo: s
  * Applies what WeChat Pay says about a transaction. Round trips on a first success: read payment, claim the
  * transaction_id, CAS order, CAS payment. On a duplicate: read payment.
  */
-export async function settleTransaction(deps: Deps, tx: Transaction): Promise<SettleVerdict> {
+export async function settleTransaction(deps: Deps, tx: Transaction, via: SettledVia = 'query'): Promise<SettleVerdict> {
   const { store } = deps;
   if (tx.mchid !== deps.pay.config.mchid || tx.appid !== deps.pay.config.appid) return 'merchant_mismatch';
   const payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, tx.out_trade_no);
@@ -127,6 +127,7 @@ export async function settleTransaction(deps: Deps, tx: Transaction): Promise<Se
       transactionId,
       paidTotalFen: totalTaken,
       paidAt,
+      settledVia: via,
       updatedAt: now,
     });
     await openException(deps, {
@@ -160,6 +161,7 @@ export async function settleTransaction(deps: Deps, tx: Transaction): Promise<Se
       transactionId,
       paidTotalFen: totalTaken,
       paidAt,
+      settledVia: via,
       updatedAt: now,
     });
     if (orderPaid) {
@@ -174,6 +176,7 @@ export async function settleTransaction(deps: Deps, tx: Transaction): Promise<Se
     transactionId,
     paidTotalFen: totalTaken,
     paidAt,
+    settledVia: via,
     updatedAt: now,
   });
   if (!marked) return 'duplicate'; // another delivery marked it: that one completes the rest
@@ -227,7 +230,7 @@ async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Prom
 }
 
 /** Queries WeChat Pay for one out_trade_no and settles from the answer. */
-export async function settleByQuery(deps: Deps, outTradeNo: string): Promise<SettleVerdict | 'not_found'> {
+export async function settleByQuery(deps: Deps, outTradeNo: string, via: SettledVia = 'query'): Promise<SettleVerdict | 'not_found'> {
   let tx: Transaction;
   try {
     tx = await deps.pay.client.queryByOutTradeNo(outTradeNo);
@@ -235,5 +238,5 @@ export async function settleByQuery(deps: Deps, outTradeNo: string): Promise<Set
     if (isNotFound(error)) return 'not_found';
     throw providerError(error);
   }
-  return settleTransaction(deps, tx);
+  return settleTransaction(deps, tx, via);
 }

@@ -19,6 +19,14 @@ export const COLLECTIONS = {
   adminLog: 'admin_log',
   /** one document per WeChat Pay transaction_id, naming the payment it settled: a transaction settles one payment */
   transactionClaims: 'transaction_claims',
+  /** one document per bill day (`_id` the date): the books job's comparison with WeChat Pay's trade bill */
+  statements: 'statements',
+  /** one document per day (`_id` the date): the daily roll-up */
+  metrics: 'metrics',
+  /** one document per alert cause (`_id` the cause): when it was sent and what each channel answered */
+  alerts: 'alerts',
+  /** one document per admin openid: alert subscribe messages the admin accepted and not yet used */
+  alertSubscriptions: 'alert_subscriptions',
 } as const;
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 

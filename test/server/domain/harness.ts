@@ -13,11 +13,14 @@ import {
   WechatPayApiError,
   WechatPayNetworkError,
   type AbnormalRefundRequest,
+  type BillApplication,
+  type BillDownload,
   type JsapiPrepayRequest,
   type JsapiPrepayResponse,
   type Refund,
   type RefundCreateRequest,
   type RefundStatus,
+  type TradeBillRequest,
   type Transaction,
 } from '../../../cloudfunctions/common/wechatpay';
 import { LocalDatabaseEngine } from '../../../localcloud/db/database';
@@ -75,6 +78,8 @@ export interface Harness {
     createRefund: Script<RefundCreateRequest, Refund>;
     queryRefund: Script<string, Refund>;
     applyAbnormalRefund: Script<{ refundId: string; request: AbnormalRefundRequest }, Refund>;
+    applyTradeBill: Script<TradeBillRequest, BillApplication>;
+    downloadBill: Script<string, BillDownload>;
   };
   /** WeChat Pay calls no test scripted: every test expects none */
   unscripted: string[];
@@ -95,6 +100,8 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
     createRefund: new Script('createRefund', unscripted),
     queryRefund: new Script('queryRefund', unscripted),
     applyAbnormalRefund: new Script('applyAbnormalRefund', unscripted),
+    applyTradeBill: new Script('applyTradeBill', unscripted),
+    downloadBill: new Script('downloadBill', unscripted),
   };
   const pay: PayGateway = {
     config: { mchid: MCHID, appid: APPID, notifyUrl: 'https://example.com/pay/notify', refundNotifyUrl: 'https://example.com/pay/refund-notify' },
@@ -106,6 +113,8 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
       createRefund: (request) => wx.createRefund.run(request),
       queryRefund: (outRefundNo) => wx.queryRefund.run(outRefundNo),
       applyAbnormalRefund: (refundId, request) => wx.applyAbnormalRefund.run({ refundId, request }),
+      applyTradeBill: (request) => wx.applyTradeBill.run(request),
+      downloadBill: (downloadUrl) => wx.downloadBill.run(downloadUrl),
     },
     notifications: {
       parse: () => {
