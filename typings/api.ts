@@ -469,3 +469,96 @@ export interface SubscribeAlertsRequest {
 export interface SubscribeAlertsResponse {
   credits: number;
 }
+
+// ---- the mini-program in real WeChat (issue 12): client log, payment-success subscription, admin order search ----
+
+/**
+ * What the client reports that it could not explain to the user: a payment errMsg it does not know, a payment sheet
+ * answered "cancel" (which WeChat also answers for some real errors), a subscribe request that failed. No personal
+ * data: no openid, order number, name or phone; the server masks long digit and hex runs in `message` as well.
+ */
+export type ClientLogKind = 'pay_error' | 'pay_cancel' | 'subscribe_error';
+
+export const CLIENT_LOG_KINDS: readonly ClientLogKind[] = ['pay_error', 'pay_cancel', 'subscribe_error'];
+
+export interface ClientLogRequest {
+  action: 'report';
+  kind: ClientLogKind;
+  /** the platform's raw message, e.g. wx.requestPayment's errMsg (at most 200 characters) */
+  message: string;
+  /** the page route, e.g. `pages/order/confirm/index` */
+  page: string;
+  /** the base library version and platform (`ios`, `android`, `windows`, `mac`, `devtools`) */
+  sdkVersion?: string;
+  platform?: string;
+  /** ms from opening the payment sheet to its answer: a "cancel" within a second is likely an error */
+  elapsedMs?: number;
+}
+
+/** `accepted: false` when the caller is over its rate limit: the entry was dropped, which is not an error. */
+export interface ClientLogResponse {
+  accepted: boolean;
+}
+
+/**
+ * `payment.subscribe`: the user accepted the payment-success subscribe message (wx.requestSubscribeMessage answered
+ * 'accept' for this template) while paying this order. The server sends that message only after such an acceptance,
+ * at most once per order.
+ */
+export interface SubscribePaidRequest {
+  action: 'subscribe';
+  orderId: string;
+  templateId: string;
+}
+export interface SubscribePaidResponse {
+  orderId: string;
+  templateId: string;
+  acceptedAt: number;
+}
+
+/** A payment of an order as the merchant sees it (one per out_trade_no). */
+export interface AdminPaymentView {
+  outTradeNo: string;
+  status: 'created' | 'prepaid' | 'success' | 'closed' | 'amount_mismatch' | 'duplicate';
+  amountFen: Fen;
+  /** what WeChat Pay took, once it did */
+  paidTotalFen?: Fen;
+  transactionId?: string;
+  createdAt: number;
+  paidAt?: number;
+}
+
+/** An order as the merchant sees it: the owner's view, with its payments and buyer. */
+export interface AdminOrderView extends OrderView {
+  openid: string;
+  payments: AdminPaymentView[];
+}
+
+/** A search hit: enough to recognise the order; `admin.getOrder` gives the rest. */
+export type AdminOrderSummary = Pick<OrderView, 'id' | 'status' | 'items' | 'totalFen' | 'paidFen' | 'refundedFen' | 'refundableFen' | 'contact' | 'createdAt'>;
+
+/** `admin.searchOrders`: by order number, out_trade_no, WeChat Pay transaction_id or the contact's phone (newest 20). */
+export interface SearchOrdersRequest {
+  action: 'searchOrders';
+  query: string;
+}
+export interface SearchOrdersResponse {
+  matchedBy: 'orderId' | 'outTradeNo' | 'transactionId' | 'phone';
+  orders: AdminOrderSummary[];
+}
+export interface AdminGetOrderRequest {
+  action: 'getOrder';
+  orderId: string;
+}
+
+/** Declaration merging: the actions above, added without reordering the contract. */
+export interface ActionResponses {
+  'clientLog.report': ClientLogResponse;
+  'payment.subscribe': SubscribePaidResponse;
+  'admin.searchOrders': SearchOrdersResponse;
+  'admin.getOrder': AdminOrderView;
+}
+
+export interface Api {
+  clientLog: { request: ClientLogRequest; response: ClientLogResponse };
+}
