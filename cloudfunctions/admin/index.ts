@@ -9,6 +9,7 @@ import {
   refundReview,
   resolveExceptionAction,
 } from '../common/domain/admin';
+import { adminGetOrder, searchOrders } from '../common/domain/admin-orders';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
@@ -23,5 +24,7 @@ export const main = callable(
     refundReview,
     applyAbnormalRefund,
     markAbnormalHandled,
+    searchOrders,
+    getOrder: adminGetOrder,
   }),
 );

@@ -1,6 +1,7 @@
-/** payment: pay (prepay and wx.requestPayment parameters), confirm (query WeChat Pay and settle). */
+/** payment: pay (prepay and wx.requestPayment parameters), confirm (query WeChat Pay and settle), subscribe (the user accepted the payment-success message). */
 import { confirmPayment, pay } from '../common/domain/payments';
+import { subscribePaid } from '../common/domain/subscriptions';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
-export const main = callable(cloudRuntime('payment'), byAction<unknown>({ pay, confirm: confirmPayment }));
+export const main = callable(cloudRuntime('payment'), byAction<unknown>({ pay, confirm: confirmPayment, subscribe: subscribePaid }));

@@ -29,7 +29,7 @@ export interface AdminLogEntry {
 type AdminHandler<T> = (deps: Deps, admin: string, obj: Input) => Promise<{ result: T; target: string; note?: string }>;
 
 /** Authorises, runs and audits one admin action. */
-function adminAction<T>(action: string, handler: AdminHandler<T>) {
+export function adminAction<T>(action: string, handler: AdminHandler<T>) {
   return async (deps: Deps, caller: Caller, event: unknown): Promise<T> => {
     const admin = requireCaller(caller);
     if (!isAdmin(deps, admin)) throw new DomainError('FORBIDDEN', '没有管理权限');

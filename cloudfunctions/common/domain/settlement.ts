@@ -17,6 +17,7 @@ import { openException } from './exceptions';
 import { isNotFound, providerError } from './provider-errors';
 import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc, type SettledVia } from './records';
 import { duplicateChargeRefundNo, refundDuplicateCharge } from './refunds';
+import { claimPaidMessage, markPaidMessageFailed } from './subscriptions';
 
 export type SettleVerdict =
   | 'paid'
@@ -211,6 +212,11 @@ async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Prom
     deps.log.info('subscribe message skipped: SUBSCRIBE_TEMPLATE_ID is not set', { orderId: payment.orderId });
     return;
   }
+  // only to a user who accepted it for this order (WeChat refuses others with 43101), and once
+  if (!(await claimPaidMessage(deps, payment.orderId, payment.openid, templateId))) {
+    deps.log.info('subscribe message skipped: not accepted for this order', { orderId: payment.orderId });
+    return;
+  }
   try {
     await deps.messenger.sendSubscribeMessage({
       touser: payment.openid,
@@ -224,8 +230,9 @@ async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Prom
       },
     });
   } catch (error) {
-    // the user may not have subscribed: payment stands regardless
+    // WeChat refused it (the user turned messages off meanwhile, say): payment stands regardless
     deps.log.warn('subscribe message not sent', { orderId: payment.orderId, error: (error as Error).message });
+    await markPaidMessageFailed(deps, payment.orderId, (error as Error).message).catch(() => undefined);
   }
 }
 

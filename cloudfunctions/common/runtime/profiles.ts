@@ -23,6 +23,7 @@ const pays: FunctionProfile = { wxLogin: false, pay: true, keyWatch: false };
 export const FUNCTION_PROFILES = {
   login: { ...none, wxLogin: true },
   catalog: none,
+  clientLog: none,
   orders: pays,
   payment: pays,
   admin: pays,

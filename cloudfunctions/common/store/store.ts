@@ -19,6 +19,12 @@ export const COLLECTIONS = {
   adminLog: 'admin_log',
   /** one document per WeChat Pay transaction_id, naming the payment it settled: a transaction settles one payment */
   transactionClaims: 'transaction_claims',
+  /** append-only: what the mini-program could not explain to its user (clientLog), no personal data */
+  clientLog: 'client_log',
+  /** one per user (hashed) and hour: how many client log entries were taken */
+  clientLogQuota: 'client_log_quota',
+  /** one per order (`_id` the order id): the payment-success subscribe message its owner accepted, and whether it went */
+  paySubscriptions: 'pay_subscriptions',
   /** one document per bill day (`_id` the date): the books job's comparison with WeChat Pay's trade bill */
   statements: 'statements',
   /** one document per day (`_id` the date): the daily roll-up */

@@ -55,6 +55,8 @@ test('pay → cashier → notification → paid, with paySign verifiable by the 
   expect(verifySha256Rsa(message, pay.params.paySign, createPublicKey(t.cloud.keys.merchantCertificatePem))).toBe(true);
   // paying again while the prepay is valid reuses it
   expect((await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice')).prepayId).toBe(pay.prepayId);
+  // the payment-success message: accepted in the pay tap (wx.requestSubscribeMessage), so it is sent
+  await t.ok('payment', { action: 'subscribe', orderId: order.id, templateId: 'TPL_paid_0001' }, 'alice');
   await t.cloud.pay.cashier('pay', pay.prepayId);
   const paid = await waitFor(() => t.order('alice', order.id), (o) => o.status === 'paid');
   expect(paid).toMatchObject({ paidFen: order.totalFen, refundableFen: order.totalFen, can: { pay: false, cancel: false, requestRefund: true } });

@@ -35,10 +35,15 @@ afterEach(async () => {
   await h.close();
 });
 
+/** The buyer accepted the payment-success message while paying (payment.subscribe): only then is it sent. */
+const acceptPaidMessage = (orderId: string) =>
+  h.store.insert(COLLECTIONS.paySubscriptions, { _id: orderId, openid: BUYER, templateId: 'tmpl-paid-0001', status: 'accepted', acceptedAt: h.now(), updatedAt: h.now() });
+
 describe('a successful transaction', () => {
   test('pays the order (order first, then payment), claims the transaction_id, tells the buyer', async () => {
     const { order, payments } = await seedUnpaidOrder(h, 1990);
     const payment = payments[0]!;
+    await acceptPaidMessage(order._id);
     expect(await settleTransaction(h.deps, successTx(payment))).toBe('paid');
 
     const paid = await expectBalanced(h, order._id);
@@ -60,6 +65,7 @@ describe('a successful transaction', () => {
 
   test('a duplicate delivery changes nothing and writes nothing', async () => {
     const { order, payments } = await seedUnpaidOrder(h, 1990);
+    await acceptPaidMessage(order._id);
     await settleTransaction(h.deps, successTx(payments[0]!));
     const before = { order: await getOrder(h, order._id), payment: await getPayment(h, payments[0]!._id) };
     const writes = h.engine.writeCount;
