@@ -5,6 +5,7 @@
  *   ledger.ts        transactions, refunds, prepays on the embedded database
  *   transactions.ts  prepay, query, close        refunds.ts  create, query, apply-abnormal-refund, settlement
  *   certificates.ts  platform certificates       cashier.ts  the payment sheet's checks, pay / cancel / fail
+ *   native.ts        Native prepay (code_url) and the phone's scan-and-pay, plugged like any room
  *   notifier.ts      delivery with WeChat's retry schedule and the delivery log
  *   control.ts       /sim/… for testers          clock.ts    business time
  * A bills room plugs in with `plug`, reading the ledger through `ledger.records()`:
@@ -21,6 +22,7 @@ import { ControlApi } from './control';
 import { CertificatesApi } from './certificates';
 import { FaultBook } from './faults';
 import { Ledger, type RefundStatus, type SimRefund, type SimTransaction } from './ledger';
+import { NativeApi, type ScanAction } from './native';
 import { Notifier, signtestSignature, type Delivery } from './notifier';
 import { RefundsApi, REFUND_INTERVAL_MS } from './refunds';
 import { SimServer } from './server';
@@ -28,6 +30,7 @@ import { encryptNotification, MIGRATION_DURATION_MS, PlatformSigning, type Signi
 import { TransactionsApi, transactionView } from './transactions';
 
 export type { CashierAction, RequestPaymentInput } from './cashier';
+export { CODE_URL_LIFETIME_MS, SCAN_ACTIONS, type CodeView, type PendingView, type ScanAction } from './native';
 export type { Answer, Room, RoomRoute, SimSettings } from './context';
 export type { RefundStatus, SimPrepay, SimRefund, SimTransaction, TradeState } from './ledger';
 export { MAX_REFUNDS_PER_PAYMENT, REFUND_ERROR_LIMIT_PER_SECOND, REFUND_INTERVAL_MS } from './refunds';
@@ -68,6 +71,7 @@ export class WechatPaySimulator {
   private readonly server: SimServer;
   private readonly refundsApi: RefundsApi;
   private readonly cashierRoom: Cashier;
+  private readonly nativeRoom: NativeApi;
   private readonly control: ControlApi;
   private readonly rooms: Room[] = [];
   private readonly roomTargets: string[] = [];
@@ -116,6 +120,8 @@ export class WechatPaySimulator {
     this.control = new ControlApi({ ctx: this.ctx, cashier: this.cashierRoom, refunds: this.refundsApi, rooms: () => this.rooms, roomTargets: () => this.roomTargets });
     this.server = new SimServer(this.ctx, (method, path, body, url) => this.control.handle(method, path, body, url));
     for (const room of [new TransactionsApi(this.ctx), this.refundsApi, new CertificatesApi(this.ctx)]) this.server.plug(room);
+    this.nativeRoom = new NativeApi(this.ctx);
+    this.plug(this.nativeRoom);
   }
 
   /** Adds a room (a bills room) to the server and the control API; `targets` are the fault targets it answers to. */
@@ -241,6 +247,16 @@ export class WechatPaySimulator {
   /** What the paying user does in the WeChat cashier: with the wx.requestPayment parameters (checked) or a prepay_id. */
   cashier(action: CashierAction, payment: string | RequestPaymentInput): Promise<{ result: string; transaction?: unknown }> {
     return this.cashierRoom.act(action, payment);
+  }
+
+  /** A phone scans a Native code_url as the user `openid`, then pays, cancels, fails or stays paying (native.ts). */
+  scan(action: ScanAction, codeUrl: string, openid: string): Promise<{ result: ScanAction; transaction: unknown }> {
+    return this.nativeRoom.scan(action, codeUrl, openid);
+  }
+
+  /** What a cashier could still pay: JSAPI prepays and Native codes within their 2 hours, of unpaid transactions. */
+  pendingPayments() {
+    return this.nativeRoom.pending();
   }
 
   /** Moves a PROCESSING refund to its planned outcome (or the one given), or an ABNORMAL one to SUCCESS or CLOSED. */
