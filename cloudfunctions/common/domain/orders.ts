@@ -33,14 +33,12 @@ interface ConfirmInput {
   remark: string;
 }
 
-export function parseConfirm(event: unknown): ConfirmInput {
-  const obj = asObject(event);
-  onlyKeys(obj, ['action', 'requestId', 'items', 'contact', 'remark']);
-  const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
-  if (!Array.isArray(obj.items) || obj.items.length === 0) throw invalid('items', 'items must be a non-empty array');
-  if (obj.items.length > MAX_ITEMS) throw invalid('items', `at most ${MAX_ITEMS} items`);
+/** The items of an order as a client sends them: product ids and quantities, never prices. */
+export function parseItems(value: unknown): ConfirmInput['items'] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid('items', 'items must be a non-empty array');
+  if (value.length > MAX_ITEMS) throw invalid('items', `at most ${MAX_ITEMS} items`);
   const seen = new Set<string>();
-  const items = obj.items.map((raw, i) => {
+  return value.map((raw, i) => {
     const item = asObject(raw, `items[${i}]`);
     onlyKeys(item, ['productId', 'quantity'], `items[${i}]`);
     const productId = readString(item, 'productId', { max: 64, pattern: ID_PATTERN, field: `items[${i}].productId` });
@@ -49,6 +47,13 @@ export function parseConfirm(event: unknown): ConfirmInput {
     const quantity = readInt(item, 'quantity', { min: 1, max: 999, field: `items[${i}].quantity` })!;
     return { productId, quantity };
   });
+}
+
+export function parseConfirm(event: unknown): ConfirmInput {
+  const obj = asObject(event);
+  onlyKeys(obj, ['action', 'requestId', 'items', 'contact', 'remark']);
+  const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
+  const items = parseItems(obj.items);
   const contactObj = asObject(obj.contact, 'contact');
   onlyKeys(contactObj, ['name', 'phone'], 'contact');
   const contact = {
@@ -59,14 +64,13 @@ export function parseConfirm(event: unknown): ConfirmInput {
   return { requestId, items, contact, remark };
 }
 
-export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
-  const openid = requireCaller(caller);
-  const input = parseConfirm(event);
+/** Prices the items from the catalogue on the server: products on sale, within their per-order limit. */
+export async function priceItems(deps: Deps, input: ConfirmInput['items']): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
   const { store } = deps;
-  const ids = input.items.map((i) => i.productId);
+  const ids = input.map((i) => i.productId);
   const products = await store.find<ProductDoc>(COLLECTIONS.products, { _id: store.command.in(ids) }, { limit: MAX_ITEMS });
   const byId = new Map(products.map((p) => [p._id, p]));
-  const items: OrderItem[] = input.items.map(({ productId, quantity }, i) => {
+  const items: OrderItem[] = input.map(({ productId, quantity }, i) => {
     const product = byId.get(productId);
     if (!product || !product.onSale) throw invalid(`items[${i}].productId`, '商品不存在或已下架');
     if (quantity > product.maxPerOrder) throw invalid(`items[${i}].quantity`, `每单最多购买 ${product.maxPerOrder} 件`);
@@ -76,21 +80,25 @@ export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): 
   if (totalFen <= 0) throw invalid('items', '订单金额必须大于 0');
   if (totalFen > MAX_ORDER_FEN) throw invalid('items', '订单金额超过上限');
   const starts = products.map((p) => p.serviceStartsAt).filter((t): t is number => typeof t === 'number');
+  return { items, totalFen, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}) };
+}
+
+/** A new unpaid order: it expires after ORDER_EXPIRY_MINUTES, when reconcile looks at it next. */
+export function pendingOrder(
+  deps: Deps,
+  fields: Pick<OrderDoc, '_id' | 'openid' | 'requestId' | 'items' | 'totalFen' | 'contact' | 'remark' | 'serviceStartsAt' | 'guest'>,
+): OrderDoc {
   const now = deps.clock();
-  const order: OrderDoc = {
-    _id: orderIdFor(openid, input.requestId),
-    openid,
-    requestId: input.requestId,
-    items,
-    totalFen,
-    contact: input.contact,
-    remark: input.remark,
+  const { serviceStartsAt, guest, ...rest } = fields;
+  return {
+    ...rest,
+    ...(guest ? { guest } : {}),
     status: 'pending_payment',
     createdAt: now,
     updatedAt: now,
     expiresAt: now + deps.config.orderExpiryMinutes * 60_000,
     nextCheckAt: now + deps.config.orderExpiryMinutes * 60_000,
-    ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}),
+    ...(serviceStartsAt !== undefined ? { serviceStartsAt } : {}),
     paidFen: 0,
     refundableFen: 0,
     refundedFen: 0,
@@ -98,6 +106,23 @@ export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): 
     paymentSeq: 0,
     timeline: [entry(now, 'created')],
   };
+}
+
+export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
+  const openid = requireCaller(caller);
+  const input = parseConfirm(event);
+  const { store } = deps;
+  const { items, serviceStartsAt, totalFen } = await priceItems(deps, input.items);
+  const order = pendingOrder(deps, {
+    _id: orderIdFor(openid, input.requestId),
+    openid,
+    requestId: input.requestId,
+    items,
+    totalFen,
+    contact: input.contact,
+    remark: input.remark,
+    ...(serviceStartsAt !== undefined ? { serviceStartsAt } : {}),
+  });
   if ((await store.insert(COLLECTIONS.orders, order)) === 'created') return toView(order, deps);
   const existing = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
   const sameItems = JSON.stringify(existing.items.map((i) => [i.productId, i.quantity])) === JSON.stringify(items.map((i) => [i.productId, i.quantity]));

@@ -4,6 +4,9 @@
  * a prepay_id about to lapse is renewed by prepaying the same out_trade_no again with identical parameters (WeChat Pay
  * then answers a fresh prepay_id), so concurrent pay calls, at any time in the order's life, share one out_trade_no.
  * A new one is made only after WeChat Pay closed the previous one.
+ *
+ * A guest's order (the Native checkout) goes the same way with Native下单 instead of JSAPI: no payer in the prepay, a
+ * code_url instead of a prepay_id, renewed the same way when it is about to lapse (2 hours, never past the order).
  */
 import type { OrderView, PayResponse } from '../../../typings/api';
 import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../wechatpay';
@@ -53,6 +56,33 @@ export async function pay(deps: Deps, caller: Caller, event: unknown): Promise<P
 }
 
 async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undefined> {
+  const payment = await prepareOnce(deps, order);
+  return payment && paymentParams(deps, order._id, payment.prepayId!);
+}
+
+/** What a Native checkout shows: the order's code_url and when it lapses (never after the order). */
+export interface NativeCode {
+  outTradeNo: string;
+  codeUrl: string;
+  expiresAt: number;
+}
+
+/** A guest's order: its code_url, reused while it lasts long enough, renewed when about to lapse. */
+export async function payNative(deps: Deps, orderId: string): Promise<NativeCode> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
+    if (!order?.guest) throw new DomainError('NOT_FOUND', '订单不存在');
+    const payment = await prepareOnce(deps, order);
+    if (payment) return { outTradeNo: payment._id, codeUrl: payment.codeUrl!, expiresAt: payment.prepayExpiresAt! };
+  }
+  throw new DomainError('CONFLICT', '订单正在支付，请稍后重试');
+}
+
+/** The prepay_id (JSAPI) or code_url (Native) a payment holds. */
+const handleOf = (payment: PaymentDoc) => (payment.tradeType === 'NATIVE' ? payment.codeUrl : payment.prepayId);
+
+/** The order's active payment, prepaid and valid for a while; undefined when a concurrent call moved the order on. */
+async function prepareOnce(deps: Deps, order: OrderDoc): Promise<PaymentDoc | undefined> {
   const { store } = deps;
   const now = deps.clock();
   if (order.status !== 'pending_payment') throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付' : '订单不能支付');
@@ -65,8 +95,8 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
     payment = await ensurePayment(deps, order, order.activePaymentId);
   }
   // reuse while the prepay_id lasts as long as the order, or long enough for the cashier; renew otherwise
-  if (payment?.status === 'prepaid' && payment.prepayId && (payment.prepayExpiresAt! >= order.expiresAt || payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS)) {
-    return paymentParams(deps, order._id, payment.prepayId);
+  if (payment?.status === 'prepaid' && handleOf(payment) && (payment.prepayExpiresAt! >= order.expiresAt || payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS)) {
+    return payment;
   }
   // a new out_trade_no only for the first payment, or after WeChat Pay closed the previous one
   if (!payment || payment.status === 'closed') {
@@ -83,18 +113,21 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
   }
   if (payment.status !== 'created' && payment.status !== 'prepaid') throw new DomainError('CONFLICT', '订单状态已变化，请刷新');
 
-  let prepayId: string;
+  // identical fields every time for one out_trade_no: WeChat Pay then answers a fresh prepay_id / code_url
+  const fields = {
+    appid: deps.pay.config.appid,
+    description: payment.description,
+    out_trade_no: payment._id,
+    time_expire: rfc3339(payment.timeExpire),
+    attach: order._id,
+    notify_url: deps.pay.config.notifyUrl,
+    amount: { total: payment.amountFen, currency: 'CNY' as const },
+  };
+  const native = payment.tradeType === 'NATIVE';
+  let handle: string;
   try {
-    ({ prepay_id: prepayId } = await deps.pay.client.prepayJsapi({
-      appid: deps.pay.config.appid,
-      description: payment.description,
-      out_trade_no: payment._id,
-      time_expire: rfc3339(payment.timeExpire),
-      attach: order._id,
-      notify_url: deps.pay.config.notifyUrl,
-      amount: { total: payment.amountFen, currency: 'CNY' },
-      payer: { openid: order.openid },
-    }));
+    if (native) ({ code_url: handle } = await deps.pay.client.prepayNative(fields));
+    else ({ prepay_id: handle } = await deps.pay.client.prepayJsapi({ ...fields, payer: { openid: order.openid } }));
   } catch (error) {
     if (error instanceof WechatPayApiError && isPaidCode(error.code)) {
       await settleByQuery(deps, payment._id);
@@ -103,19 +136,20 @@ async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undef
     throw providerError(error);
   }
   const prepayExpiresAt = Math.min(now + PREPAY_LIFETIME_MS, order.expiresAt);
+  const held = native ? { codeUrl: handle } : { prepayId: handle };
   const saved = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: store.command.in(['created', 'prepaid']) }, {
     status: 'prepaid',
-    prepayId,
+    ...held,
     prepayExpiresAt,
     updatedAt: now,
   });
   if (!saved) {
     const current = await store.getById<PaymentDoc>(COLLECTIONS.payments, payment._id);
     if (current?.status === 'success') throw new DomainError('CONFLICT', '订单已支付');
-    if (current?.status !== 'prepaid' || !current.prepayId) return undefined;
-    prepayId = current.prepayId;
+    if (current?.status !== 'prepaid' || !handleOf(current)) return undefined;
+    return current;
   }
-  return paymentParams(deps, order._id, prepayId);
+  return { ...payment, status: 'prepaid', ...held, prepayExpiresAt, updatedAt: now };
 }
 
 /** The payment document for an out_trade_no, created if missing (idempotent: its _id is the out_trade_no). */
@@ -125,6 +159,8 @@ async function ensurePayment(deps: Deps, order: OrderDoc, outTradeNo: string): P
     _id: outTradeNo,
     orderId: order._id,
     openid: order.openid,
+    // a guest's order is paid by Native: no payer is named before a phone scans the code
+    ...(order.guest ? { tradeType: 'NATIVE' as const } : {}),
     amountFen: order.totalFen,
     description: describe(order),
     status: 'created',

@@ -18,7 +18,13 @@ export interface RefundReservation {
 
 export interface OrderDoc {
   _id: string;
+  /** the mini-program user who owns it; '' for a guest's order */
   openid: string;
+  /**
+   * A guest's order (the Native checkout, no WeChat login): reached only by the bearer of its random token, of which
+   * only the SHA-256 is kept. Paid by Native (a QR code), so its payments name no payer.
+   */
+  guest?: { tokenHash: string };
   requestId: string;
   items: OrderItem[];
   totalFen: number;
@@ -52,12 +58,17 @@ export type SettledVia = 'notification' | 'query' | 'reconcile' | 'bill';
 export interface PaymentDoc {
   _id: string; // out_trade_no
   orderId: string;
+  /** the payer prepaid for (JSAPI); '' for a Native payment, whose payer WeChat Pay names only with the payment */
   openid: string;
+  /** absent: JSAPI (wx.requestPayment in the mini-program); NATIVE: a code_url shown as a QR code */
+  tradeType?: 'NATIVE';
   amountFen: number;
   description: string;
   status: PaymentStatus;
   timeExpire: number;
   prepayId?: string;
+  /** NATIVE: the code_url; it lapses with the prepay (`prepayExpiresAt`) */
+  codeUrl?: string;
   prepayExpiresAt?: number;
   transactionId?: string;
   /** what WeChat Pay took (differs from amountFen only for amount_mismatch) */

@@ -37,7 +37,13 @@ const UNSETTLED: PaymentDoc['status'][] = ['created', 'prepaid', 'closed'];
 /** Why a successful transaction does not belong to this payment, or undefined when it does. */
 function mismatchOf(payment: PaymentDoc, tx: Transaction): string | undefined {
   if (!tx.transaction_id) return 'no transaction_id';
-  if (tx.payer?.openid !== payment.openid) return 'payer openid differs from the payment’s';
+  // The payer check compares with a payer only where the prepay named one. A JSAPI prepay names its payer
+  // (payer.openid), so a success by anyone else is not this payment's. A Native prepay names nobody: whoever scans the
+  // code_url and pays is the payer, known only from what WeChat Pay reports with the payment; it must be there, and
+  // the other proofs (this merchant, our out_trade_no, attach, CNY, amount, an unclaimed transaction_id) still hold.
+  if (payment.tradeType === 'NATIVE') {
+    if (!tx.payer?.openid) return 'no payer reported for a Native payment';
+  } else if (tx.payer?.openid !== payment.openid) return 'payer openid differs from the payment’s';
   if (tx.attach !== payment.orderId) return 'attach differs from the order id';
   if (tx.amount?.currency !== 'CNY') return `currency ${String(tx.amount?.currency)} is not CNY`;
   return undefined;
@@ -207,6 +213,7 @@ async function handleDuplicateCharge(deps: Deps, payment: PaymentDoc, transactio
 }
 
 async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Promise<void> {
+  if (!payment.openid) return; // a guest's order (Native checkout): no mini-program user to message; the page shows paid
   const templateId = deps.config.subscribeTemplateId;
   if (!templateId) {
     deps.log.info('subscribe message skipped: SUBSCRIBE_TEMPLATE_ID is not set', { orderId: payment.orderId });

@@ -25,6 +25,8 @@ export const COLLECTIONS = {
   clientLogQuota: 'client_log_quota',
   /** one per order (`_id` the order id): the payment-success subscribe message its owner accepted, and whether it went */
   paySubscriptions: 'pay_subscriptions',
+  /** one document per rate-limit window (`_id` scope:key:window): how many requests it has taken (the Native checkout) */
+  rateLimits: 'rate_limits',
   /** one document per bill day (`_id` the date): the books job's comparison with WeChat Pay's trade bill */
   statements: 'statements',
   /** one document per day (`_id` the date): the daily roll-up */

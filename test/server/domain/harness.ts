@@ -17,6 +17,8 @@ import {
   type BillDownload,
   type JsapiPrepayRequest,
   type JsapiPrepayResponse,
+  type NativePrepayRequest,
+  type NativePrepayResponse,
   type Refund,
   type RefundCreateRequest,
   type RefundStatus,
@@ -73,6 +75,7 @@ export interface Harness {
   advance(ms: number): void;
   wx: {
     prepayJsapi: Script<Omit<JsapiPrepayRequest, 'mchid'>, JsapiPrepayResponse>;
+    prepayNative: Script<Omit<NativePrepayRequest, 'mchid'>, NativePrepayResponse>;
     queryByOutTradeNo: Script<string, Transaction>;
     closeByOutTradeNo: Script<string, void>;
     createRefund: Script<RefundCreateRequest, Refund>;
@@ -95,6 +98,7 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
   const unscripted: string[] = [];
   const wx: Harness['wx'] = {
     prepayJsapi: new Script('prepayJsapi', unscripted),
+    prepayNative: new Script('prepayNative', unscripted),
     queryByOutTradeNo: new Script('queryByOutTradeNo', unscripted),
     closeByOutTradeNo: new Script('closeByOutTradeNo', unscripted),
     createRefund: new Script('createRefund', unscripted),
@@ -108,6 +112,7 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
     credential: { signer: { sign: () => 'scripted-signature' } },
     client: {
       prepayJsapi: (request) => wx.prepayJsapi.run(request),
+      prepayNative: (request) => wx.prepayNative.run(request),
       queryByOutTradeNo: (outTradeNo) => wx.queryByOutTradeNo.run(outTradeNo),
       closeByOutTradeNo: (outTradeNo) => wx.closeByOutTradeNo.run(outTradeNo),
       createRefund: (request) => wx.createRefund.run(request),
