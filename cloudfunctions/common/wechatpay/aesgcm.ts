@@ -26,8 +26,10 @@ function keyBytes(key: string | Buffer): Buffer {
   return bytes;
 }
 
+const ALGORITHMS: Record<number, CipherGCMTypes> = { 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' };
+
 function algorithmFor(key: Buffer): CipherGCMTypes {
-  return `aes-${key.length * 8}-gcm` as CipherGCMTypes;
+  return ALGORITHMS[key.length]!;
 }
 
 const utf8 = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
@@ -48,7 +50,8 @@ export function decryptAesGcm(input: AesGcmInput & { ciphertext: string }): stri
   } catch {
     throw new WechatPayDecryptError('AUTHENTICATION_FAILED', 'AES-GCM tag does not authenticate (wrong key or tampered data)');
   }
-  return Buffer.concat([head, tail]).toString('utf8');
+  // GCM's final() yields no bytes: decode the update's output without copying it
+  return (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('utf8');
 }
 
 export function encryptAesGcm(input: AesGcmInput & { plaintext: string | Buffer }): string {
