@@ -113,19 +113,20 @@ async function prepareOnce(deps: Deps, order: OrderDoc): Promise<PaymentDoc | un
   }
   if (payment.status !== 'created' && payment.status !== 'prepaid') throw new DomainError('CONFLICT', '订单状态已变化，请刷新');
 
-  // identical fields every time for one out_trade_no: WeChat Pay then answers a fresh prepay_id / code_url
-  const fields = {
-    appid: deps.pay.config.appid,
-    description: payment.description,
-    out_trade_no: payment._id,
-    time_expire: rfc3339(payment.timeExpire),
-    attach: order._id,
-    notify_url: deps.pay.config.notifyUrl,
-    amount: { total: payment.amountFen, currency: 'CNY' as const },
-  };
   const native = payment.tradeType === 'NATIVE';
   let handle: string;
   try {
+    // identical fields every time for one out_trade_no: WeChat Pay then answers a fresh prepay_id / code_url. Built
+    // in here: a WeChat Pay this function could not configure throws on first touch, and is the provider's error
+    const fields = {
+      appid: deps.pay.config.appid,
+      description: payment.description,
+      out_trade_no: payment._id,
+      time_expire: rfc3339(payment.timeExpire),
+      attach: order._id,
+      notify_url: deps.pay.config.notifyUrl,
+      amount: { total: payment.amountFen, currency: 'CNY' as const },
+    };
     if (native) ({ code_url: handle } = await deps.pay.client.prepayNative(fields));
     else ({ prepay_id: handle } = await deps.pay.client.prepayJsapi({ ...fields, payer: { openid: order.openid } }));
   } catch (error) {
