@@ -6,6 +6,7 @@
  */
 import type { ExceptionKind, ExceptionView } from '../../../typings/api';
 import { COLLECTIONS } from '../store/store';
+import { exceptionAlert, raiseAlert } from './alerts';
 import type { Deps } from './deps';
 
 /** Stored as the view shows it, keyed by `_id`. */
@@ -27,6 +28,7 @@ export async function openException(deps: Deps, input: ExceptionInput): Promise<
     return { id, created: false };
   }
   deps.log.warn('exception opened', { id, kind: input.kind, orderId: input.orderId, detail: input.detail });
+  await raiseAlert(deps, exceptionAlert(id, input));
   return { id, created: true };
 }
 

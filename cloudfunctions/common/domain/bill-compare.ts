@@ -1,0 +1,190 @@
+/**
+ * Comparing one day's trade bill with the books, in memory, one bill row at a time (no round trip per row). The
+ * books of the day are loaded first (books.ts): what was paid that day keyed by out_trade_no, the day's refunds
+ * keyed by out_refund_no. Each row is matched by its key; what matches is compared at once (amounts, refund
+ * states); what does not is kept aside for books.ts to look up, heal or report after the bill's digest was checked.
+ *
+ * Refund states. The bill is a snapshot taken when WeChat Pay generates it (09:00 the next day: "出账后退款状态
+ * 不会更新"), so a refund the bill shows PROCESSING may well have finished since, and one it shows CHANGE (abnormal)
+ * may since have been paid out or closed. A state difference is one that cannot be explained by time: the books
+ * show an outcome reached before the snapshot that the bill does not, or the bill shows an outcome the books do not
+ * have (then a query by out_refund_no can heal it, when the books' refund is still open).
+ */
+import type { BillDifference, StatementTotals } from '../../../typings/api';
+import type { TradeBillRow } from '../wechatpay';
+import type { RefundState } from './refund-table';
+
+/** What the books paid that day, keyed by out_trade_no: amount in fen. */
+export type BooksPayments = Map<string, number>;
+
+export interface BooksRefund {
+  outRefundNo: string;
+  outTradeNo: string;
+  orderId: string;
+  amountFen: number;
+  status: RefundState;
+  createdAt: number;
+  /** when it reached success, closed or failed here */
+  settledAt?: number;
+  /** when WeChat Pay first said ABNORMAL */
+  abnormalAt?: number;
+  /** created here within the bill's day (a refund created just before midnight may be the next day's) */
+  inDay: boolean;
+}
+
+/** A bill row the books do not have under its key: looked up (and perhaps healed) after the digest was checked. */
+export interface UnmatchedRow {
+  subject: 'payment' | 'refund';
+  outTradeNo: string;
+  outRefundNo?: string;
+  fen: number;
+  state: string;
+  transactionId: string;
+  rateBp: number | undefined;
+}
+
+/** The bill's 退款状态 → the books' refund states it agrees with, before and after the snapshot. */
+const FINAL_AT_SNAPSHOT: Readonly<Record<string, readonly RefundState[]>> = {
+  SUCCESS: ['success'],
+  REFUNDCLOSE: ['closed', 'failed'],
+  CHANGE: ['abnormal'],
+  PROCESSING: ['processing', 'unknown', 'queued'],
+};
+/** States the books' refund may still leave: a query can bring it to the bill's outcome. */
+const OPEN: ReadonlySet<RefundState> = new Set(['queued', 'unknown', 'processing', 'abnormal']);
+
+/**
+ * Whether the books' refund agrees with the bill's state, given the bill's snapshot time. A refund the bill shows
+ * PROCESSING or CHANGE that the books finished (or found abnormal) after the snapshot agrees; one finished before it
+ * does not (the bill would show it).
+ */
+export function refundStateAgrees(billState: string, books: Pick<BooksRefund, 'status' | 'settledAt' | 'abnormalAt'>, snapshotAt: number): boolean {
+  if (FINAL_AT_SNAPSHOT[billState]?.includes(books.status)) return true;
+  const movedAfterSnapshot =
+    (books.status === 'success' || books.status === 'closed' || books.status === 'failed') ? (books.settledAt ?? 0) > snapshotAt : books.status === 'abnormal' ? (books.abnormalAt ?? 0) > snapshotAt : false;
+  if (billState === 'PROCESSING') return movedAfterSnapshot;
+  if (billState === 'CHANGE') return movedAfterSnapshot && books.status !== 'failed';
+  return false;
+}
+
+/** Whether a query might bring the books' refund to the bill's state. */
+export function refundMayHeal(books: Pick<BooksRefund, 'status'>): boolean {
+  return OPEN.has(books.status);
+}
+
+/** amount × rate rounded half up to the fen, as WeChat Pay rounds each row's fee (integers only). */
+export function feeAt(amountFen: number, rateBp: number): number {
+  const scaled = amountFen * rateBp + 5000;
+  return (scaled - (scaled % 10000)) / 10000;
+}
+
+export class BillComparison {
+  /** matched differences (amounts, refund states, duplicate rows) */
+  readonly differences: BillDifference[] = [];
+  /** refunds whose state differs but may be healed by a query: books.ts queries, then decides */
+  readonly refundStates: { row: UnmatchedRow; books: BooksRefund }[] = [];
+  readonly unmatched: UnmatchedRow[] = [];
+  private readonly paid = new Set<string>();
+  private readonly refunded = new Set<string>();
+  /** the books' side of what was matched so far, beyond the books' own payments */
+  private booksFee = 0;
+  private extraPayments = { count: 0, fen: 0 };
+  private matchedRefunds = { count: 0, fen: 0 };
+  /** the rate the bill used most recently: for books entries the bill lacks */
+  rateBp: number | undefined;
+  /** refund rows read */
+  billRefundRows = 0;
+
+  constructor(
+    private readonly payments: BooksPayments,
+    private readonly refunds: Map<string, BooksRefund>,
+    private readonly snapshotAt: number,
+  ) {}
+
+  row(row: TradeBillRow): void {
+    if (row.rateBp !== undefined) this.rateBp = row.rateBp;
+    if (row.kind === 'refund') return this.refundRow(row);
+    const key = row.outTradeNo;
+    if (this.paid.has(key)) {
+      this.differences.push({ kind: 'duplicate_row', subject: 'payment', outTradeNo: key, billFen: row.orderFen, detail: 'the bill lists this payment more than once' });
+      return;
+    }
+    const booksFen = this.payments.get(key);
+    if (booksFen === undefined) {
+      this.unmatched.push({ subject: 'payment', outTradeNo: key, fen: row.orderFen, state: row.tradeState, transactionId: row.transactionId, rateBp: row.rateBp });
+      return;
+    }
+    this.paid.add(key);
+    this.booksFee += feeAt(booksFen, row.rateBp ?? 0);
+    if (booksFen !== row.orderFen) {
+      this.differences.push({ kind: 'amount_differs', subject: 'payment', outTradeNo: key, billFen: row.orderFen, booksFen, detail: `the bill has ${row.orderFen} fen, the books ${booksFen} fen` });
+    }
+  }
+
+  private refundRow(row: TradeBillRow): void {
+    this.billRefundRows += 1;
+    const key = row.outRefundNo;
+    const unmatched: UnmatchedRow = { subject: 'refund', outTradeNo: row.outTradeNo, outRefundNo: key, fen: row.refundFen, state: row.refundStatus, transactionId: row.transactionId, rateBp: row.rateBp };
+    if (this.refunded.has(key)) {
+      this.differences.push({ kind: 'duplicate_row', subject: 'refund', outTradeNo: row.outTradeNo, outRefundNo: key, billFen: row.refundFen, detail: 'the bill lists this refund more than once' });
+      return;
+    }
+    const books = this.refunds.get(key);
+    if (!books) {
+      this.unmatched.push(unmatched);
+      return;
+    }
+    this.matchRefund(unmatched, books);
+  }
+
+  /** Compares a refund row with the books' refund (also for one books.ts found by looking it up). */
+  matchRefund(row: UnmatchedRow, books: BooksRefund): void {
+    const key = row.outRefundNo!;
+    this.refunded.add(key);
+    this.booksFee -= feeAt(books.amountFen, row.rateBp ?? 0);
+    this.matchedRefunds.count += 1;
+    this.matchedRefunds.fen += books.amountFen;
+    const base = { subject: 'refund' as const, outTradeNo: books.outTradeNo, outRefundNo: key, orderId: books.orderId };
+    if (books.amountFen !== row.fen) {
+      this.differences.push({ ...base, kind: 'amount_differs', billFen: row.fen, booksFen: books.amountFen, detail: `the bill refunds ${row.fen} fen, the books ${books.amountFen} fen` });
+    }
+    if (!refundStateAgrees(row.state, books, this.snapshotAt)) this.refundStates.push({ row, books });
+  }
+
+  /** Counts a payment books.ts found (or healed) for an unmatched row as the books'. */
+  matchPayment(outTradeNo: string, booksFen: number, rateBp: number | undefined): void {
+    this.paid.add(outTradeNo);
+    this.booksFee += feeAt(booksFen, rateBp ?? 0);
+    this.extraPayments.count += 1;
+    this.extraPayments.fen += booksFen;
+  }
+
+  /** The books' payments and refunds of the day the bill does not have. */
+  missingFromBill(): { payments: [string, number][]; refunds: BooksRefund[] } {
+    const payments = [...this.payments].filter(([key]) => !this.paid.has(key));
+    const refunds = [...this.refunds.values()].filter((r) => !this.refunded.has(r.outRefundNo));
+    return { payments, refunds };
+  }
+
+  /**
+   * The books' totals for the day: every payment of the books (matched or not) plus those found or healed for bill
+   * rows, and the refunds matched plus those of the day the bill lacks (`unbilledRefunds`). Fees: the bill's rate on
+   * the books' amounts (an entry the bill lacks at the bill's last rate).
+   */
+  booksTotals(unbilledRefunds: readonly BooksRefund[]): StatementTotals {
+    let grossFen = this.extraPayments.fen;
+    let fee = this.booksFee;
+    const rate = this.rateBp ?? 0;
+    for (const [key, fen] of this.payments) {
+      grossFen += fen;
+      if (!this.paid.has(key)) fee += feeAt(fen, rate);
+    }
+    let { count: refundCount, fen: refundFen } = this.matchedRefunds;
+    for (const r of unbilledRefunds) {
+      refundFen += r.amountFen;
+      refundCount += 1;
+      fee -= feeAt(r.amountFen, rate);
+    }
+    return { paymentCount: this.payments.size + this.extraPayments.count, refundCount, grossFen, refundFen, feeFen: fee, netFen: grossFen - refundFen - fee };
+  }
+}
