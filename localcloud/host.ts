@@ -95,7 +95,8 @@ export class FunctionHost {
       httpMethod: req.method ?? 'GET',
       headers,
       queryStringParameters: Object.fromEntries(url.searchParams),
-      requestContext: { requestId: randomUUID(), appId: this.platform.envId, httpMethod: req.method },
+      // sourceIp: the client's address as the platform's gateway sees it (the Native checkout's rate limits read it)
+      requestContext: { requestId: randomUUID(), appId: this.platform.envId, httpMethod: req.method, sourceIp: req.socket.remoteAddress ?? '' },
       body: text ? raw.toString('utf8') : raw.toString('base64'),
       isBase64Encoded: !text,
     };

@@ -64,22 +64,39 @@ const refusal = (statusCode: number, message: string): HttpResponse => ({
   body: JSON.stringify({ code: 'FAIL', message }),
 });
 
+/**
+ * The platform's HTTP access event as an endpoint reads it. Only the method, headers and body are checked to be there;
+ * the rest is whatever the platform sent (a web endpoint checks what it uses).
+ */
+export interface HttpRequestEvent extends HttpAccessEvent {
+  httpMethod: string;
+  path?: unknown;
+  queryStringParameters?: unknown;
+  requestContext?: unknown;
+}
+
 /** The platform's HTTP access event: a method and a header map (a callFunction event has neither). */
-function isHttpAccessEvent(event: unknown): event is HttpAccessEvent & { httpMethod: string } {
+function isHttpAccessEvent(event: unknown): event is HttpRequestEvent {
   if (typeof event !== 'object' || event === null) return false;
   const e = event as Record<string, unknown>;
   return typeof e.httpMethod === 'string' && typeof e.headers === 'object' && e.headers !== null && (e.body === undefined || e.body === null || typeof e.body === 'string');
 }
 
 /**
- * An HTTP access endpoint (the WeChat Pay notify URL). It refuses, before any work, anything that is not an HTTP
- * access event or that carries a mini-program user's identity (a callFunction from a client), and any method but POST.
+ * An HTTP access endpoint (the WeChat Pay notify URL; the Native checkout's page and API with `methods`). It refuses,
+ * before any work, anything that is not an HTTP access event or that carries a mini-program user's identity (a
+ * callFunction from a client), and any method but `methods` (default POST only).
  */
-export function httpAccess(runtime: Runtime, handle: (deps: Deps, event: HttpAccessEvent, context: RuntimeContext) => Promise<HttpResponse>) {
+export function httpAccess(
+  runtime: Runtime,
+  handle: (deps: Deps, event: HttpRequestEvent, context: RuntimeContext) => Promise<HttpResponse>,
+  options: { methods?: readonly string[] } = {},
+) {
+  const methods = options.methods ?? ['POST'];
   return async (event: unknown): Promise<HttpResponse> => {
     try {
       if (!isHttpAccessEvent(event)) return refusal(400, 'not an HTTP access event');
-      if (event.httpMethod.toUpperCase() !== 'POST') return refusal(405, 'POST only');
+      if (!methods.includes(event.httpMethod.toUpperCase())) return refusal(405, `${methods.join(', ')} only`);
       const context = await runtime();
       if (context.caller.openid) return refusal(403, 'not callable from the mini-program');
       return await handle(context.deps, event, context);

@@ -15,6 +15,8 @@ export interface FunctionProfile {
   pay: boolean;
   /** watches key and certificate expiry (reads the merchant certificate too) */
   keyWatch: boolean;
+  /** serves the Native checkout page and API: CHECKOUT_ALLOWED_ORIGINS (a page on static hosting) */
+  checkout?: boolean;
 }
 
 const none: FunctionProfile = { wxLogin: false, pay: false, keyWatch: false };
@@ -30,6 +32,7 @@ export const FUNCTION_PROFILES = {
   payNotify: pays,
   reconcile: pays,
   wechatpayKeys: { ...pays, keyWatch: true },
+  checkout: { ...pays, checkout: true },
 } as const satisfies Record<string, FunctionProfile>;
 
 export type FunctionName = keyof typeof FUNCTION_PROFILES;
@@ -76,9 +79,17 @@ export function requiredSettingsOf(name: string, mode: KeyMode | undefined): str
 }
 
 /** Every setting the function reads. */
+export const CHECKOUT_SETTINGS: readonly string[] = ['CHECKOUT_ALLOWED_ORIGINS'];
+
 export function settingsOf(name: string): string[] {
   const p = profileOf(name);
-  return [...SHARED_SETTINGS, ...(p.wxLogin ? WX_LOGIN_SETTINGS : []), ...(p.pay ? PAY_SETTINGS : []), ...(p.keyWatch ? KEY_WATCH_SETTINGS : [])];
+  return [
+    ...SHARED_SETTINGS,
+    ...(p.wxLogin ? WX_LOGIN_SETTINGS : []),
+    ...(p.pay ? PAY_SETTINGS : []),
+    ...(p.keyWatch ? KEY_WATCH_SETTINGS : []),
+    ...(p.checkout ? CHECKOUT_SETTINGS : []),
+  ];
 }
 
 /** The key files a function's folder ships in this mode (those that exist are copied). */
