@@ -46,6 +46,17 @@ export class WechatApiSimulator {
     return { code, session, openid };
   }
 
+  /** The local sessions by user, for the console (the session tokens themselves stay here). */
+  listSessions(): { user: string; openid: string; sessions: number }[] {
+    const byUser = new Map<string, { user: string; openid: string; sessions: number }>();
+    for (const { user, openid } of this.sessions.values()) {
+      const entry = byUser.get(user) ?? { user, openid, sessions: 0 };
+      entry.sessions += 1;
+      byUser.set(user, entry);
+    }
+    return [...byUser.values()];
+  }
+
   /** The context a callFunction gets: OPENID only for a valid session, as on the platform. */
   contextFor(session: string | undefined): WXContext {
     const found = session ? this.sessions.get(session) : undefined;
