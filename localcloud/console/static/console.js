@@ -77,7 +77,16 @@
     values.forEach(function (value) { tr.appendChild(value && value.nodeType ? h('td', null, value) : h('td', null, value === undefined ? '' : String(value))); });
     return tr;
   }
-  function put(id, node) { var box = $(id); box.textContent = ''; box.appendChild(node); }
+  /** Replaces a container's content, unless what it shows is unchanged (a button under the pointer stays put). */
+  var shown = {};
+  function put(id, node, key) {
+    if (key !== undefined && shown[id] === key) return;
+    shown[id] = key;
+    var box = $(id);
+    box.textContent = '';
+    if (node) box.appendChild(node);
+  }
+  function keyOf() { return JSON.stringify(Array.prototype.slice.call(arguments)); }
   function say(text) { $('message').textContent = text || ''; }
   function userOf(openid) {
     if (!openid) return '';
@@ -148,6 +157,9 @@
   }
 
   function renderOrders() {
+    var d = state.data;
+    var key = keyOf(d.orders, d.payments, d.wechatpay.transactions, d.wechatpay.deliveries, d.sessions, state.order);
+    if (shown.orders === key) return;
     var rows = state.data.orders.map(function (o) {
       var outTradeNos = paymentsOf(o._id).map(function (p) { return p._id; });
       var tx = o.activePaymentId ? txOf(o.activePaymentId) : undefined;
@@ -165,14 +177,15 @@
         time(o.createdAt),
       ]);
     });
-    put('orders', table(['Order', 'Owner', 'Status', 'Total', 'Paid', 'Refunded', 'At WeChat Pay', 'Deliveries', 'Created'], rows, 'No orders yet. Make one: npm run localcloud -- order, or the checkout page at /http/checkout/'));
+    put('orders', table(['Order', 'Owner', 'Status', 'Total', 'Paid', 'Refunded', 'At WeChat Pay', 'Deliveries', 'Created'], rows, 'No orders yet. Make one: npm run localcloud -- order, or the checkout page at /http/checkout/'), key);
   }
 
   function renderOrderDetail() {
-    var box = $('order-detail');
-    box.textContent = '';
-    var o = state.data.orders.filter(function (x) { return x._id === state.order; })[0];
-    if (!o) return;
+    var d = state.data;
+    var o = d.orders.filter(function (x) { return x._id === state.order; })[0];
+    var key = keyOf(o, d.payments, d.wechatpay, d.refunds, d.notificationLog, d.sessions);
+    if (!o) return put('order-detail', null, key);
+    if (shown['order-detail'] === key) return;
     var payments = paymentsOf(o._id);
     var nos = payments.map(function (p) { return p._id; });
     var timeline = h('ol', { class: 'timeline' });
@@ -187,7 +200,7 @@
     var simRefundRows = state.data.wechatpay.refunds.filter(function (r) { return nos.indexOf(r.out_trade_no) >= 0; }).map(simRefundRow);
     var refundRows = state.data.refunds.filter(function (r) { return r.orderId === o._id; }).map(refundRow);
     var deliveryRows = deliveriesOf(nos).map(deliveryRow);
-    box.appendChild(
+    put('order-detail',
       h('div', { class: 'detail', id: 'order-' + o._id },
         h('h3', null, 'Order ' + o._id + ' ', badge(o.status)),
         h('p', null, items + ' \u00b7 total ' + money(o.totalFen) + ' \u00b7 expires ' + time(o.expiresAt) + (o.guest ? ' \u00b7 a guest\u2019s order (its token is the only way in; only its hash is kept)' : ' \u00b7 owner ' + userOf(o.openid))),
@@ -198,7 +211,7 @@
             h('h3', null, 'WeChat Pay\u2019s ledger'), table(['out_trade_no', 'Type', 'State', 'Amount', 'Payer', 'transaction_id'], txRows, 'WeChat Pay knows nothing of it yet'))),
         h('h3', null, 'Deliveries'), table(['Notification', 'Event', 'out_trade_no', 'State', 'Attempts', 'Verdict', ''], deliveryRows, 'no notification yet'),
         h('h3', null, 'Refunds at WeChat Pay'), table(['out_refund_no', 'out_trade_no', 'Amount', 'Status', 'Ends as', 'Created', ''], simRefundRows, 'none'),
-        h('h3', null, 'Refunds in the backend'), table(['out_refund_no', 'Amount', 'Status', 'By', 'Reason', 'Created'], refundRows, 'none')));
+        h('h3', null, 'Refunds in the backend'), table(['out_refund_no', 'Amount', 'Status', 'By', 'Reason', 'Created'], refundRows, 'none')), key);
   }
 
   function deliveryRow(d) {
@@ -217,8 +230,11 @@
   }
 
   function renderDeliveries() {
-    var rows = state.data.wechatpay.deliveries.slice().reverse().map(deliveryRow);
-    put('deliveries', table(['Notification', 'Event', 'out_trade_no / out_refund_no', 'State', 'Attempts', 'Verdict', ''], rows, 'No notification sent yet'));
+    var key = keyOf(state.data.wechatpay.deliveries, state.data.notificationLog);
+    if (shown.deliveries !== key) {
+      var rows = state.data.wechatpay.deliveries.slice().reverse().map(deliveryRow);
+      put('deliveries', table(['Notification', 'Event', 'out_trade_no / out_refund_no', 'State', 'Attempts', 'Verdict', ''], rows, 'No notification sent yet'), key);
+    }
     renderDeliveryDetail();
   }
 
@@ -234,10 +250,9 @@
   function headerText(headers) { return Object.keys(headers || {}).map(function (k) { return k + ': ' + headers[k]; }).join('\n'); }
 
   function renderDeliveryDetail() {
-    var box = $('delivery-detail');
-    box.textContent = '';
     var d = state.deliveryDetail;
-    if (!d) return;
+    var key = keyOf(d, d ? verdictOf(d._id) : '');
+    if (!d) return put('delivery-detail', null, key);
     var parts = [h('h3', null, 'Delivery ' + d._id + ' ', badge(d.state)), h('p', { class: 'mono' }, d.eventType + ' \u2192 ' + d.url), h('p', null, 'Backend verdict: ', verdictOf(d._id) ? badge(verdictOf(d._id)) : 'none logged')];
     if (!d.attempts.length) parts.push(h('p', { class: 'muted' }, d.state === 'dropped' ? 'Dropped: never sent. Replay sends it now.' : 'No attempt yet.'));
     d.attempts.forEach(function (a, i) {
@@ -246,14 +261,14 @@
         h('div', null, h('b', null, 'Sent'), h('pre', null, headerText(a.request.headers)), h('pre', null, a.request.body)),
         h('div', null, h('b', null, 'Answer'), a.response ? h('pre', null, a.response.status + '\n' + headerText(a.response.headers)) : h('pre', null, a.error || 'none'), a.response && a.response.body ? h('pre', null, a.response.body) : null)));
     });
-    box.appendChild(h.apply(null, ['div', { class: 'detail' }].concat(parts)));
+    put('delivery-detail', h.apply(null, ['div', { class: 'detail' }].concat(parts)), key);
   }
 
   function renderFaults() {
     var rows = state.data.faults.map(function (f) {
       return cells(h('tr', { 'data-fault': f.target + ':' + f.kind }), [f.target, badge(f.kind), f.times === null ? 'standing' : f.times + ' left', f.delayMs !== undefined ? f.delayMs + ' ms' : '', f.phase || '', MEANING[f.kind] || '']);
     });
-    put('faults', table(['Target', 'Kind', 'Times', 'Delay', 'Phase', 'At WeChat Pay'], rows, 'No fault: WeChat Pay behaves.'));
+    put('faults', table(['Target', 'Kind', 'Times', 'Delay', 'Phase', 'At WeChat Pay'], rows, 'No fault: WeChat Pay behaves.'), keyOf(state.data.faults));
   }
 
   function cashierButtons(kind, key, actions, labels) {
@@ -276,11 +291,11 @@
     var prepayRows = pending.prepays.map(function (p) {
       return cells(h('tr', { 'data-prepay': p.prepay_id }), [h('span', { class: 'mono' }, p.out_trade_no), p.description, money(p.amount), userOf(p.payer), time(p.expires_at), cashierButtons('prepay', p.prepay_id, ['pay', 'cancel', 'fail'], ['Pay', 'Cancel', 'Fail'])]);
     });
-    put('prepays', table(['out_trade_no', 'Description', 'Amount', 'Payer', 'Prepay until', ''], prepayRows, 'No mini-program payment waiting.'));
+    put('prepays', table(['out_trade_no', 'Description', 'Amount', 'Payer', 'Prepay until', ''], prepayRows, 'No mini-program payment waiting.'), keyOf(pending.prepays, state.data.sessions));
     var codeRows = pending.codes.map(function (c) {
       return cells(h('tr', { 'data-code': c.code_url }), [h('span', { class: 'mono' }, c.out_trade_no), c.description, money(c.amount), h('span', { class: 'mono' }, c.code_url), time(c.expires_at), cashierButtons('code', c.code_url, ['pay', 'cancel', 'fail'], ['Scan & pay', 'Scan & cancel', 'Scan & fail'])]);
     });
-    put('codes', table(['out_trade_no', 'Description', 'Amount', 'code_url', 'Lapses', ''], codeRows, 'No QR code waiting.'));
+    put('codes', table(['out_trade_no', 'Description', 'Amount', 'code_url', 'Lapses', ''], codeRows, 'No QR code waiting.'), keyOf(pending.codes));
   }
 
   function simRefundRow(r) {
@@ -298,8 +313,8 @@
   }
 
   function renderRefunds() {
-    put('sim-refunds', table(['out_refund_no', 'out_trade_no', 'Amount', 'Status', 'Ends as', 'Created', ''], state.data.wechatpay.refunds.slice().reverse().map(simRefundRow), 'No refund at WeChat Pay.'));
-    put('refunds', table(['out_refund_no', 'Amount', 'Status', 'By', 'Reason', 'Created'], state.data.refunds.map(refundRow), 'No refund in the backend.'));
+    put('sim-refunds', table(['out_refund_no', 'out_trade_no', 'Amount', 'Status', 'Ends as', 'Created', ''], state.data.wechatpay.refunds.slice().reverse().map(simRefundRow), 'No refund at WeChat Pay.'), keyOf(state.data.wechatpay.refunds));
+    put('refunds', table(['out_refund_no', 'Amount', 'Status', 'By', 'Reason', 'Created'], state.data.refunds.map(refundRow), 'No refund in the backend.'), keyOf(state.data.refunds));
   }
 
   function renderBooks() {
@@ -309,22 +324,22 @@
       var diffs = (s.differences || []).slice(0, 5).map(function (x) { return x.kind + ' ' + x.outTradeNo + (x.healed ? ' (healed)' : ''); }).join('; ');
       return cells(h('tr'), [s._id || s.billDate, badge(s.status || ''), money(bill.grossFen), money(books.grossFen), money(bill.refundFen), money(books.refundFen), (s.differenceCount || 0) + ' (' + (s.openCount || 0) + ' open)', h('span', { class: 'muted' }, diffs)]);
     });
-    put('statements', table(['Day', 'Status', 'Bill gross', 'Books gross', 'Bill refunds', 'Books refunds', 'Differences', 'First differences'], statementRows, 'No statement yet (the books timer compares each day with WeChat Pay\u2019s trade bill).'));
+    put('statements', table(['Day', 'Status', 'Bill gross', 'Books gross', 'Bill refunds', 'Books refunds', 'Differences', 'First differences'], statementRows, 'No statement yet (the books timer compares each day with WeChat Pay\u2019s trade bill).'), keyOf(state.data.statements));
     var exceptionRows = state.data.exceptions.map(function (x) {
       return cells(h('tr'), [h('span', { class: 'mono' }, x._id), x.kind, badge(x.status), h('span', { class: 'mono' }, x.orderId || x.outTradeNo || ''), x.occurrences, time(x.lastSeenAt), h('span', { class: 'muted' }, x.detail)]);
     });
-    put('exceptions', table(['Exception', 'Kind', 'Status', 'Order / out_trade_no', 'Seen', 'Last', 'Detail'], exceptionRows, 'No exception.'));
+    put('exceptions', table(['Exception', 'Kind', 'Status', 'Order / out_trade_no', 'Seen', 'Last', 'Detail'], exceptionRows, 'No exception.'), keyOf(state.data.exceptions));
     var alertRows = state.data.alerts.map(function (a) {
       return cells(h('tr'), [h('span', { class: 'mono' }, a._id), a.severity || '', h('span', { class: 'muted' }, a.message || ''), time(a.sentAt || a.raisedAt || a.updatedAt)]);
     });
-    put('alerts', table(['Cause', 'Severity', 'Message', 'At'], alertRows, 'No alert raised.'));
+    put('alerts', table(['Cause', 'Severity', 'Message', 'At'], alertRows, 'No alert raised.'), keyOf(state.data.alerts));
   }
 
   function renderUsers() {
     var userRows = state.data.users.map(function (u) { return cells(h('tr'), [h('span', { class: 'mono' }, u._id), userOf(u._id) === u._id ? '' : userOf(u._id), u.admin ? badge('admin') : '', time(u.createdAt), time(u.lastLoginAt)]); });
-    put('users', table(['openid', 'Local user', 'Role', 'First login', 'Last login'], userRows, 'Nobody logged in yet.'));
+    put('users', table(['openid', 'Local user', 'Role', 'First login', 'Last login'], userRows, 'Nobody logged in yet.'), keyOf(state.data.users, state.data.sessions));
     var sessionRows = state.data.sessions.map(function (s) { return cells(h('tr'), [s.user, h('span', { class: 'mono' }, s.openid), s.sessions]); });
-    put('sessions', table(['Local user', 'openid', 'Sessions'], sessionRows, 'No local wx.login yet.'));
+    put('sessions', table(['Local user', 'openid', 'Sessions'], sessionRows, 'No local wx.login yet.'), keyOf(state.data.sessions));
   }
 
   function renderWechatPay() {
@@ -337,7 +352,7 @@
     var rows = state.data.wechatpay.transactions.slice().reverse().map(function (t) {
       return cells(h('tr'), [h('span', { class: 'mono' }, t.out_trade_no), t.trade_type, badge(t.trade_state), money(t.amount.total), userOf(t.payer), h('span', { class: 'mono' }, t.transaction_id || ''), t.attach || '']);
     });
-    put('transactions', table(['out_trade_no', 'Type', 'State', 'Amount', 'Payer', 'transaction_id', 'attach'], rows, 'No transaction yet.'));
+    put('transactions', table(['out_trade_no', 'Type', 'State', 'Amount', 'Payer', 'transaction_id', 'attach'], rows, 'No transaction yet.'), keyOf(state.data.wechatpay.transactions, state.data.sessions));
   }
 
   // ---- tabs and forms ------------------------------------------------------------------------------------------------
