@@ -17,12 +17,20 @@ export const HELP = `Usage: npm run localcloud -- <command> [options]
   notification <notificationId>            one delivery: each attempt's headers and body sent, and the answer
   replay <notificationId>                   sends a notification again now
   fault <target> <kind> [--times N|--standing] [--delay MS] [--phase before|after]
-        targets: prepay query close refund refund-query abnormal-refund certificates any
+        targets: prepay query close refund refund-query abnormal-refund certificates bill bill-download any
                    kinds: SYSTEM_ERROR FREQUENCY_LIMITED SLOW TIMEOUT
         target refund also: NOT_ENOUGH (merchant balance short) USER_ACCOUNT_ABNORMAL (payer's account closed)
         target notify:         DROP DUPLICATE DELAY REORDER SIGNTEST
         target refund-outcome: ABNORMAL CLOSED
   faults [clear]                            lists (or clears) the fault rules
+  bill-fault <ROW_MISSING|EXTRA_ROW|AMOUNT_CHANGED|REFUND_STATE_CHANGED> [--date YYYY-MM-DD | --times N]
+             [--out-trade-no X] [--out-refund-no R] [--amount FEN] [--state SUCCESS|REFUNDCLOSE|PROCESSING|CHANGE]
+                                            spoils a trade bill: that day's (standing), or the next N built
+  bill-faults [clear]                       lists (or clears) the bill fault rules
+  bill-config [--fee-rate BP] [--link-lifetime MS] [--wrong-hashes N]
+                                            the bills room: fee rate (60 is 0.60%), download link lifetime, and the
+                                            next N applications answering a hash_value that is not the file's
+  robot                                     what alerts posted to the local WeCom group robot
   settle-refund <out_refund_no> [SUCCESS|ABNORMAL|CLOSED]
                                             settles a PROCESSING refund now; SUCCESS or CLOSED also settles an
                                             ABNORMAL one (handled in the merchant platform)
@@ -187,6 +195,31 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       }
       case 'faults':
         print(await http(positional[0] === 'clear' ? 'DELETE' : 'GET', `${await payUrl()}/sim/faults`));
+        return 0;
+      case 'bill-fault': {
+        const rule: Record<string, unknown> = { kind: need(0, 'kind') };
+        if (opt('date')) rule.billDate = opt('date');
+        if (opt('times')) rule.times = Number(opt('times'));
+        if (opt('out-trade-no')) rule.outTradeNo = opt('out-trade-no');
+        if (opt('out-refund-no')) rule.outRefundNo = opt('out-refund-no');
+        if (opt('amount')) rule.amountFen = Number(opt('amount'));
+        if (opt('state')) rule.refundStatus = opt('state');
+        print(await http('POST', `${await payUrl()}/sim/bills/faults`, rule));
+        return 0;
+      }
+      case 'bill-faults':
+        print(await http(positional[0] === 'clear' ? 'DELETE' : 'GET', `${await payUrl()}/sim/bills/faults`));
+        return 0;
+      case 'bill-config': {
+        const body: Record<string, unknown> = {};
+        if (opt('fee-rate')) body.feeRateBp = Number(opt('fee-rate'));
+        if (opt('link-lifetime')) body.linkLifetimeMs = Number(opt('link-lifetime'));
+        if (opt('wrong-hashes')) body.wrongHashes = Number(opt('wrong-hashes'));
+        print(await http(Object.keys(body).length ? 'POST' : 'GET', `${await payUrl()}/sim/bills/config`, Object.keys(body).length ? body : undefined));
+        return 0;
+      }
+      case 'robot':
+        print(await http('GET', `${cloud}/wecom/_local/messages`));
         return 0;
       case 'settle-refund':
         print(await http('POST', `${await payUrl()}/sim/refunds/${encodeURIComponent(need(0, 'out_refund_no'))}/settle`, positional[1] ? { status: positional[1] } : {}));

@@ -18,6 +18,7 @@ import { HttpError, parseJsonBody, readBody, sendJson } from './http';
 import { loadOrCreateKeys, type LocalKeys } from './keys';
 import { seedCatalogue } from './seed';
 import { WechatPaySimulator, type SigningMode } from './wechatpay-sim/simulator';
+import { WecomRobotRecorder } from './wecom-robot';
 import { WechatApiSimulator } from './wxapi-sim';
 import { bindPlatform, type LocalPlatform } from './wx-server-sdk';
 
@@ -55,6 +56,8 @@ export class LocalCloud {
   readonly keysCreated: boolean;
   readonly engine: LocalDatabaseEngine;
   readonly wxApi: WechatApiSimulator;
+  /** what alerts would post to the merchant's WeCom group robot (ALERT_WEBHOOK_URL points here) */
+  readonly wecom = new WecomRobotRecorder();
   readonly pay: WechatPaySimulator;
   host!: FunctionHost;
   urls!: LocalCloudUrls;
@@ -99,6 +102,7 @@ export class LocalCloud {
     this.urls = { cloud, functions: `${cloud}/functions`, http: `${cloud}/http`, wxapi: `${cloud}/wxapi`, wechatpay, notifyUrl: `${cloud}/http/payNotify` };
     const env = {
       ...wechatpayEnvironment(this.keys, { wechatpayBaseUrl: wechatpay, wxApiBaseUrl: this.urls.wxapi, notifyUrl: this.urls.notifyUrl, refundNotifyUrl: this.urls.notifyUrl }, this.pay.signingMode),
+      ALERT_WEBHOOK_URL: WecomRobotRecorder.webhookUrl(cloud),
       ...this.options.env,
     };
     for (const [key, value] of Object.entries(env)) {
@@ -163,6 +167,7 @@ export class LocalCloud {
         return sendJson(res, 200, { result: await this.host.runTimer(m[1]!) });
       }
       if (url.pathname.startsWith('/wxapi/')) return await this.wxApi.handle(req, res, url, raw);
+      if (url.pathname.startsWith('/wecom/')) return await this.wecom.handle(req, res, url, raw);
       throw new HttpError(404, 'NOT_FOUND', `nothing at ${req.method} ${url.pathname}`);
     } catch (error) {
       if (error instanceof HttpError) return sendJson(res, error.status, { code: error.code, message: error.message });

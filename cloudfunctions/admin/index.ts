@@ -1,4 +1,4 @@
-/** admin: refunds, the exception queue, review orders and abnormal refunds (callers listed in ADMIN_OPENIDS only). */
+/** admin: refunds, the exception queue, review orders, abnormal refunds, order search, bill statements and metrics (callers listed in ADMIN_OPENIDS only). */
 import {
   acceptReview,
   adminRefund,
@@ -10,6 +10,7 @@ import {
   resolveExceptionAction,
 } from '../common/domain/admin';
 import { adminGetOrder, searchOrders } from '../common/domain/admin-orders';
+import { getStatementAction, listMetrics, listStatements, runBillDayAction, subscribeAlerts } from '../common/domain/books-admin';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
@@ -26,5 +27,10 @@ export const main = callable(
     markAbnormalHandled,
     searchOrders,
     getOrder: adminGetOrder,
+    getStatement: getStatementAction,
+    listStatements,
+    runBillDay: runBillDayAction,
+    listMetrics,
+    subscribeAlerts,
   }),
 );

@@ -78,6 +78,8 @@ export class BillsRoom {
   readonly faults = new BillFaultBook();
   feeRateBp: number;
   linkLifetimeMs: number;
+  /** the next this many applications answer a hash_value that is not the file's (a download altered on the way, as the merchant sees it) */
+  wrongHashes = 0;
   private readonly links = new Map<string, Link>();
 
   constructor(private readonly options: BillsRoomOptions) {
@@ -191,14 +193,17 @@ export class BillsRoom {
     const token = randomBytes(48).toString('base64url');
     this.links.set(token, { file, gzip, expiresAt: this.options.clock() + this.linkLifetimeMs });
     const downloadUrl = `${this.options.baseUrl()}/v3/billdownload/file?token=${token}${gzip ? '&tartype=gzip' : ''}`;
-    return { status: 200, body: { download_url: downloadUrl, hash_type: 'SHA1', hash_value: file.sha1 } };
+    const wrong = this.wrongHashes > 0;
+    if (wrong) this.wrongHashes -= 1;
+    const hash = wrong ? `${file.sha1.slice(0, -1)}${file.sha1.endsWith('0') ? '1' : '0'}` : file.sha1;
+    return { status: 200, body: { download_url: downloadUrl, hash_type: 'SHA1', hash_value: hash } };
   }
 
   // ---- control API ----------------------------------------------------------------------------------------------
 
   /**
    * `/sim/bills/faults` (GET list, POST add, DELETE clear) and `/sim/bills/config` (GET, POST `{feeRateBp,
-   * linkLifetimeMs}`); undefined for other paths. Errors are HttpError 400 INVALID_REQUEST like the rest of /sim.
+   * linkLifetimeMs, wrongHashes}`); undefined for other paths. Errors are HttpError 400 INVALID_REQUEST like the rest of /sim.
    */
   control(method: string, path: string, body: unknown): { status: number; body: unknown } | undefined {
     if (path === '/sim/bills/faults') {
@@ -225,8 +230,12 @@ export class BillsRoom {
           if (!Number.isInteger(b.linkLifetimeMs) || (b.linkLifetimeMs as number) < 1) throw new HttpError(400, 'INVALID_REQUEST', 'linkLifetimeMs: a positive integer');
           this.linkLifetimeMs = b.linkLifetimeMs as number;
         }
+        if (b.wrongHashes !== undefined) {
+          if (!Number.isInteger(b.wrongHashes) || (b.wrongHashes as number) < 0) throw new HttpError(400, 'INVALID_REQUEST', 'wrongHashes: a non-negative integer');
+          this.wrongHashes = b.wrongHashes as number;
+        }
       }
-      if (method === 'GET' || method === 'POST') return { status: 200, body: { feeRateBp: this.feeRateBp, linkLifetimeMs: this.linkLifetimeMs } };
+      if (method === 'GET' || method === 'POST') return { status: 200, body: { feeRateBp: this.feeRateBp, linkLifetimeMs: this.linkLifetimeMs, wrongHashes: this.wrongHashes } };
     }
     return undefined;
   }

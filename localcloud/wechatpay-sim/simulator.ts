@@ -8,13 +8,13 @@
  *   native.ts        Native prepay (code_url) and the phone's scan-and-pay, plugged like any room
  *   notifier.ts      delivery with WeChat's retry schedule and the delivery log
  *   control.ts       /sim/… for testers          clock.ts    business time
- * A bills room plugs in with `plug`, reading the ledger through `ledger.records()`:
- *   sim.plug(new BillsRoom({ ledger: recordsLedger(sim.ledger.records()), clock: sim.now, baseUrl: () => sim.baseUrl,
- *     appid: sim.keys.appid, mchid: sim.keys.mchid }), ['bill', 'bill-download'])
+ *   bills.ts         trade and fund flow bills and their download links (fault targets `bill`, `bill-download`,
+ *                    /sim/bills/…), plugged like any room, reading the ledger through `ledger.records()`
  *
  * It runs on its own base URL; the functions' WECHATPAY_BASE_URL points here or at api.mch.weixin.qq.com.
  */
 import type { LocalKeys } from '../keys';
+import { BillsRoom, recordsLedger, type BillLedger } from './bills';
 import { Cashier, type CashierAction, type RequestPaymentInput } from './cashier';
 import { chinaTime, SimClock } from './clock';
 import { Timers, type Room, type SimContext, type SimSettings } from './context';
@@ -55,6 +55,8 @@ export interface WechatPaySimulatorOptions {
   refundErrorLimitPerSecond?: number;
   /** `both` mode: when the move of notifications to the public key started (business ms; default: construction) and how long it takes */
   migration?: { startedAt?: number; durationMs?: number };
+  /** what bills are made from (default: this simulator's ledger); a benchmark hands a synthetic day */
+  billLedger?: BillLedger;
   /** the wall clock (signature timestamps); business time is this plus what the control API moved */
   clock?: () => number;
   log?: (line: string) => void;
@@ -72,6 +74,7 @@ export class WechatPaySimulator {
   private readonly refundsApi: RefundsApi;
   private readonly cashierRoom: Cashier;
   private readonly nativeRoom: NativeApi;
+  readonly bills: BillsRoom;
   private readonly control: ControlApi;
   private readonly rooms: Room[] = [];
   private readonly roomTargets: string[] = [];
@@ -122,6 +125,9 @@ export class WechatPaySimulator {
     for (const room of [new TransactionsApi(this.ctx), this.refundsApi, new CertificatesApi(this.ctx)]) this.server.plug(room);
     this.nativeRoom = new NativeApi(this.ctx);
     this.plug(this.nativeRoom);
+    const { appid, mchid } = options.keys;
+    this.bills = new BillsRoom({ ledger: options.billLedger ?? recordsLedger(this.ledger.records()), clock: this.now, baseUrl: () => this.baseUrl, appid, mchid });
+    this.plug(this.bills, ['bill', 'bill-download']);
   }
 
   /** Adds a room (a bills room) to the server and the control API; `targets` are the fault targets it answers to. */

@@ -1,9 +1,10 @@
 /**
- * Where alerts go. Until the books issue's alerts (a WeCom robot, an `alerts` collection, subscribe messages to admins)
- * land, an alert is one log line at warn or error level, searchable by `"alert"`. To wire another sink, change
- * `alertSink` (the runtime asks it for every invocation) or pass one to the key watch.
+ * Where alerts go: the alert center (domain/alerts.ts: a log line, the WeCom robot of ALERT_WEBHOOK_URL, subscribe
+ * messages of ALERT_TEMPLATE_ID to admins who accepted them, one per cause, every send recorded in `alerts`). The
+ * runtime asks `alertSink` for every invocation; `logAlerts` is the log line alone.
  */
-import type { Alert, AlertSink, Logger } from '../domain/deps';
+import { AlertCenter, loadAlertSettings } from '../domain/alerts';
+import type { Alert, AlertSink, Deps, Logger } from '../domain/deps';
 
 export function logAlerts(log: Logger): AlertSink {
   return {
@@ -15,6 +16,12 @@ export function logAlerts(log: Logger): AlertSink {
   };
 }
 
-export function alertSink(log: Logger): AlertSink {
-  return logAlerts(log);
+let reported = '';
+
+export function alertSink(deps: Pick<Deps, 'store' | 'clock' | 'log' | 'messenger' | 'config'>): AlertSink {
+  const { settings, problems } = loadAlertSettings(process.env);
+  // a malformed alert setting is said once per value, not on every invocation
+  if (problems.length && problems.join() !== reported) deps.log.warn('alert settings: defaults used', { problems });
+  reported = problems.join();
+  return new AlertCenter({ store: deps.store, clock: deps.clock, log: deps.log, messenger: deps.messenger, admins: deps.config.adminOpenids, settings });
 }

@@ -117,11 +117,13 @@ export function cloudRuntime(name: FunctionName, options: { dir?: string; clock?
     if (built.transient && cache.get(name) === current) cache.delete(name);
     if (built.keeper) await built.keeper.reloadIfStale();
     const context = cloud.getWXContext();
+    const deps: Deps = { ...built.deps, store: new Store(db) };
+    deps.alerts = alertSink(deps);
     return {
       name,
-      deps: { ...built.deps, store: new Store(db) },
+      deps,
       caller: { ...(context.OPENID ? { openid: context.OPENID } : {}), ...(context.APPID ? { appid: context.APPID } : {}) },
-      alerts: alertSink(built.deps.log),
+      alerts: deps.alerts,
       ...(built.material ? { material: built.material } : {}),
       ...(built.keeper ? { keeper: built.keeper } : {}),
       ...(built.payProblems ? { payProblems: built.payProblems } : {}),

@@ -4,6 +4,7 @@
  * without `pay` never reads a WeChat Pay setting, so a WeChat Pay problem cannot take login or the catalogue down;
  * only `login` gets the AppSecret.
  */
+import { ALERT_ENV } from '../domain/alerts';
 import { APP_ENV } from '../domain/config';
 import { WECHATPAY_ENV } from '../wechatpay/config';
 import { KEY_ENV, KEY_FILES, type KeyFile, type KeyMode } from './key-files';
@@ -33,6 +34,7 @@ export const FUNCTION_PROFILES = {
   reconcile: pays,
   wechatpayKeys: { ...pays, keyWatch: true },
   checkout: { ...pays, checkout: true },
+  books: pays,
 } as const satisfies Record<string, FunctionProfile>;
 
 export type FunctionName = keyof typeof FUNCTION_PROFILES;
@@ -52,6 +54,7 @@ export const SHARED_SETTINGS: readonly string[] = [
   APP_ENV.reconcileStuckMinutes,
   APP_ENV.reconcileBatchSize,
   APP_ENV.reconcileMaxCalls,
+  ...Object.values(ALERT_ENV),
 ];
 export const WX_LOGIN_SETTINGS: readonly string[] = [APP_ENV.appid, APP_ENV.appSecret, APP_ENV.wxApiBaseUrl];
 const PEM_NAMES = [WECHATPAY_ENV.merchantPrivateKey, WECHATPAY_ENV.publicKey, WECHATPAY_ENV.platformCertificates];
@@ -64,7 +67,7 @@ export const PAY_SETTINGS: readonly string[] = [
 export const KEY_WATCH_SETTINGS: readonly string[] = [KEY_ENV.merchantCertificate, `${KEY_ENV.merchantCertificate}_PATH`, KEY_ENV.publicKeyExpiresAt, KEY_ENV.warnDays];
 
 /** Settings that are secrets: never printed, whatever asks. (PEM private keys belong in files, not here.) */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set([APP_ENV.appSecret, WECHATPAY_ENV.apiV3Key, WECHATPAY_ENV.merchantPrivateKey]);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([APP_ENV.appSecret, WECHATPAY_ENV.apiV3Key, WECHATPAY_ENV.merchantPrivateKey, ALERT_ENV.webhookUrl]);
 
 /** Settings that must be set for the function to work (the key material may come from files instead). */
 export function requiredSettingsOf(name: string, mode: KeyMode | undefined): string[] {

@@ -433,7 +433,7 @@ describe('the endpoints', () => {
     expect(() => room.control('POST', '/sim/bills/faults', { kind: 'X' })).toThrow(HttpError);
     expect(room.control('DELETE', '/sim/bills/faults', undefined)).toEqual({ status: 200, body: [] });
     expect(room.faults.list()).toEqual([]);
-    expect(room.control('POST', '/sim/bills/config', { feeRateBp: 100, linkLifetimeMs: 5000 })).toEqual({ status: 200, body: { feeRateBp: 100, linkLifetimeMs: 5000 } });
+    expect(room.control('POST', '/sim/bills/config', { feeRateBp: 100, linkLifetimeMs: 5000 })).toEqual({ status: 200, body: { feeRateBp: 100, linkLifetimeMs: 5000, wrongHashes: 0 } });
     expect(() => room.control('POST', '/sim/bills/config', { feeRateBp: 0.6 })).toThrow(HttpError);
     expect(() => room.control('POST', '/sim/bills/config', { linkLifetimeMs: 0 })).toThrow(HttpError);
     expect(room.control('GET', '/sim/other', undefined)).toBeUndefined();
@@ -442,6 +442,19 @@ describe('the endpoints', () => {
     const info = json(await call(room, '/v3/bill/tradebill?bill_date=2026-11-22'));
     now += 5000;
     expect(await callError(room, new URL(info.download_url).pathname + new URL(info.download_url).search)).toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
+  it('wrongHashes: the next applications answer a hash_value that is not the file’s, then the file’s again', async () => {
+    const room = makeRoom();
+    expect(room.control('POST', '/sim/bills/config', { wrongHashes: 1 })?.body).toMatchObject({ wrongHashes: 1 });
+    expect(() => room.control('POST', '/sim/bills/config', { wrongHashes: -1 })).toThrow(HttpError);
+    const wrong = json(await call(room, '/v3/bill/tradebill?bill_date=2026-11-22&tar_type=GZIP'));
+    const served = gunzipSync(await download(room, wrong.download_url));
+    expect(wrong.hash_value).toMatch(/^[0-9a-f]{40}$/);
+    expect(wrong.hash_value).not.toBe(sha1(served));
+    const right = json(await call(room, '/v3/bill/tradebill?bill_date=2026-11-22&tar_type=GZIP'));
+    expect(right.hash_value).toBe(sha1(gunzipSync(await download(room, right.download_url))));
+    expect(room.wrongHashes).toBe(0);
   });
 });
 
