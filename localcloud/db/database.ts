@@ -1,6 +1,7 @@
 /**
- * The local cloud's embedded database: the part of wx-server-sdk's database API this project uses, on
- * @seald-io/nedb (query matching, update operators, an append-only datafile with crash-safe compaction).
+ * The local cloud's embedded database: the part of wx-server-sdk's database API this project uses, on collections
+ * kept in memory with an append-only log file each (collection.ts; query matching and update operators are
+ * @seald-io/nedb's).
  *
  * Semantics kept from the cloud database:
  * - `where().update()` and `doc().update()` are atomic and return `stats.updated`, the number of documents changed
@@ -8,25 +9,23 @@
  * - `doc().get()` throws for a missing document unless the database was opened with `throwOnNotFound: false`;
  * - `add` with an existing `_id` fails; `get()` returns 100 documents unless `limit` says otherwise, and at most 1000;
  * - unsupported operators throw UnsupportedOperatorError naming them.
- * Durability: each acknowledged write is appended to the collection's file before the call returns. On open, a torn
- * last line (a `kill -9` in the middle of an append) is cut off, so at most the write in flight is lost.
+ * Durability: each acknowledged write is appended to the collection's file before the call returns (an update
+ * appends the fields it changed). On open, a torn last line (a `kill -9` in the middle of an append) is cut off, so at
+ * most the write in flight is lost.
  * Differences, on purpose: collections are created on first use (the cloud needs them created in the console);
  * transactions run one at a time but ordinary writes interleave with them, and a transaction's writes are visible
  * outside it before it commits; its undo log is in memory only. (The project's own code uses compare-and-set writes,
  * never transactions.)
  */
-import Datastore from '@seald-io/nedb';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { releaseFiles } from './append';
+import { Collection, DuplicateIdError, newId, type Doc } from './collection';
 import { createCommand, ServerDate, type Command } from './commands';
 import { DB_INVALID_COMMAND, DB_REQUEST_FAILED, LocalDbError } from './errors';
 import { Mutex } from './mutex';
 import { isPlainObject, resolveValue, translateQuery, translateUpdate } from './translate';
 
 type Json = Record<string, unknown>;
-type Doc = Json & { _id: string };
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -41,7 +40,7 @@ export class LocalDatabaseEngine {
   /** one transaction at a time */
   readonly transactionLock = new Mutex();
   private readonly locks = new Map<string, Mutex>();
-  private readonly stores = new Map<string, Promise<Datastore<Json>>>();
+  private readonly stores = new Map<string, Collection>();
   /** writes attempted, for tests and benchmarks that prove an operation wrote nothing */
   writeCount = 0;
   private writesBeforeCrash: number | undefined;
@@ -118,22 +117,14 @@ export class LocalDatabaseEngine {
     return new LocalDatabase(this, config);
   }
 
-  store(name: string): Promise<Datastore<Json>> {
-    if (!COLLECTION_NAME.test(name)) throw new LocalDbError(DB_INVALID_COMMAND, 'database.collection', `invalid collection name ${JSON.stringify(name)}`);
+  /** The collection `name`, opened (its file read) at its first use. */
+  store(name: string): Collection {
     let store = this.stores.get(name);
     if (!store) {
-      store = this.open(name);
+      if (!COLLECTION_NAME.test(name)) throw new LocalDbError(DB_INVALID_COMMAND, 'database.collection', `invalid collection name ${JSON.stringify(name)}`);
+      store = Collection.open(this.dir ? join(this.dir, `${name}.db`) : undefined);
       this.stores.set(name, store);
     }
-    return store;
-  }
-
-  private async open(name: string): Promise<Datastore<Json>> {
-    if (!this.dir) return new Datastore<Json>({ inMemoryOnly: true });
-    const filename = join(this.dir, `${name}.db`);
-    cutTornTail(filename);
-    const store = new Datastore<Json>({ filename, corruptAlertThreshold: 0 });
-    await store.loadDatabaseAsync();
     return store;
   }
 
@@ -144,41 +135,20 @@ export class LocalDatabaseEngine {
   /** Closes the collection files (after pending writes); the engine must not be used afterwards. */
   async close(): Promise<void> {
     for (const name of this.stores.keys()) await this.lockFor(name).run(async () => undefined);
-    if (this.dir) releaseFiles(this.dir);
+    for (const store of this.stores.values()) store.close();
   }
 
-  /** Rewrites every collection file without its history (nedb's crash-safe compaction). */
+  /** Rewrites every collection file with one line per document (crash-safe). */
   async compact(): Promise<void> {
-    for (const store of this.stores.values()) await (await store).compactDatafileAsync();
+    for (const [name, store] of this.stores) await this.lockFor(name).run(async () => store.compact());
   }
 }
 
-/** A crash during an append leaves a last line without its newline: cut it, keep every complete write. */
-function cutTornTail(filename: string): void {
-  if (!existsSync(filename)) return;
-  const size = statSync(filename).size;
-  if (size === 0) return;
-  const fd = openSync(filename, 'r+');
-  try {
-    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
-    let end = size;
-    let cut = -1;
-    while (end > 0 && cut < 0) {
-      const start = Math.max(0, end - chunk.length);
-      readSync(fd, chunk, 0, end - start, start);
-      const idx = chunk.subarray(0, end - start).lastIndexOf(0x0a);
-      if (idx >= 0) cut = start + idx + 1;
-      end = start;
-    }
-    if (cut < 0) cut = 0;
-    if (cut !== size) ftruncateSync(fd, cut);
-  } finally {
-    closeSync(fd);
-  }
-}
+/** `db.command` is stateless: one for every handle. */
+const COMMAND: Command = createCommand();
 
 export class LocalDatabase {
-  readonly command: Command = createCommand();
+  readonly command: Command = COMMAND;
   constructor(
     readonly engine: LocalDatabaseEngine,
     readonly config: DatabaseConfig,
@@ -219,11 +189,6 @@ interface QueryState {
   projection?: Json;
 }
 
-const modifiedCount = (before: Doc[], after: Doc[]): number => {
-  const prior = new Map(before.map((d) => [d._id, JSON.stringify(d)]));
-  return after.filter((d) => prior.get(d._id) !== JSON.stringify(d)).length;
-};
-
 export class Query {
   constructor(
     protected readonly db: LocalDatabase,
@@ -263,42 +228,36 @@ export class Query {
   }
 
   async get(): Promise<{ data: Doc[]; errMsg: string }> {
-    const store = await this.engine.store(this.name);
-    let cursor = store.findAsync(this.state.where ?? {});
-    if (this.state.orders?.length) cursor = cursor.sort(Object.fromEntries(this.state.orders));
-    if (this.state.skip) cursor = cursor.skip(this.state.skip);
-    cursor = cursor.limit(this.state.limit ?? DEFAULT_LIMIT);
-    if (this.state.projection) cursor = cursor.projection(this.state.projection);
-    return { data: (await cursor) as unknown as Doc[], errMsg: 'collection.get:ok' };
+    const data = this.engine.store(this.name).find(this.state.where ?? {}, {
+      ...(this.state.orders?.length ? { sort: this.state.orders } : {}),
+      ...(this.state.skip ? { skip: this.state.skip } : {}),
+      limit: this.state.limit ?? DEFAULT_LIMIT,
+      ...(this.state.projection ? { projection: this.state.projection as Record<string, 0 | 1> } : {}),
+    });
+    return { data, errMsg: 'collection.get:ok' };
   }
 
   async count(): Promise<{ total: number; errMsg: string }> {
-    const store = await this.engine.store(this.name);
-    return { total: await store.countAsync(this.state.where ?? {}), errMsg: 'collection.count:ok' };
+    return { total: this.engine.store(this.name).count(this.state.where ?? {}), errMsg: 'collection.count:ok' };
   }
 
   update(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
     return this.engine.lockFor(this.name).run(() => this.updateUnlocked(options));
   }
 
+  /** Atomic: the documents matching `where` are updated in one step, and `updated` counts those that changed. */
   async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
     this.engine.beforeWrite('collection.update', this.name);
     await this.engine.writeLatency(this.name);
     const modifiers = translateUpdate(options?.data, this.engine.clock());
-    const store = await this.engine.store(this.name);
-    const where = this.state.where ?? {};
-    const before = (await store.findAsync(where)) as Doc[];
-    if (before.length === 0) return { stats: { updated: 0 }, errMsg: 'collection.update:ok' };
-    const result = await store.updateAsync({ _id: { $in: before.map((d) => d._id) } }, modifiers, { multi: true, returnUpdatedDocs: true });
-    const after = (Array.isArray(result.affectedDocuments) ? result.affectedDocuments : []) as Doc[];
-    return { stats: { updated: modifiedCount(before, after) }, errMsg: 'collection.update:ok' };
+    const updated = this.engine.store(this.name).update(this.state.where ?? {}, modifiers);
+    return { stats: { updated }, errMsg: 'collection.update:ok' };
   }
 
   remove(): Promise<{ stats: { removed: number }; errMsg: string }> {
     return this.engine.lockFor(this.name).run(async () => {
       this.engine.beforeWrite('collection.remove', this.name);
-      const store = await this.engine.store(this.name);
-      const removed = await store.removeAsync(this.state.where ?? {}, { multi: true });
+      const removed = this.engine.store(this.name).remove(this.state.where ?? {});
       return { stats: { removed }, errMsg: 'collection.remove:ok' };
     });
   }
@@ -323,14 +282,11 @@ export class CollectionReference extends Query {
       throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', '_id must be a non-empty string');
     }
     const doc = resolveValue(data, this.engine.clock()) as Json;
-    const _id = typeof doc._id === 'string' ? doc._id : randomBytes(16).toString('hex');
-    const store = await this.engine.store(this.name);
+    const _id = typeof doc._id === 'string' ? doc._id : newId();
     try {
-      await store.insertAsync({ ...doc, _id });
+      this.engine.store(this.name).insert({ ...doc, _id });
     } catch (error) {
-      if ((error as { errorType?: string }).errorType === 'uniqueViolated') {
-        throw new LocalDbError(DB_REQUEST_FAILED, 'collection.add', `duplicate key: _id ${_id} already exists`);
-      }
+      if (error instanceof DuplicateIdError) throw new LocalDbError(DB_REQUEST_FAILED, 'collection.add', `duplicate key: _id ${_id} already exists`);
       throw error;
     }
     return { _id, errMsg: 'collection.add:ok' };
@@ -354,8 +310,7 @@ export class DocumentReference {
   }
 
   async get(): Promise<{ data: Doc | null; errMsg: string }> {
-    const store = await this.engine.store(this.collectionName);
-    const found = (await store.findOneAsync({ _id: this.id }, this.projection ?? {})) as Doc | null;
+    const found = this.engine.store(this.collectionName).findOne({ _id: this.id }, this.projection as Record<string, 0 | 1> | undefined);
     if (!found && this.db.config.throwOnNotFound !== false) {
       throw new LocalDbError(DB_REQUEST_FAILED, 'document.get', `document with _id ${this.id} does not exist`);
     }
@@ -371,15 +326,9 @@ export class DocumentReference {
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must be an object');
     if ('_id' in data) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must not contain _id');
-    const doc = { ...(resolveValue(data, this.engine.clock()) as Json), _id: this.id };
-    const store = await this.engine.store(this.collectionName);
-    const existing = await store.findOneAsync({ _id: this.id });
-    if (existing) {
-      await store.updateAsync({ _id: this.id }, doc, {});
-      return { _id: this.id, stats: { updated: 1, created: 0 }, errMsg: 'document.set:ok' };
-    }
-    await store.insertAsync(doc);
-    return { _id: this.id, stats: { updated: 0, created: 1 }, errMsg: 'document.set:ok' };
+    const doc = resolveValue(data, this.engine.clock()) as Json;
+    const outcome = this.engine.store(this.collectionName).replace(this.id, doc);
+    return { _id: this.id, stats: { updated: outcome === 'updated' ? 1 : 0, created: outcome === 'created' ? 1 : 0 }, errMsg: 'document.set:ok' };
   }
 
   update(options: { data: unknown }) {
@@ -396,8 +345,7 @@ export class DocumentReference {
 
   async removeUnlocked(): Promise<{ stats: { removed: number }; errMsg: string }> {
     this.engine.beforeWrite('document.remove', this.collectionName);
-    const store = await this.engine.store(this.collectionName);
-    const removed = await store.removeAsync({ _id: this.id }, {});
+    const removed = this.engine.store(this.collectionName).remove({ _id: this.id });
     return { stats: { removed }, errMsg: 'document.remove:ok' };
   }
 }
@@ -415,7 +363,7 @@ export class Transaction {
       add: (options: { data: Json }) =>
         lock.run(async () => {
           const result = await db.collection(name).addUnlocked(options);
-          this.undo.push(() => lock.run(async () => void (await (await db.engine.store(name)).removeAsync({ _id: result._id }, {}))));
+          this.undo.push(() => lock.run(async () => void db.engine.store(name).remove({ _id: result._id })));
           return result;
         }),
       doc: (id: string) => {
@@ -435,12 +383,12 @@ export class Transaction {
   }
 
   private async remember(collection: string, id: string): Promise<void> {
-    const store = await this.db.engine.store(collection);
-    const prior = (await store.findOneAsync({ _id: id })) as Doc | null;
+    const store = this.db.engine.store(collection);
+    const prior = store.findOne({ _id: id });
     this.undo.push(() =>
       this.db.engine.lockFor(collection).run(async () => {
-        await store.removeAsync({ _id: id }, {});
-        if (prior) await store.insertAsync(prior);
+        if (prior) store.replace(id, prior);
+        else store.remove({ _id: id });
       }),
     );
   }
