@@ -94,11 +94,17 @@ export const UNSUPPORTED_OPERATORS = [
 
 export type Command = typeof supported;
 
+/**
+ * `db.command`: the supported operators as the object's own properties (found by ordinary, cached property lookups on
+ * every `_.in(…)` of the hot paths), and behind them a prototype that throws UnsupportedOperatorError for any other
+ * operator name. Names every object has (toString, valueOf, …) and symbols answer as on a plain object.
+ */
 export function createCommand(): Command {
-  return new Proxy(supported, {
-    get(target, name) {
+  const fallback = new Proxy(Object.prototype, {
+    get(target, name, receiver) {
       if (typeof name === 'string' && !(name in target)) throw new UnsupportedOperatorError(name);
-      return target[name as keyof Command];
+      return Reflect.get(target, name, receiver) as unknown;
     },
   });
+  return Object.setPrototypeOf({ ...supported }, fallback) as Command;
 }
