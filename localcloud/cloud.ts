@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ConsoleServer } from './console/server';
 import { LocalDatabaseEngine } from './db/database';
 import { wechatpayEnvironment } from './env';
 import { FunctionHost, loadFunctions, type FunctionSource } from './host';
@@ -63,6 +64,8 @@ export class LocalCloud {
   urls!: LocalCloudUrls;
   seeded = 0;
   private server?: Server;
+  /** the console for testers at /console (console/server.ts) */
+  private readonly console: ConsoleServer;
   private savedEnv: Record<string, string | undefined> = {};
 
   constructor(readonly options: LocalCloudOptions) {
@@ -82,6 +85,14 @@ export class LocalCloud {
       ...(options.refundIntervalMs !== undefined ? { refundIntervalMs: options.refundIntervalMs } : {}),
       ...(options.refundErrorLimitPerSecond !== undefined ? { refundErrorLimitPerSecond: options.refundErrorLimitPerSecond } : {}),
       log: options.log,
+    });
+    this.console = new ConsoleServer({
+      engine: this.engine,
+      pay: this.pay,
+      wxApi: this.wxApi,
+      wechatpayUrl: () => this.urls.wechatpay,
+      runTimer: (name) => this.host.runTimer(name),
+      adminOpenids: () => (process.env.ADMIN_OPENIDS ?? '').split(',').filter(Boolean),
     });
   }
 
@@ -117,6 +128,7 @@ export class LocalCloud {
   }
 
   async close(): Promise<void> {
+    this.console.close();
     this.host?.stopTimers();
     await this.pay.close();
     if (this.server) {
@@ -167,6 +179,7 @@ export class LocalCloud {
         return sendJson(res, 200, { result: await this.host.runTimer(m[1]!) });
       }
       if (url.pathname.startsWith('/wxapi/')) return await this.wxApi.handle(req, res, url, raw);
+      if (await this.console.handle(req, res, url, raw)) return;
       if (url.pathname.startsWith('/wecom/')) return await this.wecom.handle(req, res, url, raw);
       throw new HttpError(404, 'NOT_FOUND', `nothing at ${req.method} ${url.pathname}`);
     } catch (error) {

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
   const k = cloud.keys;
   const lines = [
     `Local cloud running. Data ${cloud.keysCreated ? 'created' : 'reused'}: ${dataDir}`,
+    `  console           ${urls.cloud}/console   (orders, deliveries, faults, cashier, clock; Native checkout page: ${urls.http}/checkout/)`,
     `  cloud functions   ${urls.functions}/<name>   (${cloud.host.names().join(', ')})`,
     `  HTTP access       ${urls.http}/<name>/...   WeChat Pay notify URL: ${urls.notifyUrl}`,
     `  timers            POST ${urls.cloud}/timers/<name> runs one now (reconcile runs every 5 minutes)`,
