@@ -17,10 +17,11 @@ function executable(path: string): boolean {
   }
 }
 
-/** CHROMIUM_PATH, else `chromium` on the PATH (Debian's package puts it at /usr/bin/chromium). */
-export const CHROMIUM: string | undefined = [process.env.CHROMIUM_PATH, ...(process.env.PATH ?? '').split(':').map((dir) => dir && join(dir, 'chromium')), '/usr/bin/chromium'].find(
-  (p): p is string => !!p && executable(p),
-);
+/** CHROMIUM_PATH, else `chromium` on the PATH (Debian's package puts it at /usr/bin/chromium); CHROMIUM_PATH=none: no browser. */
+export const CHROMIUM: string | undefined =
+  process.env.CHROMIUM_PATH === 'none'
+    ? undefined
+    : [process.env.CHROMIUM_PATH, ...(process.env.PATH ?? '').split(':').map((dir) => dir && join(dir, 'chromium')), '/usr/bin/chromium'].find((p): p is string => !!p && executable(p));
 
 export const SKIP_NOTICE =
   'Browser tests SKIPPED: no Chromium found (looked for CHROMIUM_PATH, `chromium` on the PATH, /usr/bin/chromium). ' +
@@ -39,7 +40,8 @@ export function describeInBrowser(name: string, fn: () => void): void {
       });
     });
   }
-  console.warn(SKIP_NOTICE);
+  // straight to stderr: jest shows nothing of a suite whose tests are all skipped
+  process.stderr.write(`\n${SKIP_NOTICE}\n\n`);
   describe.skip(`${name} [skipped: no Chromium; sudo apt-get install -y chromium fonts-noto-cjk]`, fn);
 }
 
