@@ -43,6 +43,19 @@ export const HELP = `Usage: npm run localcloud -- <command> [options]
                                             the simulator's settings (the functions keep the WeChat Pay keys of
                                             the signing mode they started with)
   demo                                      login, order, pay, cashier pays, and the order paid
+
+  What the console (http://127.0.0.1:8787/console) shows and does, from here:
+  orders [--status S]                       the backend's orders, newest first, beside WeChat Pay's state
+  inspect <orderId>                         one order: timeline, payments, WeChat Pay's ledger, deliveries, refunds
+  pending                                   what a cashier can pay now: JSAPI prepays and Native QR codes
+  scan <code_url> [--user U] [--as pay|cancel|fail|userpaying]
+                                            a phone scans a Native QR code as local user U (default bob) and pays
+  checkout [--item latte:2 ...]             a guest's Native order through the checkout API: its page URL (the
+                                            token in the fragment), and the code_url to scan
+  refunds                                   WeChat Pay's refunds (settle one with settle-refund)
+  exceptions                                the backend's exceptions
+  books                                     daily statements and alerts
+  users                                     the backend's users and the local sessions
 `;
 
 export interface CliIO {
@@ -99,6 +112,19 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (!result.ok) throw new CliError(`${fn}: ${JSON.stringify(result.error)}`);
     return result.data;
   };
+  // what the console reads (GET /console/api/overview): the backend's records beside WeChat Pay's
+  const overview = async () =>
+    (await http('GET', `${cloud}/console/api/overview`)) as {
+      orders: { _id: string; status: string; totalFen: number; openid: string; guest: boolean; activePaymentId?: string }[];
+      payments: { _id: string; orderId: string }[];
+      refunds: { orderId: string }[];
+      exceptions: unknown[];
+      statements: unknown[];
+      alerts: unknown[];
+      users: unknown[];
+      sessions: unknown[];
+      wechatpay: { transactions: { out_trade_no: string; trade_state: string }[]; deliveries: { outTradeNo: string }[]; refunds: { out_trade_no: string }[] };
+    };
   const need = (i: number, what: string) => {
     const value = positional[i];
     if (!value) throw new CliError(`missing ${what}\n\n${HELP}`);
@@ -242,6 +268,81 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         if (opt('error-limit')) body.refundErrorLimitPerSecond = Number(opt('error-limit'));
         if (opt('public-key-share')) body.publicKeyShare = opt('public-key-share') === 'ramp' ? null : Number(opt('public-key-share'));
         print(await http('POST', `${await payUrl()}/sim/config`, body));
+        return 0;
+      }
+      case 'orders': {
+        const data = await overview();
+        const status = opt('status');
+        const orders = data.orders.filter((o) => !status || o.status === status);
+        for (const o of orders) {
+          const tx = data.wechatpay.transactions.find((x) => x.out_trade_no === o.activePaymentId);
+          io.out(`${o._id}  ${o.status.padEnd(18)} ${String(o.totalFen).padStart(7)} fen  ${(o.guest ? 'guest' : o.openid).padEnd(28)}  WeChat Pay: ${tx?.trade_state ?? '-'}`);
+        }
+        if (orders.length === 0) io.out('no orders');
+        return 0;
+      }
+      case 'inspect': {
+        const data = await overview();
+        const id = need(0, 'orderId');
+        const order = data.orders.find((o) => o._id === id);
+        if (!order) throw new CliError(`no order ${id}`);
+        const payments = data.payments.filter((p) => p.orderId === id);
+        const nos = payments.map((p) => p._id);
+        print({
+          order,
+          payments,
+          wechatpay: data.wechatpay.transactions.filter((x) => nos.includes(x.out_trade_no)),
+          deliveries: data.wechatpay.deliveries.filter((d) => nos.includes(d.outTradeNo)),
+          refunds: { backend: data.refunds.filter((r) => r.orderId === id), wechatpay: data.wechatpay.refunds.filter((r) => nos.includes(r.out_trade_no)) },
+        });
+        return 0;
+      }
+      case 'pending': {
+        const pending = (await http('GET', `${await payUrl()}/sim/cashier/pending`)) as {
+          prepays: { prepay_id: string; out_trade_no: string; amount: number; payer: string }[];
+          codes: { code_url: string; out_trade_no: string; amount: number; expires_at: string }[];
+        };
+        for (const p of pending.prepays) io.out(`JSAPI   ${p.out_trade_no}  ${String(p.amount).padStart(7)} fen  prepay ${p.prepay_id}  payer ${p.payer}`);
+        for (const c of pending.codes) io.out(`NATIVE  ${c.out_trade_no}  ${String(c.amount).padStart(7)} fen  ${c.code_url}  until ${c.expires_at}`);
+        if (pending.prepays.length + pending.codes.length === 0) io.out('nothing to pay');
+        return 0;
+      }
+      case 'scan': {
+        const codeUrl = need(0, 'code_url');
+        const user = opt('user', 'bob')!;
+        const { openid } = (await http('GET', `${cloud}/console/api/openid?user=${encodeURIComponent(user)}`)) as { openid: string };
+        const answer = (await http('POST', `${await payUrl()}/sim/native/scan`, { code_url: codeUrl, openid, action: opt('as', 'pay') })) as { result: string; transaction: { out_trade_no: string; trade_state: string } };
+        print({ result: answer.result, user, openid, out_trade_no: answer.transaction.out_trade_no, trade_state: answer.transaction.trade_state });
+        return 0;
+      }
+      case 'checkout': {
+        const { http: httpBase } = (await http('GET', `${cloud}/`)) as { http: string };
+        const items = (options.get('item') ?? ['latte:1']).map((spec) => {
+          const [productId, quantity] = spec.split(':');
+          return { productId, quantity: Number(quantity ?? 1) };
+        });
+        const created = (await http('POST', `${httpBase}/checkout/api/orders`, { items })) as { token: string; order: { id: string; totalFen: number } };
+        const paid = (await http('POST', `${httpBase}/checkout/api/order/pay`, undefined, { Authorization: `Bearer ${created.token}` })) as { order: { code?: { codeUrl: string; expiresAt: number } } };
+        print({ orderId: created.order.id, totalFen: created.order.totalFen, page: `${httpBase}/checkout/#t=${created.token}`, codeUrl: paid.order.code?.codeUrl, codeExpiresAt: paid.order.code && new Date(paid.order.code.expiresAt).toISOString() });
+        return 0;
+      }
+      case 'refunds': {
+        const refunds = (await http('GET', `${await payUrl()}/sim/refunds`)) as { out_refund_no: string; out_trade_no: string; status: string; amount: { refund: number } }[];
+        for (const r of refunds) io.out(`${r.out_refund_no}  ${r.out_trade_no}  ${r.status.padEnd(10)} ${r.amount.refund} fen`);
+        if (refunds.length === 0) io.out('no refunds');
+        return 0;
+      }
+      case 'exceptions':
+        print((await overview()).exceptions);
+        return 0;
+      case 'books': {
+        const data = await overview();
+        print({ statements: data.statements, alerts: data.alerts });
+        return 0;
+      }
+      case 'users': {
+        const data = await overview();
+        print({ users: data.users, sessions: data.sessions });
         return 0;
       }
       case 'demo': {
