@@ -277,6 +277,8 @@ export interface LedgerTransactionRecord {
   description: string;
   attach?: string;
   payer: { openid: string };
+  /** JSAPI or NATIVE (the bill's 交易类型); absent: JSAPI */
+  trade_type?: string;
   amount: { total: number };
   trade_state: string;
   transaction_id?: string;
@@ -308,6 +310,7 @@ export function recordsLedger(source: { transactions: () => Promise<LedgerTransa
       successTime: Date.parse(t.success_time),
       description: t.description,
       attach: t.attach ?? '',
+      ...(t.trade_type ? { tradeType: t.trade_type } : {}),
     };
   };
   const paid = async () => (await source.transactions()).map(payment).filter((p): p is BillPayment => p !== undefined);

@@ -4,6 +4,7 @@
  * renew the code, different ones are OUT_TRADE_NO_USED, across JSAPI and Native too. Driven through the project's
  * protocol client, the facade and the control API.
  */
+import { recordsLedger } from '../../../localcloud/wechatpay-sim/bills';
 import { CODE_URL_LIFETIME_MS, type PendingView } from '../../../localcloud/wechatpay-sim/simulator';
 import { apiError, control, outTradeNo, parser, prepayRequest, useSimulator, type SimHarness } from '../../support/sim-harness';
 
@@ -102,4 +103,18 @@ test('control API: scan as a user, pending JSAPI prepays and Native codes (lapse
 
   h.sim.faults.add({ target: 'prepay', kind: 'SYSTEM_ERROR', times: null });
   expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo())))).toMatchObject({ status: 500, code: 'SYSTEM_ERROR' });
+});
+
+test("the trade bill names a Native payment's trade type and the payer who scanned", async () => {
+  const jsapi = outTradeNo();
+  const { prepay_id } = await h.pay.client.prepayJsapi(prepayRequest(h, jsapi));
+  await h.sim.cashier('pay', prepay_id);
+  const native = outTradeNo();
+  const { code_url } = await h.pay.client.prepayNative(nativeRequest(h, native));
+  await h.sim.scan('pay', code_url, SCANNER);
+  const rows = await recordsLedger(h.sim.ledger.records()).paymentsSucceededBetween(0, Number.MAX_SAFE_INTEGER);
+  expect(rows.find((p) => p.outTradeNo === native)).toMatchObject({ tradeType: 'NATIVE', openid: SCANNER });
+  // a JSAPI record names no trade type: the bill writes JSAPI for it (bills-format.ts)
+  expect(rows.find((p) => p.outTradeNo === jsapi)).toMatchObject({ openid: 'o_local_alice' });
+  expect(rows.find((p) => p.outTradeNo === jsapi)).not.toHaveProperty('tradeType');
 });
