@@ -121,11 +121,6 @@ export class Collection {
     return this.find(query, { limit: 1, ...(projection ? { projection } : {}) })[0] ?? null;
   }
 
-  /** The document with this `_id`, as stored (not a copy: callers must not change it or hand it out). */
-  peek(id: string): Doc | undefined {
-    return this.docs.get(id);
-  }
-
   count(query: Json): number {
     let n = 0;
     for (const doc of this.candidates(query)) if (model.match(doc, query)) n += 1;
@@ -134,12 +129,16 @@ export class Collection {
 
   // ---------------------------------------------------------------- writes
 
-  /** Inserts a copy of `doc` (which has its `_id`); DuplicateIdError when the `_id` is taken. */
-  insert(doc: Doc): void {
-    const stored = model.deepCopy(doc);
-    model.checkObject(stored);
+  /**
+   * Inserts `doc` (which has its `_id`); DuplicateIdError when the `_id` is taken. A copy is stored, unless the caller
+   * hands the document over (`owned`: made for this insert, referenced by nothing else) and it is plain JSON, which
+   * nedb's copy would only reproduce.
+   */
+  insert(doc: Doc, owned = false): void {
+    const plain = checkFields(doc);
+    const stored = owned && plain ? doc : model.deepCopy(doc);
     if (this.docs.has(stored._id)) throw new DuplicateIdError(stored._id);
-    const line = model.serialize(stored);
+    const line = plain ? JSON.stringify(stored) : model.serialize(stored);
     this.docs.set(stored._id, stored);
     this.orderedIds = undefined;
     this.append(`${line}\n`, 1);
@@ -151,11 +150,12 @@ export class Collection {
    * counted and appends nothing.
    */
   update(query: Json, modifiers: Json): number {
+    const touched = touchedFields(modifiers);
     const changes: { doc: Doc; patch: Json; unset: string[] }[] = [];
     for (const doc of this.candidates(query)) {
       if (!model.match(doc, query)) continue;
-      const next = model.modify(doc, modifiers);
-      const { patch, unset } = difference(doc, next);
+      const next = touched ? modifyFields(doc, modifiers, touched) : model.modify(doc, modifiers);
+      const { patch, unset } = difference(doc, next, touched ?? Object.keys({ ...doc, ...next }));
       if (unset.length === 0 && Object.keys(patch).length === 0) continue;
       changes.push({ doc: next, patch, unset });
     }
@@ -171,7 +171,7 @@ export class Collection {
     const stored = { ...model.deepCopy(doc), _id: id } as Doc;
     model.checkObject(stored);
     const existed = this.docs.has(id);
-    const line = model.serialize(stored);
+    const line = serialize(stored);
     this.docs.set(id, stored);
     if (!existed) this.orderedIds = undefined;
     this.append(`${line}\n`, 1);
@@ -185,7 +185,7 @@ export class Collection {
     if (removed.length === 0) return 0;
     for (const id of removed) this.docs.delete(id);
     this.orderedIds = undefined;
-    this.append(removed.map((id) => `${model.serialize({ $$deleted: true, _id: id })}\n`).join(''), removed.length);
+    this.append(removed.map((id) => `{"$$deleted":true,"_id":${JSON.stringify(id)}}\n`).join(''), removed.length);
     return removed.length;
   }
 
@@ -195,7 +195,7 @@ export class Collection {
   compact(): void {
     this.compactionScheduled = false;
     if (!this.filename || this.closed) return;
-    const lines = this.ids().map((id) => `${model.serialize(this.docs.get(id))}\n`);
+    const lines = this.ids().map((id) => `${serialize(this.docs.get(id))}\n`);
     this.closeFile();
     crashSafeWrite(this.filename, lines.join(''));
     this.lines = lines.length;
@@ -215,8 +215,12 @@ export class Collection {
   private append(text: string, lines: number): void {
     if (!this.filename) return;
     this.fd ??= openSync(this.filename, 'a'); // (a write after close() opens the file again)
-    const bytes = Buffer.from(text, 'utf8');
-    for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    const written = writeSync(this.fd, text);
+    if (written !== Buffer.byteLength(text)) {
+      // a short write (a full disk, a signal): write the rest from the bytes, which can resume at any offset
+      const bytes = Buffer.from(text, 'utf8');
+      for (let at = written; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    }
     this.lines += lines;
     if (!this.compactionScheduled && !this.closed && this.lines > 2 * this.docs.size + COMPACT_SLACK_LINES) {
       this.compactionScheduled = true;
@@ -287,18 +291,98 @@ export class Collection {
   }
 }
 
-/** The top-level fields of `next` that differ from `prior` (compared as their stored JSON would be), and those gone. */
-function difference(prior: Doc, next: Doc): { patch: Json; unset: string[] } {
+/**
+ * nedb's serialize (JSON with dates as `{"$$date": ms}` and field names checked), without its replacer function on
+ * every key when the value is plain JSON (plain objects, arrays, strings, numbers, booleans, null): the output is
+ * then the same as JSON.stringify's. Callers have checked the field names (checkObject) before.
+ */
+function serialize(value: unknown): string {
+  return isPlainJson(value) ? JSON.stringify(value) : model.serialize(value);
+}
+
+function isPlainJson(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isPlainJson(item)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) if (!isPlainJson((value as Json)[key])) return false;
+  return true;
+}
+
+/**
+ * The top-level fields update operators reach: every operator's paths start at one (nedb's modifier functions walk
+ * a path down from its first segment and touch nothing beside it). Undefined when `modifiers` is not all operators
+ * with object arguments: model.modify then does all the work, and reports what is wrong.
+ */
+function touchedFields(modifiers: Json): string[] | undefined {
+  const fields = new Set<string>();
+  for (const op of Object.keys(modifiers)) {
+    const argument = modifiers[op];
+    if (op[0] !== '$' || typeof argument !== 'object' || argument === null) return undefined;
+    for (const path of Object.keys(argument)) fields.add(path.split('.')[0]!);
+  }
+  return [...fields];
+}
+
+/**
+ * nedb's modify, run on the fields the operators reach (with `_id`) instead of a copy of the whole document: the same
+ * operators, checks and errors on those fields; the rest of the document is shared with the version before, which is
+ * never changed in place.
+ */
+function modifyFields(doc: Doc, modifiers: Json, touched: string[]): Doc {
+  const part = { _id: doc._id } as Doc;
+  for (const key of touched) if (Object.prototype.hasOwnProperty.call(doc, key)) part[key] = doc[key];
+  const changed = model.modify(part, modifiers);
+  const next = { ...doc };
+  for (const key of touched) {
+    if (Object.prototype.hasOwnProperty.call(changed, key)) next[key] = changed[key];
+    else delete next[key];
+  }
+  return next;
+}
+
+/** Of `keys`, the top-level fields of `next` that differ from `prior` (compared as stored) and those gone. */
+function difference(prior: Doc, next: Doc, keys: string[]): { patch: Json; unset: string[] } {
   const patch: Json = {};
   const unset: string[] = [];
-  for (const key of Object.keys(next)) {
+  for (const key of keys) {
     const value = next[key];
     if (value === undefined) {
       if (prior[key] !== undefined) unset.push(key);
     } else if (!sameStored(prior[key], value)) patch[key] = value;
   }
-  for (const key of Object.keys(prior)) if (prior[key] !== undefined && !(key in next)) unset.push(key);
   return { patch, unset };
+}
+
+/**
+ * nedb's checkObject (field names: no leading `$` except its own markers, no `.`), in the same walk finding whether
+ * the value is plain JSON (plain objects, arrays and primitives only: no dates, no class instances).
+ */
+function checkFields(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
+  if (Array.isArray(value)) {
+    let plain = true;
+    for (const item of value) if (!checkFields(item)) plain = false;
+    return plain;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    model.checkObject(value);
+    return false;
+  }
+  let plain = true;
+  for (const key in value) {
+    const field = (value as Json)[key];
+    if (key[0] === '$' && !(key === '$$date' && typeof field === 'number') && !(key === '$$deleted' && field === true) && key !== '$$indexCreated' && key !== '$$indexRemoved') {
+      throw new Error('Field names cannot begin with the $ character');
+    }
+    if (key.includes('.')) throw new Error('Field names cannot contain a .');
+    if (!checkFields(field)) plain = false;
+  }
+  return plain;
 }
 
 /** Equal as stored: undefined fields count as absent, dates by their time, NaN equals NaN (both store as null). */
@@ -322,7 +406,7 @@ function sameStored(a: unknown, b: unknown): boolean {
 
 function patchLine(id: string, patch: Json, unset: string[]): string {
   const parts = [`{"_id":${JSON.stringify(id)}`];
-  if (Object.keys(patch).length > 0) parts.push(`"$$patch":${model.serialize(patch)}`);
+  if (Object.keys(patch).length > 0) parts.push(`"$$patch":${serialize(patch)}`);
   if (unset.length > 0) parts.push(`"$$unset":${JSON.stringify(unset)}`);
   return `${parts.join(',')}}\n`;
 }

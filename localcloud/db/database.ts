@@ -284,7 +284,7 @@ export class CollectionReference extends Query {
     const doc = resolveValue(data, this.engine.clock()) as Json;
     const _id = typeof doc._id === 'string' ? doc._id : newId();
     try {
-      this.engine.store(this.name).insert({ ...doc, _id });
+      this.engine.store(this.name).insert({ ...doc, _id }, true); // resolveValue made doc for this insert
     } catch (error) {
       if (error instanceof DuplicateIdError) throw new LocalDbError(DB_REQUEST_FAILED, 'collection.add', `duplicate key: _id ${_id} already exists`);
       throw error;

@@ -4,6 +4,7 @@
  * last line, a kill -9 in the middle of compare-and-set updates, a crash during a compaction. Files nedb wrote are
  * read as they are; a corrupt line refuses the open.
  */
+import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,4 +140,47 @@ test('unsorted reads come in _id order and `_id: _.in([...])` in the order asked
   expect((await db.collection('c').where({ k: 1 }).get()).data.map((d) => d._id)).toEqual(['a', 'b', 'm', 'z']);
   expect((await db.collection('c').where({ _id: db.command.in(['z', 'a', 'nope', 'm']) }).get()).data.map((d) => d._id)).toEqual(['z', 'a', 'm']);
   expect(Collection.open(undefined).find({})).toEqual([]);
+});
+
+describe("an update's new version is exactly nedb's (modify on the fields the operators reach)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const model = require('@seald-io/nedb/lib/model') as { modify(doc: unknown, update: unknown): Record<string, unknown>; deepCopy<T>(v: T): T };
+  const leaf = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom('a', 'b', 'c'), fc.boolean(), fc.constant(null));
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('x', 'y', 'z'), tie('v'), { maxKeys: 3 })),
+  })).v;
+  const doc = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd', 'n', 'list'), value, { maxKeys: 5 });
+  const path = fc.constantFrom('a', 'b', 'n', 'list', 'new', 'a.x', 'a.y', 'b.x', 'list.0', 'a.x.z', 'c.0.y');
+  const op = fc.constantFrom('$set', '$unset', '$inc', '$push', '$addToSet', '$pull', '$pop', '$min', '$max');
+  const update = fc.dictionary(op, fc.dictionary(path, leaf, { minKeys: 1, maxKeys: 2 }), { minKeys: 1, maxKeys: 3 }).map((mods) => {
+    if (mods.$pop) for (const k of Object.keys(mods.$pop)) mods.$pop[k] = 1;
+    if (mods.$unset) for (const k of Object.keys(mods.$unset)) mods.$unset[k] = true;
+    return mods;
+  });
+
+  test('the same document, or the same error', () => {
+    fc.assert(
+      fc.property(doc, update, (fields, mods) => {
+        const collection = Collection.open(undefined);
+        collection.insert({ ...fields, _id: 'd' });
+        let expected: unknown;
+        let expectedError: string | undefined;
+        try {
+          expected = model.deepCopy(model.modify({ ...structuredClone(fields), _id: 'd' }, mods)); // as nedb's find returns it
+        } catch (error) {
+          expectedError = (error as Error).message;
+        }
+        let actualError: string | undefined;
+        try {
+          collection.update({ _id: 'd' }, mods);
+        } catch (error) {
+          actualError = (error as Error).message;
+        }
+        expect(actualError).toBe(expectedError);
+        const after = collection.findOne({ _id: 'd' });
+        expect(after).toEqual(expectedError === undefined ? expected : { ...fields, _id: 'd' });
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
