@@ -3,8 +3,11 @@
  *   mode 'cloud': wx.cloud.callFunction and wx.requestPayment (production; set cloudEnv to your environment id).
  *   mode 'local': wx.request to the local cloud (`npm start`), and a cashier sheet instead of wx.requestPayment.
  *     In DevTools tick "Do not verify valid domain names" (project.config.json sets urlCheck false) for 127.0.0.1.
+ * The release guard: a trial or release build (wx.getAccountInfoSync) always uses the cloud, whatever mode says, so
+ * an uploaded build can never call 127.0.0.1 or show the local cashier.
  */
 export type BackendMode = 'cloud' | 'local';
+export type EnvVersion = 'develop' | 'trial' | 'release';
 
 export interface AppConfig {
   mode: BackendMode;
@@ -12,6 +15,10 @@ export interface AppConfig {
   localCloudUrl: string;
   /** the local user this device logs in as (each name is a different openid) */
   localUser: string;
+  /** the payment-success subscribe message template (the backend's SUBSCRIBE_TEMPLATE_ID); empty: not asked */
+  paySuccessTemplateId: string;
+  /** the alerts template admins may subscribe to (the backend's alert template); empty: not offered */
+  alertTemplateId: string;
 }
 
 export const appConfig: AppConfig = {
@@ -19,4 +26,23 @@ export const appConfig: AppConfig = {
   cloudEnv: '',
   localCloudUrl: 'http://127.0.0.1:8787',
   localUser: 'alice',
+  paySuccessTemplateId: '',
+  alertTemplateId: '',
 };
+
+/** The build WeChat is running; unknown counts as release (the guard fails closed). */
+export function envVersion(): EnvVersion {
+  try {
+    const version = wx.getAccountInfoSync().miniProgram.envVersion;
+    return version === 'develop' || version === 'trial' ? version : 'release';
+  } catch {
+    return 'release';
+  }
+}
+
+/** The backend a build with this config uses: local only in a develop build. */
+export function backendModeFor(config: AppConfig, version: EnvVersion = envVersion()): BackendMode {
+  return config.mode === 'local' && version === 'develop' ? 'local' : 'cloud';
+}
+
+export const backendMode = (): BackendMode => backendModeFor(appConfig);

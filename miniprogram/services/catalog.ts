@@ -1,6 +1,17 @@
+/** The catalogue, kept for the session once loaded: the confirm page shows names and prices from it without a call. */
 import type { Product } from '../../typings/api';
 import { callApi } from './api';
 
-export async function listProducts(): Promise<Product[]> {
-  return (await callApi('catalog.list', { action: 'list' })).products;
+let cached: Product[] | undefined;
+
+/** The products on sale; `fresh` asks the backend even when a list is kept. */
+export async function listProducts(options: { fresh?: boolean } = {}): Promise<Product[]> {
+  if (cached && !options.fresh) return cached;
+  cached = (await callApi('catalog.list', { action: 'list' })).products;
+  return cached;
+}
+
+/** Tests start each case with nothing kept. */
+export function resetCatalog(): void {
+  cached = undefined;
 }

@@ -1,3 +1,7 @@
+/**
+ * Orders. Every order the backend answers with is also published to the pages that show it (the list keeps its
+ * cards and scroll position and updates only the order that changed, instead of reloading from page 1).
+ */
 import type { ListOrdersResponse, OrderView } from '../../typings/api';
 import type { OrderTab } from '../constants/order';
 import { callApi } from './api';
@@ -9,14 +13,33 @@ export interface ConfirmInput {
   remark: string;
 }
 
-export const confirmOrder = (input: ConfirmInput): Promise<OrderView> => callApi('orders.confirm', { action: 'confirm', ...input });
-export const getOrder = (orderId: string): Promise<OrderView> => callApi('orders.get', { action: 'get', orderId });
-export const cancelOrder = (orderId: string): Promise<OrderView> => callApi('orders.cancel', { action: 'cancel', orderId });
+type Listener = (order: OrderView) => void;
+const listeners = new Set<Listener>();
+
+/** Calls `listener` with every order the backend answers with, until the returned function is called. */
+export function onOrderChanged(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function publishOrder(order: OrderView): OrderView {
+  for (const listener of listeners) listener(order);
+  return order;
+}
+
+export const confirmOrder = async (input: ConfirmInput): Promise<OrderView> => publishOrder(await callApi('orders.confirm', { action: 'confirm', ...input }));
+export const getOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.get', { action: 'get', orderId }));
+export const cancelOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.cancel', { action: 'cancel', orderId }));
 
 export function listOrders(tab: OrderTab, page: number, pageSize = 10): Promise<ListOrdersResponse> {
   return callApi('orders.list', { action: 'list', page, pageSize, ...(tab === 'all' ? {} : { status: tab }) });
 }
 
-export function requestRefund(orderId: string, reason: string, requestId: string): Promise<OrderView> {
-  return callApi('orders.requestRefund', { action: 'requestRefund', orderId, reason, requestId });
+export async function requestRefund(orderId: string, reason: string, requestId: string): Promise<OrderView> {
+  return publishOrder(await callApi('orders.requestRefund', { action: 'requestRefund', orderId, reason, requestId }));
+}
+
+/** Tests start each case with no page listening. */
+export function resetOrderListeners(): void {
+  listeners.clear();
 }

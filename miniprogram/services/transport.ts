@@ -1,9 +1,10 @@
 /**
  * The two ways to reach the backend, behind one interface: wx.cloud.callFunction (production) and wx.request to
- * the local cloud (development). `config.ts` chooses. Nothing else in the client calls the backend directly.
+ * the local cloud (development). `config.ts` chooses; a trial or release build always gets the cloud, and the local
+ * transport refuses to work outside a develop build as well. Nothing else in the client calls the backend directly.
  */
 import type { ApiResult } from '../../typings/api';
-import { appConfig, type AppConfig } from '../config';
+import { appConfig, backendModeFor, envVersion, type AppConfig } from '../config';
 
 export interface Transport {
   /** a wx.login code for the login function (the local cloud mints one through its local wx.login) */
@@ -53,16 +54,23 @@ export const cloudTransport: Transport = {
   },
 };
 
+/** The local cloud exists only on the developer's machine: a trial or release build never reaches it. */
+export function assertDevelop(): void {
+  if (envVersion() !== 'develop') throw new TransportError('the local cloud is only for develop builds');
+}
+
 export function localTransport(baseUrl: string, user: string): Transport {
   let session = '';
   return {
     async loginCode() {
+      assertDevelop();
       const reply = await wxRequest<{ code?: string; session?: string }>({ url: `${baseUrl}/wxapi/_local/login`, method: 'POST', data: { user } });
       if (reply.statusCode !== 200 || !reply.data.code || !reply.data.session) throw new TransportError(`local wx.login answered ${reply.statusCode}`);
       session = reply.data.session;
       return reply.data.code;
     },
     async callFunction<T>(name: string, data: Record<string, unknown>): Promise<ApiResult<T>> {
+      assertDevelop();
       const reply = await wxRequest<{ result?: ApiResult<T>; errMsg?: string }>({ url: `${baseUrl}/functions/${name}`, method: 'POST', data, header: { 'X-WX-Session': session } });
       if (reply.statusCode !== 200 || !reply.data.result) throw new TransportError(reply.data.errMsg ?? `${name} answered ${reply.statusCode}`);
       return reply.data.result;
@@ -73,7 +81,7 @@ export function localTransport(baseUrl: string, user: string): Transport {
 let current: Transport | undefined;
 
 export function transportFor(config: AppConfig): Transport {
-  return config.mode === 'cloud' ? cloudTransport : localTransport(config.localCloudUrl, config.localUser);
+  return backendModeFor(config) === 'cloud' ? cloudTransport : localTransport(config.localCloudUrl, config.localUser);
 }
 
 export function transport(): Transport {

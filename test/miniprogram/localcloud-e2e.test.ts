@@ -79,11 +79,10 @@ test('catalogue → confirm → local cashier pays → result page shows paid (f
   confirm.querySelector('.confirm__name')!.dispatchEvent('change', { detail: { value: '李四' } });
   confirm.querySelector('.confirm__phone')!.dispatchEvent('change', { detail: { value: '13912345678' } });
   await flush();
+  // one tap: the order is made and the cashier opens
   await tap(confirm, '.confirm__submit');
-  await waitUntil(() => confirm.instance.data.order !== null);
-  expect(confirm.instance.data.totalText).toBe('¥39.80');
-  await tap(confirm, '.confirm__pay');
   await waitUntil(() => confirm.querySelector('#cashier')!.instance.data.visible === true);
+  expect(confirm.instance.data.totalText).toBe('¥39.80');
   await tap(confirm.querySelector('#cashier')!, '.cashier__pay');
   await waitUntil(() => (wxMock.redirectTo as jest.Mock).mock.calls.length > 0);
   const resultUrl = (wxMock.redirectTo as jest.Mock).mock.calls[0][0].url as string;

@@ -1,20 +1,22 @@
 /** The result page polls the server with backoff and asks WeChat Pay (through confirm) when the notification is late. */
 import { CONFIRM_AFTER_MS, POLL_DELAYS_MS } from '../../miniprogram/pages/order/result/poll';
-import { FakeBackend, loadComponent, renderPage, resetClient, tap, text, type Rendered } from './harness';
+import { FakeBackend, MODES, attr, fail, loadComponent, renderPage, resetClient, tap, text, type Rendered } from './harness';
 import { orderView, paidOrder } from './fixtures';
 
 let pageId: string;
-let backend: FakeBackend;
-let wxMock: ReturnType<typeof resetClient>;
 const ID = orderView().id;
 
 beforeAll(() => {
   pageId = loadComponent('pages/order/result/index');
 });
+
+describe.each(MODES)('%s mode', (mode) => {
+let backend: FakeBackend;
+let wxMock: ReturnType<typeof resetClient>;
 beforeEach(() => {
   jest.useFakeTimers();
   backend = new FakeBackend().on('orders.get', () => orderView()).on('payment.confirm', () => orderView());
-  wxMock = resetClient(backend);
+  wxMock = resetClient(backend, { mode });
 });
 afterEach(() => jest.useRealTimers());
 
@@ -43,7 +45,7 @@ test('polls with backoff; still pending after a few seconds, it asks the backend
   await jest.advanceTimersByTimeAsync(POLL_DELAYS_MS[0]!);
   expect(backend.count('orders.get')).toBe(2);
   expect(confirmCalls).toBe(0);
-  await jest.advanceTimersByTimeAsync(POLL_DELAYS_MS[1]! + POLL_DELAYS_MS[2]!);
+  await jest.advanceTimersByTimeAsync(POLL_DELAYS_MS[1]! + POLL_DELAYS_MS[2]! + 50);
   expect(Date.now() - page.instance.data.startedAt as number).toBeGreaterThanOrEqual(CONFIRM_AFTER_MS);
   expect(confirmCalls).toBe(1);
   expect(page.instance.data.state).toBe('paid');
@@ -82,14 +84,52 @@ test('refresh checks again', async () => {
   expect(page.instance.data.state).toBe('paid');
 });
 
-test('a closed or cancelled order is a failure; an amount in review says so', async () => {
+test('a closed or cancelled order is not paid, and says how to buy again', async () => {
   backend.on('orders.get', () => orderView({ status: 'closed', can: { pay: false, cancel: false, requestRefund: false } }));
-  let page = await open();
+  const page = await open();
   expect(page.instance.data.state).toBe('failed');
-  expect(text(page)).toContain('订单已关闭');
-  backend.on('orders.get', () => orderView({ status: 'review' }));
-  page = await open();
-  expect(text(page)).toContain('支付金额待核对');
+  expect(text(page)).toContain('订单已关闭，如需购买请重新下单');
+});
+
+test('an amount under review is a payment received, not a failure, with customer service on the page', async () => {
+  backend.on('orders.get', () => orderView({ status: 'review', can: { pay: false, cancel: false, requestRefund: false } }));
+  const page = await open();
+  expect(page.instance.data.state).toBe('review');
+  expect(text(page)).toContain('已收到付款，金额核对中');
+  expect(text(page)).toContain('请不要重复支付');
+  expect(text(page)).not.toContain('支付未完成');
+  const contact = page.querySelector('.result__contact');
+  expect(contact).toBeTruthy();
+  expect(attr(contact!, 'open-type')).toBe('contact');
+});
+
+test('polls that cannot reach the backend end in "no network" with a retry, not in "not confirmed"', async () => {
+  backend.on('orders.get', () => Promise.reject(new Error('unreachable'))).on('payment.confirm', () => Promise.reject(new Error('unreachable')));
+  if (mode === 'cloud') {
+    wxMock.cloud.callFunction.mockRejectedValue({ errMsg: 'cloud.callFunction:fail request:fail timeout' });
+  } else {
+    (wxMock.request as jest.Mock).mockImplementation((o: { fail(e: unknown): void }) => setTimeout(() => o.fail({ errMsg: 'request:fail timeout' }), 0));
+  }
+  const page = await open();
+  await jest.advanceTimersByTimeAsync(POLL_DELAYS_MS.reduce((a, b) => a + b, 0) + 100);
+  expect(page.instance.data.state).toBe('offline');
+  expect(text(page)).toContain('网络不给力');
+  expect(text(page)).not.toContain('暂未确认到支付');
+  // the network is back and the order was paid
+  wxMock.cloud.callFunction.mockReset();
+  backend.on('orders.get', () => paidOrder());
+  resetClient(backend, { mode });
+  const tapped = tap(page, '.result__retry');
+  await jest.advanceTimersByTimeAsync(10);
+  await tapped;
+  expect(page.instance.data.state).toBe('paid');
+});
+
+test('a backend that answers with an error (not the network) still ends in "not confirmed"', async () => {
+  backend.on('orders.get', () => fail('UNAVAILABLE')).on('payment.confirm', () => fail('UNAVAILABLE'));
+  const page = await open();
+  await jest.advanceTimersByTimeAsync(POLL_DELAYS_MS.reduce((a, b) => a + b, 0) + 100);
+  expect(page.instance.data.state).toBe('pending');
 });
 
 test('poll errors are retried on schedule; leaving the page stops polling', async () => {
@@ -102,4 +142,5 @@ test('poll errors are retried on schedule; leaving the page stops polling', asyn
   const calls = backend.calls.length;
   await jest.advanceTimersByTimeAsync(30_000);
   expect(backend.calls.length).toBe(calls);
+});
 });

@@ -3,10 +3,13 @@ import { appConfig } from '../../miniprogram/config';
 import { callApi } from '../../miniprogram/services/api';
 import { ensureLogin, loginState } from '../../miniprogram/services/auth';
 import { ApiFailure, messageFor } from '../../miniprogram/services/errors';
-import { requestPayment } from '../../miniprogram/services/payment';
+import { describePayFailure, requestPayment } from '../../miniprogram/services/payment';
+import { reportClientLog } from '../../miniprogram/services/client-log';
+import { PAY_FAILURE_RULES, UNKNOWN_PAY_FAILURE } from '../../miniprogram/constants/payment';
 import { cloudTransport, localTransport, setTransport, transportFor } from '../../miniprogram/services/transport';
 import { parseItems, validateContact } from '../../miniprogram/pages/order/confirm/form';
-import { formatFen } from '../../miniprogram/utils/money';
+import { formatFen, parseYuan } from '../../miniprogram/utils/money';
+import { maskPhone } from '../../miniprogram/utils/mask';
 import { FakeBackend, fail, resetClient } from './harness';
 
 let wxMock: ReturnType<typeof resetClient>;
@@ -64,9 +67,13 @@ describe('local transport: wx.request to the local cloud', () => {
     await expect(transport.loginCode()).rejects.toThrow('request:fail');
   });
 
-  test('config.ts chooses the transport', () => {
+  test('config.ts chooses the transport in a develop build; trial and release always get the cloud', () => {
     expect(transportFor({ ...appConfig, mode: 'cloud' })).toBe(cloudTransport);
     expect(transportFor({ ...appConfig, mode: 'local' })).not.toBe(cloudTransport);
+    for (const envVersion of ['trial', 'release']) {
+      (wxMock.getAccountInfoSync as jest.Mock).mockReturnValue({ miniProgram: { envVersion } });
+      expect(transportFor({ ...appConfig, mode: 'local' })).toBe(cloudTransport);
+    }
   });
 });
 
@@ -94,14 +101,73 @@ describe('login and re-login', () => {
 
 describe('payment outcomes from wx.requestPayment', () => {
   const params = { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=x', signType: 'RSA' as const, paySign: 's' };
+  const answer = (a: { success: true } | { errMsg: string }) =>
+    (wxMock.requestPayment as jest.Mock).mockImplementation((o: { success: () => void; fail: (e: unknown) => void }) => ('success' in a ? o.success() : o.fail(a)));
+  let backend: FakeBackend;
+  beforeEach(() => {
+    backend = new FakeBackend();
+    setTransport(backend);
+  });
+
+  test('ok, and cancel as a choice (logged: WeChat answers cancel for some real errors too)', async () => {
+    answer({ success: true });
+    await expect(requestPayment(params)).resolves.toEqual({ kind: 'ok' });
+    answer({ errMsg: 'requestPayment:fail cancel' });
+    await expect(requestPayment(params)).resolves.toEqual({ kind: 'cancel' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.of('clientLog.report')).toEqual([expect.objectContaining({ kind: 'pay_cancel', message: 'requestPayment:fail cancel', elapsedMs: expect.any(Number) })]);
+  });
+
   test.each([
-    [{ success: true }, { kind: 'ok' }],
-    [{ errMsg: 'requestPayment:fail cancel' }, { kind: 'cancel' }],
-    [{ errMsg: 'requestPayment:fail (detail message)' }, { kind: 'fail', reason: '(detail message)' }],
-    [{ errMsg: 'requestPayment:fail' }, { kind: 'fail', reason: '支付失败' }],
-  ])('%o → %o', async (answer, outcome) => {
-    (wxMock.requestPayment as jest.Mock).mockImplementation((o: { success: () => void; fail: (e: unknown) => void }) => ('success' in answer ? o.success() : o.fail(answer)));
-    await expect(requestPayment(params)).resolves.toEqual(outcome);
+    ['requestPayment:fail jsapi has no permission', '商家暂未开通微信支付，请稍后再试或联系商家'],
+    ['requestPayment:fail no permission', '商家暂未开通微信支付，请稍后再试或联系商家'],
+    ['requestPayment:fail 支付验证签名失败', '支付校验没有通过，请稍后重试；多次失败请联系商家'],
+    ['requestPayment:fail 调用支付的小程序appid与下单时的appid不一致', '商家的支付设置有误，请联系商家'],
+    ['requestPayment:fail prepay_id已失效，请重新下单（有效期2小时）', '支付信息已过期，请重新支付'],
+    ['requestPayment:fail 无效的prepay_id', '支付信息已过期，请重新支付'],
+    ['requestPayment:fail parameter error: parameter.package should be String instead of Undefined;', '支付参数有误，请稍后重试；多次失败请联系商家'],
+    ['requestPayment:fail 订单已支付', '这笔订单已经支付过了，正在为你确认结果'],
+    ['requestPayment:fail 订单已关闭', '订单已关闭或已过期，请重新下单'],
+    ['requestPayment:fail 余额不足（模拟）', '余额不足，请换一张银行卡或其他方式支付'],
+    ['requestPayment:fail network error', '网络不给力，请检查网络后重试'],
+    ['requestPayment:fail system error', '微信支付系统繁忙，请稍后重试'],
+  ])('%s → %s', async (errMsg, message) => {
+    answer({ errMsg });
+    const outcome = await requestPayment(params);
+    expect(outcome).toMatchObject({ kind: 'fail', message, raw: errMsg, known: true });
+    expect(JSON.stringify(outcome)).not.toMatch(/message":"[^"]*[a-z]{4}/); // what the buyer reads has no English
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.count('clientLog.report')).toBe(0);
+  });
+
+  test('every rule’s message is plain Chinese', () => {
+    for (const rule of [...PAY_FAILURE_RULES.map((r) => r.message), UNKNOWN_PAY_FAILURE]) expect(rule).toMatch(/^[^A-Za-z]*$/);
+  });
+
+  test('an unknown reason, or none, says so and is logged with its raw text', async () => {
+    for (const errMsg of ['requestPayment:fail (detail message)', 'requestPayment:fail']) {
+      answer({ errMsg });
+      await expect(requestPayment(params)).resolves.toEqual({ kind: 'fail', message: UNKNOWN_PAY_FAILURE, action: 'retry', raw: errMsg, known: false });
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.of('clientLog.report').map((e) => e.message)).toEqual(['requestPayment:fail (detail message)', 'requestPayment:fail']);
+    expect(describePayFailure('requestPayment:fail 订单已支付').action).toBe('check');
+  });
+});
+
+describe('client log', () => {
+  test('fire and forget, the same text once a session, at most 10 lines a session, never throwing', async () => {
+    const backend = new FakeBackend().on('clientLog.report', () => fail('INTERNAL'));
+    setTransport(backend);
+    reportClientLog('pay_error', 'requestPayment:fail x');
+    reportClientLog('pay_error', 'requestPayment:fail x');
+    for (let i = 0; i < 20; i++) reportClientLog('pay_error', `requestPayment:fail ${i}`);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.count('clientLog.report')).toBe(10);
+    const first = backend.of('clientLog.report')[0]!;
+    expect(first).toMatchObject({ action: 'report', kind: 'pay_error', message: 'requestPayment:fail x', page: 'pages/unknown', sdkVersion: '2.19.1' });
+    // nothing about the user: only these fields go out
+    expect(Object.keys(first).every((k) => ['action', 'kind', 'message', 'page', 'sdkVersion', 'platform', 'elapsedMs'].includes(k))).toBe(true);
   });
 });
 
@@ -116,8 +182,10 @@ describe('errors, money and form input', () => {
     }
   });
 
-  test('fen formatting', () => {
+  test('fen formatting, yuan typed by a person, masked phones', () => {
     expect([0, 1, 10, 199, 1990, 100000, -250].map(formatFen)).toEqual(['¥0.00', '¥0.01', '¥0.10', '¥1.99', '¥19.90', '¥1000.00', '-¥2.50']);
+    expect(['12', '12.5', '12.34', '¥0.01', ' 19.90 ', '1.234', 'abc', '-1', ''].map(parseYuan)).toEqual([1200, 1250, 1234, 1, 1990, undefined, undefined, undefined, undefined]);
+    expect(maskPhone('13800138000')).toBe('138****8000');
   });
 
   test('confirm page input', () => {

@@ -1,12 +1,15 @@
 /**
- * The pay flow shared by the confirm and detail pages: get the pay parameters, run the cashier, then
+ * The pay flow shared by the confirm, detail and list pages. One tap from confirmation to the payment sheet: the pay
+ * tap asks for the payment-success message (WeChat wants that in the tap itself), makes or reuses the order, gets the
+ * pay parameters and opens the sheet, then
  *   ok     → redirectTo the result page (which asks the server; Back does not return here);
  *   cancel → a choice, not an error: "继续支付" or "放弃" (the order stays payable);
- *   fail   → the reason and a retry.
+ *   fail   → a plain message and a retry (or, when it may have gone through, the result page).
  * A lock makes a double tap one payment attempt.
  */
 import { ApiFailure, showError } from '../../services/errors';
 import { payOrder, type CashierChoice } from '../../services/payment';
+import { askPaySuccessMessage, recordPaySuccessAcceptance } from '../../services/subscribe';
 
 export interface PayFlowData {
   paying: boolean;
@@ -27,18 +30,34 @@ export interface PayHost {
 const resultUrl = (orderId: string) => `/pages/order/result/index?id=${orderId}`;
 export const detailUrl = (orderId: string) => `/pages/order/detail/index?id=${orderId}`;
 
-export async function startPayment(host: PayHost, orderId: string): Promise<void> {
+/** The order to pay: an id, or how to make the order (the confirm page creates it in the same tap). */
+export type OrderSource = string | (() => Promise<string>);
+
+/** Call from a tap handler without awaiting first: the subscribe dialog must open within the tap. */
+export async function startPayment(host: PayHost, source: OrderSource): Promise<void> {
   if (host.data.paying) return;
-  host.setData({ paying: true, payOrderId: orderId, cancelDialogVisible: false, failDialogVisible: false });
+  host.setData({ paying: true, cancelDialogVisible: false, failDialogVisible: false, ...(typeof source === 'string' ? { payOrderId: source } : {}) });
+  const subscribed = askPaySuccessMessage(typeof source === 'string' ? source : undefined);
+  let orderId = typeof source === 'string' ? source : '';
   try {
+    if (!orderId) {
+      orderId = await (source as () => Promise<string>)();
+      host.setData({ payOrderId: orderId });
+    }
+    // the payment sheet opens after the subscribe dialog has closed; an acceptance is on record before it
+    if ((await subscribed) === 'accept') await recordPaySuccessAcceptance(orderId);
     const cashier = () => (host.selectComponent('#cashier') as { open(): Promise<CashierChoice> }).open();
     const outcome = await payOrder(orderId, cashier);
     if (outcome.kind === 'ok') wx.redirectTo({ url: resultUrl(orderId) });
     else if (outcome.kind === 'cancel') host.setData({ cancelDialogVisible: true });
-    else host.setData({ failDialogVisible: true, failReason: outcome.reason });
+    else if (outcome.action === 'check') {
+      wx.showToast({ title: outcome.message, icon: 'none', duration: 2500 });
+      wx.redirectTo({ url: resultUrl(orderId) });
+    } else host.setData({ failDialogVisible: true, failReason: outcome.message });
   } catch (error) {
     showError(error);
-    if (error instanceof ApiFailure && error.code === 'CONFLICT') wx.redirectTo({ url: resultUrl(orderId) });
+    // CONFLICT: paid (or changed) meanwhile: the result page finds out which
+    if (orderId && error instanceof ApiFailure && error.code === 'CONFLICT') wx.redirectTo({ url: resultUrl(orderId) });
   } finally {
     host.setData({ paying: false });
   }
@@ -63,7 +82,7 @@ export function closeFailDialog(host: PayHost): void {
   host.setData({ failDialogVisible: false });
 }
 
-/** The dialog handlers both paying pages wire into their `methods`. */
+/** The dialog handlers the paying pages wire into their `methods`. */
 export function payFlowMethods(options: { stayOnGiveUp: boolean }) {
   return {
     onContinuePaying(this: unknown) {

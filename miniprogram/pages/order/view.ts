@@ -1,38 +1,53 @@
 /** How an order is shown on the list and detail pages (text prepared here: WXML cannot call functions). */
 import type { OrderView } from '../../../typings/api';
 import { ORDER_STATUS_TEXT, ORDER_STATUS_THEME, REFUND_STATUS_TEXT, TIMELINE_TEXT } from '../../constants/order';
+import { mayBeSettled } from '../../services/payment';
+import { maskPhone } from '../../utils/mask';
 import { formatFen } from '../../utils/money';
 import { formatTime } from '../../utils/time';
 
 export interface OrderCard {
   id: string;
+  status: OrderView['status'];
   statusText: string;
   statusTheme: string;
   title: string;
+  count: number;
   totalText: string;
   createdText: string;
+  can: OrderView['can'];
+  /** a payment was started: WeChat Pay may know more than the stored order */
+  mayBeSettled: boolean;
 }
 
 export function toCard(order: OrderView): OrderCard {
   const count = order.items.reduce((n, i) => n + i.quantity, 0);
   return {
     id: order.id,
+    status: order.status,
     statusText: ORDER_STATUS_TEXT[order.status],
     statusTheme: ORDER_STATUS_THEME[order.status],
-    title: count > 1 ? `${order.items[0]!.title} 等 ${count} 件` : order.items[0]!.title,
+    title: order.items.length > 1 ? `${order.items[0]!.title} 等 ${count} 件` : `${order.items[0]!.title}${count > 1 ? ` × ${count}` : ''}`,
+    count,
     totalText: formatFen(order.totalFen),
     createdText: formatTime(order.createdAt),
+    can: order.can,
+    mayBeSettled: mayBeSettled(order),
   };
 }
 
-export function toDetail(order: OrderView) {
+export function toDetail(order: OrderView, now = Date.now()) {
   return {
     ...toCard(order),
     items: order.items.map((i) => ({ ...i, priceText: formatFen(i.unitPriceFen), subtotalText: formatFen(i.subtotalFen) })),
     paidText: formatFen(order.paidFen),
     refundedText: formatFen(order.refundedFen),
+    hasPaid: order.paidFen > 0,
+    hasRefunded: order.refundedFen > 0,
     expiresText: formatTime(order.expiresAt),
-    contact: order.contact,
+    /** ms left to pay, for the countdown (0: nothing to count) */
+    remainingMs: order.can.pay ? Math.max(0, order.expiresAt - now) : 0,
+    contactText: `${order.contact.name} ${maskPhone(order.contact.phone)}`,
     remark: order.remark,
     timeline: order.timeline.map((e) => ({ title: TIMELINE_TEXT[e.event] ?? e.event, time: formatTime(e.at) })).reverse(),
     refunds: order.refunds.map((r) => ({
@@ -42,7 +57,7 @@ export function toDetail(order: OrderView) {
       reason: r.reason,
       timeText: formatTime(r.settledAt ?? r.createdAt),
     })),
-    can: order.can,
+    hasActions: order.can.pay || order.can.cancel || order.can.requestRefund,
   };
 }
 

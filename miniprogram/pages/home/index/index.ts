@@ -1,40 +1,59 @@
-/** Catalogue: products priced by the server (shown from fen), quantities chosen here, then the confirm page. */
+/**
+ * Catalogue: products priced by the server (shown from fen) with their pictures, quantities chosen here, then the
+ * confirm page. Quantities are cleared once an order is placed, so Back from the result page starts afresh.
+ */
 import type { Product } from '../../../../typings/api';
-import { ensureLogin, loginState, onLoginState, type LoginState } from '../../../services/auth';
+import { currentProfile, ensureLogin, loginState, onLoginState, type LoginState } from '../../../services/auth';
 import { listProducts } from '../../../services/catalog';
+import { ordersPlaced } from '../../../utils/checkout';
+import { productImageUrl } from '../../../utils/image';
 import { formatFen } from '../../../utils/money';
 
 interface ProductRow extends Product {
   priceText: string;
+  imageUrl: string;
   quantity: number;
 }
 
-let unsubscribe: (() => void) | undefined;
+const unsubscribers = new WeakMap<object, () => void>();
 
 Component({
   data: {
     loginState: 'idle' as LoginState,
+    isAdmin: false,
     loading: true,
     loadFailed: false,
     products: [] as ProductRow[],
     count: 0,
     totalText: formatFen(0),
+    /** the number of orders placed when these quantities were chosen */
+    cartGeneration: 0,
   },
   methods: {
     onLoad() {
-      unsubscribe = onLoginState((state) => this.setData({ loginState: state }));
-      this.setData({ loginState: loginState() });
+      const sync = (state: LoginState) => this.setData({ loginState: state, isAdmin: state === 'ok' && currentProfile()?.isAdmin === true });
+      unsubscribers.set(this, onLoginState(sync));
+      sync(loginState());
+      this.setData({ cartGeneration: ordersPlaced() });
       ensureLogin().catch(() => undefined);
       void this.load();
     },
     onUnload() {
-      unsubscribe?.();
+      unsubscribers.get(this)?.();
+    },
+    onShow() {
+      // an order was placed since these quantities were chosen: start afresh
+      if (ordersPlaced() !== this.data.cartGeneration) this.clearQuantities();
+    },
+    clearQuantities() {
+      this.setData({ products: this.data.products.map((p) => ({ ...p, quantity: 0 })), cartGeneration: ordersPlaced() });
+      this.recount();
     },
     async load() {
       this.setData({ loading: true, loadFailed: false });
       try {
-        const products = await listProducts();
-        this.setData({ products: products.map((p) => ({ ...p, priceText: formatFen(p.priceFen), quantity: 0 })), loading: false });
+        const products = await listProducts({ fresh: true });
+        this.setData({ products: products.map((p) => ({ ...p, priceText: formatFen(p.priceFen), imageUrl: productImageUrl(p.image), quantity: 0 })), loading: false });
         this.recount();
       } catch {
         this.setData({ loading: false, loadFailed: true });
@@ -66,6 +85,9 @@ Component({
     },
     onOpenOrders() {
       wx.navigateTo({ url: '/pages/order/list/index' });
+    },
+    onOpenAdmin() {
+      wx.navigateTo({ url: '/pages/admin/index/index' });
     },
   },
 });

@@ -1,14 +1,15 @@
 /**
- * Order confirmation: items from the catalogue page, contact and remark validated here and again on the server,
- * submitted once (a request id made when the page opens makes a double tap or a retry the same order), then the
- * server's total and expiry, then payment.
+ * Order confirmation: items from the catalogue page (names and prices from the catalogue kept since the home page),
+ * contact and remark validated here and again on the server, then one tap — "提交订单" — makes the order (a request
+ * id made when the page opens makes a double tap or a retry the same order) and opens the payment sheet. If paying
+ * is cancelled the order stays here, with its number and a countdown to its expiry, payable from the bottom bar.
  */
 import type { OrderView } from '../../../../typings/api';
 import { listProducts } from '../../../services/catalog';
 import { confirmOrder } from '../../../services/orders';
-import { showError } from '../../../services/errors';
+import { markOrderPlaced } from '../../../utils/checkout';
 import { formatFen } from '../../../utils/money';
-import { formatTime, newRequestId } from '../../../utils/time';
+import { newRequestId } from '../../../utils/time';
 import { parseItems, validateContact } from './form';
 import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
 
@@ -22,7 +23,10 @@ interface ItemRow {
 Component({
   data: {
     ...payFlowData,
+    chosen: [] as { productId: string; quantity: number }[],
     items: [] as ItemRow[],
+    /** the catalogue could not be read: names and prices unknown, nothing can be submitted until it is */
+    itemsFailed: false,
     estimateText: formatFen(0),
     name: '',
     phone: '',
@@ -32,25 +36,34 @@ Component({
     requestId: '',
     order: null as OrderView | null,
     totalText: '',
-    expiresText: '',
+    remainingMs: 0,
   },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       const chosen = parseItems(query.items);
-      this.setData({ requestId: newRequestId('checkout') });
+      this.setData({ requestId: newRequestId('checkout'), chosen });
       if (chosen.length === 0) {
         wx.showToast({ title: '请先选择商品', icon: 'none' });
         return;
       }
-      this.setData({ items: chosen.map((c) => ({ ...c, title: c.productId, priceText: '' })) });
+      await this.loadItems();
+    },
+    async loadItems() {
+      const chosen = this.data.chosen;
       try {
         const products = new Map((await listProducts()).map((p) => [p.id, p]));
-        const items = chosen.map((c) => ({ ...c, title: products.get(c.productId)?.title ?? '已下架商品', priceText: products.has(c.productId) ? formatFen(products.get(c.productId)!.priceFen) : '-' }));
+        const items = chosen.map((c) => {
+          const product = products.get(c.productId);
+          return { ...c, title: product?.title ?? '已下架的商品', priceText: product ? formatFen(product.priceFen) : '—' };
+        });
         const estimate = chosen.reduce((sum, c) => sum + (products.get(c.productId)?.priceFen ?? 0) * c.quantity, 0);
-        this.setData({ items, estimateText: formatFen(estimate) });
-      } catch (error) {
-        showError(error);
+        this.setData({ items, itemsFailed: false, estimateText: formatFen(estimate) });
+      } catch {
+        this.setData({ items: [], itemsFailed: true });
       }
+    },
+    onReloadItems() {
+      void this.loadItems();
     },
     onNameChange(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
       this.setData({ name: e.detail.value, 'errors.name': '' });
@@ -61,28 +74,37 @@ Component({
     onRemarkChange(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
       this.setData({ remark: e.detail.value, 'errors.remark': '' });
     },
-    async onSubmit() {
-      if (this.data.submitting || this.data.order) return;
-      const errors = validateContact(this.data.name, this.data.phone, this.data.remark);
-      this.setData({ errors });
-      if (Object.keys(errors).length > 0) return;
+    /** Makes the order once (the page's request id); the pay flow calls it in the same tap. */
+    async ensureOrder(): Promise<string> {
+      if (this.data.order) return this.data.order.id;
       this.setData({ submitting: true });
       try {
         const order = await confirmOrder({
           requestId: this.data.requestId,
-          items: this.data.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+          items: this.data.chosen,
           contact: { name: this.data.name.trim(), phone: this.data.phone.trim() },
           remark: this.data.remark,
         });
-        this.setData({ order, totalText: formatFen(order.totalFen), expiresText: formatTime(order.expiresAt) });
-      } catch (error) {
-        showError(error);
+        markOrderPlaced();
+        this.setData({ order, totalText: formatFen(order.totalFen), remainingMs: Math.max(0, order.expiresAt - Date.now()) });
+        return order.id;
       } finally {
         this.setData({ submitting: false });
       }
     },
-    onPay() {
-      if (this.data.order) void startPayment(this as unknown as PayHost, this.data.order.id);
+    /** The one tap from confirmation to the payment sheet. */
+    onSubmit() {
+      if (this.data.submitting || this.data.paying || this.data.items.length === 0) return;
+      if (!this.data.order) {
+        const errors = validateContact(this.data.name, this.data.phone, this.data.remark);
+        this.setData({ errors });
+        if (Object.keys(errors).length > 0) return;
+      }
+      void startPayment(this as unknown as PayHost, this.data.order ? this.data.order.id : () => this.ensureOrder());
+    },
+    onExpired() {
+      this.setData({ remainingMs: 0 });
+      wx.showToast({ title: '订单已过期，请重新下单', icon: 'none' });
     },
     ...payFlowMethods({ stayOnGiveUp: false }),
   },

@@ -1,12 +1,19 @@
 /**
- * Order detail: items, amounts, refund progress and the order's timeline; pay again while payable, cancel while
- * unpaid, request a full refund (with a reason) while the policy allows.
+ * Order detail: items, amounts, refund progress and the order's timeline; pay while payable (with a live countdown),
+ * cancel while unpaid, request a full refund (a preset reason or one's own) while the policy allows; the order
+ * number can be copied. An unpaid order whose payment was started is checked with WeChat Pay through the backend
+ * when it opens and each time the page is shown again (rate-limited), so a paid order never asks to be paid again.
  */
+import { REFUND_REASONS } from '../../../constants/order';
 import { showError } from '../../../services/errors';
 import { cancelOrder, getOrder, requestRefund } from '../../../services/orders';
+import { checkPayment, mayBeSettled } from '../../../services/payment';
+import type { OrderView } from '../../../../typings/api';
 import { newRequestId } from '../../../utils/time';
 import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
 import { toDetail, type OrderDetail } from '../view';
+
+const OTHER_REASON = REFUND_REASONS[REFUND_REASONS.length - 1]!;
 
 Component({
   data: {
@@ -15,10 +22,15 @@ Component({
     order: null as OrderDetail | null,
     loading: true,
     loadError: '',
+    /** asking WeChat Pay (through the backend) whether an unpaid order was paid */
+    checking: false,
     busy: false,
     cancelConfirmVisible: false,
     refundDialogVisible: false,
+    reasonOptions: REFUND_REASONS.map((r) => ({ label: r, value: r })),
+    refundChoice: '',
     refundReason: '',
+    otherReason: OTHER_REASON,
     refundRequestId: '',
   },
   methods: {
@@ -33,20 +45,44 @@ Component({
       await this.load();
       wx.stopPullDownRefresh();
     },
+    show(order: OrderView) {
+      this.setData({ order: toDetail(order), loading: false, loadError: '' });
+    },
     async load() {
+      let order: OrderView;
       try {
-        const order = await getOrder(this.data.orderId);
-        this.setData({ order: toDetail(order), loading: false, loadError: '' });
+        order = await getOrder(this.data.orderId);
+        this.show(order);
       } catch (error) {
         this.setData({ loading: false });
         if (!this.data.order) this.setData({ loadError: '订单加载失败' });
         showError(error);
+        return;
+      }
+      if (mayBeSettled(order)) await this.check();
+    },
+    /** The stored order says unpaid but a payment was started: ask WeChat Pay (at most every 15 s per order). */
+    async check() {
+      this.setData({ checking: true });
+      try {
+        const checked = await checkPayment(this.data.orderId);
+        if (checked) this.show(checked);
+      } catch {
+        // the stored order stands; the next showing checks again
+      } finally {
+        this.setData({ checking: false });
       }
     },
     onPay() {
       void startPayment(this as unknown as PayHost, this.data.orderId);
     },
     ...payFlowMethods({ stayOnGiveUp: true }),
+    onExpired() {
+      void this.load();
+    },
+    onCopyId() {
+      wx.setClipboardData({ data: this.data.orderId });
+    },
     onCancel() {
       this.setData({ cancelConfirmVisible: true });
     },
@@ -57,8 +93,7 @@ Component({
       if (this.data.busy) return;
       this.setData({ busy: true, cancelConfirmVisible: false });
       try {
-        const order = await cancelOrder(this.data.orderId);
-        this.setData({ order: toDetail(order) });
+        this.show(await cancelOrder(this.data.orderId));
         wx.showToast({ title: '订单已取消', icon: 'success' });
       } catch (error) {
         showError(error);
@@ -69,25 +104,30 @@ Component({
     },
     onOpenRefund() {
       // one request id per opening: a retried submit is the same refund, a new request is a new one
-      this.setData({ refundDialogVisible: true, refundReason: '', refundRequestId: newRequestId('refund') });
+      this.setData({ refundDialogVisible: true, refundChoice: '', refundReason: '', refundRequestId: newRequestId('refund') });
     },
     onCloseRefund() {
       this.setData({ refundDialogVisible: false });
+    },
+    onReasonPick(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
+      this.setData({ refundChoice: e.detail.value });
     },
     onReasonChange(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
       this.setData({ refundReason: e.detail.value });
     },
     async onSubmitRefund() {
       if (this.data.busy) return;
-      const reason = this.data.refundReason.trim();
-      if (!reason) {
-        wx.showToast({ title: '请填写退款原因', icon: 'none' });
+      const choice = this.data.refundChoice;
+      const own = this.data.refundReason.trim();
+      if (!choice || (choice === OTHER_REASON && !own)) {
+        wx.showToast({ title: choice ? '请写下退款原因' : '请选择退款原因', icon: 'none' });
         return;
       }
+      const reason = choice === OTHER_REASON ? own : own ? `${choice}：${own}` : choice;
       this.setData({ busy: true });
       try {
-        const order = await requestRefund(this.data.orderId, reason, this.data.refundRequestId);
-        this.setData({ order: toDetail(order), refundDialogVisible: false });
+        this.show(await requestRefund(this.data.orderId, [...reason].slice(0, 80).join(''), this.data.refundRequestId));
+        this.setData({ refundDialogVisible: false });
         wx.showToast({ title: '退款申请已提交', icon: 'success' });
       } catch (error) {
         showError(error);

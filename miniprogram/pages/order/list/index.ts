@@ -1,30 +1,63 @@
-/** My orders: status tabs, pages loaded on reaching the bottom, pull-down refresh. */
+/**
+ * My orders: status tabs, pages loaded on reaching the bottom, pull-down refresh. The list keeps its pages and scroll
+ * position when shown again: orders changed elsewhere in the app arrive through the orders service and replace their
+ * card in place. Unpaid orders carry their own actions (付款, 取消订单); an unpaid order whose payment was started is
+ * first checked with WeChat Pay through the backend (rate-limited), and shows no pay button while that runs.
+ */
+import type { OrderView } from '../../../../typings/api';
 import { ORDER_TABS, type OrderTab } from '../../../constants/order';
 import { showError } from '../../../services/errors';
-import { listOrders } from '../../../services/orders';
+import { cancelOrder, listOrders, onOrderChanged } from '../../../services/orders';
+import { checkPayment } from '../../../services/payment';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
 import { toCard, type OrderCard } from '../view';
 
 const PAGE_SIZE = 10;
+/** orders checked with WeChat Pay per page loaded */
+const CHECKS_PER_PAGE = 5;
+
+/** Which tab an order belongs in (the server's filter, mirrored to place a changed order). */
+function inTab(tab: OrderTab, status: OrderView['status']): boolean {
+  if (tab === 'all') return true;
+  if (tab === 'refunds') return status === 'refunding' || status === 'partially_refunded' || status === 'refunded';
+  return status === tab;
+}
+
+const unsubscribers = new WeakMap<object, () => void>();
 
 Component({
   data: {
+    ...payFlowData,
     tabs: ORDER_TABS,
     tab: 'all' as OrderTab,
-    orders: [] as OrderCard[],
+    orders: [] as (OrderCard & { checking: boolean })[],
     page: 0,
     hasMore: true,
     loading: false,
     loadFailed: false,
     generation: 0,
+    cancelId: '',
+    payAmountText: '',
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
       const tab = ORDER_TABS.some((t) => t.value === query.tab) ? (query.tab as OrderTab) : 'all';
       this.setData({ tab });
+      unsubscribers.set(this, onOrderChanged((order) => this.replace(order)));
       void this.reload();
     },
-    onShow() {
-      if (this.data.page > 0) void this.reload();
+    onUnload() {
+      unsubscribers.get(this)?.();
+    },
+    /** An order changed elsewhere (detail, result, a payment): its card is updated where it is. */
+    replace(order: OrderView) {
+      const index = this.data.orders.findIndex((o) => o.id === order.id);
+      if (index < 0) return;
+      if (!inTab(this.data.tab, order.status)) {
+        this.setData({ orders: this.data.orders.filter((o) => o.id !== order.id) });
+        return;
+      }
+      this.setData({ [`orders[${index}]`]: { ...toCard(order), checking: false } });
     },
     async reload() {
       this.setData({ orders: [], page: 0, hasMore: true, loadFailed: false, generation: this.data.generation + 1 });
@@ -37,13 +70,26 @@ Component({
       try {
         const result = await listOrders(this.data.tab, this.data.page + 1, PAGE_SIZE);
         if (generation !== this.data.generation) return; // the tab changed meanwhile
-        this.setData({ orders: [...this.data.orders, ...result.orders.map(toCard)], page: result.page, hasMore: result.hasMore });
+        const cards = result.orders.map((o) => ({ ...toCard(o), checking: false }));
+        const toCheck = cards.filter((c) => c.mayBeSettled).slice(0, CHECKS_PER_PAGE);
+        for (const card of toCheck) card.checking = true;
+        this.setData({ orders: [...this.data.orders, ...cards], page: result.page, hasMore: result.hasMore });
+        await Promise.all(toCheck.map((card) => this.check(card.id)));
       } catch (error) {
         if (generation === this.data.generation) this.setData({ loadFailed: true });
         showError(error);
       } finally {
         if (generation === this.data.generation) this.setData({ loading: false });
       }
+    },
+    async check(orderId: string) {
+      try {
+        await checkPayment(orderId); // a fresh order arrives through onOrderChanged
+      } catch {
+        // the stored state stands
+      }
+      const index = this.data.orders.findIndex((o) => o.id === orderId);
+      if (index >= 0 && this.data.orders[index]!.checking) this.setData({ [`orders[${index}].checking`]: false });
     },
     onTabTap(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: OrderTab }>) {
       const tab = e.currentTarget.dataset.value;
@@ -61,6 +107,30 @@ Component({
     },
     onOpen(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
       wx.navigateTo({ url: `/pages/order/detail/index?id=${e.currentTarget.dataset.id}` });
+    },
+    onCardPay(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
+      const card = this.data.orders.find((o) => o.id === e.currentTarget.dataset.id);
+      if (!card) return;
+      this.setData({ payAmountText: card.totalText });
+      void startPayment(this as unknown as PayHost, card.id);
+    },
+    ...payFlowMethods({ stayOnGiveUp: true }),
+    onCardCancel(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
+      this.setData({ cancelId: e.currentTarget.dataset.id });
+    },
+    onCloseCancel() {
+      this.setData({ cancelId: '' });
+    },
+    async onConfirmCancel() {
+      const id = this.data.cancelId;
+      this.setData({ cancelId: '' });
+      if (!id) return;
+      try {
+        await cancelOrder(id); // the card follows through onOrderChanged
+        wx.showToast({ title: '订单已取消', icon: 'success' });
+      } catch (error) {
+        showError(error);
+      }
     },
   },
 });

@@ -1,22 +1,24 @@
 /**
  * The payment result, reached with redirectTo. The client's own payment result is never proof: this page polls the
- * order with backoff, asks the backend to query WeChat Pay once the notification is late, and shows paid, still
- * pending (refresh, "I have paid"), or failed.
+ * order with backoff, asks the backend to query WeChat Pay once the notification is late, and shows paid, paid with
+ * the amount under review, still pending (refresh, "我已支付"), no network (retry), or closed.
  */
 import type { OrderStatus, OrderView } from '../../../../typings/api';
 import { ORDER_STATUS_TEXT } from '../../../constants/order';
+import { ApiFailure, showError } from '../../../services/errors';
 import { getOrder } from '../../../services/orders';
 import { confirmPayment } from '../../../services/payment';
-import { showError } from '../../../services/errors';
 import { formatFen } from '../../../utils/money';
 import { CONFIRM_AFTER_MS, POLL_DELAYS_MS } from './poll';
 
-type State = 'checking' | 'paid' | 'pending' | 'failed';
+type State = 'checking' | 'paid' | 'review' | 'pending' | 'offline' | 'failed';
 
 const PAID: OrderStatus[] = ['paid', 'refunding', 'partially_refunded', 'refunded'];
-const FAILED: OrderStatus[] = ['cancelled', 'closed', 'review'];
+const FAILED: OrderStatus[] = ['cancelled', 'closed'];
 
 const timers = new WeakMap<object, number>();
+/** pages left: a poll in flight when the page closed must not schedule another */
+const closed = new WeakSet<object>();
 
 Component({
   data: {
@@ -28,6 +30,8 @@ Component({
     startedAt: 0,
     attempt: 0,
     confirmed: false,
+    /** the last poll could not reach the backend */
+    lastPollOffline: false,
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
@@ -35,6 +39,7 @@ Component({
       void this.check();
     },
     onUnload() {
+      closed.add(this);
       this.stop();
     },
     stop() {
@@ -47,8 +52,13 @@ Component({
         this.setData({ state: 'paid', paidText: formatFen(order.paidFen) });
         return true;
       }
+      if (order.status === 'review') {
+        // WeChat Pay took the money at another amount than the order's: paid, and a person checks the amount
+        this.setData({ state: 'review' });
+        return true;
+      }
       if (FAILED.includes(order.status)) {
-        this.setData({ state: 'failed', failedText: order.status === 'review' ? '支付金额待核对，请联系客服' : `订单${ORDER_STATUS_TEXT[order.status]}` });
+        this.setData({ state: 'failed', failedText: `订单${ORDER_STATUS_TEXT[order.status]}，如需购买请重新下单` });
         return true;
       }
       return false;
@@ -56,17 +66,21 @@ Component({
     async check() {
       this.stop();
       let order: OrderView | undefined;
+      let offline = false;
       try {
         const late = !this.data.confirmed && Date.now() - this.data.startedAt >= CONFIRM_AFTER_MS;
         if (late) this.setData({ confirmed: true });
         order = late ? await confirmPayment(this.data.orderId) : await getOrder(this.data.orderId);
-      } catch {
-        // a failed poll is like a pending one: try again on schedule
+      } catch (error) {
+        // a failed poll is tried again on schedule; whether it was the network decides what the page says at the end
+        offline = error instanceof ApiFailure && error.code === 'NETWORK';
       }
+      if (closed.has(this)) return;
+      this.setData({ lastPollOffline: offline });
       if (order && this.show(order)) return;
       const delay = POLL_DELAYS_MS[this.data.attempt];
       if (delay === undefined) {
-        this.setData({ state: 'pending' });
+        this.setData({ state: offline ? 'offline' : 'pending' });
         return;
       }
       this.setData({ attempt: this.data.attempt + 1 });
