@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { wechatpayEnvironment } from '../../localcloud/env';
 import { loadOrCreateKeys } from '../../localcloud/keys';
 import { buildFunctions, ROOT } from '../build-functions';
-import { median, table } from './stats';
+import { showSpread, spread, table, type Spread } from './stats';
 
 const RUNS = 7;
 
@@ -45,15 +45,16 @@ export async function benchColdStart(log: (s: string) => void) {
       ...wechatpayEnvironment(keys, { wechatpayBaseUrl: 'http://127.0.0.1:9', wxApiBaseUrl: 'http://127.0.0.1:9', notifyUrl: 'https://example.com/pay/notify', refundNotifyUrl: 'https://example.com/pay/notify' }),
       LOG_LEVEL: 'silent',
     };
-    const repeat = (f: () => number) => median(Array.from({ length: RUNS }, f));
+    const repeat = (f: () => number): Spread => spread(Array.from({ length: RUNS }, f));
+    const show = (s: Spread) => showSpread(s, (n) => n.toFixed(1));
     const v3 = repeat(() => child(timeRequire('wechatpay-node-v3')));
     const sdk = repeat(() => child(timeRequire('wx-server-sdk')));
     const rows: (string | number)[][] = [];
-    const results: Record<string, { bytes: number; ownMs: number; firstAnswerMs?: number }> = {};
+    const results: Record<string, { bytes: number; ownMs: Spread; firstAnswerMs?: Spread }> = {};
     for (const fn of built) {
       const bundle = join(fn.dir, 'index.js');
       const own = repeat(() => child(timeRequire(bundle, stub)));
-      let first: number | undefined;
+      let first: Spread | undefined;
       const event = FIRST_ANSWER[fn.name];
       if (event !== undefined) {
         first = repeat(() =>
@@ -65,11 +66,11 @@ export async function benchColdStart(log: (s: string) => void) {
         );
       }
       results[fn.name] = { bytes: fn.bytes, ownMs: own, ...(first !== undefined ? { firstAnswerMs: first } : {}) };
-      rows.push([fn.name, `${(fn.bytes / 1024).toFixed(1)} KB`, own.toFixed(1), (own / v3).toFixed(2), first === undefined ? 'n/a (needs the cloud database)' : first.toFixed(1)]);
+      rows.push([fn.name, `${(fn.bytes / 1024).toFixed(1)} KB`, show(own), (own.median / v3.median).toFixed(2), first === undefined ? 'n/a (needs the cloud database)' : show(first)]);
     }
-    log(`Cold start (median of ${RUNS} fresh Node processes; times in ms, from the first line of the process)`);
+    log(`Cold start (median of ${RUNS} fresh Node processes (min–max); times in ms, from the first line of the process)`);
     log(table(['function', 'bundle', 'own code load', 'ratio to wechatpay-node-v3', 'cold start to first answer'], rows));
-    log(`  wechatpay-node-v3 and its dependencies load in ${v3.toFixed(1)} ms; wx-server-sdk alone in ${sdk.toFixed(1)} ms (shared by every choice).`);
+    log(`  wechatpay-node-v3 and its dependencies load in ${show(v3)} ms; wx-server-sdk alone in ${show(sdk)} ms (shared by every choice).`);
     return { v3, sdk, results };
   } finally {
     rmSync(work, { recursive: true, force: true });
