@@ -185,6 +185,7 @@ function printByHand(out: (line: string) => void, built: BuiltFunction[], config
   for (const f of built) out(`     ${f.name}: ${f.env.names.join(', ') || '(none)'}`);
   out(`  3. HTTP access (环境 → HTTP访问服务): route ${NOTIFY_ROUTE} → function payNotify, identity verification (身份认证) OFF`);
   out('     (otherwise WeChat Pay gets 401 on every notification); WECHATPAY_NOTIFY_URL = https://<environment domain>' + NOTIFY_ROUTE + '.');
+  if (configs.has('checkout')) out('     The Native checkout page, if you offer it: a route (for example /checkout) → function checkout, identity verification OFF.');
   out(`  4. Database: create the collections ${collections.join(', ')};`);
   out('     permission 自定义安全规则 {"read": false, "write": false} on each; the indexes listed above (索引管理).');
   out('  5. Merchant platform (pay.weixin.qq.com): bind this AppID to the merchant, set the APIv3 key, and for');

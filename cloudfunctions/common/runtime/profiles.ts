@@ -81,9 +81,9 @@ export function requiredSettingsOf(name: string, mode: KeyMode | undefined): str
   return required;
 }
 
-/** Every setting the function reads. */
 export const CHECKOUT_SETTINGS: readonly string[] = ['CHECKOUT_ALLOWED_ORIGINS'];
 
+/** Every setting the function reads. */
 export function settingsOf(name: string): string[] {
   const p = profileOf(name);
   return [
