@@ -1,17 +1,18 @@
 /**
- * `npm run bench [crypto|load|e2e|coldstart|size ...]`: measures side by side and prints tables (no thresholds:
+ * `npm run bench [crypto|load|e2e|coldstart|size|bill ...]`: measures side by side and prints tables (no thresholds:
  * the README's performance section states the goals next to these figures).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeSync } from 'node:fs';
+import { benchBill } from './bill';
 import { benchColdStart } from './coldstart';
 import { benchCrypto } from './crypto';
 import { benchEndToEnd, benchNotifications } from './localcloud';
 import { ROOT } from '../build-functions';
 
 const log = (line: string) => writeSync(1, `${line}\n`);
-const ALL = ['crypto', 'load', 'e2e', 'coldstart', 'size'] as const;
+const ALL = ['crypto', 'load', 'e2e', 'coldstart', 'size', 'bill'] as const;
 type Part = (typeof ALL)[number];
 
 async function main(): Promise<void> {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     if (part === 'load') await benchNotifications(log);
     if (part === 'e2e') await benchEndToEnd(log);
     if (part === 'coldstart') await benchColdStart(log);
+    if (part === 'bill') await benchBill(log);
     if (part === 'size') {
       log('Mini-program package size (npm run size)');
       const output = execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/size.ts'], { cwd: ROOT, encoding: 'utf8' });

@@ -14,8 +14,20 @@ import type { BillDifference, StatementTotals } from '../../../typings/api';
 import type { TradeBillRow } from '../wechatpay';
 import type { RefundState } from './refund-table';
 
-/** What the books paid that day, keyed by out_trade_no: amount in fen. */
+/**
+ * What the books paid that day, keyed by out_trade_no: amount in fen. While a bill is compared, a payment the bill
+ * has is marked in place (stored as `-(amount + 1)`), so matching keeps no second copy of 100,000 keys.
+ */
 export type BooksPayments = Map<string, number>;
+
+const matched = (fen: number) => -fen - 1;
+const amountOf = (stored: number) => (stored < 0 ? -stored - 1 : stored);
+
+/**
+ * A copy of a string cut from the bill. A key sliced from a line can keep the whole 64 KB chunk it came from alive;
+ * what the comparison keeps beyond a row (rows aside, differences) is copied first.
+ */
+const own = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
 
 export interface BooksRefund {
   outRefundNo: string;
@@ -84,7 +96,8 @@ export class BillComparison {
   /** refunds whose state differs but may be healed by a query: books.ts queries, then decides */
   readonly refundStates: { row: UnmatchedRow; books: BooksRefund }[] = [];
   readonly unmatched: UnmatchedRow[] = [];
-  private readonly paid = new Set<string>();
+  /** payments matched that the books did not file under the day (found by a lookup): few */
+  private readonly paidElsewhere = new Set<string>();
   private readonly refunded = new Set<string>();
   /** the books' side of what was matched so far, beyond the books' own payments */
   private booksFee = 0;
@@ -99,32 +112,40 @@ export class BillComparison {
     private readonly payments: BooksPayments,
     private readonly refunds: Map<string, BooksRefund>,
     private readonly snapshotAt: number,
-  ) {}
+  ) {
+    // a comparison starts from no row matched (a download tried before may have marked some)
+    for (const [key, stored] of payments) if (stored < 0) payments.set(key, amountOf(stored));
+  }
+
+  private isPaid(key: string): boolean {
+    return (this.payments.get(key) ?? 0) < 0 || this.paidElsewhere.has(key);
+  }
 
   row(row: TradeBillRow): void {
     if (row.rateBp !== undefined) this.rateBp = row.rateBp;
     if (row.kind === 'refund') return this.refundRow(row);
     const key = row.outTradeNo;
-    if (this.paid.has(key)) {
-      this.differences.push({ kind: 'duplicate_row', subject: 'payment', outTradeNo: key, billFen: row.orderFen, detail: 'the bill lists this payment more than once' });
+    if (this.isPaid(key)) {
+      this.differences.push({ kind: 'duplicate_row', subject: 'payment', outTradeNo: own(key), billFen: row.orderFen, detail: 'the bill lists this payment more than once' });
       return;
     }
     const booksFen = this.payments.get(key);
     if (booksFen === undefined) {
-      this.unmatched.push({ subject: 'payment', outTradeNo: key, fen: row.orderFen, state: row.tradeState, transactionId: row.transactionId, rateBp: row.rateBp });
+      this.unmatched.push({ subject: 'payment', outTradeNo: own(key), fen: row.orderFen, state: own(row.tradeState), transactionId: own(row.transactionId), rateBp: row.rateBp });
       return;
     }
-    this.paid.add(key);
+    // marked in place: the Map keeps its own key, not the one cut from the bill
+    this.payments.set(key, matched(booksFen));
     this.booksFee += feeAt(booksFen, row.rateBp ?? 0);
     if (booksFen !== row.orderFen) {
-      this.differences.push({ kind: 'amount_differs', subject: 'payment', outTradeNo: key, billFen: row.orderFen, booksFen, detail: `the bill has ${row.orderFen} fen, the books ${booksFen} fen` });
+      this.differences.push({ kind: 'amount_differs', subject: 'payment', outTradeNo: own(key), billFen: row.orderFen, booksFen, detail: `the bill has ${row.orderFen} fen, the books ${booksFen} fen` });
     }
   }
 
   private refundRow(row: TradeBillRow): void {
     this.billRefundRows += 1;
-    const key = row.outRefundNo;
-    const unmatched: UnmatchedRow = { subject: 'refund', outTradeNo: row.outTradeNo, outRefundNo: key, fen: row.refundFen, state: row.refundStatus, transactionId: row.transactionId, rateBp: row.rateBp };
+    const key = own(row.outRefundNo);
+    const unmatched: UnmatchedRow = { subject: 'refund', outTradeNo: own(row.outTradeNo), outRefundNo: key, fen: row.refundFen, state: own(row.refundStatus), transactionId: own(row.transactionId), rateBp: row.rateBp };
     if (this.refunded.has(key)) {
       this.differences.push({ kind: 'duplicate_row', subject: 'refund', outTradeNo: row.outTradeNo, outRefundNo: key, billFen: row.refundFen, detail: 'the bill lists this refund more than once' });
       return;
@@ -153,7 +174,7 @@ export class BillComparison {
 
   /** Counts a payment books.ts found (or healed) for an unmatched row as the books'. */
   matchPayment(outTradeNo: string, booksFen: number, rateBp: number | undefined): void {
-    this.paid.add(outTradeNo);
+    this.paidElsewhere.add(outTradeNo);
     this.booksFee += feeAt(booksFen, rateBp ?? 0);
     this.extraPayments.count += 1;
     this.extraPayments.fen += booksFen;
@@ -161,7 +182,7 @@ export class BillComparison {
 
   /** The books' payments and refunds of the day the bill does not have. */
   missingFromBill(): { payments: [string, number][]; refunds: BooksRefund[] } {
-    const payments = [...this.payments].filter(([key]) => !this.paid.has(key));
+    const payments = [...this.payments].filter(([, stored]) => stored >= 0);
     const refunds = [...this.refunds.values()].filter((r) => !this.refunded.has(r.outRefundNo));
     return { payments, refunds };
   }
@@ -175,9 +196,9 @@ export class BillComparison {
     let grossFen = this.extraPayments.fen;
     let fee = this.booksFee;
     const rate = this.rateBp ?? 0;
-    for (const [key, fen] of this.payments) {
-      grossFen += fen;
-      if (!this.paid.has(key)) fee += feeAt(fen, rate);
+    for (const stored of this.payments.values()) {
+      grossFen += amountOf(stored);
+      if (stored >= 0) fee += feeAt(stored, rate);
     }
     let { count: refundCount, fen: refundFen } = this.matchedRefunds;
     for (const r of unbilledRefunds) {
