@@ -76,9 +76,10 @@ export class LocalDatabaseEngine {
     else this.writeDelays.delete(collection);
   }
 
-  async writeLatency(collection: string): Promise<void> {
+  /** The injected delay of writes to `collection` (delayWrites), or undefined: no promise to wait for. */
+  writeLatency(collection: string): Promise<void> | undefined {
     const ms = this.writeDelays.get(collection);
-    if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
   }
 
   /** Called by every write before it touches storage. */
@@ -248,7 +249,8 @@ export class Query {
   /** Atomic: the documents matching `where` are updated in one step, and `updated` counts those that changed. */
   async updateUnlocked(options: { data: unknown }): Promise<{ stats: { updated: number }; errMsg: string }> {
     this.engine.beforeWrite('collection.update', this.name);
-    await this.engine.writeLatency(this.name);
+    const latency = this.engine.writeLatency(this.name);
+    if (latency) await latency;
     const modifiers = translateUpdate(options?.data, this.engine.clock());
     const updated = this.engine.store(this.name).update(this.state.where ?? {}, modifiers);
     return { stats: { updated }, errMsg: 'collection.update:ok' };
@@ -275,7 +277,8 @@ export class CollectionReference extends Query {
 
   async addUnlocked(options: { data: unknown }): Promise<{ _id: string; errMsg: string }> {
     this.engine.beforeWrite('collection.add', this.name);
-    await this.engine.writeLatency(this.name);
+    const latency = this.engine.writeLatency(this.name);
+    if (latency) await latency;
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.add', 'data must be an object');
     if ('_id' in data && (typeof data._id !== 'string' || data._id.length === 0)) {

@@ -20,12 +20,23 @@ function checkKey(key: string): void {
 }
 
 export function resolveValue(value: unknown, now: number): unknown {
+  if (typeof value !== 'object' || value === null) return value; // most values: nothing to resolve or check
   if (value instanceof ServerDate) return new Date(now + value.offset);
   if (value instanceof QueryCommand || value instanceof UpdateCommand || value instanceof LogicCommand) {
     throw new LocalDbError(DB_INVALID_COMMAND, 'database', 'a command cannot be stored as a value');
   }
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, now));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => (checkKey(k), [k, resolveValue(v, now)])));
+  if (isPlainObject(value)) {
+    const out: Json = {};
+    for (const key of Object.keys(value)) {
+      checkKey(key);
+      const resolved = resolveValue(value[key], now);
+      // an own "__proto__" field stays a field (as Object.fromEntries made it), never the copy's prototype
+      if (key === '__proto__') Object.defineProperty(out, key, { value: resolved, enumerable: true, writable: true, configurable: true });
+      else out[key] = resolved;
+    }
+    return out;
+  }
   return value;
 }
 
@@ -48,10 +59,12 @@ export function translateQuery(query: unknown, now = Date.now()): Json {
 }
 
 function collectQuery(obj: Json, prefix: string, out: Json[], now: number): void {
-  for (const [key, value] of Object.entries(obj)) {
+  for (const key of Object.keys(obj)) {
     checkKey(key);
+    const value = obj[key];
     const path = prefix ? `${prefix}.${key}` : key;
-    if (value instanceof QueryCommand) out.push(fieldCondition(path, value, now));
+    if (typeof value !== 'object' || value === null) out.push({ [path]: value });
+    else if (value instanceof QueryCommand) out.push(fieldCondition(path, value, now));
     else if (value instanceof LogicCommand) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `_.${value.op} over whole queries must be at the top`);
     else if (value instanceof UpdateCommand) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `update operator ${value.op} used in a query`);
     else if (isPlainObject(value) && Object.keys(value).length > 0) collectQuery(value, path, out, now);
@@ -96,7 +109,8 @@ export function translateUpdate(data: unknown, now = Date.now()): Json {
     (modifiers[op] ??= {})[path] = value;
   };
   const walk = (obj: Json, prefix: string) => {
-    for (const [key, value] of Object.entries(obj)) {
+    for (const key of Object.keys(obj)) {
+      const value = obj[key];
       checkKey(key);
       const path = prefix ? `${prefix}.${key}` : key;
       if (path === '_id') throw new LocalDbError(DB_INVALID_COMMAND, 'document.update', '_id cannot be updated');
