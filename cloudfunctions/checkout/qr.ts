@@ -34,7 +34,7 @@ function rsDivisor(degree: number): number[] {
   for (let i = 0; i < degree; i++) {
     for (let j = 0; j < degree; j++) {
       result[j] = gfMul(result[j]!, root);
-      if (j + 1 < degree) result[j] ^= result[j + 1]!;
+      if (j + 1 < degree) result[j] = result[j]! ^ result[j + 1]!;
     }
     root = gfMul(root, 2);
   }
@@ -46,7 +46,7 @@ function rsRemainder(data: number[], divisor: number[]): number[] {
   for (const byte of data) {
     const factor = byte ^ result.shift()!;
     result.push(0);
-    divisor.forEach((coefficient, i) => (result[i] ^= gfMul(coefficient, factor)));
+    divisor.forEach((coefficient, i) => (result[i] = result[i]! ^ gfMul(coefficient, factor)));
   }
   return result;
 }
