@@ -345,14 +345,35 @@ ${API_META_PLACEHOLDER}
 const scriptHash = createHash('sha256').update(SCRIPT).digest('base64');
 const styleHash = createHash('sha256').update(STYLE).digest('base64');
 
-/** The page's Content-Security-Policy: its own inline script and style only, QR images from data: URLs, its API. */
-export const CHECKOUT_CSP = [
-  "default-src 'none'",
-  `script-src 'sha256-${scriptHash}'`,
-  `style-src 'sha256-${styleHash}'`,
-  'img-src data:',
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/**
+ * The page's Content-Security-Policy: its own inline script and style only, QR images from data: URLs, its API
+ * (`connect`: the API's origin when the page is hosted elsewhere). `frame-ancestors` only as a header.
+ */
+export function checkoutCsp(connect = "'self'", header = true): string {
+  return [
+    "default-src 'none'",
+    `script-src 'sha256-${scriptHash}'`,
+    `style-src 'sha256-${styleHash}'`,
+    'img-src data:',
+    `connect-src ${connect}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    ...(header ? ["frame-ancestors 'none'"] : []),
+  ].join('; ');
+}
+
+export const CHECKOUT_CSP = checkoutCsp();
+
+/**
+ * The page for static hosting, apart from its API: the API's URL in `<meta name="checkout-api">` and the policy in a
+ * meta tag (static hosting sets no such header).
+ */
+export function staticCheckoutPage(apiUrl: string): string {
+  const api = new URL(apiUrl);
+  const attr = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const meta = [
+    `<meta http-equiv="Content-Security-Policy" content="${attr(checkoutCsp(api.origin, false))}">`,
+    `<meta name="checkout-api" content="${attr(api.href)}">`,
+  ].join('\n');
+  return CHECKOUT_PAGE.replace(API_META_PLACEHOLDER, meta);
+}

@@ -4,9 +4,15 @@
  * the backend's word only; the code lapses with WeChat Pay's clock and is refreshed; a second tab with another order's
  * token sees nothing of the first; the page polls every 2 s for a minute, then slower; a narrow window works too.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import type { PaymentDoc } from '../../../cloudfunctions/common/domain/records';
 import { CODE_URL_LIFETIME_MS } from '../../../localcloud/wechatpay-sim/simulator';
+import { exportCheckoutPage } from '../../../scripts/checkout-static';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';
 import { describeInBrowser, launch, openPage, readQr, textOf } from './support';
 
@@ -14,14 +20,27 @@ describeInBrowser('checkout page', () => {
   jest.setTimeout(30_000);
   let t: TestCloud;
   let browser: Browser;
+  /** the page as exported for static hosting (scripts/checkout-static.ts), served from another origin */
+  const staticDir = mkdtempSync(join(tmpdir(), 'checkout-static-'));
+  let staticSite: Server;
+  let staticOrigin = '';
   beforeAll(async () => {
+    staticSite = createServer((req, res) => {
+      if (req.url !== '/' && req.url !== '/index.html') return void res.writeHead(404).end();
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(readFileSync(join(staticDir, 'index.html')));
+    });
+    await new Promise<void>((resolve) => staticSite.listen(0, '127.0.0.1', resolve));
+    staticOrigin = `http://127.0.0.1:${(staticSite.address() as AddressInfo).port}`;
     // orders live 5 hours here, so a code_url (2 hours) can lapse while its order is still payable
-    t = await startTestCloud({ env: { ORDER_EXPIRY_MINUTES: '300' } });
+    t = await startTestCloud({ env: { ORDER_EXPIRY_MINUTES: '300', CHECKOUT_ALLOWED_ORIGINS: staticOrigin } });
+    exportCheckoutPage(`${t.cloud.urls.http}/checkout/`, staticDir);
     browser = await launch();
   });
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await new Promise<void>((resolve) => (staticSite ? staticSite.close(() => resolve()) : resolve()));
+    rmSync(staticDir, { recursive: true, force: true });
   });
   // every page comes from 127.0.0.1: each test starts with fresh rate-limit windows
   beforeEach(() => t.cloud.engine.database().collection('rate_limits').where({}).remove());
@@ -161,6 +180,21 @@ describeInBrowser('checkout page', () => {
     const later = polls.slice(skewedFrom).map((at, i, all) => (i === 0 ? 0 : at - all[i - 1]!)).slice(1);
     expect(later.length).toBeGreaterThanOrEqual(1);
     for (const gap of later) expect(gap).toBeGreaterThanOrEqual(4900);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('exported for static hosting and served from another origin, it orders and pays through CORS', async () => {
+    const { page, problems } = await openPage(browser);
+    await page.goto(`${staticOrigin}/`);
+    await page.waitForSelector('.product .plus');
+    await page.click('.product[data-id="americano"] .plus');
+    await page.click('#submit');
+    await page.waitForSelector('#order-id:not(:empty)');
+    const decoded = await qrOn(page);
+    expect(decoded).toBe((await payment(await orderIdOn(page))).codeUrl);
+    expect((await scanAndPay(decoded, 'bob')).status).toBe(200);
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { timeout: 3000, polling: 50 });
     expect(problems).toEqual([]);
     await page.close();
   });
