@@ -28,10 +28,14 @@ const tdesignIds = new Map<string, string>();
 function tdesign(component: string): string {
   let id = tdesignIds.get(component);
   if (!id) {
-    id = simulate.load(`${TDESIGN}/${component}`, { rootPath: TDESIGN, less: false });
-    tdesignIds.set(component, id);
+    // simulate registers a component by running its js; a module already required (as another TDesign component's
+    // dependency) would not run again and leave the tag unregistered: each load gets fresh modules
+    jest.isolateModules(() => {
+      id = simulate.load(`${TDESIGN}/${component}`, { rootPath: TDESIGN, less: false });
+    });
+    tdesignIds.set(component, id!);
   }
-  return id;
+  return id!;
 }
 
 function overrides(jsonPath: string): Record<string, string> {

@@ -97,6 +97,14 @@ describe.each(MODES)('%s mode', (mode) => {
       expect(attr(host, 'error')).toBe('slot');
       expect(host.dom.textContent).toContain(['拿', '黄'][i]);
     }
+    // the loadable one is handed to <image>; when it fails to load, its placeholder stays and the image goes
+    const loadable = hosts[mode === 'local' ? 0 : 1]!;
+    const img = () => loadable.querySelector('.t-image__img');
+    expect(attr(img()!, 'src')).toBe(attr(loadable, 'src'));
+    img()!.dispatchEvent('error', { detail: { errMsg: 'GET 404' } });
+    await flush(5);
+    expect(img()).toBeFalsy();
+    expect(loadable.querySelector('.t-image--failed')!.dom.textContent).toContain(mode === 'local' ? '拿' : '黄');
   });
 
   test('no products on sale: an empty state says so, with a refresh', async () => {

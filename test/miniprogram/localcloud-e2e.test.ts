@@ -15,6 +15,13 @@ import { tmpdir } from 'node:os';
 
 jest.setTimeout(60_000);
 
+/** A page path loads once per file (simulate's module cache): kept by path. */
+const loaded = new Map<string, string>();
+function load(path: string): string {
+  if (!loaded.has(path)) loaded.set(path, loadComponent(path));
+  return loaded.get(path)!;
+}
+
 let child: ChildProcess;
 let dataDir: string;
 let cloudUrl: string;
@@ -66,7 +73,7 @@ test('catalogue → confirm → local cashier pays → result page shows paid (f
   appConfig.localUser = 'e2e-user';
   setTransport(undefined);
 
-  const home = renderPage(loadComponent('pages/home/index/index'));
+  const home = renderPage(load('pages/home/index/index'));
   home.instance.onLoad({});
   await waitUntil(() => text(home).includes('拿铁咖啡') && home.instance.data.loginState === 'ok');
   home.querySelectorAll('.product__stepper')[0]!.dispatchEvent('change', { detail: { value: 2 } });
@@ -74,7 +81,7 @@ test('catalogue → confirm → local cashier pays → result page shows paid (f
   await tap(home, '.checkout-bar__go');
   const confirmUrl = (wxMock.navigateTo as jest.Mock).mock.calls[0][0].url as string;
 
-  const confirm = renderPage(loadComponent('pages/order/confirm/index'));
+  const confirm = renderPage(load('pages/order/confirm/index'));
   await confirm.instance.onLoad({ items: confirmUrl.split('items=')[1] });
   confirm.querySelector('.confirm__name')!.dispatchEvent('change', { detail: { value: '李四' } });
   confirm.querySelector('.confirm__phone')!.dispatchEvent('change', { detail: { value: '13912345678' } });
@@ -88,7 +95,7 @@ test('catalogue → confirm → local cashier pays → result page shows paid (f
   const resultUrl = (wxMock.redirectTo as jest.Mock).mock.calls[0][0].url as string;
   const orderId = resultUrl.split('id=')[1]!;
 
-  const result = renderPage(loadComponent('pages/order/result/index'));
+  const result = renderPage(load('pages/order/result/index'));
   result.instance.onLoad({ id: orderId });
   await waitUntil(() => result.instance.data.state === 'paid', 15_000);
   expect(text(result)).toContain('支付成功');
@@ -102,3 +109,60 @@ async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<
     await flush(20);
   }
 }
+
+/** The local user the local cloud makes an admin (npm start sets ADMIN_OPENIDS to it unless told otherwise). */
+async function as(user: string) {
+  const wxMock = resetClient(new FakeBackend());
+  (wxMock.request as jest.Mock).mockImplementation(wxRequestOverHttp);
+  appConfig.mode = 'local';
+  appConfig.localCloudUrl = cloudUrl;
+  appConfig.localUser = user;
+  setTransport(undefined);
+  return wxMock;
+}
+
+test('the merchant, against the real backend: the entry, order search, a partial refund, statements and metrics; a buyer is refused', async () => {
+  // a paid order to find
+  await as('e2e-buyer');
+  const { confirmOrder } = await import('../../miniprogram/services/orders');
+  const { payOrder } = await import('../../miniprogram/services/payment');
+  const order = await confirmOrder({ requestId: `e2e-admin-${Date.now()}`, items: [{ productId: 'latte', quantity: 2 }], contact: { name: '王五', phone: '13700001111' }, remark: '' });
+  await expect(payOrder(order.id, async () => 'pay')).resolves.toEqual({ kind: 'ok' });
+
+  // a buyer opening the admin home sees nothing to do
+  const buyerAdmin = renderPage(load('pages/admin/index/index'));
+  buyerAdmin.instance.onLoad({});
+  await waitUntil(() => !buyerAdmin.instance.data.loading);
+  expect(text(buyerAdmin)).toContain('没有管理权限');
+
+  const wxMock = await as('admin');
+  const home = renderPage(load('pages/home/index/index'));
+  home.instance.onLoad({});
+  await waitUntil(() => home.instance.data.loginState === 'ok');
+  await flush(10);
+  expect(home.querySelector('.home__admin')).toBeTruthy();
+
+  const search = renderPage(load('pages/admin/orders/index'));
+  search.instance.onQuery({ detail: { value: '13700001111' } });
+  await search.instance.onSearch();
+  expect(search.instance.data.rows.map((r: { id: string }) => r.id)).toContain(order.id);
+
+  const detail = renderPage(load('pages/admin/order/index'));
+  detail.instance.onLoad({ id: order.id });
+  await waitUntil(() => !detail.instance.data.loading);
+  expect(text(detail)).toContain(`商户单号 ${order.id}P1`);
+  await tap(detail, '.admin-order__refund-button');
+  detail.instance.onAmount({ detail: { value: '10' } });
+  detail.instance.onReason({ detail: { value: '少做了一杯' } });
+  await detail.instance.onSubmitRefund();
+  await waitUntil(() => text(detail).includes('¥10.00 · 退款'), 15_000);
+  expect(wxMock.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '退款已提交' }));
+
+  for (const name of ['statements', 'metrics', 'exceptions']) {
+    const page = renderPage(load(`pages/admin/${name}/index`));
+    page.instance.onLoad({});
+    await waitUntil(() => !page.instance.data.loading);
+    expect(page.instance.data.forbidden).toBe(false);
+    expect(wxMock.showToast).not.toHaveBeenCalledWith(expect.objectContaining({ icon: 'none' }));
+  }
+});
