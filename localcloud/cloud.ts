@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serveAsset } from './assets';
 import { ConsoleServer } from './console/server';
 import { LocalDatabaseEngine } from './db/database';
 import { wechatpayEnvironment } from './env';
@@ -179,6 +180,7 @@ export class LocalCloud {
         return sendJson(res, 200, { result: await this.host.runTimer(m[1]!) });
       }
       if (url.pathname.startsWith('/wxapi/')) return await this.wxApi.handle(req, res, url, raw);
+      if (await serveAsset(req.method, url.pathname, res)) return;
       if (await this.console.handle(req, res, url, raw)) return;
       if (url.pathname.startsWith('/wecom/')) return await this.wecom.handle(req, res, url, raw);
       throw new HttpError(404, 'NOT_FOUND', `nothing at ${req.method} ${url.pathname}`);

@@ -6,11 +6,11 @@ import { COLLECTIONS } from '../cloudfunctions/common/store/store';
 export function seedProducts(now: number): ProductDoc[] {
   const day = 24 * 3600 * 1000;
   return [
-    { _id: 'latte', title: '拿铁咖啡', description: '现磨浓缩与鲜牛奶，中杯', priceFen: 1990, onSale: true, maxPerOrder: 10, sort: 1 },
-    { _id: 'americano', title: '美式咖啡', description: '双份浓缩，中杯', priceFen: 1500, onSale: true, maxPerOrder: 10, sort: 2 },
-    { _id: 'croissant', title: '黄油可颂', description: '法国黄油，每日现烤', priceFen: 1200, onSale: true, maxPerOrder: 5, sort: 3 },
-    { _id: 'beans-250g', title: '云南咖啡豆 250g', description: '中度烘焙，保山小粒', priceFen: 6800, onSale: true, maxPerOrder: 3, sort: 4 },
-    { _id: 'class-latte-art', title: '拉花体验课', description: '周末小班课，含两杯咖啡', priceFen: 19900, onSale: true, maxPerOrder: 2, sort: 5, serviceStartsAt: now + 7 * day },
+    { _id: 'latte', image: '/assets/products/latte.png', title: '拿铁咖啡', description: '现磨浓缩与鲜牛奶，中杯', priceFen: 1990, onSale: true, maxPerOrder: 10, sort: 1 },
+    { _id: 'americano', image: '/assets/products/americano.png', title: '美式咖啡', description: '双份浓缩，中杯', priceFen: 1500, onSale: true, maxPerOrder: 10, sort: 2 },
+    { _id: 'croissant', image: '/assets/products/croissant.png', title: '黄油可颂', description: '法国黄油，每日现烤', priceFen: 1200, onSale: true, maxPerOrder: 5, sort: 3 },
+    { _id: 'beans-250g', image: '/assets/products/beans-250g.png', title: '云南咖啡豆 250g', description: '中度烘焙，保山小粒', priceFen: 6800, onSale: true, maxPerOrder: 3, sort: 4 },
+    { _id: 'class-latte-art', image: '/assets/products/class-latte-art.png', title: '拉花体验课', description: '周末小班课，含两杯咖啡', priceFen: 19900, onSale: true, maxPerOrder: 2, sort: 5, serviceStartsAt: now + 7 * day },
     { _id: 'sample-1fen', title: '一分钱测试商品', description: '用于联调支付流程', priceFen: 1, onSale: true, maxPerOrder: 1, sort: 6 },
     { _id: 'mooncake-gift', title: '月饼礼盒（已下架）', description: '季节限定', priceFen: 16800, onSale: false, maxPerOrder: 2, sort: 7 },
   ];

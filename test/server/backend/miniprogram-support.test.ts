@@ -126,3 +126,24 @@ describe('admin order search', () => {
     expect(await t.call('admin', { action: 'getOrder', orderId: paid.id }, 'judy')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   });
 });
+
+describe('product pictures on the local cloud', () => {
+  test('the seed catalogue names its pictures, and the local cloud serves them (pictures are never packaged)', async () => {
+    const { products } = await t.ok<{ products: { id: string; image?: string }[] }>('catalog', { action: 'list' }, 'alice');
+    expect(products.find((p) => p.id === 'latte')?.image).toBe('/assets/products/latte.png');
+    for (const p of products.filter((x) => x.image)) {
+      const res = await fetch(`${t.cloud.urls.cloud}${p.image}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await res.arrayBuffer()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    }
+    // a product without a picture: the mini-program shows its placeholder
+    expect(products.some((p) => !p.image)).toBe(true);
+  });
+
+  test('nothing but pictures under /assets/', async () => {
+    for (const path of ['/assets/products/nope.png', '/assets/../keys/keys.json', '/assets/%2e%2e/cloud.ts', '/assets/products/latte.ts']) {
+      expect((await fetch(`${t.cloud.urls.cloud}${path}`)).status).toBe(404);
+    }
+  });
+});
