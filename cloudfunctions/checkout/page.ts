@@ -58,6 +58,7 @@ button.secondary { background: #fff; color: var(--ink); border: 1px solid var(--
   header { padding: 12px 16px; }
   main { padding: 12px 10px 32px; }
   .grid { grid-template-columns: 1fr; }
+  #pay, #done { order: -1; }
   .card { padding: 14px; }
   .product .desc { display: none; }
 }

@@ -289,13 +289,13 @@
   function renderCashier() {
     var pending = state.data.wechatpay.pending;
     var prepayRows = pending.prepays.map(function (p) {
-      return cells(h('tr', { 'data-prepay': p.prepay_id }), [h('span', { class: 'mono' }, p.out_trade_no), p.description, money(p.amount), userOf(p.payer), time(p.expires_at), cashierButtons('prepay', p.prepay_id, ['pay', 'cancel', 'fail'], ['Pay', 'Cancel', 'Fail'])]);
+      return cells(h('tr', { 'data-prepay': p.prepay_id }), [cashierButtons('prepay', p.prepay_id, ['pay', 'cancel', 'fail'], ['Pay', 'Cancel', 'Fail']), money(p.amount), h('span', { class: 'mono' }, p.out_trade_no), p.description, userOf(p.payer), time(p.expires_at)]);
     });
-    put('prepays', table(['out_trade_no', 'Description', 'Amount', 'Payer', 'Prepay until', ''], prepayRows, 'No mini-program payment waiting.'), keyOf(pending.prepays, state.data.sessions));
+    put('prepays', table(['', 'Amount', 'out_trade_no', 'Description', 'Payer', 'Prepay until'], prepayRows, 'No mini-program payment waiting.'), keyOf(pending.prepays, state.data.sessions));
     var codeRows = pending.codes.map(function (c) {
-      return cells(h('tr', { 'data-code': c.code_url }), [h('span', { class: 'mono' }, c.out_trade_no), c.description, money(c.amount), h('span', { class: 'mono' }, c.code_url), time(c.expires_at), cashierButtons('code', c.code_url, ['pay', 'cancel', 'fail'], ['Scan & pay', 'Scan & cancel', 'Scan & fail'])]);
+      return cells(h('tr', { 'data-code': c.code_url }), [cashierButtons('code', c.code_url, ['pay', 'cancel', 'fail'], ['Scan & pay', 'Scan & cancel', 'Scan & fail']), money(c.amount), h('span', { class: 'mono' }, c.out_trade_no), c.description, h('span', { class: 'mono' }, c.code_url), time(c.expires_at)]);
     });
-    put('codes', table(['out_trade_no', 'Description', 'Amount', 'code_url', 'Lapses', ''], codeRows, 'No QR code waiting.'), keyOf(pending.codes));
+    put('codes', table(['', 'Amount', 'out_trade_no', 'Description', 'code_url', 'Lapses'], codeRows, 'No QR code waiting.'), keyOf(pending.codes));
   }
 
   function simRefundRow(r) {
