@@ -8,7 +8,8 @@
  *                                     ledger or delivery log, the faults, the clock or the settings changed
  *   GET  /console/api/overview        everything the page shows, in one read (orders with payments and timeline,
  *                                     WeChat Pay's transactions, refunds and deliveries, what a cashier can pay,
- *                                     faults, clock, settings, exceptions, alerts, statements, users and sessions)
+ *                                     faults and bill faults, clock, settings, exceptions, alerts, statements,
+ *                                     users and sessions)
  *   GET  /console/api/openid?user=U   the openid of a local user (what the WeChat Pay scan-and-pay takes)
  *   *    /console/api/sim/<path>      the WeChat Pay simulator's control API (`/sim/<path>`), passed through as it is:
  *                                     every action the page takes (faults, cashier, scan, replay, settle, clock,
@@ -122,7 +123,12 @@ export class ConsoleServer {
   /** Cheap: write counters of both databases, the faults, the clock, the settings, the sessions. */
   private signature(): string {
     const { engine, pay, wxApi } = this.sources;
-    return JSON.stringify([engine.writeCount, pay.ledger.db.engine.writeCount, pay.faults.list(), pay.simClock.offset, pay.settings, wxApi.listSessions().reduce((n, s) => n + s.sessions, 0)]);
+    return JSON.stringify([engine.writeCount, pay.ledger.db.engine.writeCount, pay.faults.list(), this.billFaults(), pay.simClock.offset, pay.settings, wxApi.listSessions().reduce((n, s) => n + s.sessions, 0)]);
+  }
+
+  /** The bills room's fault rules, through its control call (as GET /sim/bills/faults answers them). */
+  private billFaults(): unknown {
+    return this.sources.pay.bills.control('GET', '/sim/bills/faults', {})?.body ?? [];
   }
 
   private check(): void {
@@ -178,6 +184,7 @@ export class ConsoleServer {
       clock: { now: clock.now(), offsetMs: clock.offset },
       settings: { ...pay.settings },
       faults: pay.faults.list(),
+      billFaults: this.billFaults(),
       orders: orders.map(({ guest, refundReservations: _r, contact: _c, ...order }) => ({ ...order, guest: guest !== undefined })),
       payments,
       refunds,

@@ -269,6 +269,10 @@
       return cells(h('tr', { 'data-fault': f.target + ':' + f.kind }), [f.target, badge(f.kind), f.times === null ? 'standing' : f.times + ' left', f.delayMs !== undefined ? f.delayMs + ' ms' : '', f.phase || '', MEANING[f.kind] || '']);
     });
     put('faults', table(['Target', 'Kind', 'Times', 'Delay', 'Phase', 'At WeChat Pay'], rows, 'No fault: WeChat Pay behaves.'), keyOf(state.data.faults));
+    var billRows = (state.data.billFaults || []).map(function (f) {
+      return cells(h('tr', { 'data-bill-fault': f.kind }), [badge(f.kind), f.billDate || (f.times + ' next bill' + (f.times > 1 ? 's' : '')), f.outTradeNo || '', f.outRefundNo || '', f.amountFen !== undefined ? money(f.amountFen) : '', f.refundStatus || '']);
+    });
+    put('bill-faults', table(['Kind', 'Bills', 'out_trade_no', 'out_refund_no', 'Amount', 'Refund state'], billRows, 'No bill fault: the bills are true.'), keyOf(state.data.billFaults));
   }
 
   function cashierButtons(kind, key, actions, labels) {
@@ -394,6 +398,15 @@
     act($('fault-add'), 'POST', 'sim/faults', rule);
   });
   $('faults-clear').addEventListener('click', function (e) { act(e.target, 'DELETE', 'sim/faults'); });
+  $('bill-fault-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var rule = { kind: $('bill-fault-kind').value };
+    if ($('bill-fault-date').value) rule.billDate = $('bill-fault-date').value;
+    if ($('bill-fault-trade').value.trim()) rule.outTradeNo = $('bill-fault-trade').value.trim();
+    if ($('bill-fault-refund').value.trim()) rule.outRefundNo = $('bill-fault-refund').value.trim();
+    act($('bill-fault-add'), 'POST', 'sim/bills/faults', rule);
+  });
+  $('bill-faults-clear').addEventListener('click', function (e) { act(e.target, 'DELETE', 'sim/bills/faults'); });
 
   function lookUpUser() {
     var user = $('scan-user').value.trim();

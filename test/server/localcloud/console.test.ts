@@ -92,6 +92,11 @@ test('actions pass to the control API as they are; the event stream says "change
   const { json } = await get<Overview>('/console/api/overview');
   expect(json.wechatpay.deliveries.find((d) => d._id === dropped!._id)).toMatchObject({ state: 'delivered', attempts: [expect.objectContaining({ kind: 'replay', answer: 204 })] });
 
+  // bill faults go to the bills room's control API, and come back in the overview
+  expect((await fetch(url('/console/api/sim/bills/faults'), { method: 'POST', body: JSON.stringify({ kind: 'ROW_MISSING', billDate: '2026-11-22' }) })).status).toBe(200);
+  expect((await get<{ billFaults: unknown[] }>('/console/api/overview')).json.billFaults).toEqual([expect.objectContaining({ kind: 'ROW_MISSING', billDate: '2026-11-22' })]);
+  expect((await fetch(url('/console/api/sim/bills/faults'), { method: 'DELETE' })).status).toBe(200);
+
   expect((await get<{ openid: string }>('/console/api/openid?user=bob')).json.openid).toBe(t.openid('bob'));
   expect((await get('/console/api/openid?user=b%20b')).status).toBe(400);
   const timer = await fetch(url('/console/api/timers/reconcile'), { method: 'POST' });
