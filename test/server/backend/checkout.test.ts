@@ -3,7 +3,9 @@
  * settled by the same paths as the mini-program's (notification, query, reconcile, refund), WeChat Pay played by the
  * simulator's scan-and-pay. Doors: tokens, methods, identities, CORS, rate limits.
  */
-import type { OrderView } from '../../../typings/api';
+import type { OrderView, StatementView } from '../../../typings/api';
+import { chinaDate, chinaDayStart } from '../../../cloudfunctions/common/domain/days';
+import type { PaymentDoc } from '../../../cloudfunctions/common/domain/records';
 import type { CheckoutAnswer, CheckoutCreated } from '../../../typings/checkout';
 import { CHECKOUT_LIMITS } from '../../../cloudfunctions/common/domain/checkout';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
@@ -100,6 +102,27 @@ test('an admin refunds a Native order in full by the usual path; an expired one 
   expect(await readOrder(late.token)).toMatchObject({ status: 'closed' });
   expect((await t.cloud.pay.getTransaction(`${late.id}P1`))!.trade_state).toBe('CLOSED');
   await expect(t.cloud.pay.scan('pay', late.code.codeUrl, t.openid('bob'))).rejects.toMatchObject({ code: 'ORDER_CLOSED' });
+});
+
+test("the books: a Native order whose notification was lost is settled from the day's bill, which names it NATIVE and its payer", async () => {
+  const day = chinaDate(t.cloud.pay.now());
+  t.cloud.pay.faults.add({ target: 'notify', kind: 'DROP', times: 1 });
+  const { token, id, code } = await guestOrder([{ productId: 'beans-250g', quantity: 1 }]);
+  await t.cloud.pay.scan('pay', code.codeUrl, t.openid('frank'));
+  expect((await readOrder(token)).status).toBe('pending_payment');
+  const bill = (await t.cloud.pay.bills.buildTradeBill(day, 'ALL'))!.bytes.toString('utf8');
+  expect(bill.split('\r\n').find((line) => line.includes(`${id}P1`))).toMatch(new RegExp(`,\`${t.openid('frank')},\`NATIVE,\`SUCCESS,`));
+  // WeChat Pay's clock to the next morning, when the day's bill is served; the admin runs the day
+  t.cloud.pay.setClock(chinaDayStart(day)! + (24 + 10.5) * 3600_000);
+  try {
+    const statement = await t.ok<StatementView>('admin', { action: 'runBillDay', billDate: day }, 'admin');
+    expect(statement.differences.find((d) => d.outTradeNo === `${id}P1`)).toMatchObject({ kind: 'missing_here', healed: expect.any(String) });
+    expect((await readOrder(token)).status).toBe('paid');
+    const payment = (await t.cloud.engine.database().collection('payments').doc(`${id}P1`).get()).data as unknown as PaymentDoc;
+    expect(payment).toMatchObject({ status: 'success', settledVia: 'bill', tradeType: 'NATIVE' });
+  } finally {
+    t.cloud.pay.simClock.reset();
+  }
 });
 
 test("doors: another order's token, no token, a bad body, another method, a mini-program caller", async () => {
