@@ -160,7 +160,8 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('a review order: accept at WeChat Pay’s amount, or refund it in full — each with a note', async () => {
     const page = await open('exception', { id: encodeURIComponent(reviewException.id) });
-    expect(text(page)).toContain('WeChat Pay total 3900 fen');
+    expect(text(page)).toContain('微信支付实收¥39.00与订单应收¥39.80不一致');
+    expect(text(page)).toContain('WeChat Pay total 3900 fen'); // the backend's own record, under 系统记录
     expect(page.querySelector('.exception__user-card')).toBeFalsy();
     await act(page, '.exception__accept', () => undefined);
     expect(client.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '请填写处理说明' }));
@@ -178,7 +179,7 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(page.querySelector('.exception__accept')).toBeFalsy();
     await act(page, '.exception__user-card', () => page.instance.onBankAccount({ detail: { value: '6222000012345678' } }));
     expect(client.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '请选择开户银行' }));
-    page.querySelector('.exception__bank')!.dispatchEvent('change', { detail: { value: 'ICBC_DEBIT' } });
+    page.querySelectorAll('.bank-chip')[0]!.dispatchEvent('tap'); // 工商银行
     page.instance.onRealName({ detail: { value: '张三' } });
     await flush();
     await page.instance.onConfirmAction();

@@ -205,3 +205,16 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(text(page)).toContain('拿铁咖啡');
   });
 });
+
+test('a product the kept catalogue does not know is read afresh, not shown as gone', async () => {
+  const backend = new FakeBackend().on('catalog.list', () => ({ products: [] }));
+  resetClient(backend);
+  const { listProducts } = await import('../../miniprogram/services/catalog');
+  await listProducts(); // the home page read an empty catalogue earlier
+  backend.on('catalog.list', () => ({ products }));
+  const page = renderPage(pageId);
+  await page.instance.onLoad({ items: ITEMS });
+  await flush(20);
+  expect(text(page)).toContain('拿铁咖啡');
+  expect(backend.count('catalog.list')).toBe(2);
+});

@@ -1,23 +1,27 @@
 /** How the admin pages show exceptions and orders (text prepared here: WXML cannot call functions). */
 import type { AdminOrderSummary, ExceptionView } from '../../../typings/api';
-import { EXCEPTION_KIND_TEXT, RESOLUTION_TEXT } from '../../constants/admin';
+import { EXCEPTION_KIND_TEXT, EXCEPTION_SUMMARY, RESOLUTION_TEXT } from '../../constants/admin';
 import { ORDER_STATUS_TEXT, ORDER_STATUS_THEME } from '../../constants/order';
 import { formatFen } from '../../utils/money';
 import { formatTime } from '../../utils/time';
 
 export function toExceptionRow(e: ExceptionView) {
+  const expected = e.expectedFen !== undefined ? formatFen(e.expectedFen) : '';
+  const actual = e.actualFen !== undefined ? formatFen(e.actualFen) : '';
   return {
     id: e.id,
     kind: e.kind,
     open: e.status === 'open',
     kindText: EXCEPTION_KIND_TEXT[e.kind],
+    /** what it means for the shop; `detail` is the backend's own record of it */
+    summary: EXCEPTION_SUMMARY[e.kind]({ expected, actual }),
     detail: e.detail,
     orderId: e.orderId ?? '',
     outTradeNo: e.outTradeNo ?? '',
     outRefundNo: e.outRefundNo ?? '',
     transactionId: e.transactionId ?? '',
-    expectedText: e.expectedFen !== undefined ? formatFen(e.expectedFen) : '',
-    actualText: e.actualFen !== undefined ? formatFen(e.actualFen) : '',
+    expectedText: expected,
+    actualText: actual,
     firstSeenText: formatTime(e.firstSeenAt),
     lastSeenText: formatTime(e.lastSeenAt),
     occurrences: e.occurrences,

@@ -76,8 +76,8 @@ Component({
     onNote(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
       this.setData({ note: e.detail.value });
     },
-    onBankType(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
-      this.setData({ bankType: e.detail.value });
+    onBankPick(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: string }>) {
+      this.setData({ bankType: e.currentTarget.dataset.value });
     },
     onBankAccount(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
       this.setData({ bankAccount: e.detail.value });

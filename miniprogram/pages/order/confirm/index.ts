@@ -51,7 +51,10 @@ Component({
     async loadItems() {
       const chosen = this.data.chosen;
       try {
-        const products = new Map((await listProducts()).map((p) => [p.id, p]));
+        let list = await listProducts();
+        // a product the kept catalogue does not know (added since it was read): read it afresh once
+        if (chosen.some((c) => !list.some((p) => p.id === c.productId))) list = await listProducts({ fresh: true });
+        const products = new Map(list.map((p) => [p.id, p]));
         const items = chosen.map((c) => {
           const product = products.get(c.productId);
           return { ...c, title: product?.title ?? '已下架的商品', priceText: product ? formatFen(product.priceFen) : '—' };
