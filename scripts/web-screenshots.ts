@@ -1,6 +1,6 @@
 /**
  * `npm run screenshots:web`: the local cloud's console and the Native checkout page as PNG files under
- * docs/screenshots/ (2x-console-*.png, 3x-checkout-*.png), at 1280×800 and in a narrow window (390×844).
+ * docs/screenshots/ (web-console-*.png, web-checkout-*.png), at 1280×800 and in a narrow window (390×844).
  * Recipe: a real local cloud in a temporary folder with a little history (a paid order and a refund, a notification
  * dropped by a fault, a guest's Native order scanned and paid), photographed by Debian's headless Chromium through
  * puppeteer-core. Needs `chromium` and `fonts-noto-cjk` (it says so if not).
@@ -109,38 +109,38 @@ async function main(): Promise<void> {
     await page.waitForSelector(`tr[data-order="${paidOrder}"]`);
     await page.click(`tr[data-order="${paidOrder}"]`);
     await page.waitForSelector(`#order-${paidOrder}`);
-    await shot(page, '21-console-order');
+    await shot(page, 'web-console-order');
     await page.click('[data-tab="deliveries"]');
     await page.waitForSelector('#deliveries tr[data-delivery]');
     const firstShow = await page.$('#deliveries tr[data-delivery] button[data-show]');
     await firstShow!.click();
     await page.waitForFunction(() => document.querySelector('#delivery-detail')?.textContent?.includes('Attempt') || document.querySelector('#delivery-detail')?.textContent?.includes('Dropped'), { polling: 50 });
-    await shot(page, '22-console-deliveries');
+    await shot(page, 'web-console-deliveries');
     await page.click('[data-tab="faults"]');
     await page.select('#fault-target', 'refund');
     await page.select('#fault-kind', 'NOT_ENOUGH');
-    await shot(page, '23-console-faults');
+    await shot(page, 'web-console-faults');
     // the cashier in a narrow window
     await page.setViewport({ width: 390, height: 844 });
     await page.click('[data-tab="cashier"]');
     await page.waitForSelector('#codes tr[data-code], #prepays tr[data-prepay]');
-    await shot(page, '24-console-cashier-narrow');
+    await shot(page, 'web-console-cashier-narrow');
 
     // the checkout page: a guest picks items, gets the QR code, and is told paid
     await page.setViewport({ width: 1280, height: 800 });
     await page.goto(`${cloud.urls.http}/checkout/`);
     await page.waitForSelector('.product .plus');
     for (const pick of ['latte', 'latte', 'croissant']) await page.click(`.product[data-id="${pick}"] .plus`);
-    await shot(page, '31-checkout-items');
+    await shot(page, 'web-checkout-items');
     await page.click('#submit');
     await page.waitForFunction(() => document.querySelector('#qr')?.className === 'qr', { polling: 50 });
-    await shot(page, '32-checkout-qr');
+    await shot(page, 'web-checkout-qr');
     await page.setViewport({ width: 390, height: 844 });
-    await shot(page, '33-checkout-qr-narrow', true);
+    await shot(page, 'web-checkout-qr-narrow', true);
     const codeUrl = await page.$eval('#qr-img', (img) => img.getAttribute('data-code'));
     await cloud.pay.scan('pay', codeUrl!, cloud.wxApi.openidFor('erin'));
     await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { polling: 50, timeout: 5000 });
-    await shot(page, '34-checkout-paid-narrow');
+    await shot(page, 'web-checkout-paid-narrow');
   } finally {
     await browser.close();
     await cloud.close();
