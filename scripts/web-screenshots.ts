@@ -119,6 +119,9 @@ async function main(): Promise<void> {
     await page.click('[data-tab="faults"]');
     await page.select('#fault-target', 'refund');
     await page.select('#fault-kind', 'NOT_ENOUGH');
+    await page.select('#fault-times', 'standing');
+    await page.click('#fault-add');
+    await page.waitForSelector('tr[data-fault="refund:NOT_ENOUGH"]');
     await shot(page, 'web-console-faults');
     // the cashier in a narrow window
     await page.setViewport({ width: 390, height: 844 });
