@@ -30,7 +30,8 @@ export const listStatements = adminAction<ListStatementsResponse>('listStatement
   onlyKeys(obj, ['action', 'page', 'pageSize']);
   const page = readInt(obj, 'page', { min: 1, max: 100, optional: true }) ?? 1;
   const pageSize = readInt(obj, 'pageSize', { min: 1, max: 31, optional: true }) ?? 10;
-  const docs = await deps.store.find<StatementDoc>(COLLECTIONS.statements, {}, { orderBy: [['_id', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 });
+  // every statement (each `_id` is a date), newest first: served by the `_id` index
+  const docs = await deps.store.find<StatementDoc>(COLLECTIONS.statements, { _id: deps.store.command.gt('') }, { orderBy: [['_id', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 });
   return { result: { statements: docs.slice(0, pageSize).map(toStatementView), page, hasMore: docs.length > pageSize }, target: `page ${page}` };
 });
 
