@@ -56,6 +56,24 @@ test("the overview: an order beside WeChat Pay's ledger, what the cashier can pa
   expect(JSON.stringify(json.users)).not.toMatch(/sessionKey/);
 });
 
+test("only the console's own page may drive it: another site's page, or a host name that is not the loopback, is refused", async () => {
+  const post = (headers: Record<string, string>) => fetch(url('/console/api/sim/faults'), { method: 'POST', headers, body: JSON.stringify({ target: 'notify', kind: 'DUPLICATE' }) });
+  expect((await post({ Origin: 'https://evil.example.net' })).status).toBe(403);
+  expect((await post({ Origin: `http://127.0.0.1:${new URL(t.cloud.urls.cloud).port}` })).status).toBe(200);
+  expect(t.cloud.pay.faults.list()).toEqual([expect.objectContaining({ kind: 'DUPLICATE' })]);
+  t.cloud.pay.faults.clear();
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(url('/console/api/overview'), { headers: { Host: 'rebound.example.net' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  expect(status).toBe(403);
+});
+
 test('actions pass to the control API as they are; the event stream says "change" after each', async () => {
   const controller = new AbortController();
   const response = await fetch(url('/console/events'), { signal: controller.signal });
