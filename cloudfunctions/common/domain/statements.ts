@@ -44,6 +44,8 @@ export async function leaseStatement(deps: Deps, billDate: string): Promise<Stat
     openCount: 0,
     runs: 0,
     updatedAt: now,
+    // due again once the lease lapses: a run that dies before it writes its outcome is taken up by the next timer run
+    nextAttemptAt: now,
     leaseUntil: now + LEASE_MS,
     exceptionIds: [],
   };

@@ -360,6 +360,17 @@ describe('runs and lookups', () => {
     expect(await run()).toMatchObject({ runs: 2 });
   });
 
+  it('a run that dies before writing its outcome leaves the day to the next timer run once its lease lapses', async () => {
+    await paid(1990, 1);
+    toNextMorning();
+    h.wx.downloadBill.answer(new TypeError('the function died here'));
+    await expect(run()).rejects.toThrow('the function died here');
+    expect(await statement()).toMatchObject({ status: 'creating', lastError: expect.stringContaining('died') });
+    h.advance(10 * 60_000);
+    expect(await booksTimer(h.deps)).toMatchObject({ bill: 'done' });
+    expect(await statement()).toMatchObject({ status: 'done', differenceCount: 0 });
+  });
+
   it('a bill row whose payment is settled here but not filed under the day is matched by looking it up, not healed again', async () => {
     const a = await paid(1990, 1);
     await h.store.updateWhere(COLLECTIONS.orders, { _id: a._id }, { paidAt: h.store.command.remove() });
