@@ -37,8 +37,9 @@ interface QuotaDoc {
 
 /** Masks what could name a person or an order: runs of 6+ digits, and 12+ hex or letter-digit characters. */
 export function maskMessage(message: string): string {
-  return message
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+  return [...message]
+    .map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c))
+    .join('')
     .replace(/[0-9A-Za-z]{12,}/g, (run) => (/\d/.test(run) ? '#' : run))
     .replace(/\d{6,}/g, '#');
 }
