@@ -54,8 +54,9 @@ export const SHARED_SETTINGS: readonly string[] = [
   APP_ENV.reconcileStuckMinutes,
   APP_ENV.reconcileBatchSize,
   APP_ENV.reconcileMaxCalls,
-  ...Object.values(ALERT_ENV),
 ];
+/** The alert channels (the webhook URL is a secret): only functions that can raise an alert (they all pay) get them. */
+export const ALERT_SETTINGS: readonly string[] = Object.values(ALERT_ENV);
 export const WX_LOGIN_SETTINGS: readonly string[] = [APP_ENV.appid, APP_ENV.appSecret, APP_ENV.wxApiBaseUrl];
 const PEM_NAMES = [WECHATPAY_ENV.merchantPrivateKey, WECHATPAY_ENV.publicKey, WECHATPAY_ENV.platformCertificates];
 export const PAY_SETTINGS: readonly string[] = [
@@ -89,7 +90,7 @@ export function settingsOf(name: string): string[] {
   return [
     ...SHARED_SETTINGS,
     ...(p.wxLogin ? WX_LOGIN_SETTINGS : []),
-    ...(p.pay ? PAY_SETTINGS : []),
+    ...(p.pay ? [...PAY_SETTINGS, ...ALERT_SETTINGS] : []),
     ...(p.keyWatch ? KEY_WATCH_SETTINGS : []),
     ...(p.checkout ? CHECKOUT_SETTINGS : []),
   ];

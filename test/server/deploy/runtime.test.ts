@@ -4,6 +4,7 @@
  * paying function naming the variables; the AppSecret is login's alone.
  */
 import type { OrderView, PayResponse, Profile } from '../../../typings/api';
+import { settingsOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';
 import { captureLogs } from './support';
 
@@ -98,4 +99,9 @@ test("the AppSecret is login's alone: without it login fails, the catalogue and 
   expect(result.catalog).toMatchObject({ ok: true });
   expect(result.pay).toMatchObject({ ok: true });
   expect(lines.find((l) => l.message === 'service misconfigured')).toMatchObject({ problems: ['WX_APPID is missing', 'WX_APP_SECRET is missing'] });
+});
+
+test('the alert channels (the webhook URL is a secret) reach only the functions that can raise an alert', () => {
+  for (const name of ['login', 'catalog', 'clientLog']) expect(settingsOf(name)).not.toContain('ALERT_WEBHOOK_URL');
+  for (const name of ['payNotify', 'reconcile', 'books', 'admin', 'wechatpayKeys']) expect(settingsOf(name)).toContain('ALERT_WEBHOOK_URL');
 });
