@@ -18,12 +18,12 @@
  *   GET  /sim/cashier/pending     what a cashier could still pay: JSAPI prepays and Native codes not lapsed, unpaid
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { HttpError, parseJsonBody } from '../http';
+import { HttpError } from '../http';
 import { chinaTime } from './clock';
 import type { Room, RoomRoute, SimContext } from './context';
-import { PAYABLE_STATES, type SimPrepay, type SimTransaction, type TradeState } from './ledger';
-import { paidTransaction, transactionView } from './transactions';
-import { checkCurrency, checkNotify, checkTimeExpire, isObj, optionalString, OUT_TRADE_NO, paramError, requireFen, requireObject, requireString } from './validate';
+import { PAYABLE_STATES, type SimPrepay, type TradeState } from './ledger';
+import { openTransaction, paidTransaction, transactionView } from './transactions';
+import { isObj } from './validate';
 
 /** "code_url有效期为2小时" */
 export const CODE_URL_LIFETIME_MS = 2 * 3600 * 1000;
@@ -89,59 +89,8 @@ export class NativeApi implements Room {
   }
 
   private async prepay(raw: Buffer): Promise<{ status: number; body: unknown }> {
-    const { keys, ledger, clock } = this.ctx;
-    const body = parseJsonBody(raw);
-    if (!isObj(body)) throw paramError('/', 'body must be an object');
-    const appid = requireString(body, 'appid', '/appid', { max: 32 });
-    const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
-    const description = requireString(body, 'description', '/description', { max: 127 });
-    const outTradeNo = requireString(body, 'out_trade_no', '/out_trade_no', { min: 6, max: 32, pattern: OUT_TRADE_NO });
-    const timeExpire = checkTimeExpire(body, clock.now());
-    const attach = optionalString(body, 'attach', '/attach', 128);
-    const notifyUrl = checkNotify(body, 'notify_url', '/notify_url', true)!;
-    const amount = requireObject(body, 'amount', '/amount');
-    const total = requireFen(amount, 'total', '/amount/total');
-    checkCurrency(amount, '/amount/currency');
-    if (body.scene_info !== undefined) {
-      const scene = requireObject(body, 'scene_info', '/scene_info');
-      requireString(scene, 'payer_client_ip', '/scene_info/payer_client_ip', { max: 45 });
-    }
-    if (mchid !== keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
-    if (appid !== keys.appid) throw new HttpError(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
-
-    const candidate: SimTransaction = {
-      _id: outTradeNo,
-      appid,
-      mchid,
-      description,
-      ...(attach !== undefined ? { attach } : {}),
-      notify_url: notifyUrl,
-      ...(timeExpire !== undefined ? { time_expire: timeExpire } : {}),
-      amount: { total, currency: 'CNY' },
-      payer: { openid: '' },
-      trade_type: 'NATIVE',
-      trade_state: 'NOTPAY',
-      refund_reserved: 0,
-      refund_count: 0,
-      last_refund_at: 0,
-      created_at: clock.now(),
-    };
-    const existing = await ledger.getTransaction(outTradeNo);
-    if (!existing) {
-      try {
-        await ledger.transactions.add({ data: { ...candidate } });
-      } catch {
-        return this.prepay(raw); // a concurrent identical request created it first: compare against that one
-      }
-    } else {
-      const same =
-        existing.trade_type === 'NATIVE' &&
-        (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every((k) => existing[k] === candidate[k]) &&
-        existing.amount.total === total;
-      if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
-      if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '该订单已支付');
-      if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
-    }
+    const { clock } = this.ctx;
+    const outTradeNo = await openTransaction(this.ctx, raw, 'NATIVE');
     for (let attempt = 0; attempt < 5; attempt++) {
       const pr = newPr();
       const code: SimCode = { _id: pr, code_url: `${CODE_URL_PREFIX}${pr}`, out_trade_no: outTradeNo, created_at: clock.now(), expires_at: clock.now() + CODE_URL_LIFETIME_MS };

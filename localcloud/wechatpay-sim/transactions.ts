@@ -87,56 +87,8 @@ export class TransactionsApi implements Room {
   }
 
   private async prepay(raw: Buffer): Promise<{ status: number; body: unknown }> {
-    const { keys, ledger, clock } = this.ctx;
-    const body = parseJsonBody(raw);
-    if (!isObj(body)) throw paramError('/', 'body must be an object');
-    const appid = requireString(body, 'appid', '/appid', { max: 32 });
-    const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
-    const description = requireString(body, 'description', '/description', { max: 127 });
-    const outTradeNo = requireString(body, 'out_trade_no', '/out_trade_no', { min: 6, max: 32, pattern: OUT_TRADE_NO });
-    const timeExpire = checkTimeExpire(body, clock.now());
-    const attach = optionalString(body, 'attach', '/attach', 128);
-    const notifyUrl = checkNotify(body, 'notify_url', '/notify_url', true)!;
-    const amount = requireObject(body, 'amount', '/amount');
-    const total = requireFen(amount, 'total', '/amount/total');
-    checkCurrency(amount, '/amount/currency');
-    const payer = requireObject(body, 'payer', '/payer');
-    const openid = requireString(payer, 'openid', '/payer/openid', { max: 128 });
-    if (mchid !== keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
-    if (appid !== keys.appid) throw new HttpError(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
-
-    const candidate: SimTransaction = {
-      _id: outTradeNo,
-      appid,
-      mchid,
-      description,
-      ...(attach !== undefined ? { attach } : {}),
-      notify_url: notifyUrl,
-      ...(timeExpire !== undefined ? { time_expire: timeExpire } : {}),
-      amount: { total, currency: 'CNY' },
-      payer: { openid },
-      trade_state: 'NOTPAY',
-      refund_reserved: 0,
-      refund_count: 0,
-      last_refund_at: 0,
-      created_at: clock.now(),
-    };
-    const existing = await ledger.getTransaction(outTradeNo);
-    if (!existing) {
-      try {
-        await ledger.transactions.add({ data: { ...candidate } });
-      } catch {
-        return this.prepay(raw); // a concurrent identical request created it first: compare against that one
-      }
-    } else {
-      const same =
-        (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every((k) => existing[k] === candidate[k]) &&
-        existing.amount.total === total &&
-        existing.payer.openid === openid;
-      if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
-      if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '该订单已支付');
-      if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
-    }
+    const { ledger, clock } = this.ctx;
+    const outTradeNo = await openTransaction(this.ctx, raw, 'JSAPI');
     const prepayId = `wx${chinaTime(clock.now()).replace(/\D/g, '').slice(0, 14)}${randomBytes(10).toString('hex')}`;
     await ledger.prepays.add({ data: { _id: prepayId, out_trade_no: outTradeNo, expires_at: clock.now() + PREPAY_LIFETIME_MS } });
     return { status: 200, body: { prepay_id: prepayId } };
@@ -168,4 +120,71 @@ export class TransactionsApi implements Room {
     }
     return { status: 204 };
   }
+}
+
+/**
+ * What a JSAPI and a Native prepay share: the common fields validated as WeChat Pay does, then the transaction created,
+ * or a repeat of the same out_trade_no checked to be identical (WeChat Pay answers a new prepay for it then; anything
+ * different is OUT_TRADE_NO_USED). JSAPI names its payer; Native has none until somebody scans. Returns the out_trade_no.
+ */
+export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: 'JSAPI' | 'NATIVE'): Promise<string> {
+  const { keys, ledger, clock } = ctx;
+  const body = parseJsonBody(raw);
+  if (!isObj(body)) throw paramError('/', 'body must be an object');
+  const appid = requireString(body, 'appid', '/appid', { max: 32 });
+  const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
+  const description = requireString(body, 'description', '/description', { max: 127 });
+  const outTradeNo = requireString(body, 'out_trade_no', '/out_trade_no', { min: 6, max: 32, pattern: OUT_TRADE_NO });
+  const timeExpire = checkTimeExpire(body, clock.now());
+  const attach = optionalString(body, 'attach', '/attach', 128);
+  const notifyUrl = checkNotify(body, 'notify_url', '/notify_url', true)!;
+  const amount = requireObject(body, 'amount', '/amount');
+  const total = requireFen(amount, 'total', '/amount/total');
+  checkCurrency(amount, '/amount/currency');
+  let openid = '';
+  if (tradeType === 'JSAPI') {
+    const payer = requireObject(body, 'payer', '/payer');
+    openid = requireString(payer, 'openid', '/payer/openid', { max: 128 });
+  } else if (body.scene_info !== undefined) {
+    const scene = requireObject(body, 'scene_info', '/scene_info');
+    requireString(scene, 'payer_client_ip', '/scene_info/payer_client_ip', { max: 45 });
+  }
+  if (mchid !== keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
+  if (appid !== keys.appid) throw new HttpError(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
+
+  const candidate: SimTransaction = {
+    _id: outTradeNo,
+    appid,
+    mchid,
+    description,
+    ...(attach !== undefined ? { attach } : {}),
+    notify_url: notifyUrl,
+    ...(timeExpire !== undefined ? { time_expire: timeExpire } : {}),
+    amount: { total, currency: 'CNY' },
+    payer: { openid },
+    ...(tradeType === 'NATIVE' ? { trade_type: 'NATIVE' as const } : {}),
+    trade_state: 'NOTPAY',
+    refund_reserved: 0,
+    refund_count: 0,
+    last_refund_at: 0,
+    created_at: clock.now(),
+  };
+  const existing = await ledger.getTransaction(outTradeNo);
+  if (!existing) {
+    try {
+      await ledger.transactions.add({ data: { ...candidate } });
+    } catch {
+      return openTransaction(ctx, raw, tradeType); // a concurrent identical request created it first: compare against that one
+    }
+    return outTradeNo;
+  }
+  const same =
+    (existing.trade_type ?? 'JSAPI') === tradeType &&
+    (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every((k) => existing[k] === candidate[k]) &&
+    existing.amount.total === total &&
+    (tradeType === 'NATIVE' || existing.payer.openid === openid);
+  if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
+  if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '该订单已支付');
+  if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
+  return outTradeNo;
 }
