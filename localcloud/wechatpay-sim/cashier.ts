@@ -6,12 +6,10 @@
  * notification), cancels (nothing changes), or the payment fails (PAYERROR, still payable). A bare prepay_id skips
  * the sheet's checks: a tester's shortcut.
  */
-import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { HttpError } from '../http';
-import { chinaTime } from './clock';
 import type { SimContext } from './context';
-import { PAYABLE_STATES } from './ledger';
-import { paidTransaction, transactionView } from './transactions';
+import { transactionView, userPays } from './transactions';
 
 export type CashierAction = 'pay' | 'cancel' | 'fail' | 'userpaying';
 export const CASHIER_ACTIONS: readonly CashierAction[] = ['pay', 'cancel', 'fail', 'userpaying'];
@@ -41,26 +39,7 @@ export class Cashier {
     if (prepay.expires_at <= clock.now()) throw new HttpError(400, 'PREPAY_EXPIRED', 'requestPayment:fail prepay_id已失效，请重新下单（有效期2小时）');
     const tx = (await ledger.getTransaction(prepay.out_trade_no))!;
     if (action === 'cancel') return { result: 'cancel', transaction: transactionView(tx) };
-    if (tx.time_expire && Date.parse(tx.time_expire) <= clock.now()) throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
-    const payable = ledger.command.in([...PAYABLE_STATES]);
-    if (action === 'fail' || action === 'userpaying') {
-      const state = action === 'fail' ? 'PAYERROR' : 'USERPAYING';
-      const { stats } = await ledger.transactions.where({ _id: tx._id, trade_state: payable }).update({ data: { trade_state: state } });
-      if (stats.updated === 0 && tx.trade_state !== state) throw new HttpError(409, `ORDER_${tx.trade_state}`, `订单状态为 ${tx.trade_state}`);
-      return { result: action, transaction: transactionView((await ledger.getTransaction(tx._id))!) };
-    }
-    const transactionId = `4200${Array.from(randomBytes(24), (b) => b % 10).join('')}`;
-    const { stats } = await ledger.transactions
-      .where({ _id: tx._id, trade_state: payable })
-      .update({ data: { trade_state: 'SUCCESS', transaction_id: transactionId, success_time: chinaTime(clock.now()) } });
-    if (stats.updated === 0) {
-      const current = (await ledger.getTransaction(tx._id))!;
-      throw new HttpError(409, current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID', current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付');
-    }
-    const paid = (await ledger.getTransaction(tx._id))!;
-    const resource = paidTransaction(paid);
-    await this.ctx.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
-    return { result: 'pay', transaction: resource };
+    return userPays(this.ctx, tx, action);
   }
 
   /** The payment sheet's checks; returns the prepay_id the parameters carry. */

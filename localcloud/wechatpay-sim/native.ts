@@ -17,12 +17,12 @@
  *   GET  /sim/native/codes                                                         every code_url and its state
  *   GET  /sim/cashier/pending     what a cashier could still pay: JSAPI prepays and Native codes not lapsed, unpaid
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { HttpError } from '../http';
 import { chinaTime } from './clock';
 import type { Room, RoomRoute, SimContext } from './context';
 import { PAYABLE_STATES, type SimPrepay, type TradeState } from './ledger';
-import { openTransaction, paidTransaction, transactionView } from './transactions';
+import { openTransaction, transactionView, userPays } from './transactions';
 import { isObj } from './validate';
 
 /** "code_url有效期为2小时" */
@@ -120,25 +120,7 @@ export class NativeApi implements Room {
     if (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND') throw new HttpError(409, 'ORDERPAID', '订单已支付');
     if (tx.trade_state === 'CLOSED') throw new HttpError(409, 'ORDER_CLOSED', '订单已关闭');
     if (action === 'cancel') return { result: 'cancel', transaction: transactionView(tx) };
-    if (tx.time_expire && Date.parse(tx.time_expire) <= clock.now()) throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
-    const payable = ledger.command.in([...PAYABLE_STATES]);
-    if (action === 'fail' || action === 'userpaying') {
-      const state = action === 'fail' ? 'PAYERROR' : 'USERPAYING';
-      await ledger.transactions.where({ _id: tx._id, trade_state: payable }).update({ data: { trade_state: state } });
-      return { result: action, transaction: transactionView((await ledger.getTransaction(tx._id))!) };
-    }
-    const transactionId = `4200${Array.from(randomBytes(24), (b) => b % 10).join('')}`;
-    const { stats } = await ledger.transactions
-      .where({ _id: tx._id, trade_state: payable })
-      .update({ data: { trade_state: 'SUCCESS', payer: { openid }, transaction_id: transactionId, success_time: chinaTime(clock.now()) } });
-    if (stats.updated === 0) {
-      const current = (await ledger.getTransaction(tx._id))!;
-      throw new HttpError(409, current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID', current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付');
-    }
-    const paid = (await ledger.getTransaction(tx._id))!;
-    const resource = paidTransaction(paid);
-    await this.ctx.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
-    return { result: 'pay', transaction: resource };
+    return (await userPays(this.ctx, tx, action, openid)) as { result: ScanAction; transaction: unknown };
   }
 
   async listCodes(): Promise<CodeView[]> {

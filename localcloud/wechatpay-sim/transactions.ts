@@ -188,3 +188,37 @@ export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: '
   if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
   return outTradeNo;
 }
+
+/**
+ * What the paying user does once WeChat has shown the payment (the JSAPI sheet or a scanned Native code): pay (SUCCESS,
+ * a transaction_id, the TRANSACTION.SUCCESS notification; `payer` names who paid a Native code), fail (PAYERROR, still
+ * payable) or stay in USERPAYING. After the order's time_expire nothing can be paid.
+ */
+export async function userPays(
+  ctx: SimContext,
+  tx: SimTransaction,
+  action: 'pay' | 'fail' | 'userpaying',
+  payer?: string,
+): Promise<{ result: string; transaction: unknown }> {
+  const { ledger, clock } = ctx;
+  if (tx.time_expire && Date.parse(tx.time_expire) <= clock.now()) throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
+  const payable = ledger.command.in([...PAYABLE_STATES]);
+  if (action === 'fail' || action === 'userpaying') {
+    const state = action === 'fail' ? 'PAYERROR' : 'USERPAYING';
+    const { stats } = await ledger.transactions.where({ _id: tx._id, trade_state: payable }).update({ data: { trade_state: state } });
+    if (stats.updated === 0 && tx.trade_state !== state) throw new HttpError(409, `ORDER_${tx.trade_state}`, `订单状态为 ${tx.trade_state}`);
+    return { result: action, transaction: transactionView((await ledger.getTransaction(tx._id))!) };
+  }
+  const transactionId = `4200${Array.from(randomBytes(24), (b) => b % 10).join('')}`;
+  const { stats } = await ledger.transactions
+    .where({ _id: tx._id, trade_state: payable })
+    .update({ data: { trade_state: 'SUCCESS', ...(payer !== undefined ? { payer: { openid: payer } } : {}), transaction_id: transactionId, success_time: chinaTime(clock.now()) } });
+  if (stats.updated === 0) {
+    const current = (await ledger.getTransaction(tx._id))!;
+    throw new HttpError(409, current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID', current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付');
+  }
+  const paid = (await ledger.getTransaction(tx._id))!;
+  const resource = paidTransaction(paid);
+  await ctx.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
+  return { result: 'pay', transaction: resource };
+}
