@@ -17,7 +17,7 @@ import { encryptNotification, signResponse } from '../../localcloud/wechatpay-si
 import { LocalCloud } from '../../localcloud/cloud';
 import { useLocalWxServerSdk } from '../../localcloud/resolve-sdk';
 import type { ApiResult, OrderView, PayResponse } from '../../typings/api';
-import { machineLoad, percentile, showSpread, spread, table } from './stats';
+import { collectAllGarbage, machineLoad, percentile, showSpread, spread, table } from './stats';
 
 /** BENCH_CPU_PROFILE=file.cpuprofile: a CPU profile of the load phase alone, for chrome://inspect or speedscope. */
 async function startProfile(): Promise<() => Promise<void>> {
@@ -57,8 +57,8 @@ function notificationFor(cloud: LocalCloud, resource: unknown) {
   return { body, signer: new RsaSha256Signer(cloud.keys.platformPrivateKeyPem) };
 }
 
-/** duplicate deliveries of one sample order sent first, not counted */
-const WARMUP = 200;
+/** deliveries sent first, not counted: the load's own mix (first deliveries of other paid orders, and duplicates) */
+const WARMUP = 500;
 
 interface LoadRun {
   throughput: number;
@@ -143,7 +143,11 @@ async function loadRun({ total, concurrency, duplicateShare, profile }: LoadOpti
 
     // the load: every delivery signed beforehand (WeChat Pay's work, not the receiver's), fresh within the 300 s window
     const signed = deliveries.map((n) => ({ body: n.body, headers: sign(n) }));
-    const warmup = Array.from({ length: WARMUP }, () => ({ body: sampleNotice!.body, headers: sign(sampleNotice!) }));
+    // the warm-up runs the paths the load runs (JIT, connections, collections' growth), in the load's mix
+    const warmFirsts = await paidOrders(cloud, Math.round(WARMUP * (1 - duplicateShare)), total + 100, (i) => `warm-${i % 40}`);
+    const warmup = [...warmFirsts, ...warmFirsts.slice(0, WARMUP - warmFirsts.length)]
+      .map((n, i, all) => all[(i * 7919) % all.length]!)
+      .map((n) => ({ body: n.body, headers: sign(n) }));
     const worker = new Worker(join(__dirname, 'load-worker.js'), { workerData: { url: cloud.urls.notifyUrl, concurrency, warmup, deliveries: signed, client: process.env.BENCH_CLIENT ?? 'http' } });
     type Done = { kind: 'done'; latencies: number[]; statuses: number[]; seconds: number; elu: number };
     const next = () =>
@@ -154,6 +158,7 @@ async function loadRun({ total, concurrency, duplicateShare, profile }: LoadOpti
     const warmedUp = next();
     worker.postMessage('start');
     await warmedUp; // the worker says when the warm-up is over and the measured load begins
+    collectAllGarbage(); // the preparation's garbage (1,000 signatures, hundreds of orders) is the bench's, not the load's
     const stopProfile = profile ? await startProfile() : async () => {};
     const tripsBefore = storeMetrics.roundTrips;
     const eluBefore = performance.eventLoopUtilization();
@@ -222,7 +227,7 @@ export async function benchNotifications(log: (s: string) => void, { total = 100
   const msOf = (pick: (r: LoadRun) => number) => showSpread(of(pick), (n) => n.toFixed(1));
   const perRun = (pick: (r: LoadRun) => number, format: (n: number) => string) => results.map((r) => format(pick(r))).join(', ');
   log(`Notification load on the local cloud: ${total} notifications (${firsts} first deliveries, ${total - firsts} duplicates), concurrency ${concurrency}, through /http/payNotify`);
-  log(`  ${runs} runs, each on a fresh local cloud after ${WARMUP} uncounted warm-up deliveries; the load generator runs in a worker thread (client: ${process.env.BENCH_CLIENT ?? 'node:http, kept-alive connections'})`);
+  log(`  ${runs} runs, each on a fresh local cloud after ${WARMUP} uncounted warm-up deliveries in the same mix; the load generator runs in a worker thread (client: ${process.env.BENCH_CLIENT ?? 'node:http, kept-alive connections'})`);
   log('  each figure: median of the runs (min–max), then every run');
   log(
     table(
