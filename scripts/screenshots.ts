@@ -14,24 +14,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { compile, packNpm, ROOT } from './miniprogram-ci';
+import { requireScreenshotTools } from './screenshot-tools';
 
 const out = (line: string) => writeSync(1, `${line}\n`);
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 
-function requireTools(): string {
-  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-  let fonts = '';
-  try {
-    fonts = execFileSync('fc-list', [':lang=zh'], { encoding: 'utf8' });
-  } catch {
-    fonts = '';
-  }
-  if (!chromium || !/Noto Sans CJK/i.test(fonts)) {
-    writeSync(2, 'screenshots need Debian\'s Chromium and CJK fonts. Install them with:\n  sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk\n');
-    process.exit(2);
-  }
-  return chromium;
-}
 
 // ---- fixtures: what the scripted backend answers ---------------------------------------------------------------
 
@@ -231,7 +218,7 @@ interface Rendered {
 }
 
 async function main(): Promise<void> {
-  const chromium = requireTools();
+  const chromium = requireScreenshotTools();
   const work = mkdtempSync(join(tmpdir(), 'shots-'));
   await packNpm(ROOT);
   const files = await compile(ROOT);

@@ -5,8 +5,7 @@
  * dropped by a fault, a guest's Native order scanned and paid), photographed by Debian's headless Chromium through
  * puppeteer-core. Needs `chromium` and `fonts-noto-cjk` (it says so if not).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
@@ -14,24 +13,11 @@ import type { PayResponse } from '../typings/api';
 import type { CheckoutAnswer, CheckoutCreated } from '../typings/checkout';
 import { LocalCloud } from '../localcloud/cloud';
 import { useLocalWxServerSdk } from '../localcloud/resolve-sdk';
+import { requireScreenshotTools } from './screenshot-tools';
 
 const ROOT = resolve(__dirname, '..');
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 
-function requireTools(): string {
-  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-  let fonts = '';
-  try {
-    fonts = execFileSync('fc-list', [':lang=zh'], { encoding: 'utf8' });
-  } catch {
-    fonts = '';
-  }
-  if (!chromium || !/Noto Sans CJK/i.test(fonts)) {
-    console.error("screenshots need Debian's Chromium and CJK fonts. Install them with:\n  sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk");
-    process.exit(2);
-  }
-  return chromium;
-}
 
 async function call<T>(cloud: LocalCloud, fn: string, event: unknown, user: string): Promise<T> {
   const result = (await cloud.call(fn, event, user)) as { ok: boolean; data?: T; error?: unknown };
@@ -89,7 +75,7 @@ async function shot(page: Page, name: string, fullPage = false): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const chromium = requireTools();
+  const chromium = requireScreenshotTools();
   useLocalWxServerSdk();
   const dataDir = mkdtempSync(join(tmpdir(), 'web-shots-'));
   process.env.ADMIN_OPENIDS = 'placeholder_admin';
