@@ -91,8 +91,42 @@ function parseJsonObject(text: string | Buffer, what: string): Record<string, un
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isFen = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
+const BACKSLASH_U = Buffer.from('\\u');
+/** The envelope's top-level strings that may carry non-ASCII text (WeChat Pay's `summary` is Chinese). */
+const ENVELOPE_TEXT_FIELDS = ['summary', 'id', 'create_time', 'resource_type', 'event_type'] as const;
+
+/**
+ * A JSON object from its UTF-8 bytes, equal to `JSON.parse(bytes.toString('utf8'))` for every input (same value, same
+ * rejection). Why not just that: WeChat Pay's envelope carries a Chinese `summary`, and one non-ASCII byte sends V8's
+ * UTF-8 decoder down its slow path for the whole kilobyte (about 0.9 µs a notification, more than the envelope's
+ * JSON.parse). JSON's structure is ASCII, so the bytes are parsed as Latin-1 (one character per byte, no decoding):
+ * a byte ≥ 0x80 can then only stand inside a string, and the strings named in `textFields` that hold such bytes are
+ * decoded from their own bytes. That is exact because an ASCII byte always ends a UTF-8 sequence, valid or not, so a
+ * string's bytes decode alone as they decode in the whole; and without a `\u` escape every character ≥ 0x80 in a
+ * parsed string is one raw byte. With a `\u` escape, or with high bytes elsewhere (a key, another field), the bytes
+ * are decoded whole as before. The equivalence is property-tested (test/server/wechatpay/notification.test.ts).
+ */
+export function parseUtf8JsonObject(bytes: Buffer, what: string, textFields: readonly string[]): Record<string, unknown> {
+  const latin1 = bytes.toString('latin1');
+  const obj = parseJsonObject(latin1, what);
+  // each byte ≥ 0x80 is one Latin-1 character that takes two bytes in UTF-8
+  let highBytes = Buffer.byteLength(latin1, 'utf8') - latin1.length;
+  if (highBytes === 0) return obj;
+  if (bytes.indexOf(BACKSLASH_U) !== -1) return parseJsonObject(bytes, what);
+  for (const field of textFields) {
+    const value = obj[field];
+    if (typeof value !== 'string') continue;
+    const high = Buffer.byteLength(value, 'utf8') - value.length;
+    if (high === 0) continue;
+    obj[field] = Buffer.from(value, 'latin1').toString('utf8');
+    highBytes -= high;
+    if (highBytes === 0) return obj;
+  }
+  return parseJsonObject(bytes, what);
+}
+
 export function parseEnvelope(body: Buffer | string): NotificationEnvelope {
-  const obj = parseJsonObject(body, 'notification body');
+  const obj = typeof body === 'string' ? parseJsonObject(body, 'notification body') : parseUtf8JsonObject(body, 'notification body', ENVELOPE_TEXT_FIELDS);
   const resource = obj.resource as Record<string, unknown> | undefined;
   if (!isString(obj.id) || !isString(obj.event_type) || typeof resource !== 'object' || resource === null) {
     throw new WechatPayNotificationError('notification envelope lacks id, event_type or resource');
