@@ -8,7 +8,7 @@
  */
 import { createDecipheriv, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
-import { decryptAesGcm, loadPlatformKeys, NotificationParser, rfc3339, RsaSha256Signer, SignatureVerifier } from '../../cloudfunctions/common/wechatpay';
+import { decryptAesGcm, decryptAesGcmBytes, loadPlatformKeys, NotificationParser, rfc3339, RsaSha256Signer, SignatureVerifier } from '../../cloudfunctions/common/wechatpay';
 import { encryptNotification, signResponse } from '../../localcloud/wechatpay-sim/signing';
 import { compareOpsPerSecond, showSpread, spread, table, type Spread } from './stats';
 
@@ -52,12 +52,12 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
     return decryptAesGcm({ key: apiV3KeyBytes, nonce, associatedData: aad, ciphertext });
   };
   // (e) what any parse built on JSON.parse costs at least: (a') plus JSON.parse of both documents, decoded as Latin-1
-  // (the cheapest decoding there is; wrong for the Chinese summary, so a bound, not a parser) and checked for nothing
+  // (the cheapest decoding there is; wrong for the Chinese text, so a bound, not a parser) and checked for nothing
   const floor = () => {
     verifier.verify(headers, bodyBytes);
     const parsed = JSON.parse(bodyBytes.toString('latin1')) as typeof envelope;
     const r = parsed.resource;
-    return JSON.parse(decryptAesGcm({ key: apiV3KeyBytes, nonce: r.nonce, associatedData: r.associated_data, ciphertext: r.ciphertext })) as unknown;
+    return JSON.parse(decryptAesGcmBytes({ key: apiV3KeyBytes, nonce: r.nonce, associatedData: r.associated_data, ciphertext: r.ciphertext }).toString('latin1')) as unknown;
   };
   // (b)
   const key = createPublicKey(publicPem);
@@ -115,7 +115,7 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
   );
   log("  (a) also parses the envelope and the decrypted resource as JSON and checks their shape; (a') and (b) do neither.");
   log("  (e) is the least any parse built on JSON.parse can cost: (a') plus the two JSON.parse calls, on a Latin-1 decoding");
-  log('      (wrong for the Chinese summary, the cheapest there is) and with no check; (a) can come near it, not above it.');
+  log('      (wrong for Chinese text, the cheapest there is) and with no check; (a) can come near it, not above it.');
   log('  (c) wechatpay-node-v3 decipher_gcm never calls decipher.final(): it does not check the GCM tag.');
   return results;
 }

@@ -34,7 +34,13 @@ function algorithmFor(key: Buffer): CipherGCMTypes {
 
 const utf8 = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
 
+/** The plaintext as UTF-8 text. */
 export function decryptAesGcm(input: AesGcmInput & { ciphertext: string }): string {
+  return decryptAesGcmBytes(input).toString('utf8');
+}
+
+/** The plaintext's bytes, for a caller that decodes them itself. */
+export function decryptAesGcmBytes(input: AesGcmInput & { ciphertext: string }): Buffer {
   const key = keyBytes(input.key);
   const nonce = utf8(input.nonce);
   if (nonce.length === 0) throw new WechatPayDecryptError('BAD_INPUT', 'nonce is empty');
@@ -50,8 +56,8 @@ export function decryptAesGcm(input: AesGcmInput & { ciphertext: string }): stri
   } catch {
     throw new WechatPayDecryptError('AUTHENTICATION_FAILED', 'AES-GCM tag does not authenticate (wrong key or tampered data)');
   }
-  // GCM's final() yields no bytes: decode the update's output without copying it
-  return (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('utf8');
+  // GCM's final() yields no bytes: the update's output, without copying it
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
 }
 
 export function encryptAesGcm(input: AesGcmInput & { plaintext: string | Buffer }): string {

@@ -4,11 +4,12 @@
  * Input is the raw body exactly as received (bytes or string) plus headers in any case, or a cloud HTTP access
  * event, whose body is base64 when `isBase64Encoded`. Nothing is parsed before the signature is checked.
  */
-import { decryptAesGcm } from './aesgcm';
+import { decryptAesGcmBytes } from './aesgcm';
 import type { HeaderBag } from './encoding';
 import { WechatPayNotificationError } from './errors';
 import type { NotificationEnvelope, RefundNotificationResource, Transaction } from './types';
 import { REFUND_STATUSES, TRADE_STATES } from './types';
+import { parseJsonObject, parseUtf8JsonObject } from './utf8-json';
 import type { VerifiedHeaders, Verifier } from './verifier';
 
 export type ParsedNotification =
@@ -54,20 +55,22 @@ export class NotificationParser {
     const verified = this.options.verifier.verify(raw.headers, raw.body);
     const envelope = parseEnvelope(raw.body);
     const { resource } = envelope;
-    const plaintext = decryptAesGcm({
+    const plaintext = decryptAesGcmBytes({
       key: this.apiV3Key,
       nonce: resource.nonce,
       associatedData: resource.associated_data ?? '',
       ciphertext: resource.ciphertext,
     });
-    const decoded = parseJsonObject(plaintext, 'decrypted resource');
-    if (envelope.event_type.startsWith('TRANSACTION.')) {
-      return { kind: 'transaction', eventType: envelope.event_type, envelope, verified, resource: asTransaction(decoded) };
+    const eventType = envelope.event_type;
+    if (eventType.startsWith('TRANSACTION.')) {
+      const decoded = parseUtf8JsonObject(plaintext, 'decrypted resource', TRANSACTION_TEXT_FIELDS);
+      return { kind: 'transaction', eventType, envelope, verified, resource: asTransaction(decoded) };
     }
-    if (envelope.event_type.startsWith('REFUND.')) {
-      return { kind: 'refund', eventType: envelope.event_type, envelope, verified, resource: asRefundResource(decoded) };
+    if (eventType.startsWith('REFUND.')) {
+      const decoded = parseUtf8JsonObject(plaintext, 'decrypted resource', REFUND_TEXT_FIELDS);
+      return { kind: 'refund', eventType, envelope, verified, resource: asRefundResource(decoded) };
     }
-    return { kind: 'other', eventType: envelope.event_type, envelope, verified, resource: decoded };
+    return { kind: 'other', eventType, envelope, verified, resource: parseJsonObject(plaintext, 'decrypted resource') };
   }
 
   parseHttpEvent(event: HttpAccessEvent): ParsedNotification {
@@ -75,55 +78,17 @@ export class NotificationParser {
   }
 }
 
-function parseJsonObject(text: string | Buffer, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.toString());
-  } catch {
-    throw new WechatPayNotificationError(`${what} is not JSON`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new WechatPayNotificationError(`${what} is not a JSON object`);
-  }
-  return value as Record<string, unknown>;
-}
-
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isFen = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-const BACKSLASH_U = Buffer.from('\\u');
-/** The envelope's top-level strings that may carry non-ASCII text (WeChat Pay's `summary` is Chinese). */
-const ENVELOPE_TEXT_FIELDS = ['summary', 'id', 'create_time', 'resource_type', 'event_type'] as const;
-
 /**
- * A JSON object from its UTF-8 bytes, equal to `JSON.parse(bytes.toString('utf8'))` for every input (same value, same
- * rejection). Why not just that: WeChat Pay's envelope carries a Chinese `summary`, and one non-ASCII byte sends V8's
- * UTF-8 decoder down its slow path for the whole kilobyte (about 0.9 µs a notification, more than the envelope's
- * JSON.parse). JSON's structure is ASCII, so the bytes are parsed as Latin-1 (one character per byte, no decoding):
- * a byte ≥ 0x80 can then only stand inside a string, and the strings named in `textFields` that hold such bytes are
- * decoded from their own bytes. That is exact because an ASCII byte always ends a UTF-8 sequence, valid or not, so a
- * string's bytes decode alone as they decode in the whole; and without a `\u` escape every character ≥ 0x80 in a
- * parsed string is one raw byte. With a `\u` escape, or with high bytes elsewhere (a key, another field), the bytes
- * are decoded whole as before. The equivalence is property-tested (test/server/wechatpay/notification.test.ts).
+ * The top-level strings that carry non-ASCII text, most likely first: the envelope's `summary` ("支付成功"), a payment's
+ * `trade_state_desc`, a refund's `user_received_account` ("招商银行信用卡0403"). Text anywhere else (a coupon's name in
+ * `promotion_detail`) is decoded as well, by decoding the whole document (utf8-json.ts).
  */
-export function parseUtf8JsonObject(bytes: Buffer, what: string, textFields: readonly string[]): Record<string, unknown> {
-  const latin1 = bytes.toString('latin1');
-  const obj = parseJsonObject(latin1, what);
-  // each byte ≥ 0x80 is one Latin-1 character that takes two bytes in UTF-8
-  let highBytes = Buffer.byteLength(latin1, 'utf8') - latin1.length;
-  if (highBytes === 0) return obj;
-  if (bytes.indexOf(BACKSLASH_U) !== -1) return parseJsonObject(bytes, what);
-  for (const field of textFields) {
-    const value = obj[field];
-    if (typeof value !== 'string') continue;
-    const high = Buffer.byteLength(value, 'utf8') - value.length;
-    if (high === 0) continue;
-    obj[field] = Buffer.from(value, 'latin1').toString('utf8');
-    highBytes -= high;
-    if (highBytes === 0) return obj;
-  }
-  return parseJsonObject(bytes, what);
-}
+const ENVELOPE_TEXT_FIELDS = ['summary', 'id', 'create_time', 'resource_type', 'event_type'] as const;
+const TRANSACTION_TEXT_FIELDS = ['trade_state_desc', 'attach'] as const;
+const REFUND_TEXT_FIELDS = ['user_received_account'] as const;
 
 export function parseEnvelope(body: Buffer | string): NotificationEnvelope {
   const obj = typeof body === 'string' ? parseJsonObject(body, 'notification body') : parseUtf8JsonObject(body, 'notification body', ENVELOPE_TEXT_FIELDS);

@@ -69,6 +69,14 @@ describe('notification parsing', () => {
     expect(parsed.resource).toEqual(transaction);
   });
 
+  test('Chinese text wherever WeChat Pay writes it arrives decoded: summary, trade_state_desc, attach, a coupon name', () => {
+    const withCoupon = { ...transaction, attach: '订单 O1 的附言', promotion_detail: [{ coupon_id: '109519', name: '满减券', amount: 10 }] };
+    const text = JSON.stringify(encryptNotification({ apiV3Key, eventType: 'TRANSACTION.SUCCESS', summary: '支付成功', originalType: 'transaction', resource: withCoupon, createTime: 'x' }));
+    const parsed = parser.parse({ headers: signResponse(signer, serial, text, NOW), body: Buffer.from(text) });
+    expect(parsed.envelope.summary).toBe('支付成功');
+    expect(parsed.resource).toEqual(withCoupon);
+  });
+
   test('from an HTTP access event, plain or base64, lower-case headers', () => {
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     expect(parser.parseHttpEvent({ headers: lower, body, isBase64Encoded: false }).resource).toEqual(transaction);

@@ -6,7 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { parseUtf8JsonObject } from '../../../cloudfunctions/common/wechatpay/notification';
+import { parseUtf8JsonObject, rememberedTextCount } from '../../../cloudfunctions/common/wechatpay/utf8-json';
 
 const FIELDS = ['summary', 'id', 'create_time', 'resource_type', 'event_type'];
 
@@ -106,5 +106,21 @@ describe('parseUtf8JsonObject equals JSON.parse of the UTF-8 text', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  test('decoded texts are remembered within a bound: 1,000 different summaries, each still decoded right', () => {
+    for (let i = 0; i < 1000; i++) {
+      const summary = `支付成功 ${i}`;
+      const bytes = Buffer.from(JSON.stringify({ id: String(i), summary }));
+      expect(parseUtf8JsonObject(bytes, 'body', FIELDS).summary).toBe(summary);
+      expect(parseUtf8JsonObject(bytes, 'body', FIELDS).summary).toBe(summary);
+    }
+    expect(rememberedTextCount()).toBeGreaterThan(0);
+    expect(rememberedTextCount()).toBeLessThanOrEqual(256);
+    // a long text is decoded, not remembered
+    const before = rememberedTextCount();
+    const long = '退'.repeat(100);
+    expect(parseUtf8JsonObject(Buffer.from(JSON.stringify({ summary: long })), 'body', FIELDS).summary).toBe(long);
+    expect(rememberedTextCount()).toBe(before);
   });
 });
