@@ -110,7 +110,7 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
   log(
     table(
       ['implementation', 'ops/s', 'ratio to (b)'],
-      Object.entries(results).map(([n, r]) => [n, showSpread(r.opsPerSecond, (v) => String(Math.round(v))), showSpread(r.ratio)]),
+      Object.entries(results).map(([n, r]) => [n, showSpread(r.opsPerSecond, (v) => String(Math.round(v))), showSpread(r.ratio, (v) => v.toFixed(3))]),
     ),
   );
   log("  (a) also parses the envelope and the decrypted resource as JSON and checks their shape; (a') and (b) do neither.");
