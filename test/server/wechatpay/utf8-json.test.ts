@@ -83,6 +83,18 @@ describe('parseUtf8JsonObject equals JSON.parse of the UTF-8 text', () => {
     }
   });
 
+  test('a byte-order mark, two keys that decode alike, a named field given twice', () => {
+    const cases = [
+      Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"summary":"a"}')]),
+      Buffer.from('{"summary":"\xff","\xfe":1}', 'latin1'),
+      Buffer.from('{"\xff":1,"\xfe":2}', 'latin1'),
+      Buffer.from('{"summary":"\xe4\xb8","summary":"x"}', 'latin1'),
+    ];
+    for (const bytes of cases) expect(same(bytes)).toBe(true);
+    expect(ours(cases[0]!)).toStrictEqual({ error: 'WechatPayNotificationError: body is not JSON' });
+    expect(ours(cases[2]!)).toStrictEqual({ value: { '\ufffd': 2 } });
+  });
+
   test('generated envelopes, raw or escaped', () => {
     fc.assert(
       fc.property(envelope, fc.constantFrom(0, 1, 2), (value, every) => {
