@@ -4,7 +4,8 @@
  *   (b) the raw limit: node:crypto RSA-SHA256 verify + AES-256-GCM decrypt and nothing else,
  *   (c) wechatpay-node-v3 (verifySign + decipher_gcm, as its README shows),
  *   (d) wechatpay-axios-plugin's building blocks (Formatter, Rsa.verify, Aes.AesGcm.decrypt), with the platform key
- *       given as PEM text (as its README configures it) and as a parsed key object.
+ *       given as PEM text (as its README configures it) and as a parsed key object,
+ *   (e) a bound, not a parser: (a)'s verify and decrypt units plus JSON.parse of both documents and nothing else.
  */
 import { createDecipheriv, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
