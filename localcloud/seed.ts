@@ -1,5 +1,5 @@
 /** The seed catalogue the local cloud creates on first start (prices in fen). */
-import type { ProductDoc } from '../cloudfunctions/common/domain/catalog';
+import type { ProductDoc } from '../cloudfunctions/common/domain/orders/catalog';
 import type { LocalDatabase } from './db/database';
 import { COLLECTIONS } from '../cloudfunctions/common/store/store';
 

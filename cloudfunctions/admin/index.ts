@@ -8,9 +8,9 @@ import {
   markAbnormalHandled,
   refundReview,
   resolveExceptionAction,
-} from '../common/domain/admin';
-import { adminGetOrder, searchOrders } from '../common/domain/admin-orders';
-import { getStatementAction, listMetrics, listStatements, runBillDayAction, subscribeAlerts } from '../common/domain/books-admin';
+} from '../common/domain/admin/admin';
+import { adminGetOrder, searchOrders } from '../common/domain/admin/orders';
+import { getStatementAction, listMetrics, listStatements, runBillDayAction, subscribeAlerts } from '../common/domain/books/admin';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 

@@ -1,5 +1,5 @@
 /** catalog: { action: 'list' } → products on sale, prices in fen. */
-import { listCatalog } from '../common/domain/catalog';
+import { listCatalog } from '../common/domain/orders/catalog';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { callable } from '../common/runtime/handler';
 

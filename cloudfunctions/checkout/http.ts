@@ -1,16 +1,16 @@
 /**
  * The checkout function's HTTP surface: the page at the root, its JSON API under `api/` (typings/checkout.ts). Routing,
  * the bearer token, the client's address, CORS for a page on static hosting, and domain errors as HTTP statuses; the
- * rest is domain/checkout.ts.
+ * rest is domain/orders/checkout.ts.
  *
  * The client's address for the rate limits is what the platform reports: `requestContext.sourceIp` when the event
  * carries it, else the last X-Forwarded-For hop (the one the platform's own proxy appended: a client can forge the
  * earlier ones, not that one), else a shared `unknown` bucket.
  */
 import type { CheckoutAnswer, CheckoutError } from '../../typings/checkout';
-import { checkGuestOrder, checkoutCatalog, createGuestOrder, payGuestOrder, readGuestOrder, type CheckoutClient } from '../common/domain/checkout';
+import { checkGuestOrder, checkoutCatalog, createGuestOrder, payGuestOrder, readGuestOrder, type CheckoutClient } from '../common/domain/orders/checkout';
 import type { Deps, Logger } from '../common/domain/deps';
-import type { HttpResponse } from '../common/domain/notify';
+import type { HttpResponse } from '../common/domain/money/notify';
 import { RateLimitedError } from '../common/domain/rate-limit';
 import type { HttpRequestEvent } from '../common/runtime/handler';
 import { toApiError } from '../common/runtime/handler';

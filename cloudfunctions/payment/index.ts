@@ -1,6 +1,6 @@
 /** payment: pay (prepay and wx.requestPayment parameters), confirm (query WeChat Pay and settle), subscribe (the user accepted the payment-success message). */
-import { confirmPayment, pay } from '../common/domain/payments';
-import { subscribePaid } from '../common/domain/subscriptions';
+import { confirmPayment, pay } from '../common/domain/money/payments';
+import { subscribePaid } from '../common/domain/money/subscriptions';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 

@@ -1,5 +1,5 @@
 /** reconcile: timer trigger; settles what notifications missed (refunds first), closes expired orders. */
-import { reconcile } from '../common/domain/reconcile';
+import { reconcile } from '../common/domain/money/reconcile';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { timer } from '../common/runtime/handler';
 

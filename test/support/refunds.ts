@@ -3,7 +3,7 @@
  * apart and reconcile looks at open refunds on a backoff, so tests move those clocks back and run reconcile.
  */
 import type { OrderView } from '../../typings/api';
-import type { ReconcileSummary } from '../../cloudfunctions/common/domain/reconcile';
+import type { ReconcileSummary } from '../../cloudfunctions/common/domain/money/reconcile';
 import { waitFor, type TestCloud } from './localcloud';
 
 const OPEN = ['queued', 'unknown', 'processing'];

@@ -70,7 +70,7 @@ export interface Deps {
   wxApi: WxApi;
   messenger: Messenger;
   log: Logger;
-  /** where alerts go (domain/alerts.ts AlertCenter); absent: nothing is raised beyond the log */
+  /** where alerts go (domain/attention/alerts.ts AlertCenter); absent: nothing is raised beyond the log */
   alerts?: AlertSink;
 }
 

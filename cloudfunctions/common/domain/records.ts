@@ -3,7 +3,7 @@
  * modules that change these records (orders, payments, refunds) need not import each other.
  */
 import type { OrderItem, OrderStatus, TimelineEntry } from '../../../typings/api';
-import type { RefundState } from './refund-table';
+import type { RefundState } from './money/refund-table';
 
 /** A refund's hold on the order's refundable balance, keyed by out_refund_no; it also keeps the intent, so a
  * reservation whose refund document was never written (a crash between the two writes) can still be completed. */

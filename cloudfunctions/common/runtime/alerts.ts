@@ -1,9 +1,9 @@
 /**
- * Where alerts go: the alert center (domain/alerts.ts: a log line, the WeCom robot of ALERT_WEBHOOK_URL, subscribe
+ * Where alerts go: the alert center (domain/attention/alerts.ts: a log line, the WeCom robot of ALERT_WEBHOOK_URL, subscribe
  * messages of ALERT_TEMPLATE_ID to admins who accepted them, one per cause, every send recorded in `alerts`). The
  * runtime asks `alertSink` for every invocation; `logAlerts` is the log line alone.
  */
-import { AlertCenter, loadAlertSettings } from '../domain/alerts';
+import { AlertCenter, loadAlertSettings } from '../domain/attention/alerts';
 import type { Alert, AlertSink, Deps, Logger } from '../domain/deps';
 
 export function logAlerts(log: Logger): AlertSink {

@@ -6,7 +6,7 @@ import type { ApiError, ApiResult } from '../../../typings/api';
 import { AppConfigError } from '../domain/config';
 import type { Caller, Deps, Logger } from '../domain/deps';
 import { DomainError, invalid } from '../domain/errors';
-import type { HttpResponse } from '../domain/notify';
+import type { HttpResponse } from '../domain/money/notify';
 import { asObject } from '../domain/validate';
 import { WechatPayApiError, WechatPayConfigError, WechatPayNetworkError, type HttpAccessEvent } from '../wechatpay';
 import type { Runtime, RuntimeContext } from './cloud';

@@ -4,7 +4,7 @@
  * without `pay` never reads a WeChat Pay setting, so a WeChat Pay problem cannot take login or the catalogue down;
  * only `login` gets the AppSecret.
  */
-import { ALERT_ENV } from '../domain/alerts';
+import { ALERT_ENV } from '../domain/attention/alerts';
 import { APP_ENV } from '../domain/config';
 import { WECHATPAY_ENV } from '../wechatpay/config';
 import { KEY_ENV, KEY_FILES, type KeyFile, type KeyMode } from './key-files';

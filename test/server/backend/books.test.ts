@@ -6,7 +6,7 @@
  */
 import type { ExceptionView, OrderView, StatementView } from '../../../typings/api';
 import { chinaDate, chinaDayStart } from '../../../cloudfunctions/common/domain/days';
-import type { AlertDoc } from '../../../cloudfunctions/common/domain/alerts';
+import type { AlertDoc } from '../../../cloudfunctions/common/domain/attention/alerts';
 import type { PaymentDoc } from '../../../cloudfunctions/common/domain/records';
 import { parseYuan } from '../../../cloudfunctions/common/wechatpay';
 import { HELP, runCli } from '../../../localcloud/cli';

@@ -7,7 +7,7 @@ import type { OrderView, StatementView } from '../../../typings/api';
 import { chinaDate, chinaDayStart } from '../../../cloudfunctions/common/domain/days';
 import type { PaymentDoc } from '../../../cloudfunctions/common/domain/records';
 import type { CheckoutAnswer, CheckoutCreated } from '../../../typings/checkout';
-import { CHECKOUT_LIMITS } from '../../../cloudfunctions/common/domain/checkout';
+import { CHECKOUT_LIMITS } from '../../../cloudfunctions/common/domain/orders/checkout';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
 import { clientOf } from '../../../cloudfunctions/checkout/http';
 import { runReconcile } from '../../support/refunds';

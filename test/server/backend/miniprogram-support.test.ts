@@ -4,7 +4,7 @@
  * merchant's order search.
  */
 import type { AdminOrderView, ClientLogResponse, OrderView, PayResponse, SearchOrdersResponse } from '../../../typings/api';
-import { CLIENT_LOG_PER_HOUR, maskMessage, quotaKey } from '../../../cloudfunctions/common/domain/client-log';
+import { CLIENT_LOG_PER_HOUR, maskMessage, quotaKey } from '../../../cloudfunctions/common/domain/attention/client-log';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
 
 jest.setTimeout(30_000);

@@ -1,6 +1,6 @@
 /** Reconcile: lost notifications, expired orders, provider faults and functions dying between writes. */
 import type { OrderView, PayResponse } from '../../../typings/api';
-import type { ReconcileSummary } from '../../../cloudfunctions/common/domain/reconcile';
+import type { ReconcileSummary } from '../../../cloudfunctions/common/domain/money/reconcile';
 import { makeRefundsDue, settleRefunds } from '../../support/refunds';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
 

@@ -3,13 +3,13 @@
  * never failing the job; the conditions the books timer watches; and the daily metrics against hand-counted fixtures.
  */
 import type { DailyMetrics } from '../../../typings/api';
-import { AlertCenter, DEFAULT_ALERT_SETTINGS, loadAlertSettings, REMINDER_MS, WECOM_MAX_BYTES, type AlertDoc, type AlertSettings } from '../../../cloudfunctions/common/domain/alerts';
-import { subscribeAlerts } from '../../../cloudfunctions/common/domain/books-admin';
-import { runBillDay } from '../../../cloudfunctions/common/domain/books';
-import { openException } from '../../../cloudfunctions/common/domain/exceptions';
-import { rollUpDay } from '../../../cloudfunctions/common/domain/metrics';
+import { AlertCenter, DEFAULT_ALERT_SETTINGS, loadAlertSettings, REMINDER_MS, WECOM_MAX_BYTES, type AlertDoc, type AlertSettings } from '../../../cloudfunctions/common/domain/attention/alerts';
+import { subscribeAlerts } from '../../../cloudfunctions/common/domain/books/admin';
+import { runBillDay } from '../../../cloudfunctions/common/domain/books/books';
+import { openException } from '../../../cloudfunctions/common/domain/attention/exceptions';
+import { rollUpDay } from '../../../cloudfunctions/common/domain/books/metrics';
 import type { PaymentDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
-import { watchConditions } from '../../../cloudfunctions/common/domain/watch';
+import { watchConditions } from '../../../cloudfunctions/common/domain/books/watch';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { createHarness, T0, type Harness } from './harness';
 

@@ -4,11 +4,11 @@
  * application and the download to the room. WeChat Pay's own ledger is a list the test keeps beside the books.
  */
 import { createHash } from 'node:crypto';
-import { BillComparison, refundStateAgrees, type BooksRefund } from '../../../cloudfunctions/common/domain/bill-compare';
-import { booksTimer, runBillDay } from '../../../cloudfunctions/common/domain/books';
-import { exceptionId, type ExceptionDoc } from '../../../cloudfunctions/common/domain/exceptions';
+import { BillComparison, refundStateAgrees, type BooksRefund } from '../../../cloudfunctions/common/domain/books/bill-compare';
+import { booksTimer, runBillDay } from '../../../cloudfunctions/common/domain/books/books';
+import { exceptionId, type ExceptionDoc } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
-import type { StatementDoc } from '../../../cloudfunctions/common/domain/statements';
+import type { StatementDoc } from '../../../cloudfunctions/common/domain/books/statements';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { rfc3339, WechatPayApiError, type TradeBillRow, type Transaction } from '../../../cloudfunctions/common/wechatpay';
 import { HttpError } from '../../../localcloud/http';

@@ -1,15 +1,15 @@
 /**
- * The Native checkout's domain (domain/checkout.ts, payments.ts payNative, settlement of Native payments) against an
+ * The Native checkout's domain (domain/orders/checkout.ts, money/payments.ts payNative, settlement of Native payments) against an
  * in-memory store and a scripted WeChat Pay: guest orders priced on the server and reached only by their token, the
  * code_url reused and renewed (2 hours, never past the order), Native payments settled by whoever paid, rate limits.
  */
 import { createHash } from 'node:crypto';
-import { checkGuestOrder, CHECKOUT_LIMITS, createGuestOrder, guestOrderId, payGuestOrder, readGuestOrder } from '../../../cloudfunctions/common/domain/checkout';
+import { checkGuestOrder, CHECKOUT_LIMITS, createGuestOrder, guestOrderId, payGuestOrder, readGuestOrder } from '../../../cloudfunctions/common/domain/orders/checkout';
 import { DomainError } from '../../../cloudfunctions/common/domain/errors';
-import { PREPAY_LIFETIME_MS } from '../../../cloudfunctions/common/domain/payments';
+import { PREPAY_LIFETIME_MS } from '../../../cloudfunctions/common/domain/money/payments';
 import { RateLimitedError } from '../../../cloudfunctions/common/domain/rate-limit';
 import type { OrderDoc, PaymentDoc } from '../../../cloudfunctions/common/domain/records';
-import { settleTransaction } from '../../../cloudfunctions/common/domain/settlement';
+import { settleTransaction } from '../../../cloudfunctions/common/domain/money/settlement';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { seedProducts } from '../../../localcloud/seed';
 import { APPID, createHarness, exceptions, getOrder, getPayment, seedUnpaidOrder, successTx, type Harness } from './harness';

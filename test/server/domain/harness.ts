@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../../../cloudfunctions/common/domain/config';
 import type { Deps, Logger, PayGateway, SubscribeMessage } from '../../../cloudfunctions/common/domain/deps';
-import type { ExceptionDoc } from '../../../cloudfunctions/common/domain/exceptions';
+import type { ExceptionDoc } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
 import type { CloudDatabase } from '../../../cloudfunctions/common/store/database';
 import { COLLECTIONS, Store } from '../../../cloudfunctions/common/store/store';

@@ -1,5 +1,5 @@
 /**
- * The refund life cycle's transition table as data (domain/refund-table.ts): which moves exist, what each does to the
+ * The refund life cycle's transition table as data (domain/money/refund-table.ts): which moves exist, what each does to the
  * order's reservation, how every documented error answer of WeChat Pay's refund API is taken, and — as a property —
  * that no sequence of WeChat Pay's answers can take a refund out of a final state or release money already consumed.
  */
@@ -15,7 +15,7 @@ import {
   reservationEffect,
   sourcesOf,
   type RefundState,
-} from '../../../cloudfunctions/common/domain/refund-table';
+} from '../../../cloudfunctions/common/domain/money/refund-table';
 import { REFUND_STATUSES, type RefundStatus } from '../../../cloudfunctions/common/wechatpay';
 
 const FINAL: readonly RefundState[] = ['success', 'closed', 'failed'];

@@ -1,13 +1,13 @@
 /**
- * Refunds (domain/refunds.ts) against an in-memory store and a scripted WeChat Pay: reserve on the order, then record,
+ * Refunds (domain/money/refunds.ts) against an in-memory store and a scripted WeChat Pay: reserve on the order, then record,
  * then submit through the payment's one-minute gate; each answer taken by its documented meaning; settling through
  * the transition table with the reservation applied exactly once. After every scenario the order's money adds up:
  * paid = refundable + refunded + held.
  */
 import { DomainError } from '../../../cloudfunctions/common/domain/errors';
-import { exceptionId } from '../../../cloudfunctions/common/domain/exceptions';
+import { exceptionId } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
-import { advanceRefund, createOrderRefund, moveRefund, outRefundNoFor, submitRefund, type RefundInput } from '../../../cloudfunctions/common/domain/refunds';
+import { advanceRefund, createOrderRefund, moveRefund, outRefundNoFor, submitRefund, type RefundInput } from '../../../cloudfunctions/common/domain/money/refunds';
 import { REFUND_GAP_MS } from '../../../cloudfunctions/common/domain/refund-policy';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import {

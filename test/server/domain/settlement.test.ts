@@ -1,11 +1,11 @@
 /**
- * Settlement (domain/settlement.ts) against an in-memory store and a scripted WeChat Pay: what a successful
+ * Settlement (domain/money/settlement.ts) against an in-memory store and a scripted WeChat Pay: what a successful
  * transaction does to the order and payment, every check made before anything is marked paid, and a second successful
  * payment for an order already paid (a duplicate charge) refunded in full exactly once.
  */
-import { exceptionId } from '../../../cloudfunctions/common/domain/exceptions';
-import { duplicateChargeRefundNo, moveRefund } from '../../../cloudfunctions/common/domain/refunds';
-import { settleByQuery, settleTransaction } from '../../../cloudfunctions/common/domain/settlement';
+import { exceptionId } from '../../../cloudfunctions/common/domain/attention/exceptions';
+import { duplicateChargeRefundNo, moveRefund } from '../../../cloudfunctions/common/domain/money/refunds';
+import { settleByQuery, settleTransaction } from '../../../cloudfunctions/common/domain/money/settlement';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import {
   apiError,

@@ -124,10 +124,10 @@ describe('import cycles under cloudfunctions/', () => {
   test('the scan sees the tree: every function, the domain, and type-only edges', () => {
     const files = [...graph.keys()].map(rel);
     expect(files.filter((f) => f.startsWith('cloudfunctions/')).length).toBe(tsFilesUnder(SCANNED).length);
-    expect(files).toEqual(expect.arrayContaining(['cloudfunctions/payNotify/index.ts', 'cloudfunctions/common/domain/refunds.ts', 'typings/api.ts']));
+    expect(files).toEqual(expect.arrayContaining(['cloudfunctions/payNotify/index.ts', 'cloudfunctions/common/domain/money/refunds.ts', 'typings/api.ts']));
     const edgesOf = (f: string) => (graph.get(join(ROOT, f)) ?? []).map(rel);
     // a value import
-    expect(edgesOf('cloudfunctions/common/domain/settlement.ts')).toContain('cloudfunctions/common/domain/refunds.ts');
+    expect(edgesOf('cloudfunctions/common/domain/money/settlement.ts')).toContain('cloudfunctions/common/domain/money/refunds.ts');
     // type-only imports count
     expect(edgesOf('cloudfunctions/common/domain/deps.ts')).toEqual(
       expect.arrayContaining(['cloudfunctions/common/wechatpay/index.ts', 'cloudfunctions/common/store/store.ts', 'cloudfunctions/common/domain/config.ts']),

@@ -11,10 +11,10 @@
  * pushed back with a growing backoff), so one bad item cannot hold the queue. Every transition is a compare-and-set,
  * so two runs at once do no harm.
  */
-import { COLLECTIONS } from '../store/store';
-import type { Deps } from './deps';
-import { endUnpaidOrder } from './orders';
-import type { OrderDoc, PaymentDoc, RefundDoc } from './records';
+import { COLLECTIONS } from '../../store/store';
+import type { Deps } from '../deps';
+import { endUnpaidOrder } from '../orders/orders';
+import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { OPEN_REFUND_STATES } from './refund-table';
 import { advanceRefund, recordRefund } from './refunds';
 import { settleByQuery } from './settlement';

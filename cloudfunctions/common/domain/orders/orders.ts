@@ -3,17 +3,17 @@
  * Every state change is a compare-and-set on the order's current status.
  */
 import { createHash } from 'node:crypto';
-import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../typings/api';
-import { ORDER_STATUSES } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from './access';
+import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../../typings/api';
+import { ORDER_STATUSES } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from '../access';
 import type { ProductDoc } from './catalog';
-import type { Caller, Deps } from './deps';
-import { DomainError, invalid } from './errors';
-import { closePaymentAtProvider } from './payments';
-import type { OrderDoc, PaymentDoc } from './records';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString } from './validate';
-import { toView } from './views';
+import type { Caller, Deps } from '../deps';
+import { DomainError, invalid } from '../errors';
+import { closePaymentAtProvider } from '../money/payments';
+import type { OrderDoc, PaymentDoc } from '../records';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString } from '../validate';
+import { toView } from '../views';
 
 export const MAX_ITEMS = 20;
 export const MAX_ORDER_FEN = 100_000_000; // ¥1,000,000: far above this shop, far below unsafe integers

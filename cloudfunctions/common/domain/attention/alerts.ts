@@ -14,11 +14,11 @@
  * State: `alerts/<cause>` holds when the cause was first and last seen, when it was last sent, and its last sends.
  * A send is claimed by a compare-and-set on `lastSentAt`, so two functions raising the same cause at once send once.
  */
-import type { ExceptionKind } from '../../../typings/api';
-import type { Env } from '../wechatpay/config';
-import { COLLECTIONS, type Store } from '../store/store';
-import { chinaMinute, DAY_MS } from './days';
-import type { Alert, AlertSink, Deps, Logger, Messenger } from './deps';
+import type { ExceptionKind } from '../../../../typings/api';
+import type { Env } from '../../wechatpay/config';
+import { COLLECTIONS, type Store } from '../../store/store';
+import { chinaMinute, DAY_MS } from '../days';
+import type { Alert, AlertSink, Deps, Logger, Messenger } from '../deps';
 
 export const ALERT_ENV = {
   webhookUrl: 'ALERT_WEBHOOK_URL',

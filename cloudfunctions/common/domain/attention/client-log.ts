@@ -8,12 +8,12 @@
  * dropped and the call answers `accepted: false` (not an error: the client never retries a log line).
  */
 import { createHash } from 'node:crypto';
-import type { ClientLogResponse } from '../../../typings/api';
-import { CLIENT_LOG_KINDS } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import { requireCaller } from './access';
-import type { Caller, Deps } from './deps';
-import { asObject, onlyKeys, readEnum, readInt, readString } from './validate';
+import type { ClientLogResponse } from '../../../../typings/api';
+import { CLIENT_LOG_KINDS } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import { requireCaller } from '../access';
+import type { Caller, Deps } from '../deps';
+import { asObject, onlyKeys, readEnum, readInt, readString } from '../validate';
 
 export const CLIENT_LOG_PER_HOUR = 30;
 const HOUR = 3_600_000;

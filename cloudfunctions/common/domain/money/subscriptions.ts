@@ -5,12 +5,12 @@
  * paying; settlement claims that acceptance when the order is paid, so at most one message per order is sent and none
  * without an acceptance.
  */
-import type { SubscribePaidResponse } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import { loadOwnedOrder, readOrderId, requireCaller } from './access';
-import type { Caller, Deps } from './deps';
-import { DomainError } from './errors';
-import { asObject, onlyKeys, readString } from './validate';
+import type { SubscribePaidResponse } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import { loadOwnedOrder, readOrderId, requireCaller } from '../access';
+import type { Caller, Deps } from '../deps';
+import { DomainError } from '../errors';
+import { asObject, onlyKeys, readString } from '../validate';
 
 /** One per order (`_id` the order id). */
 export interface PaySubscriptionDoc {

@@ -4,11 +4,11 @@
  * without its statement by noon, and a daily reminder of exceptions still open. Each raises one alert per cause;
  * the alert center sends a cause at most once a day.
  */
-import { COLLECTIONS } from '../store/store';
-import { alertSettingsOf, raiseAlert } from './alerts';
-import { chinaHour, DAY_MS } from './days';
-import type { Alert, Deps } from './deps';
-import type { RefundDoc } from './records';
+import { COLLECTIONS } from '../../store/store';
+import { alertSettingsOf, raiseAlert } from '../attention/alerts';
+import { chinaHour, DAY_MS } from '../days';
+import type { Alert, Deps } from '../deps';
+import type { RefundDoc } from '../records';
 import type { StatementDoc } from './statements';
 
 /** verdicts of deliveries that failed verification or decryption (a SIGNTEST probe is WeChat Pay's own, not counted) */

@@ -1,8 +1,8 @@
 /** The catalogue: products with prices in fen, read on the server (prices never come from the client). */
-import type { CatalogListResponse, Product } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import type { Deps } from './deps';
-import { asObject, onlyKeys, readEnum } from './validate';
+import type { CatalogListResponse, Product } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import type { Deps } from '../deps';
+import { asObject, onlyKeys, readEnum } from '../validate';
 
 export interface ProductDoc {
   _id: string;

@@ -17,7 +17,7 @@
  * Inside the function's 60 s: the bill is read at memory speed; lookups, queries and exceptions stop at a budget and
  * at bounded counts, leaving the rest as open differences for a person (or a re-run) to take up.
  */
-import type { BillDifference, StatementTotals, StatementView } from '../../../typings/api';
+import type { BillDifference, StatementTotals, StatementView } from '../../../../typings/api';
 import {
   readBill,
   TradeBillParser,
@@ -27,18 +27,18 @@ import {
   milliFenToFen,
   type BillReadResult,
   type TradeBillTotals,
-} from '../wechatpay';
-import { COLLECTIONS } from '../store/store';
+} from '../../wechatpay';
+import { COLLECTIONS } from '../../store/store';
 import { BillComparison, refundMayHeal, refundStateAgrees, type BooksPayments, type BooksRefund } from './bill-compare';
-import { addDays, between, chinaDate, chinaDayStart, chinaHour, DAY_MS, monthsBefore, pages } from './days';
-import type { Deps } from './deps';
-import { DomainError } from './errors';
-import { openException, resolveException } from './exceptions';
+import { addDays, between, chinaDate, chinaDayStart, chinaHour, DAY_MS, monthsBefore, pages } from '../days';
+import type { Deps } from '../deps';
+import { DomainError } from '../errors';
+import { openException, resolveException } from '../attention/exceptions';
 import { rollUpDay, type MetricsDoc } from './metrics';
-import { isNotFound } from './provider-errors';
-import type { OrderDoc, PaymentDoc, RefundDoc } from './records';
-import { advanceRefund } from './refunds';
-import { settleByQuery } from './settlement';
+import { isNotFound } from '../provider-errors';
+import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
+import { advanceRefund } from '../money/refunds';
+import { settleByQuery } from '../money/settlement';
 import { getStatement, leaseStatement, saveStatement, toStatementView, type StatementDoc } from './statements';
 import { watchConditions } from './watch';
 

@@ -10,9 +10,9 @@
  * show an outcome reached before the snapshot that the bill does not, or the bill shows an outcome the books do not
  * have (then a query by out_refund_no can heal it, when the books' refund is still open).
  */
-import type { BillDifference, StatementTotals } from '../../../typings/api';
-import type { TradeBillRow } from '../wechatpay';
-import type { RefundState } from './refund-table';
+import type { BillDifference, StatementTotals } from '../../../../typings/api';
+import type { TradeBillRow } from '../../wechatpay';
+import type { RefundState } from '../money/refund-table';
 
 /**
  * What the books paid that day, keyed by out_trade_no: amount in fen. While a bill is compared, a payment the bill

@@ -20,10 +20,10 @@ import {
   type HttpAccessEvent,
   type ParsedNotification,
   type RawNotification,
-} from '../wechatpay';
-import { COLLECTIONS } from '../store/store';
-import type { Deps } from './deps';
-import type { RefundDoc } from './records';
+} from '../../wechatpay';
+import { COLLECTIONS } from '../../store/store';
+import type { Deps } from '../deps';
+import type { RefundDoc } from '../records';
 import { moveRefund } from './refunds';
 import { REFUND_STATE_FROM_WECHAT } from './refund-table';
 import { settleTransaction } from './settlement';

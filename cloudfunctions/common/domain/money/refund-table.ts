@@ -16,7 +16,7 @@
  * A reservation is released only by a definitive answer (closed, failed). A SUCCESS is never dropped, even for a
  * refund held as closed or failed.
  */
-import type { RefundStatus as WxRefundStatus } from '../wechatpay';
+import type { RefundStatus as WxRefundStatus } from '../../wechatpay';
 
 export type RefundState = 'queued' | 'unknown' | 'processing' | 'abnormal' | 'success' | 'closed' | 'failed';
 export const REFUND_STATES: readonly RefundState[] = ['queued', 'unknown', 'processing', 'abnormal', 'success', 'closed', 'failed'];

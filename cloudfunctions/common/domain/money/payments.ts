@@ -8,17 +8,17 @@
  * A guest's order (the Native checkout) goes the same way with Native下单 instead of JSAPI: no payer in the prepay, a
  * code_url instead of a prepay_id, renewed the same way when it is about to lapse (2 hours, never past the order).
  */
-import type { OrderView, PayResponse } from '../../../typings/api';
-import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../wechatpay';
-import { COLLECTIONS } from '../store/store';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from './access';
-import type { Caller, Deps } from './deps';
-import { DomainError } from './errors';
-import { isPaidCode, providerError } from './provider-errors';
-import type { OrderDoc, PaymentDoc } from './records';
+import type { OrderView, PayResponse } from '../../../../typings/api';
+import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../../wechatpay';
+import { COLLECTIONS } from '../../store/store';
+import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from '../access';
+import type { Caller, Deps } from '../deps';
+import { DomainError } from '../errors';
+import { isPaidCode, providerError } from '../provider-errors';
+import type { OrderDoc, PaymentDoc } from '../records';
 import { settleByQuery } from './settlement';
-import { asObject, onlyKeys } from './validate';
-import { toView } from './views';
+import { asObject, onlyKeys } from '../validate';
+import { toView } from '../views';
 
 export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
 /** a prepay_id this close to its end is renewed before it is handed out: the user needs time in the cashier */

@@ -3,15 +3,15 @@
  * customer or WeChat Pay's merchant platform gives the merchant: the order number, the out_trade_no of one of its
  * payments, WeChat Pay's transaction_id, or the contact's phone number (the newest 20 orders).
  */
-import type { AdminOrderSummary, AdminOrderView, AdminPaymentView, SearchOrdersResponse } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import { readOrderId, refundsOf } from './access';
+import type { AdminOrderSummary, AdminOrderView, AdminPaymentView, SearchOrdersResponse } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import { readOrderId, refundsOf } from '../access';
 import { adminAction } from './admin';
-import type { Deps } from './deps';
-import { DomainError, invalid } from './errors';
-import type { OrderDoc, PaymentDoc } from './records';
-import { onlyKeys, readString } from './validate';
-import { toView } from './views';
+import type { Deps } from '../deps';
+import { DomainError, invalid } from '../errors';
+import type { OrderDoc, PaymentDoc } from '../records';
+import { onlyKeys, readString } from '../validate';
+import { toView } from '../views';
 
 const ORDER_ID = /^O[0-9A-F]{20}$/;
 const OUT_TRADE_NO = /^(O[0-9A-F]{20})P\d{1,6}$/;

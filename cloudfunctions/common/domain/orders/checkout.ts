@@ -12,17 +12,17 @@
  * asking WeChat Pay.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CheckoutAnswer, CheckoutCatalog, CheckoutCreated, CheckoutOrderView } from '../../../typings/checkout';
-import { COLLECTIONS } from '../store/store';
+import type { CheckoutAnswer, CheckoutCatalog, CheckoutCreated, CheckoutOrderView } from '../../../../typings/checkout';
+import { COLLECTIONS } from '../../store/store';
 import { listCatalog } from './catalog';
-import type { Deps } from './deps';
-import { DomainError } from './errors';
+import type { Deps } from '../deps';
+import { DomainError } from '../errors';
 import { parseItems, pendingOrder, priceItems } from './orders';
-import { payNative } from './payments';
-import type { OrderDoc, PaymentDoc } from './records';
-import { takeRate, type RateLimit } from './rate-limit';
-import { settleByQuery } from './settlement';
-import { asObject, onlyKeys } from './validate';
+import { payNative } from '../money/payments';
+import type { OrderDoc, PaymentDoc } from '../records';
+import { takeRate, type RateLimit } from '../rate-limit';
+import { settleByQuery } from '../money/settlement';
+import { asObject, onlyKeys } from '../validate';
 
 /** Who is calling: the client's IP address as the platform reports it. */
 export interface CheckoutClient {

@@ -3,19 +3,19 @@
  * (checked on every call; a non-admin is refused before anything is read or written). Every admin call is appended
  * to the admin log with its outcome; bank details given for an abnormal refund are never logged or stored.
  */
-import type { ExceptionView, ListExceptionsResponse, OrderView } from '../../../typings/api';
-import { EXCEPTION_KINDS } from '../../../typings/api';
-import { WechatPayApiError } from '../wechatpay';
-import { COLLECTIONS } from '../store/store';
-import { entry, readOrderId, requireCaller } from './access';
-import type { Caller, Deps } from './deps';
-import { DomainError } from './errors';
-import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } from './exceptions';
-import { providerError } from './provider-errors';
-import type { OrderDoc, PaymentDoc, RefundDoc } from './records';
-import { isAdmin } from './refund-policy';
-import { createOrderRefund, orderViewWithRefunds, outRefundNoFor } from './refunds';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString, type Input } from './validate';
+import type { ExceptionView, ListExceptionsResponse, OrderView } from '../../../../typings/api';
+import { EXCEPTION_KINDS } from '../../../../typings/api';
+import { WechatPayApiError } from '../../wechatpay';
+import { COLLECTIONS } from '../../store/store';
+import { entry, readOrderId, requireCaller } from '../access';
+import type { Caller, Deps } from '../deps';
+import { DomainError } from '../errors';
+import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } from '../attention/exceptions';
+import { providerError } from '../provider-errors';
+import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
+import { isAdmin } from '../refund-policy';
+import { createOrderRefund, orderViewWithRefunds, outRefundNoFor } from '../money/refunds';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString, type Input } from '../validate';
 
 export interface AdminLogEntry {
   at: number;

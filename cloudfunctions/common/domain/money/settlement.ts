@@ -8,14 +8,14 @@
  * reconcile completes, never a paid payment with an unpaid order. A success the order cannot use (it is already paid
  * by another payment) is a duplicate charge, refunded in full automatically.
  */
-import { fenToYuan } from '../../../typings/money';
-import { rfc3339, type Transaction } from '../wechatpay';
-import { COLLECTIONS } from '../store/store';
-import { entry } from './access';
-import type { Deps } from './deps';
-import { openException } from './exceptions';
-import { isNotFound, providerError } from './provider-errors';
-import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc, type SettledVia } from './records';
+import { fenToYuan } from '../../../../typings/money';
+import { rfc3339, type Transaction } from '../../wechatpay';
+import { COLLECTIONS } from '../../store/store';
+import { entry } from '../access';
+import type { Deps } from '../deps';
+import { openException } from '../attention/exceptions';
+import { isNotFound, providerError } from '../provider-errors';
+import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc, type SettledVia } from '../records';
 import { duplicateChargeRefundNo, refundDuplicateCharge } from './refunds';
 import { claimPaidMessage, markPaidMessageFailed } from './subscriptions';
 

@@ -9,16 +9,16 @@
  * notification or a query is `moveRefund`, which applies the table's reservation effect to the order exactly once.
  */
 import { createHash } from 'node:crypto';
-import type { OrderStatus, OrderView } from '../../../typings/api';
-import { WechatPayApiError, type Refund } from '../wechatpay';
-import { COLLECTIONS } from '../store/store';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from './access';
-import type { Caller, Deps } from './deps';
-import { DomainError } from './errors';
-import { exceptionId, openException, resolveException } from './exceptions';
-import { isNotFound, providerError } from './provider-errors';
-import { REFUNDABLE_ORDER_STATES, type OrderDoc, type RefundDoc, type RefundKind } from './records';
-import { MAX_REFUNDS_PER_PAYMENT, REFUND_GAP_MS, userRefundAllowed } from './refund-policy';
+import type { OrderStatus, OrderView } from '../../../../typings/api';
+import { WechatPayApiError, type Refund } from '../../wechatpay';
+import { COLLECTIONS } from '../../store/store';
+import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from '../access';
+import type { Caller, Deps } from '../deps';
+import { DomainError } from '../errors';
+import { exceptionId, openException, resolveException } from '../attention/exceptions';
+import { isNotFound, providerError } from '../provider-errors';
+import { REFUNDABLE_ORDER_STATES, type OrderDoc, type RefundDoc, type RefundKind } from '../records';
+import { MAX_REFUNDS_PER_PAYMENT, REFUND_GAP_MS, userRefundAllowed } from '../refund-policy';
 import {
   classifyRefundError,
   REFUND_STATE_FROM_WECHAT,
@@ -28,8 +28,8 @@ import {
   type RefundState,
   type SubmitVerdict,
 } from './refund-table';
-import { asObject, ID_PATTERN, onlyKeys, readString } from './validate';
-import { toView } from './views';
+import { asObject, ID_PATTERN, onlyKeys, readString } from '../validate';
+import { toView } from '../views';
 
 export function outRefundNoFor(orderId: string, requestId: string): string {
   return `${orderId}R${createHash('sha256').update(requestId).digest('hex').slice(0, 10).toUpperCase()}`;

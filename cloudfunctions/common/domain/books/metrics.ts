@@ -4,12 +4,12 @@
  * same compare-and-set that settles it). Counts are one `count()` each; only the day's payments are read, a page at a
  * time, for the prepay-to-paid times. A re-roll replaces the document.
  */
-import { EXCEPTION_KINDS, type DailyMetrics, type ExceptionKind, type RefundStatus } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import { between, DAY_MS, pages } from './days';
-import type { Deps } from './deps';
-import type { PaymentDoc, SettledVia } from './records';
-import { REFUND_STATES } from './refund-table';
+import { EXCEPTION_KINDS, type DailyMetrics, type ExceptionKind, type RefundStatus } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import { between, DAY_MS, pages } from '../days';
+import type { Deps } from '../deps';
+import type { PaymentDoc, SettledVia } from '../records';
+import { REFUND_STATES } from '../money/refund-table';
 import type { StatementDoc } from './statements';
 
 export type MetricsDoc = Omit<DailyMetrics, 'date'> & { _id: string };

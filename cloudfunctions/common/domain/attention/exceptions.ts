@@ -4,10 +4,10 @@
  * the business key, so the same cause seen again (a notification retried, a reconcile run) bumps `lastSeenAt` and
  * `occurrences` instead of opening a second one.
  */
-import type { ExceptionKind, ExceptionView } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
+import type { ExceptionKind, ExceptionView } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
 import { exceptionAlert, raiseAlert } from './alerts';
-import type { Deps } from './deps';
+import type { Deps } from '../deps';
 
 /** Stored as the view shows it, keyed by `_id`. */
 export type ExceptionDoc = Omit<ExceptionView, 'id'> & { _id: string };

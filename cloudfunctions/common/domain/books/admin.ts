@@ -3,16 +3,16 @@
  * the last days' metrics, and an admin's acceptance of alert subscribe messages. ADMIN_OPENIDS only, each call in the
  * admin log (admin.ts `adminAction`).
  */
-import type { ListMetricsResponse, ListStatementsResponse, StatementView, SubscribeAlertsResponse } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import { adminAction } from './admin';
-import type { AlertSubscriptionDoc } from './alerts';
+import type { ListMetricsResponse, ListStatementsResponse, StatementView, SubscribeAlertsResponse } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import { adminAction } from '../admin/admin';
+import type { AlertSubscriptionDoc } from '../attention/alerts';
 import { checkBillDate, runBillDay } from './books';
-import { addDays, chinaDate } from './days';
-import { DomainError } from './errors';
+import { addDays, chinaDate } from '../days';
+import { DomainError } from '../errors';
 import { toMetricsView, type MetricsDoc } from './metrics';
 import { getStatement, toStatementView, type StatementDoc } from './statements';
-import { onlyKeys, readInt, readString, type Input } from './validate';
+import { onlyKeys, readInt, readString, type Input } from '../validate';
 
 const readBillDate = (obj: Input) => readString(obj, 'billDate', { max: 10, pattern: /^\d{4}-\d{2}-\d{2}$/ });
 /** a one-time subscription is one message; WeChat lets a user accept many, the backend keeps at most this many */

@@ -3,9 +3,9 @@
  * sides' totals and the differences, and the exceptions the last comparison opened. A re-run replaces it whole, under
  * a lease so two runs of one day never interleave.
  */
-import type { StatementView } from '../../../typings/api';
-import { COLLECTIONS } from '../store/store';
-import type { Deps } from './deps';
+import type { StatementView } from '../../../../typings/api';
+import { COLLECTIONS } from '../../store/store';
+import type { Deps } from '../deps';
 
 /** a run holds its day this long at most (the function's 60 s) */
 export const LEASE_MS = 60_000;
