@@ -4,7 +4,8 @@ import { COLLECTIONS } from '../store/store';
 import type { Caller, Deps } from './deps';
 import { DomainError } from './errors';
 import type { OrderDoc, RefundDoc } from './records';
-import { ID_PATTERN, readString, type Input } from './validate';
+
+export const isAdmin = (deps: Pick<Deps, 'config'>, openid: string) => deps.config.adminOpenids.has(openid);
 
 export function requireCaller(caller: Caller): string {
   if (!caller.openid) throw new DomainError('UNAUTHENTICATED', 'call from the mini-program after logging in');
@@ -20,10 +21,6 @@ export async function loadOwnedOrder(deps: Deps, openid: string, orderId: string
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
   if (!order || order.openid !== openid) throw new DomainError('NOT_FOUND', '订单不存在');
   return order;
-}
-
-export function readOrderId(obj: Input): string {
-  return readString(obj, 'orderId', { max: 64, pattern: ID_PATTERN });
 }
 
 export async function refundsOf(deps: Deps, orderId: string): Promise<RefundDoc[]> {

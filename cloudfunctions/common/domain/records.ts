@@ -2,8 +2,7 @@
  * The stored shapes of orders, payments and refunds. One module of types that every domain module reads, so the
  * modules that change these records (orders, payments, refunds) need not import each other.
  */
-import type { OrderItem, OrderStatus, TimelineEntry } from '../../../typings/api';
-import type { RefundState } from './money/refund-table';
+import type { OrderItem, OrderStatus, RefundStatus as RefundState, TimelineEntry } from '../../../typings/api';
 
 /** A refund's hold on the order's refundable balance, keyed by out_refund_no; it also keeps the intent, so a
  * reservation whose refund document was never written (a crash between the two writes) can still be completed. */

@@ -11,8 +11,6 @@ export function userRefundAllowed(order: OrderDoc, deps: Pick<Deps, 'clock' | 'c
   return deps.clock() < order.serviceStartsAt - deps.config.userRefundCutoffMinutes * 60_000;
 }
 
-export const isAdmin = (deps: Pick<Deps, 'config'>, openid: string) => deps.config.adminOpenids.has(openid);
-
 /** WeChat Pay allows at most 50 refunds of one payment. */
 export const MAX_REFUNDS_PER_PAYMENT = 50;
 /** …and wants the refunds of one payment at least a minute apart. */

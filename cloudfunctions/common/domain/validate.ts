@@ -50,3 +50,7 @@ export function onlyKeys(obj: Input, allowed: readonly string[], field = 'event'
 
 /** Ids the backend made (orders, products) and client request ids: letters, digits, `_` and `-`. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+export function readOrderId(obj: Input): string {
+  return readString(obj, 'orderId', { max: 64, pattern: ID_PATTERN });
+}

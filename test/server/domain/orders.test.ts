@@ -1,5 +1,5 @@
 /** Ending an unpaid order against a pay call that started a new payment meanwhile (in-memory store, scripted WeChat Pay). */
-import { endUnpaidOrder } from '../../../cloudfunctions/common/domain/orders/orders';
+import { endUnpaidOrder } from '../../../cloudfunctions/common/domain/money/payments';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { createHarness, getOrder, seedUnpaidOrder, type Harness } from './harness';
 

@@ -7,15 +7,14 @@ import type { ExceptionView, ListExceptionsResponse, OrderView } from '../../../
 import { EXCEPTION_KINDS } from '../../../../typings/api';
 import { WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
-import { entry, readOrderId, requireCaller } from '../access';
+import { entry, isAdmin, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
 import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } from '../attention/exceptions';
 import { providerError } from '../provider-errors';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
-import { isAdmin } from '../refund-policy';
 import { createOrderRefund, orderViewWithRefunds, outRefundNoFor } from '../money/refunds';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString, type Input } from '../validate';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString, type Input } from '../validate';
 
 export interface AdminLogEntry {
   at: number;

@@ -5,12 +5,12 @@
  */
 import type { AdminOrderSummary, AdminOrderView, AdminPaymentView, SearchOrdersResponse } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
-import { readOrderId, refundsOf } from '../access';
+import { refundsOf } from '../access';
 import { adminAction } from './admin';
 import type { Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
 import type { OrderDoc, PaymentDoc } from '../records';
-import { onlyKeys, readString } from '../validate';
+import { onlyKeys, readOrderId, readString } from '../validate';
 import { toView } from '../views';
 
 const ORDER_ID = /^O[0-9A-F]{20}$/;

@@ -11,13 +11,13 @@
 import type { OrderView, PayResponse } from '../../../../typings/api';
 import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from '../access';
+import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
 import { isPaidCode, providerError } from '../provider-errors';
 import type { OrderDoc, PaymentDoc } from '../records';
 import { settleByQuery } from './settlement';
-import { asObject, onlyKeys } from '../validate';
+import { asObject, onlyKeys, readOrderId } from '../validate';
 import { toView } from '../views';
 
 export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
@@ -213,4 +213,20 @@ export async function confirmPayment(deps: Deps, caller: Caller, event: unknown)
     order = (await deps.store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
   }
   return toView(order, deps, await refundsOf(deps, order._id));
+}
+
+/** Ends an unpaid order: the payment is closed at WeChat Pay first, so nobody can pay it afterwards. */
+export async function endUnpaidOrder(deps: Deps, order: OrderDoc, to: 'cancelled' | 'closed'): Promise<'ended' | 'paid' | 'unchanged'> {
+  if (order.activePaymentId) {
+    const payment = await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId);
+    if (payment && (await closePaymentAtProvider(deps, payment)) === 'paid') return 'paid';
+  }
+  const now = deps.clock();
+  // paymentSeq in the condition: a pay call that started a new payment meanwhile makes this refuse, not orphan it
+  const ended = await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq }, {
+    status: to,
+    updatedAt: now,
+    timeline: deps.store.command.push([entry(now, to)]),
+  });
+  return ended ? 'ended' : 'unchanged';
 }

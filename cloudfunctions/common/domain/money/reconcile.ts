@@ -13,8 +13,8 @@
  */
 import { COLLECTIONS } from '../../store/store';
 import type { Deps } from '../deps';
-import { endUnpaidOrder } from '../orders/orders';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
+import { endUnpaidOrder } from './payments';
 import { OPEN_REFUND_STATES } from './refund-table';
 import { advanceRefund, recordRefund } from './refunds';
 import { settleByQuery } from './settlement';

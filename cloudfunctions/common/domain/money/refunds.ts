@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { OrderStatus, OrderView } from '../../../../typings/api';
 import { WechatPayApiError, type Refund } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from '../access';
+import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
 import { exceptionId, openException, resolveException } from '../attention/exceptions';
@@ -28,7 +28,7 @@ import {
   type RefundState,
   type SubmitVerdict,
 } from './refund-table';
-import { asObject, ID_PATTERN, onlyKeys, readString } from '../validate';
+import { asObject, ID_PATTERN, onlyKeys, readOrderId, readString } from '../validate';
 import { toView } from '../views';
 
 export function outRefundNoFor(orderId: string, requestId: string): string {

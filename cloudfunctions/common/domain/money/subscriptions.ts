@@ -7,10 +7,10 @@
  */
 import type { SubscribePaidResponse } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
-import { loadOwnedOrder, readOrderId, requireCaller } from '../access';
+import { loadOwnedOrder, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
-import { asObject, onlyKeys, readString } from '../validate';
+import { asObject, onlyKeys, readOrderId, readString } from '../validate';
 
 /** One per order (`_id` the order id). */
 export interface PaySubscriptionDoc {

@@ -6,13 +6,13 @@ import { createHash } from 'node:crypto';
 import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../../typings/api';
 import { ORDER_STATUSES } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
-import { entry, loadOwnedOrder, readOrderId, refundsOf, requireCaller } from '../access';
+import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { ProductDoc } from './catalog';
 import type { Caller, Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
-import { closePaymentAtProvider } from '../money/payments';
-import type { OrderDoc, PaymentDoc } from '../records';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readString } from '../validate';
+import { endUnpaidOrder } from '../money/payments';
+import type { OrderDoc } from '../records';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString } from '../validate';
 import { toView } from '../views';
 
 export const MAX_ITEMS = 20;
@@ -158,22 +158,6 @@ export async function listOrders(deps: Deps, caller: Caller, event: unknown): Pr
     limit: pageSize + 1,
   });
   return { orders: docs.slice(0, pageSize).map((o) => toView(o, deps)), page, hasMore: docs.length > pageSize };
-}
-
-/** Ends an unpaid order: the payment is closed at WeChat Pay first, so nobody can pay it afterwards. */
-export async function endUnpaidOrder(deps: Deps, order: OrderDoc, to: 'cancelled' | 'closed'): Promise<'ended' | 'paid' | 'unchanged'> {
-  if (order.activePaymentId) {
-    const payment = await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId);
-    if (payment && (await closePaymentAtProvider(deps, payment)) === 'paid') return 'paid';
-  }
-  const now = deps.clock();
-  // paymentSeq in the condition: a pay call that started a new payment meanwhile makes this refuse, not orphan it
-  const ended = await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq }, {
-    status: to,
-    updatedAt: now,
-    timeline: deps.store.command.push([entry(now, to)]),
-  });
-  return ended ? 'ended' : 'unchanged';
 }
 
 export async function cancelOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
