@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { listFunctions, OUT_DIR, SOURCE_DIR } from '../scripts/build-functions';
+import { listFunctions, OUT_DIR, SOURCE_DIR } from '../cloudfunctions/functions';
 import { runInvocation, type LocalPlatform, type WXContext } from './wx-server-sdk';
 
 export interface FunctionConfig {

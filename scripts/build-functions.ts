@@ -11,25 +11,16 @@
  *   npm run build [-- --secrets <dir>] [--out <dir>]
  */
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../cloudfunctions/functions';
 import { KEY_DIR } from '../cloudfunctions/common/runtime/key-files';
 import { keyFilesOf, profileOf } from '../cloudfunctions/common/runtime/profiles';
 import { ENV_LIMIT_BYTES, environmentOf, noSecrets, readSecrets, trackedKeyFiles, type FunctionEnvironment, type Secrets } from './cloud-config';
 
-export const ROOT = resolve(__dirname, '..');
-export const SOURCE_DIR = join(ROOT, 'cloudfunctions');
-export const OUT_DIR = join(ROOT, 'dist', 'cloudfunctions');
 export const SECRETS_DIR = join(ROOT, 'secrets');
 /** The Node.js runtime to choose for each function in the cloud console (global fetch needs 18). */
 export const NODE_TARGET = 'node18';
-
-/** A function is a folder of cloudfunctions/ with index.ts and config.json; everything else there is shared code. */
-export function listFunctions(sourceDir = SOURCE_DIR): string[] {
-  return readdirSync(sourceDir)
-    .filter((name) => existsSync(join(sourceDir, name, 'index.ts')) && existsSync(join(sourceDir, name, 'config.json')))
-    .sort();
-}
 
 export interface BuiltFile {
   path: string;

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KEY_DIR, KEY_FILES, KEY_MODES, type KeyMode } from '../cloudfunctions/common/runtime/key-files';
 import { loadOrCreateKeys } from '../localcloud/keys';
-import { ROOT } from './build-functions';
+import { ROOT } from '../cloudfunctions/functions';
 
 export function writeLocalSecrets(dir: string, options: { dataDir?: string; mode?: KeyMode; notifyUrl?: string } = {}): string[] {
   const { keys } = loadOrCreateKeys(join(options.dataDir ?? process.env.LOCALCLOUD_DATA ?? join(ROOT, '.localcloud'), 'keys'));

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wechatpayEnvironment } from '../../localcloud/env';
 import { loadOrCreateKeys } from '../../localcloud/keys';
-import { buildFunctions, ROOT } from '../build-functions';
+import { ROOT } from '../../cloudfunctions/functions';
+import { buildFunctions } from '../build-functions';
 import { showSpread, spread, table, type Spread } from './stats';
 
 const RUNS = 7;

@@ -9,7 +9,7 @@ import { benchBill } from './bill';
 import { benchColdStart } from './coldstart';
 import { benchCrypto } from './crypto';
 import { benchEndToEnd, benchNotifications } from './localcloud';
-import { ROOT } from '../build-functions';
+import { ROOT } from '../../cloudfunctions/functions';
 
 const log = (line: string) => writeSync(1, `${line}\n`);
 const ALL = ['crypto', 'load', 'e2e', 'coldstart', 'size', 'bill'] as const;

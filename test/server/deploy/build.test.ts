@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
-import { BuildError, buildFunctions, listFunctions, refuseTrackedKeys, ROOT, type BuiltFunction } from '../../../scripts/build-functions';
+import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
+import { BuildError, buildFunctions, refuseTrackedKeys, type BuiltFunction } from '../../../scripts/build-functions';
 import { ENV_LIMIT_BYTES, envBytes, readSecrets } from '../../../scripts/cloud-config';
 import { writeLocalSecrets } from '../../../scripts/local-secrets';
 import { leaked, secretFragments } from './support';

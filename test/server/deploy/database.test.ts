@@ -9,7 +9,7 @@ import { CERTIFICATE_COLLECTION } from '../../../cloudfunctions/common/runtime/c
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { QueryCommand } from '../../../localcloud/db/commands';
 import * as sdk from '../../../localcloud/wx-server-sdk';
-import { ROOT } from '../../../scripts/build-functions';
+import { ROOT } from '../../../cloudfunctions/functions';
 import { loadDatabaseSetup, type DatabaseSetup } from '../../../scripts/cloud-config';
 import { settleRefunds } from '../../support/refunds';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';

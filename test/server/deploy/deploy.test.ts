@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
-import { listFunctions, ROOT } from '../../../scripts/build-functions';
+import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
 import { deploy, parseArgs, type CiClient, type DeployOptions } from '../../../scripts/deploy';
 import { writeLocalSecrets } from '../../../scripts/local-secrets';
 import { leaked, secretFragments } from './support';

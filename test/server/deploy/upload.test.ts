@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../../../scripts/build-functions';
+import { ROOT } from '../../../cloudfunctions/functions';
 import { writeLocalSecrets } from '../../../scripts/local-secrets';
 import { findKeyMaterial, forceCloudMode, secretFragments } from '../../../scripts/upload';
 import { leaked } from './support';

@@ -131,7 +131,7 @@ test('the bundled functions (npm run build) run on the local cloud', async () =>
   const built = await buildFunctions(outDir);
   expect(built.map((b) => b.name)).toEqual(['admin', 'books', 'catalog', 'checkout', 'clientLog', 'login', 'orders', 'payNotify', 'payment', 'reconcile', 'wechatpayKeys']);
   for (const b of built) expect(b.bytes).toBeLessThan(100 * 1024);
-  const { OUT_DIR } = await import('../../../scripts/build-functions');
+  const { OUT_DIR } = await import('../../../cloudfunctions/functions');
   // the host loads bundles from dist/cloudfunctions: build there too
   await buildFunctions(OUT_DIR);
   const t = await startTestCloud({ functions: 'bundles' });

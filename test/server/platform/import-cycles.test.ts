@@ -189,3 +189,83 @@ describe('the detector (negative controls)', () => {
     expect(staticSpecifiers('/m/x.ts', source)).toEqual([]);
   });
 });
+
+// ---- layers: the domain's kernel and its concern folders ----------------------------------------------------------
+
+const DOMAIN = join(ROOT, 'cloudfunctions/common/domain');
+
+/** The concern folder a file lies in (`orders` for domain/orders/x.ts), '' for the kernel (domain/x.ts), undefined outside the domain. */
+function concernOf(file: string, domain = DOMAIN): string | undefined {
+  const rel = relative(domain, file);
+  if (rel.startsWith('..')) return undefined;
+  const parts = rel.split(/[\\/]/);
+  return parts.length === 1 ? '' : parts[0];
+}
+
+/** Kernel files that import a concern folder, as `kernel → concern file` lines. */
+function kernelBreaches(graph: Graph, domain = DOMAIN): string[] {
+  const out: string[] = [];
+  for (const [file, edges] of graph) {
+    if (concernOf(file, domain) !== '') continue;
+    for (const target of edges) if (concernOf(target, domain)) out.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+  }
+  return out.sort();
+}
+
+/** The graph of concern folders: an edge a → b when a file of a imports a file of b. */
+function concernGraph(graph: Graph, domain = DOMAIN): Graph {
+  const folders: Graph = new Map();
+  for (const [file, edges] of graph) {
+    const from = concernOf(file, domain);
+    if (!from) continue;
+    const targets = folders.get(from) ?? [];
+    folders.set(from, targets);
+    for (const target of edges) {
+      const to = concernOf(target, domain);
+      if (to && to !== from && !targets.includes(to)) targets.push(to);
+    }
+  }
+  return folders;
+}
+
+describe('layers', () => {
+  const { graph } = importGraph(SCANNED);
+
+  test('the domain kernel (the files at the root of domain/) imports no concern folder', () => {
+    expect(kernelBreaches(graph)).toEqual([]);
+  });
+
+  test('no two concern folders import each other, directly or in a loop', () => {
+    const folders = concernGraph(graph);
+    expect([...folders.keys()].sort()).toEqual(expect.arrayContaining(['admin', 'attention', 'books', 'money', 'orders']));
+    expect(findCycles(folders).map((c) => [...c, c[0]].join(' → '))).toEqual([]);
+  });
+
+  test('the WeChat Pay protocol module imports only itself (node built-ins aside)', () => {
+    const protocol = join(ROOT, 'cloudfunctions/common/wechatpay');
+    const outside = [...graph].flatMap(([file, edges]) => (file.startsWith(protocol) ? edges.filter((t) => !t.startsWith(protocol)).map((t) => `${rel(file)} → ${rel(t)}`) : []));
+    expect(outside).toEqual([]);
+  });
+
+  test('nothing under cloudfunctions/ or localcloud/ reaches scripts/ (starting the cloud never loads the build tool)', () => {
+    const scripts = join(ROOT, 'scripts');
+    const local = importGraph(join(ROOT, 'localcloud')).graph;
+    const reach = [...graph, ...local].filter(([file]) => !file.startsWith(scripts)).flatMap(([file, edges]) => edges.filter((t) => t.startsWith(scripts)).map((t) => `${rel(file)} → ${rel(t)}`));
+    expect(reach).toEqual([]);
+  });
+
+  test('negative controls: a kernel file importing a folder, and a loop between two folders, are both found', () => {
+    const d = '/d';
+    const g: Graph = new Map([
+      ['/d/records.ts', ['/d/money/refund-table.ts']],
+      ['/d/money/refund-table.ts', []],
+      ['/d/money/payments.ts', ['/d/orders/orders.ts', '/d/records.ts']],
+      ['/d/orders/orders.ts', ['/d/money/payments.ts']],
+      ['/d/books/books.ts', ['/d/money/payments.ts']],
+    ]);
+    expect(kernelBreaches(g, d)).toEqual([`${relative(ROOT, '/d/records.ts')} → ${relative(ROOT, '/d/money/refund-table.ts')}`]);
+    expect(findCycles(concernGraph(g, d))).toEqual([['money', 'orders']]);
+  });
+});
+
+const rel = (f: string) => relative(ROOT, f);
