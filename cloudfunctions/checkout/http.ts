@@ -10,9 +10,8 @@
 import type { CheckoutAnswer, CheckoutError } from '../../typings/checkout';
 import { checkGuestOrder, checkoutCatalog, createGuestOrder, payGuestOrder, readGuestOrder, type CheckoutClient } from '../common/domain/orders/checkout';
 import type { Deps, Logger } from '../common/domain/deps';
-import type { HttpResponse } from '../common/domain/money/notify';
 import { RateLimitedError } from '../common/domain/rate-limit';
-import type { HttpRequestEvent } from '../common/runtime/handler';
+import type { HttpRequestEvent, HttpResponse } from '../common/http';
 import { toApiError } from '../common/runtime/handler';
 import { CHECKOUT_CSP, CHECKOUT_PAGE } from './page';
 import { qrSvg } from './qr';

@@ -6,9 +6,9 @@ import type { ApiError, ApiResult } from '../../../typings/api';
 import { AppConfigError } from '../domain/config';
 import type { Caller, Deps, Logger } from '../domain/deps';
 import { DomainError, invalid } from '../domain/errors';
-import type { HttpResponse } from '../domain/money/notify';
 import { asObject } from '../domain/validate';
-import { WechatPayApiError, WechatPayConfigError, WechatPayNetworkError, type HttpAccessEvent } from '../wechatpay';
+import { isHttpAccessEvent, type HttpRequestEvent, type HttpResponse } from '../http';
+import { WechatPayApiError, WechatPayConfigError, WechatPayNetworkError } from '../wechatpay';
 import type { Runtime, RuntimeContext } from './cloud';
 import { jsonLogger } from './log';
 
@@ -63,24 +63,6 @@ const refusal = (statusCode: number, message: string): HttpResponse => ({
   headers: { 'Content-Type': 'application/json' },
   body: JSON.stringify({ code: 'FAIL', message }),
 });
-
-/**
- * The platform's HTTP access event as an endpoint reads it. Only the method, headers and body are checked to be there;
- * the rest is whatever the platform sent (a web endpoint checks what it uses).
- */
-export interface HttpRequestEvent extends HttpAccessEvent {
-  httpMethod: string;
-  path?: unknown;
-  queryStringParameters?: unknown;
-  requestContext?: unknown;
-}
-
-/** The platform's HTTP access event: a method and a header map (a callFunction event has neither). */
-function isHttpAccessEvent(event: unknown): event is HttpRequestEvent {
-  if (typeof event !== 'object' || event === null) return false;
-  const e = event as Record<string, unknown>;
-  return typeof e.httpMethod === 'string' && typeof e.headers === 'object' && e.headers !== null && (e.body === undefined || e.body === null || typeof e.body === 'string');
-}
 
 /**
  * An HTTP access endpoint (the WeChat Pay notify URL; the Native checkout's page and API with `methods`). It refuses,

@@ -1,8 +1,9 @@
 /**
  * Notification handling: verify the raw body, decrypt the resource, and type it by event.
  *
- * Input is the raw body exactly as received (bytes or string) plus headers in any case, or a cloud HTTP access
- * event, whose body is base64 when `isBase64Encoded`. Nothing is parsed before the signature is checked.
+ * Input is the request as received, `{ headers, body }`: the raw body's bytes and the headers in any case (as
+ * wechatpay-go's notify handler knows only the request; reading it out of a platform's event is the caller's part).
+ * Nothing is parsed before the signature is checked.
  */
 import { decryptAesGcmBytes } from './aesgcm';
 import type { HeaderBag } from './encoding';
@@ -23,24 +24,9 @@ export interface NotificationParserOptions {
   apiV3Key: string | Buffer;
 }
 
-/** The part of a cloud HTTP access event a notification needs. */
-export interface HttpAccessEvent {
-  headers?: Record<string, string | undefined>;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-}
-
 export interface RawNotification {
   headers: HeaderBag;
   body: Buffer;
-}
-
-export function rawNotificationFromHttpEvent(event: HttpAccessEvent): RawNotification {
-  const text = event.body ?? '';
-  return {
-    headers: event.headers ?? {},
-    body: event.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8'),
-  };
 }
 
 export class NotificationParser {
@@ -71,10 +57,6 @@ export class NotificationParser {
       return { kind: 'refund', eventType, envelope, verified, resource: asRefundResource(decoded) };
     }
     return { kind: 'other', eventType, envelope, verified, resource: parseJsonObject(plaintext, 'decrypted resource') };
-  }
-
-  parseHttpEvent(event: HttpAccessEvent): ParsedNotification {
-    return this.parse(rawNotificationFromHttpEvent(event));
   }
 }
 

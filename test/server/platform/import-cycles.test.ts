@@ -247,6 +247,12 @@ describe('layers', () => {
     expect(outside).toEqual([]);
   });
 
+  test("the platform's HTTP shapes (common/http.ts) are the ground floor: they import nothing", () => {
+    const http = join(ROOT, 'cloudfunctions/common/http.ts');
+    expect(graph.has(http)).toBe(true);
+    expect(staticSpecifiers(http, readFileSync(http, 'utf8'))).toEqual([]);
+  });
+
   test('nothing under cloudfunctions/ or localcloud/ reaches scripts/ (starting the cloud never loads the build tool)', () => {
     const scripts = join(ROOT, 'scripts');
     const local = importGraph(join(ROOT, 'localcloud')).graph;

@@ -1,3 +1,4 @@
+import { rawRequestOf } from '../../../cloudfunctions/common/http';
 import {
   decryptAesGcm,
   loadPlatformKeys,
@@ -31,7 +32,7 @@ describeVectors('notification: vector v09 (wechatpay-go)', () => {
       isBase64Encoded: true,
     };
     // verified and decrypted, but of an event type the module does not type: handed back as 'other'
-    const parsed = parser.parseHttpEvent(event);
+    const parsed = parser.parse(rawRequestOf(event));
     expect(parsed.kind).toBe('other');
     expect(parsed.eventType).toMatch(/^PAYSCORE/);
     expect(parsed.resource).toEqual(JSON.parse(v.expected_plaintext));
@@ -79,8 +80,8 @@ describe('notification parsing', () => {
 
   test('from an HTTP access event, plain or base64, lower-case headers', () => {
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    expect(parser.parseHttpEvent({ headers: lower, body, isBase64Encoded: false }).resource).toEqual(transaction);
-    expect(parser.parseHttpEvent({ headers: lower, body: Buffer.from(body).toString('base64'), isBase64Encoded: true }).resource).toEqual(transaction);
+    expect(parser.parse(rawRequestOf({ headers: lower, body, isBase64Encoded: false })).resource).toEqual(transaction);
+    expect(parser.parse(rawRequestOf({ headers: lower, body: Buffer.from(body).toString('base64'), isBase64Encoded: true })).resource).toEqual(transaction);
   });
 
   test('a refund notification carries refund_status', () => {

@@ -13,26 +13,19 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  rawNotificationFromHttpEvent,
   WechatPayDecryptError,
   WechatPayNotificationError,
   WechatPayVerificationError,
-  type HttpAccessEvent,
   type ParsedNotification,
   type RawNotification,
 } from '../../wechatpay';
+import { bodySize, rawRequestOf, type HttpAccessEvent, type HttpResponse } from '../../http';
 import { COLLECTIONS } from '../../store/store';
 import type { Deps } from '../deps';
 import type { RefundDoc } from '../records';
 import { moveRefund } from './refunds';
 import { REFUND_STATE_FROM_WECHAT } from './refund-table';
 import { settleTransaction } from './settlement';
-
-export interface HttpResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 export const MAX_NOTIFICATION_BYTES = 64 * 1024;
 const LOGGED_PREFIX_BYTES = 512;
@@ -65,14 +58,6 @@ const answer = (statusCode: number, code?: string, message?: string): HttpRespon
   body: code ? JSON.stringify({ code, message }) : '',
 });
 
-/** The bytes an HTTP access event carries (base64 when `isBase64Encoded`), counted without decoding. */
-function bodySize(event: HttpAccessEvent): number {
-  const text = event.body ?? '';
-  if (!event.isBase64Encoded) return Buffer.byteLength(text, 'utf8');
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  return Math.floor((text.length * 3) / 4) - padding;
-}
-
 function rejectedFields(raw: RawNotification): Pick<NotificationLogEntry, 'size' | 'sha256' | 'prefix' | 'wechatpayHeaders'> {
   const wechatpayHeaders: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(raw.headers)) {
@@ -89,7 +74,7 @@ function rejectedFields(raw: RawNotification): Pick<NotificationLogEntry, 'size'
 export async function handleNotification(deps: Deps, event: HttpAccessEvent): Promise<HttpResponse> {
   if (bodySize(event) > MAX_NOTIFICATION_BYTES) return answer(413, 'FAIL', 'body too large');
   const started = deps.clock();
-  const raw = rawNotificationFromHttpEvent(event);
+  const raw = rawRequestOf(event);
   const entry: NotificationLogEntry = { receivedAt: started, verdict: 'pending', ms: 0 };
   let response: HttpResponse;
   try {
