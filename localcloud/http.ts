@@ -47,4 +47,3 @@ export function parseJsonBody(raw: Buffer): unknown {
   }
 }
 
-export { rfc3339 } from '../cloudfunctions/common/wechatpay/time';

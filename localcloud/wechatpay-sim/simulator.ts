@@ -29,13 +29,11 @@ import { SimServer } from './server';
 import { encryptNotification, MIGRATION_DURATION_MS, PlatformSigning, type SigningMode } from './signing';
 import { TransactionsApi, transactionView } from './transactions';
 
-export type { CashierAction, RequestPaymentInput } from './cashier';
-export { CODE_URL_LIFETIME_MS, SCAN_ACTIONS, type CodeView, type PendingView, type ScanAction } from './native';
-export type { Answer, Room, RoomRoute, SimSettings } from './context';
-export type { RefundStatus, SimPrepay, SimRefund, SimTransaction, TradeState } from './ledger';
-export { MAX_REFUNDS_PER_PAYMENT, REFUND_ERROR_LIMIT_PER_SECOND, REFUND_INTERVAL_MS } from './refunds';
-export { MIGRATION_DURATION_MS, type SigningMode } from './signing';
-export { PREPAY_LIFETIME_MS } from './transactions';
+export type { RequestPaymentInput } from './cashier';
+export { CODE_URL_LIFETIME_MS, type PendingView } from './native';
+export type { Answer, Room } from './context';
+export { REFUND_ERROR_LIMIT_PER_SECOND, REFUND_INTERVAL_MS } from './refunds';
+export type { SigningMode } from './signing';
 
 export interface WechatPaySimulatorOptions {
   keys: LocalKeys;

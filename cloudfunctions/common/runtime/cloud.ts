@@ -9,7 +9,7 @@
  * warm instance and rebuilt when the function's settings change.
  */
 import * as cloud from 'wx-server-sdk';
-import { AppConfigError, loadAppConfig, type AppConfig } from '../domain/config';
+import { loadAppConfig, type AppConfig } from '../domain/config';
 import type { AlertSink, Caller, Deps, Logger, PayGateway, WxApi } from '../domain/deps';
 import type { CloudDatabase } from '../store/database';
 import { Store } from '../store/store';
@@ -197,4 +197,3 @@ async function bootstrapCertificates(env: Env, options: { timeoutMs: number }): 
   return createWechatPay(loadWechatPayConfig(bootstrapEnv(env)), options).client.downloadCertificates();
 }
 
-export { AppConfigError };

@@ -13,7 +13,6 @@ import type { Runtime, RuntimeContext } from './cloud';
 import { jsonLogger } from './log';
 
 export type Operation<T> = (deps: Deps, caller: Caller, event: unknown) => Promise<T>;
-export type { Runtime, RuntimeContext };
 
 export function toApiError(error: unknown, log: Logger): ApiError {
   if (error instanceof DomainError) return error.toApiError();
