@@ -1,5 +1,5 @@
-/** Typed calls to the cloud functions: `callApi('orders.get', {...})` answers what typings/api.ts says, or throws ApiFailure. */
-import type { ActionResponses, ApiResult } from '../../typings/api';
+/** Typed calls to the cloud functions: `callApi('orders.get', {...})` answers what typings/api/ says, or throws ApiFailure. */
+import type { Actions, ApiResult } from '../../typings/api';
 import { ApiFailure } from './errors';
 import { transport, TransportError } from './transport';
 
@@ -30,7 +30,7 @@ export async function callFunction<T>(fn: string, event: Record<string, unknown>
   return result.data;
 }
 
-export function callApi<K extends keyof ActionResponses>(key: K, event: Record<string, unknown>): Promise<ActionResponses[K]> {
+export function callApi<K extends keyof Actions>(key: K, event: Record<string, unknown>): Promise<Actions[K]['response']> {
   const fn = key.split('.')[0]!;
-  return callFunction<ActionResponses[K]>(fn, event);
+  return callFunction<Actions[K]['response']>(fn, event);
 }
