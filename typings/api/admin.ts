@@ -6,14 +6,12 @@ import type { Fen } from '../money';
 import type { ExceptionKind, ExceptionView, OrderView } from './shapes';
 
 export interface AdminRefundRequest {
-  action: 'refund';
   orderId: string;
   amountFen: Fen;
   reason: string;
   requestId: string;
 }
 export interface ListExceptionsRequest {
-  action: 'listExceptions';
   status?: 'open' | 'resolved';
   kind?: ExceptionKind;
   page?: number;
@@ -25,25 +23,21 @@ export interface ListExceptionsResponse {
   hasMore: boolean;
 }
 export interface GetExceptionRequest {
-  action: 'getException';
   id: string;
 }
 /** A `review` order (WeChat Pay took another amount): accept it as paid at the amount WeChat Pay took. */
 export interface AcceptReviewRequest {
-  action: 'acceptReview';
   orderId: string;
   note: string;
 }
 /** A `review` order: refund in full what WeChat Pay took. */
 export interface RefundReviewRequest {
-  action: 'refundReview';
   orderId: string;
   note: string;
   requestId: string;
 }
 /** An ABNORMAL refund: WeChat Pay's apply-abnormal-refund, to the user's bank card or the merchant's. */
 export interface ApplyAbnormalRefundRequest {
-  action: 'applyAbnormalRefund';
   outRefundNo: string;
   type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
   /** USER_BANK_CARD only: bank type code, card number and the holder's name (encrypted before they leave the server) */
@@ -53,12 +47,10 @@ export interface ApplyAbnormalRefundRequest {
 }
 /** An ABNORMAL refund handled in the merchant platform: closes its exception; the refund follows WeChat Pay. */
 export interface MarkAbnormalHandledRequest {
-  action: 'markAbnormalHandled';
   outRefundNo: string;
   note: string;
 }
 export interface ResolveExceptionRequest {
-  action: 'resolveException';
   id: string;
   note: string;
 }
@@ -86,7 +78,6 @@ export type AdminOrderSummary = Pick<OrderView, 'id' | 'status' | 'items' | 'tot
 
 /** `admin.searchOrders`: by order number, out_trade_no, WeChat Pay transaction_id or the contact's phone (newest 20). */
 export interface SearchOrdersRequest {
-  action: 'searchOrders';
   query: string;
 }
 export interface SearchOrdersResponse {
@@ -94,6 +85,5 @@ export interface SearchOrdersResponse {
   orders: AdminOrderSummary[];
 }
 export interface AdminGetOrderRequest {
-  action: 'getOrder';
   orderId: string;
 }

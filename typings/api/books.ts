@@ -90,11 +90,9 @@ export interface DailyMetrics {
 }
 
 export interface GetStatementRequest {
-  action: 'getStatement';
   billDate: string;
 }
 export interface ListStatementsRequest {
-  action: 'listStatements';
   page?: number;
   pageSize?: number;
 }
@@ -105,12 +103,10 @@ export interface ListStatementsResponse {
 }
 /** Compares a past day now (WeChat Pay keeps bills three months), replacing its statement. */
 export interface RunBillDayRequest {
-  action: 'runBillDay';
   billDate: string;
 }
 /** The last `days` days' metrics (at most 30), newest first. */
 export interface ListMetricsRequest {
-  action: 'listMetrics';
   days?: number;
 }
 export interface ListMetricsResponse {
@@ -118,7 +114,6 @@ export interface ListMetricsResponse {
 }
 /** The admin accepted `accepted` alert subscribe messages (wx.requestSubscribeMessage): each allows one alert. */
 export interface SubscribeAlertsRequest {
-  action: 'subscribeAlerts';
   accepted: number;
 }
 export interface SubscribeAlertsResponse {

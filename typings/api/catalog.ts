@@ -12,9 +12,8 @@ export interface Product {
   serviceStartsAt?: number;
 }
 
-export interface CatalogListRequest {
-  action: 'list';
-}
+/** The catalogue takes nothing but its action. */
+export type CatalogListRequest = Record<string, never>;
 export interface CatalogListResponse {
   products: Product[];
 }

@@ -10,7 +10,6 @@ export type ClientLogKind = 'pay_error' | 'pay_cancel' | 'subscribe_error';
 export const CLIENT_LOG_KINDS: readonly ClientLogKind[] = ['pay_error', 'pay_cancel', 'subscribe_error'];
 
 export interface ClientLogRequest {
-  action: 'report';
   kind: ClientLogKind;
   /** the platform's raw message, e.g. wx.requestPayment's errMsg (at most 200 characters) */
   message: string;

@@ -46,7 +46,12 @@ export * from './admin';
 export * from './books';
 export * from './client-log';
 
-/** Every action of every callable function, `'<function>.<action>'`, by function: what it takes and what it answers. */
+/**
+ * Every action of every callable function, `'<function>.<action>'` (`login`: the function alone, which takes no action),
+ * by function: what it takes and what it answers. A request is what the action takes besides its name: the function
+ * gets `{ action, ...request }` (login: the request alone), its `byAction` routes on `action`, and its parser answers
+ * the request type. The client's `callApi(key, request)` adds the action from the key.
+ */
 export interface Actions {
   login: { request: LoginRequest; response: LoginResponse };
 

@@ -2,7 +2,6 @@
 import type { OrderStatus, OrderView } from './shapes';
 
 export interface ConfirmOrderRequest {
-  action: 'confirm';
   /** a client-made id per checkout: a double tap or a retry creates one order */
   requestId: string;
   items: { productId: string; quantity: number }[];
@@ -10,11 +9,9 @@ export interface ConfirmOrderRequest {
   remark?: string;
 }
 export interface GetOrderRequest {
-  action: 'get';
   orderId: string;
 }
 export interface ListOrdersRequest {
-  action: 'list';
   status?: OrderStatus | 'refunds';
   page?: number;
   pageSize?: number;
@@ -25,11 +22,9 @@ export interface ListOrdersResponse {
   hasMore: boolean;
 }
 export interface CancelOrderRequest {
-  action: 'cancel';
   orderId: string;
 }
 export interface RequestRefundRequest {
-  action: 'requestRefund';
   orderId: string;
   reason: string;
   /** a client-made id per refund request: a retry is the same refund */

@@ -9,7 +9,6 @@ export interface RequestPaymentParams {
 }
 
 export interface PayRequest {
-  action: 'pay';
   orderId: string;
 }
 export interface PayResponse {
@@ -19,7 +18,6 @@ export interface PayResponse {
   prepayId: string;
 }
 export interface ConfirmPaymentRequest {
-  action: 'confirm';
   orderId: string;
 }
 
@@ -29,7 +27,6 @@ export interface ConfirmPaymentRequest {
  * at most once per order.
  */
 export interface SubscribePaidRequest {
-  action: 'subscribe';
   orderId: string;
   templateId: string;
 }
