@@ -16,7 +16,7 @@ export default tseslint.config(
     // typings/ lies outside miniprogramRoot: DevTools uploads only miniprogram/, so the client may import it for types only
     files: ['miniprogram/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/typings/*'], allowTypeImports: true, message: 'typings/ is outside miniprogramRoot: import types only' }] }],
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/typings/*', '**/typings/*/*'], allowTypeImports: true, message: 'typings/ is outside miniprogramRoot: import types only' }] }],
     },
   },
   {

@@ -12,23 +12,23 @@ import type {
 import { callApi } from './api';
 
 export const listExceptions = (status: 'open' | 'resolved', page: number, pageSize = 20): Promise<ListExceptionsResponse> =>
-  callApi('admin.listExceptions', { action: 'listExceptions', status, page, pageSize });
-export const getException = (id: string): Promise<ExceptionView> => callApi('admin.getException', { action: 'getException', id });
-export const resolveException = (id: string, note: string): Promise<ExceptionView> => callApi('admin.resolveException', { action: 'resolveException', id, note });
-export const acceptReview = (orderId: string, note: string): Promise<OrderView> => callApi('admin.acceptReview', { action: 'acceptReview', orderId, note });
+  callApi('admin.listExceptions', { status, page, pageSize });
+export const getException = (id: string): Promise<ExceptionView> => callApi('admin.getException', { id });
+export const resolveException = (id: string, note: string): Promise<ExceptionView> => callApi('admin.resolveException', { id, note });
+export const acceptReview = (orderId: string, note: string): Promise<OrderView> => callApi('admin.acceptReview', { orderId, note });
 export const refundReview = (orderId: string, note: string, requestId: string): Promise<OrderView> =>
-  callApi('admin.refundReview', { action: 'refundReview', orderId, note, requestId });
+  callApi('admin.refundReview', { orderId, note, requestId });
 export function applyAbnormalRefund(outRefundNo: string, to: { type: 'MERCHANT_BANK_CARD' } | { type: 'USER_BANK_CARD'; bankType: string; bankAccount: string; realName: string }): Promise<ExceptionView> {
-  return callApi('admin.applyAbnormalRefund', { action: 'applyAbnormalRefund', outRefundNo, ...to });
+  return callApi('admin.applyAbnormalRefund', { outRefundNo, ...to });
 }
 export const markAbnormalHandled = (outRefundNo: string, note: string): Promise<ExceptionView> =>
-  callApi('admin.markAbnormalHandled', { action: 'markAbnormalHandled', outRefundNo, note });
+  callApi('admin.markAbnormalHandled', { outRefundNo, note });
 
-export const searchOrders = (query: string): Promise<SearchOrdersResponse> => callApi('admin.searchOrders', { action: 'searchOrders', query });
-export const getAdminOrder = (orderId: string): Promise<AdminOrderView> => callApi('admin.getOrder', { action: 'getOrder', orderId });
+export const searchOrders = (query: string): Promise<SearchOrdersResponse> => callApi('admin.searchOrders', { query });
+export const getAdminOrder = (orderId: string): Promise<AdminOrderView> => callApi('admin.getOrder', { orderId });
 export const refundOrder = (orderId: string, amountFen: number, reason: string, requestId: string): Promise<OrderView> =>
-  callApi('admin.refund', { action: 'refund', orderId, amountFen, reason, requestId });
+  callApi('admin.refund', { orderId, amountFen, reason, requestId });
 
-export const listStatements = (page: number, pageSize = 20): Promise<ListStatementsResponse> => callApi('admin.listStatements', { action: 'listStatements', page, pageSize });
-export const runBillDay = (billDate: string): Promise<StatementView> => callApi('admin.runBillDay', { action: 'runBillDay', billDate });
-export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('admin.listMetrics', { action: 'listMetrics', days });
+export const listStatements = (page: number, pageSize = 20): Promise<ListStatementsResponse> => callApi('admin.listStatements', { page, pageSize });
+export const runBillDay = (billDate: string): Promise<StatementView> => callApi('admin.runBillDay', { billDate });
+export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('admin.listMetrics', { days });

@@ -1,5 +1,8 @@
-/** Typed calls to the cloud functions: `callApi('orders.get', {...})` answers what typings/api.ts says, or throws ApiFailure. */
-import type { ActionResponses, ApiResult } from '../../typings/api';
+/**
+ * Typed calls to the cloud functions: `callApi('orders.get', { orderId })` sends the action's request (typings/api/, the
+ * `Actions` map) with the action named by the key, and answers the action's response, or throws ApiFailure.
+ */
+import type { Actions, ApiResult } from '../../typings/api';
 import { ApiFailure } from './errors';
 import { transport, TransportError } from './transport';
 
@@ -30,7 +33,8 @@ export async function callFunction<T>(fn: string, event: Record<string, unknown>
   return result.data;
 }
 
-export function callApi<K extends keyof ActionResponses>(key: K, event: Record<string, unknown>): Promise<ActionResponses[K]> {
-  const fn = key.split('.')[0]!;
-  return callFunction<ActionResponses[K]>(fn, event);
+/** `'orders.get'` calls the orders function with `{ action: 'get', ...request }`; `'login'` with the request alone. */
+export function callApi<K extends keyof Actions>(key: K, request: Actions[K]['request']): Promise<Actions[K]['response']> {
+  const [fn, action] = key.split('.') as [string, string?];
+  return callFunction<Actions[K]['response']>(fn, action === undefined ? { ...request } : { action, ...request });
 }

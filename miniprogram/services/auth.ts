@@ -1,6 +1,6 @@
 /** Login at launch: wx.login, then the login function; retried with backoff; the profile kept for the session. */
 import type { Profile } from '../../typings/api';
-import { callFunction, onUnauthenticated } from './api';
+import { callApi, onUnauthenticated } from './api';
 import { transport } from './transport';
 
 export type LoginState = 'idle' | 'pending' | 'ok' | 'failed';
@@ -27,7 +27,7 @@ export function onLoginState(listener: (state: LoginState) => void): () => void 
 
 async function attempt(): Promise<Profile> {
   const code = await transport().loginCode();
-  return callFunction<Profile>('login', { code });
+  return callApi('login', { code });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,7 @@ let cached: Product[] | undefined;
 /** The products on sale; `fresh` asks the backend even when a list is kept. */
 export async function listProducts(options: { fresh?: boolean } = {}): Promise<Product[]> {
   if (cached && !options.fresh) return cached;
-  cached = (await callApi('catalog.list', { action: 'list' })).products;
+  cached = (await callApi('catalog.list', {})).products;
   return cached;
 }
 

@@ -3,7 +3,7 @@
  * never throws, and limited here too (the same text once per session, at most 10 lines a session) so a loop cannot
  * flood it. No personal data goes out: no order number, name or phone, only the platform's message and context.
  */
-import type { ClientLogKind } from '../../typings/api';
+import type { ClientLogKind, ClientLogRequest } from '../../typings/api';
 import { callApi } from './api';
 
 const MAX_PER_SESSION = 10;
@@ -33,15 +33,14 @@ export function reportClientLog(kind: ClientLogKind, message: string, extra: { p
   const key = `${kind}\n${text}`;
   if (sent.has(key) || sent.size >= MAX_PER_SESSION) return;
   sent.add(key);
-  const event = {
-    action: 'report',
+  const request: ClientLogRequest = {
     kind,
     message: text || '(empty)',
     page: extra.page ?? pageRoute(),
     ...device(),
     ...(extra.elapsedMs !== undefined ? { elapsedMs: Math.max(0, Math.round(extra.elapsedMs)) } : {}),
   };
-  callApi('clientLog.report', event).catch(() => undefined);
+  callApi('clientLog.report', request).catch(() => undefined);
 }
 
 /** Tests start each case with nothing sent. */

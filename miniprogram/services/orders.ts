@@ -2,16 +2,9 @@
  * Orders. Every order the backend answers with is also published to the pages that show it (the list keeps its
  * cards and scroll position and updates only the order that changed, instead of reloading from page 1).
  */
-import type { ListOrdersResponse, OrderView } from '../../typings/api';
+import type { ConfirmOrderRequest, ListOrdersResponse, OrderView } from '../../typings/api';
 import type { OrderTab } from '../constants/order';
 import { callApi } from './api';
-
-export interface ConfirmInput {
-  requestId: string;
-  items: { productId: string; quantity: number }[];
-  contact: { name: string; phone: string };
-  remark: string;
-}
 
 type Listener = (order: OrderView) => void;
 const listeners = new Set<Listener>();
@@ -27,16 +20,16 @@ export function publishOrder(order: OrderView): OrderView {
   return order;
 }
 
-export const confirmOrder = async (input: ConfirmInput): Promise<OrderView> => publishOrder(await callApi('orders.confirm', { action: 'confirm', ...input }));
-export const getOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.get', { action: 'get', orderId }));
-export const cancelOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.cancel', { action: 'cancel', orderId }));
+export const confirmOrder = async (request: ConfirmOrderRequest): Promise<OrderView> => publishOrder(await callApi('orders.confirm', request));
+export const getOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.get', { orderId }));
+export const cancelOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.cancel', { orderId }));
 
 export function listOrders(tab: OrderTab, page: number, pageSize = 10): Promise<ListOrdersResponse> {
-  return callApi('orders.list', { action: 'list', page, pageSize, ...(tab === 'all' ? {} : { status: tab }) });
+  return callApi('orders.list', { page, pageSize, ...(tab === 'all' ? {} : { status: tab }) });
 }
 
 export async function requestRefund(orderId: string, reason: string, requestId: string): Promise<OrderView> {
-  return publishOrder(await callApi('orders.requestRefund', { action: 'requestRefund', orderId, reason, requestId }));
+  return publishOrder(await callApi('orders.requestRefund', { orderId, reason, requestId }));
 }
 
 /** Tests start each case with no page listening. */

@@ -79,13 +79,13 @@ async function localCashier(params: RequestPaymentParams, presentCashier: () => 
 
 /** Pay parameters for the order, then the payment sheet: WeChat's in the cloud, the local cashier in a develop build. */
 export async function payOrder(orderId: string, presentCashier: () => Promise<CashierChoice>): Promise<PayOutcome> {
-  const { params } = await callApi('payment.pay', { action: 'pay', orderId });
+  const { params } = await callApi('payment.pay', { orderId });
   if (backendMode() === 'local') return localCashier(params, presentCashier);
   return requestPayment(params);
 }
 
 export async function confirmPayment(orderId: string): Promise<OrderView> {
-  return publishOrder(await callApi('payment.confirm', { action: 'confirm', orderId }));
+  return publishOrder(await callApi('payment.confirm', { orderId }));
 }
 
 /** An unpaid order whose payment was started may have been paid without this device hearing of it. */

@@ -44,7 +44,7 @@ export function askPaySuccessMessage(orderId?: string): Promise<SubscribeAnswer>
 /** Tells the backend the buyer accepted the payment-success message for this order; never throws. */
 export async function recordPaySuccessAcceptance(orderId: string): Promise<boolean> {
   try {
-    await callApi('payment.subscribe', { action: 'subscribe', orderId, templateId: appConfig.paySuccessTemplateId });
+    await callApi('payment.subscribe', { orderId, templateId: appConfig.paySuccessTemplateId });
     acceptedOrders.add(orderId);
     return true;
   } catch {
@@ -54,7 +54,7 @@ export async function recordPaySuccessAcceptance(orderId: string): Promise<boole
 
 /** An admin accepted alert messages: each acceptance lets the backend send one alert. */
 export function recordAlertAcceptance(accepted: number): Promise<SubscribeAlertsResponse> {
-  return callApi('admin.subscribeAlerts', { action: 'subscribeAlerts', accepted });
+  return callApi('admin.subscribeAlerts', { accepted });
 }
 
 /** Tests start each case with nothing accepted. */

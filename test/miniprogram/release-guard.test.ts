@@ -100,7 +100,7 @@ test('cloud mode: the platform’s failures are readable (unknown function, a fu
   resetClient(fns, { mode: 'cloud', launch: true });
   const { callApi, callFunction } = await import('../../miniprogram/services/api');
   const { messageFor } = await import('../../miniprogram/services/errors');
-  const thrown = await callApi('orders.get', { action: 'get', orderId: ID }).catch((e: unknown) => e);
+  const thrown = await callApi('orders.get', { orderId: ID }).catch((e: unknown) => e);
   expect(thrown).toMatchObject({ code: 'NETWORK' });
   expect(messageFor(thrown)).toBe('网络不给力，请检查网络后重试');
   await expect(callFunction('noSuchFunction', {})).rejects.toMatchObject({ code: 'NETWORK' });

@@ -22,22 +22,22 @@ describe('cloud transport: wx.cloud.callFunction', () => {
 
   test('returns the function result; identity is never sent', async () => {
     (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({ result: { ok: true, data: { products: [] } } });
-    await expect(callApi('catalog.list', { action: 'list' })).resolves.toEqual({ products: [] });
+    await expect(callApi('catalog.list', {})).resolves.toEqual({ products: [] });
     expect((wxMock.cloud as { callFunction: jest.Mock }).callFunction).toHaveBeenCalledWith({ name: 'catalog', data: { action: 'list' } });
   });
 
   test('a typed error becomes an ApiFailure with that code', async () => {
     (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({ result: { ok: false, error: { code: 'ORDER_EXPIRED', message: '订单已过期，请重新下单' } } });
-    await expect(callApi('payment.pay', { action: 'pay', orderId: 'O1' })).rejects.toMatchObject({ code: 'ORDER_EXPIRED' });
+    await expect(callApi('payment.pay', { orderId: 'O1' })).rejects.toMatchObject({ code: 'ORDER_EXPIRED' });
   });
 
   test('a platform failure (network, function crash) is NETWORK, with a readable message', async () => {
     (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockRejectedValue({ errMsg: 'cloud.callFunction:fail timeout' });
-    const error = await callApi('orders.get', { action: 'get', orderId: 'O1' }).catch((e: unknown) => e);
+    const error = await callApi('orders.get', { orderId: 'O1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiFailure);
     expect(messageFor(error)).toBe('网络不给力，请检查网络后重试');
     (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({ result: 'not the contract' });
-    await expect(callApi('orders.get', { action: 'get', orderId: 'O1' })).rejects.toMatchObject({ code: 'NETWORK' });
+    await expect(callApi('orders.get', { orderId: 'O1' })).rejects.toMatchObject({ code: 'NETWORK' });
   });
 
   test('wx.login gives the login code', async () => {
@@ -94,7 +94,7 @@ describe('login and re-login', () => {
       .on('login', () => (sessions++, { openid: 'o1', isAdmin: false, createdAt: 1, lastLoginAt: 1 }))
       .on('orders.list', () => (sessions < 1 ? fail('UNAUTHENTICATED') : { orders: [], page: 1, hasMore: false }));
     setTransport(backend);
-    await expect(callApi('orders.list', { action: 'list' })).resolves.toEqual({ orders: [], page: 1, hasMore: false });
+    await expect(callApi('orders.list', {})).resolves.toEqual({ orders: [], page: 1, hasMore: false });
     expect(backend.count('login')).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 /** Login: the client's wx.login code through jscode2session; the user upserted; session_key kept server-side only. */
-import type { Profile } from '../../../typings/api';
+import type { LoginRequest, LoginResponse } from '../../../typings/api';
 import { COLLECTIONS } from '../store/store';
 import type { Caller, Deps } from './deps';
 import { DomainError } from './errors';
@@ -14,13 +14,13 @@ export interface UserDoc {
   lastLoginAt: number;
 }
 
-export function parseLogin(event: unknown): { code: string } {
+export function parseLogin(event: unknown): LoginRequest {
   const obj = asObject(event);
   onlyKeys(obj, ['code']);
   return { code: readString(obj, 'code', { max: 128, pattern: /^[\x21-\x7e]+$/ }) };
 }
 
-export async function login(deps: Deps, caller: Caller, event: unknown): Promise<Profile> {
+export async function login(deps: Deps, caller: Caller, event: unknown): Promise<LoginResponse> {
   const { code } = parseLogin(event);
   const session = await deps.wxApi.code2session(code);
   if (caller.openid && caller.openid !== session.openid) {

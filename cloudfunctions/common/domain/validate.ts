@@ -6,6 +6,9 @@ import { invalid } from './errors';
 
 export type Input = Record<string, unknown>;
 
+/** A request of the contract as its parser answers it: the fields the parser fills by default (`remark: ''`, `page: 1`) are always there. */
+export type WithDefaults<T, K extends keyof T> = T & Required<Pick<T, K>>;
+
 export function asObject(value: unknown, field = 'event'): Input {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(field, `${field} must be an object`);
   return value as Input;

@@ -1,4 +1,4 @@
-/** What the mini-program sees of an order and its refunds (typings/api.ts), derived from the stored records. */
+/** What the mini-program sees of an order and its refunds (typings/api/shapes.ts), derived from the stored records. */
 import type { OrderView, RefundView } from '../../../typings/api';
 import type { Deps } from './deps';
 import type { OrderDoc, RefundDoc } from './records';

@@ -1,5 +1,5 @@
 /**
- * Cloud function adapters: parse, authorise, call the domain, map errors to the typed codes of typings/api.ts.
+ * Cloud function adapters: parse, authorise, call the domain, map errors to the typed codes of typings/api/errors.ts.
  * A function never throws to the platform: the client always gets `{ ok, data }` or `{ ok: false, error }`.
  */
 import type { ApiError, ApiResult } from '../../../typings/api';

@@ -1,4 +1,4 @@
-/** Parameters for `wx.requestPayment` (typings/api.ts has the same shape for the client; a test keeps them equal): paySign over `appId\ntimeStamp\nnonceStr\nprepay_id=…\n`, signType RSA. */
+/** Parameters for `wx.requestPayment` (typings/api/payment.ts has the same shape for the client; a test keeps them equal): paySign over `appId\ntimeStamp\nnonceStr\nprepay_id=…\n`, signType RSA. */
 import type { Signer } from './signer';
 
 export interface RequestPaymentParams {

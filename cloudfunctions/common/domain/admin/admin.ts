@@ -3,7 +3,19 @@
  * (checked on every call; a non-admin is refused before anything is read or written). Every admin call is appended
  * to the admin log with its outcome; bank details given for an abnormal refund are never logged or stored.
  */
-import type { ExceptionView, ListExceptionsResponse, OrderView } from '../../../../typings/api';
+import type {
+  AcceptReviewRequest,
+  AdminRefundRequest,
+  ApplyAbnormalRefundRequest,
+  ExceptionView,
+  GetExceptionRequest,
+  ListExceptionsRequest,
+  ListExceptionsResponse,
+  MarkAbnormalHandledRequest,
+  OrderView,
+  RefundReviewRequest,
+  ResolveExceptionRequest,
+} from '../../../../typings/api';
 import { EXCEPTION_KINDS } from '../../../../typings/api';
 import { WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
@@ -14,7 +26,7 @@ import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } fro
 import { providerError } from '../provider-errors';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { createOrderRefund, orderViewWithRefunds, outRefundNoFor } from '../money/refunds';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString, type Input } from '../validate';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString, type Input, type WithDefaults } from '../validate';
 
 export interface AdminLogEntry {
   at: number;
@@ -78,10 +90,12 @@ async function loadAbnormalRefund(deps: Deps, outRefundNo: string): Promise<Refu
 
 export const adminRefund = adminAction<OrderView>('refund', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'amountFen', 'reason', 'requestId']);
-  const orderId = readOrderId(obj);
-  const amountFen = readInt(obj, 'amountFen', { min: 1, max: 100_000_000 })!;
-  const reason = readString(obj, 'reason', { max: 80 });
-  const requestId = readRequestId(obj);
+  const { orderId, amountFen, reason, requestId }: AdminRefundRequest = {
+    orderId: readOrderId(obj),
+    amountFen: readInt(obj, 'amountFen', { min: 1, max: 100_000_000 })!,
+    reason: readString(obj, 'reason', { max: 80 }),
+    requestId: readRequestId(obj),
+  };
   const order = await loadOrder(deps, orderId);
   const refund = await createOrderRefund(deps, order, { outRefundNo: outRefundNoFor(order._id, requestId), amountFen, reason, requestedBy: 'admin', requestedByOpenid: admin });
   return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note: `${refund._id} ${amountFen} fen: ${refund.status}` };
@@ -91,10 +105,12 @@ export const adminRefund = adminAction<OrderView>('refund', async (deps, admin, 
 
 export const listExceptions = adminAction<ListExceptionsResponse>('listExceptions', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'status', 'kind', 'page', 'pageSize']);
-  const status = readEnum(obj, 'status', ['open', 'resolved'] as const, { optional: true });
-  const kind = readEnum(obj, 'kind', EXCEPTION_KINDS, { optional: true });
-  const page = readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1;
-  const pageSize = readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 20;
+  const { status, kind, page, pageSize }: WithDefaults<ListExceptionsRequest, 'page' | 'pageSize'> = {
+    status: readEnum(obj, 'status', ['open', 'resolved'] as const, { optional: true }),
+    kind: readEnum(obj, 'kind', EXCEPTION_KINDS, { optional: true }),
+    page: readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1,
+    pageSize: readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 20,
+  };
   const where: Record<string, unknown> = {};
   if (status) where.status = status;
   if (kind) where.kind = kind;
@@ -104,14 +120,13 @@ export const listExceptions = adminAction<ListExceptionsResponse>('listException
 
 export const getException = adminAction<ExceptionView>('getException', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'id']);
-  const id = readString(obj, 'id', { max: 120, pattern: EXCEPTION_ID });
+  const { id }: GetExceptionRequest = { id: readString(obj, 'id', { max: 120, pattern: EXCEPTION_ID }) };
   return { result: toExceptionView(await loadException(deps, id)), target: id };
 });
 
 export const resolveExceptionAction = adminAction<ExceptionView>('resolveException', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'id', 'note']);
-  const id = readString(obj, 'id', { max: 120, pattern: EXCEPTION_ID });
-  const note = readNote(obj);
+  const { id, note }: ResolveExceptionRequest = { id: readString(obj, 'id', { max: 120, pattern: EXCEPTION_ID }), note: readNote(obj) };
   await loadException(deps, id);
   if (!(await resolveException(deps, id, admin, { action: 'resolved', note }))) throw new DomainError('CONFLICT', '该异常已处理');
   return { result: toExceptionView(await loadException(deps, id)), target: id, note };
@@ -154,8 +169,7 @@ async function acceptAtWechatAmount(deps: Deps, admin: string, orderId: string, 
 
 export const acceptReview = adminAction<OrderView>('acceptReview', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'note']);
-  const orderId = readOrderId(obj);
-  const note = readNote(obj);
+  const { orderId, note }: AcceptReviewRequest = { orderId: readOrderId(obj), note: readNote(obj) };
   const order = await loadOrder(deps, orderId);
   if (order.status !== 'review') throw new DomainError('CONFLICT', '订单不在核对中');
   await acceptAtWechatAmount(deps, admin, orderId, note);
@@ -165,9 +179,8 @@ export const acceptReview = adminAction<OrderView>('acceptReview', async (deps, 
 /** A `review` order refunded in full: accepted at WeChat Pay's amount, then a full refund of that amount. */
 export const refundReview = adminAction<OrderView>('refundReview', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'note', 'requestId']);
-  const orderId = readOrderId(obj);
-  const note = readNote(obj);
-  const outRefundNo = outRefundNoFor(orderId, readRequestId(obj));
+  const { orderId, note, requestId }: RefundReviewRequest = { orderId: readOrderId(obj), note: readNote(obj), requestId: readRequestId(obj) };
+  const outRefundNo = outRefundNoFor(orderId, requestId);
   const before = await loadOrder(deps, orderId);
   if (before.status !== 'review' && !before.refundReservations?.[outRefundNo]) throw new DomainError('CONFLICT', '订单不在核对中');
   const order = await acceptAtWechatAmount(deps, admin, orderId, note);
@@ -183,9 +196,17 @@ export const applyAbnormalRefund = adminAction<ExceptionView>('applyAbnormalRefu
   const outRefundNo = readString(obj, 'outRefundNo', { max: 64, pattern: /^[0-9A-Za-z_\-|*@]+$/ });
   const type = readEnum(obj, 'type', ['USER_BANK_CARD', 'MERCHANT_BANK_CARD'] as const)!;
   const toUser = type === 'USER_BANK_CARD';
-  const bankType = toUser ? readString(obj, 'bankType', { max: 32, pattern: /^[A-Z0-9_]+$/ }) : undefined;
-  const bankAccount = toUser ? readString(obj, 'bankAccount', { min: 8, max: 32, pattern: /^\d+$/ }) : undefined;
-  const realName = toUser ? readString(obj, 'realName', { max: 40 }) : undefined;
+  const { bankType, bankAccount, realName }: ApplyAbnormalRefundRequest = {
+    outRefundNo,
+    type,
+    ...(toUser
+      ? {
+          bankType: readString(obj, 'bankType', { max: 32, pattern: /^[A-Z0-9_]+$/ }),
+          bankAccount: readString(obj, 'bankAccount', { min: 8, max: 32, pattern: /^\d+$/ }),
+          realName: readString(obj, 'realName', { max: 40 }),
+        }
+      : {}),
+  };
   if (!toUser && (obj.bankType !== undefined || obj.bankAccount !== undefined || obj.realName !== undefined)) {
     throw new DomainError('INVALID_ARGUMENT', 'MERCHANT_BANK_CARD takes no bank details', 'type');
   }
@@ -210,8 +231,7 @@ export const applyAbnormalRefund = adminAction<ExceptionView>('applyAbnormalRefu
 
 export const markAbnormalHandled = adminAction<ExceptionView>('markAbnormalHandled', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'outRefundNo', 'note']);
-  const outRefundNo = readString(obj, 'outRefundNo', { max: 64, pattern: /^[0-9A-Za-z_\-|*@]+$/ });
-  const note = readNote(obj);
+  const { outRefundNo, note }: MarkAbnormalHandledRequest = { outRefundNo: readString(obj, 'outRefundNo', { max: 64, pattern: /^[0-9A-Za-z_\-|*@]+$/ }), note: readNote(obj) };
   await loadAbnormalRefund(deps, outRefundNo);
   const id = exceptionId('abnormal_refund', outRefundNo);
   await loadException(deps, id);

@@ -3,7 +3,7 @@
  * customer or WeChat Pay's merchant platform gives the merchant: the order number, the out_trade_no of one of its
  * payments, WeChat Pay's transaction_id, or the contact's phone number (the newest 20 orders).
  */
-import type { AdminOrderSummary, AdminOrderView, AdminPaymentView, SearchOrdersResponse } from '../../../../typings/api';
+import type { AdminGetOrderRequest, AdminOrderSummary, AdminOrderView, AdminPaymentView, SearchOrdersRequest, SearchOrdersResponse } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { refundsOf } from '../access';
 import { adminAction } from './admin';
@@ -88,7 +88,7 @@ async function find(deps: Deps, by: MatchedBy, value: string): Promise<OrderDoc[
 /** admin.searchOrders { query } */
 export const searchOrders = adminAction<SearchOrdersResponse>('searchOrders', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'query']);
-  const query = readString(obj, 'query', { max: 64 });
+  const { query }: SearchOrdersRequest = { query: readString(obj, 'query', { max: 64 }) };
   const kind = classifyQuery(query);
   if (!kind) throw invalid('query', '请输入订单号、商户单号、微信支付单号或手机号');
   const orders = await find(deps, kind.by, kind.value);
@@ -100,7 +100,7 @@ export const searchOrders = adminAction<SearchOrdersResponse>('searchOrders', as
 /** admin.getOrder { orderId }: any order, with its payments, refunds and buyer. */
 export const adminGetOrder = adminAction<AdminOrderView>('getOrder', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'orderId']);
-  const orderId = readOrderId(obj);
+  const { orderId }: AdminGetOrderRequest = { orderId: readOrderId(obj) };
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
   if (!order) throw new DomainError('NOT_FOUND', '订单不存在');
   const [refunds, payments] = await Promise.all([

@@ -8,7 +8,7 @@
  * dropped and the call answers `accepted: false` (not an error: the client never retries a log line).
  */
 import { createHash } from 'node:crypto';
-import type { ClientLogResponse } from '../../../../typings/api';
+import type { ClientLogRequest, ClientLogResponse } from '../../../../typings/api';
 import { CLIENT_LOG_KINDS } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { requireCaller } from '../access';
@@ -62,17 +62,24 @@ async function takeQuota(deps: Deps, openid: string): Promise<boolean> {
   return (await bump()) > 0;
 }
 
-export async function reportClientLog(deps: Deps, caller: Caller, event: unknown): Promise<ClientLogResponse> {
-  const openid = requireCaller(caller);
+/** clientLog.report: what the client sent, each field checked (the message is masked later, when it is stored). */
+function parseClientLog(event: unknown): ClientLogRequest {
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'kind', 'message', 'page', 'sdkVersion', 'platform', 'elapsedMs']);
   readEnum(obj, 'action', ['report'] as const);
-  const kind = readEnum(obj, 'kind', CLIENT_LOG_KINDS)!;
-  const message = readString(obj, 'message', { max: 200 });
-  const page = readString(obj, 'page', { max: 100, pattern: /^pages\/[a-z0-9/_-]+$/ });
-  const sdkVersion = readString(obj, 'sdkVersion', { max: 20, pattern: /^[0-9.]+$/, optional: true });
-  const platform = readString(obj, 'platform', { max: 20, pattern: /^[a-z]+$/, optional: true });
-  const elapsedMs = readInt(obj, 'elapsedMs', { min: 0, max: 86_400_000, optional: true });
+  return {
+    kind: readEnum(obj, 'kind', CLIENT_LOG_KINDS)!,
+    message: readString(obj, 'message', { max: 200 }),
+    page: readString(obj, 'page', { max: 100, pattern: /^pages\/[a-z0-9/_-]+$/ }),
+    sdkVersion: readString(obj, 'sdkVersion', { max: 20, pattern: /^[0-9.]+$/, optional: true }),
+    platform: readString(obj, 'platform', { max: 20, pattern: /^[a-z]+$/, optional: true }),
+    elapsedMs: readInt(obj, 'elapsedMs', { min: 0, max: 86_400_000, optional: true }),
+  };
+}
+
+export async function reportClientLog(deps: Deps, caller: Caller, event: unknown): Promise<ClientLogResponse> {
+  const openid = requireCaller(caller);
+  const { kind, message, page, sdkVersion, platform, elapsedMs } = parseClientLog(event);
   if (!(await takeQuota(deps, openid))) return { accepted: false };
   const entry: ClientLogEntry = {
     at: deps.clock(),

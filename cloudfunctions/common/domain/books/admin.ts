@@ -3,7 +3,17 @@
  * the last days' metrics, and an admin's acceptance of alert subscribe messages. ADMIN_OPENIDS only, each call in the
  * admin log (admin.ts `adminAction`).
  */
-import type { ListMetricsResponse, ListStatementsResponse, StatementView, SubscribeAlertsResponse } from '../../../../typings/api';
+import type {
+  GetStatementRequest,
+  ListMetricsRequest,
+  ListMetricsResponse,
+  ListStatementsRequest,
+  ListStatementsResponse,
+  RunBillDayRequest,
+  StatementView,
+  SubscribeAlertsRequest,
+  SubscribeAlertsResponse,
+} from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { adminAction } from '../admin/admin';
 import type { AlertSubscriptionDoc } from '../attention/alerts';
@@ -12,7 +22,7 @@ import { addDays, chinaDate } from '../days';
 import { DomainError } from '../errors';
 import { toMetricsView, type MetricsDoc } from './metrics';
 import { getStatement, toStatementView, type StatementDoc } from './statements';
-import { onlyKeys, readInt, readString, type Input } from '../validate';
+import { onlyKeys, readInt, readString, type Input, type WithDefaults } from '../validate';
 
 const readBillDate = (obj: Input) => readString(obj, 'billDate', { max: 10, pattern: /^\d{4}-\d{2}-\d{2}$/ });
 /** a one-time subscription is one message; WeChat lets a user accept many, the backend keeps at most this many */
@@ -20,7 +30,7 @@ export const MAX_ALERT_CREDITS = 100;
 
 export const getStatementAction = adminAction<StatementView>('getStatement', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'billDate']);
-  const billDate = readBillDate(obj);
+  const { billDate }: GetStatementRequest = { billDate: readBillDate(obj) };
   const doc = await getStatement(deps, billDate);
   if (!doc) throw new DomainError('NOT_FOUND', '该日尚无对账单');
   return { result: toStatementView(doc), target: billDate };
@@ -28,8 +38,10 @@ export const getStatementAction = adminAction<StatementView>('getStatement', asy
 
 export const listStatements = adminAction<ListStatementsResponse>('listStatements', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'page', 'pageSize']);
-  const page = readInt(obj, 'page', { min: 1, max: 100, optional: true }) ?? 1;
-  const pageSize = readInt(obj, 'pageSize', { min: 1, max: 31, optional: true }) ?? 10;
+  const { page, pageSize }: WithDefaults<ListStatementsRequest, 'page' | 'pageSize'> = {
+    page: readInt(obj, 'page', { min: 1, max: 100, optional: true }) ?? 1,
+    pageSize: readInt(obj, 'pageSize', { min: 1, max: 31, optional: true }) ?? 10,
+  };
   // every statement (each `_id` is a date), newest first: served by the `_id` index
   const docs = await deps.store.find<StatementDoc>(COLLECTIONS.statements, { _id: deps.store.command.gt('') }, { orderBy: [['_id', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 });
   return { result: { statements: docs.slice(0, pageSize).map(toStatementView), page, hasMore: docs.length > pageSize }, target: `page ${page}` };
@@ -38,7 +50,7 @@ export const listStatements = adminAction<ListStatementsResponse>('listStatement
 /** Compares a day again now, whatever its statement says (a day already compared is replaced). */
 export const runBillDayAction = adminAction<StatementView>('runBillDay', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'billDate']);
-  const billDate = readBillDate(obj);
+  const { billDate }: RunBillDayRequest = { billDate: readBillDate(obj) };
   checkBillDate(billDate, deps.clock());
   const statement = await runBillDay(deps, billDate, { by: admin });
   return { result: statement, target: billDate, note: `${statement.status}: ${statement.differenceCount} differences, ${statement.healedCount} healed` };
@@ -46,7 +58,7 @@ export const runBillDayAction = adminAction<StatementView>('runBillDay', async (
 
 export const listMetrics = adminAction<ListMetricsResponse>('listMetrics', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'days']);
-  const days = readInt(obj, 'days', { min: 1, max: 30, optional: true }) ?? 30;
+  const { days }: WithDefaults<ListMetricsRequest, 'days'> = { days: readInt(obj, 'days', { min: 1, max: 30, optional: true }) ?? 30 };
   const today = chinaDate(deps.clock());
   const docs = await deps.store.find<MetricsDoc>(COLLECTIONS.metrics, { _id: deps.store.command.gte(addDays(today, -days)) }, { orderBy: [['_id', 'desc']], limit: days });
   return { result: { metrics: docs.map(toMetricsView) }, target: `${days} days` };
@@ -55,7 +67,7 @@ export const listMetrics = adminAction<ListMetricsResponse>('listMetrics', async
 /** The admin's mini-program reports how many alert subscriptions the admin just accepted (wx.requestSubscribeMessage). */
 export const subscribeAlerts = adminAction<SubscribeAlertsResponse>('subscribeAlerts', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'accepted']);
-  const accepted = readInt(obj, 'accepted', { min: 1, max: MAX_ALERT_CREDITS })!;
+  const { accepted }: SubscribeAlertsRequest = { accepted: readInt(obj, 'accepted', { min: 1, max: MAX_ALERT_CREDITS })! };
   const { store } = deps;
   const now = deps.clock();
   const fresh: AlertSubscriptionDoc = { _id: admin, credits: accepted, updatedAt: now };

@@ -8,7 +8,7 @@
  * A guest's order (the Native checkout) goes the same way with Native下单 instead of JSAPI: no payer in the prepay, a
  * code_url instead of a prepay_id, renewed the same way when it is about to lapse (2 hours, never past the order).
  */
-import type { OrderView, PayResponse } from '../../../../typings/api';
+import type { ConfirmPaymentRequest, OrderView, PayRequest, PayResponse } from '../../../../typings/api';
 import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
@@ -46,7 +46,7 @@ export async function pay(deps: Deps, caller: Caller, event: unknown): Promise<P
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId']);
-  const orderId = readOrderId(obj);
+  const { orderId }: PayRequest = { orderId: readOrderId(obj) };
   for (let attempt = 0; attempt < 3; attempt++) {
     const order = await loadOwnedOrder(deps, openid, orderId);
     const result = await payOnce(deps, order);
@@ -207,7 +207,8 @@ export async function confirmPayment(deps: Deps, caller: Caller, event: unknown)
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId']);
-  let order = await loadOwnedOrder(deps, openid, readOrderId(obj));
+  const { orderId }: ConfirmPaymentRequest = { orderId: readOrderId(obj) };
+  let order = await loadOwnedOrder(deps, openid, orderId);
   if (order.status === 'pending_payment' && order.activePaymentId) {
     await settleByQuery(deps, order.activePaymentId);
     order = (await deps.store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;

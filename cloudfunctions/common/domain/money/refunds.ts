@@ -9,7 +9,7 @@
  * notification or a query is `moveRefund`, which applies the table's reservation effect to the order exactly once.
  */
 import { createHash } from 'node:crypto';
-import type { OrderStatus, OrderView } from '../../../../typings/api';
+import type { OrderStatus, OrderView, RequestRefundRequest } from '../../../../typings/api';
 import { WechatPayApiError, type Refund } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
@@ -45,9 +45,11 @@ export async function requestRefund(deps: Deps, caller: Caller, event: unknown):
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId', 'reason', 'requestId']);
-  const orderId = readOrderId(obj);
-  const reason = readString(obj, 'reason', { max: 80 });
-  const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
+  const { orderId, reason, requestId }: RequestRefundRequest = {
+    orderId: readOrderId(obj),
+    reason: readString(obj, 'reason', { max: 80 }),
+    requestId: readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN }),
+  };
   const order = await loadOwnedOrder(deps, openid, orderId);
   const outRefundNo = outRefundNoFor(order._id, requestId);
   const known = order.refundReservations?.[outRefundNo];

@@ -5,7 +5,7 @@
  * paying; settlement claims that acceptance when the order is paid, so at most one message per order is sent and none
  * without an acceptance.
  */
-import type { SubscribePaidResponse } from '../../../../typings/api';
+import type { SubscribePaidRequest, SubscribePaidResponse } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { loadOwnedOrder, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
@@ -30,8 +30,10 @@ export async function subscribePaid(deps: Deps, caller: Caller, event: unknown):
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId', 'templateId']);
-  const orderId = readOrderId(obj);
-  const templateId = readString(obj, 'templateId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+  const { orderId, templateId }: SubscribePaidRequest = {
+    orderId: readOrderId(obj),
+    templateId: readString(obj, 'templateId', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+  };
   if (templateId !== deps.config.subscribeTemplateId) {
     // the client asked for a template this backend does not send (or none is configured): nothing could be delivered
     throw new DomainError('FAILED_PRECONDITION', '该订阅消息未启用');

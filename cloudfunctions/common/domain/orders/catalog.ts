@@ -1,5 +1,5 @@
 /** The catalogue: products with prices in fen, read on the server (prices never come from the client). */
-import type { CatalogListResponse, Product } from '../../../../typings/api';
+import type { CatalogListRequest, CatalogListResponse, Product } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import type { Deps } from '../deps';
 import { asObject, onlyKeys, readEnum } from '../validate';
@@ -30,10 +30,16 @@ export function toProduct(doc: ProductDoc): Product {
   };
 }
 
-export async function listCatalog(deps: Deps, event: unknown): Promise<CatalogListResponse> {
+/** catalog.list takes nothing but its action. */
+function parseCatalogList(event: unknown): CatalogListRequest {
   const obj = asObject(event);
   onlyKeys(obj, ['action']);
   readEnum(obj, 'action', ['list'] as const);
+  return {};
+}
+
+export async function listCatalog(deps: Deps, event: unknown): Promise<CatalogListResponse> {
+  parseCatalogList(event);
   const docs = await deps.store.find<ProductDoc>(COLLECTIONS.products, { onSale: true }, { orderBy: [['sort', 'asc']], limit: CATALOG_LIMIT });
   return { products: docs.map(toProduct) };
 }

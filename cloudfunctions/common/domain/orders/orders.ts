@@ -3,7 +3,7 @@
  * Every state change is a compare-and-set on the order's current status.
  */
 import { createHash } from 'node:crypto';
-import type { ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../../typings/api';
+import type { CancelOrderRequest, ConfirmOrderRequest, GetOrderRequest, ListOrdersRequest, ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../../typings/api';
 import { ORDER_STATUSES } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
@@ -12,7 +12,7 @@ import type { Caller, Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
 import { endUnpaidOrder } from '../money/payments';
 import type { OrderDoc } from '../records';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString } from '../validate';
+import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString, type WithDefaults } from '../validate';
 import { toView } from '../views';
 
 export const MAX_ITEMS = 20;
@@ -26,15 +26,8 @@ export function orderIdFor(openid: string, requestId: string): string {
 
 // ---- confirm --------------------------------------------------------------------------------------------------
 
-interface ConfirmInput {
-  requestId: string;
-  items: { productId: string; quantity: number }[];
-  contact: { name: string; phone: string };
-  remark: string;
-}
-
 /** The items of an order as a client sends them: product ids and quantities, never prices. */
-export function parseItems(value: unknown): ConfirmInput['items'] {
+export function parseItems(value: unknown): ConfirmOrderRequest['items'] {
   if (!Array.isArray(value) || value.length === 0) throw invalid('items', 'items must be a non-empty array');
   if (value.length > MAX_ITEMS) throw invalid('items', `at most ${MAX_ITEMS} items`);
   const seen = new Set<string>();
@@ -49,7 +42,8 @@ export function parseItems(value: unknown): ConfirmInput['items'] {
   });
 }
 
-export function parseConfirm(event: unknown): ConfirmInput {
+/** The confirm request, its remark `''` when absent. */
+export function parseConfirm(event: unknown): WithDefaults<ConfirmOrderRequest, 'remark'> {
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'requestId', 'items', 'contact', 'remark']);
   const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
@@ -65,7 +59,7 @@ export function parseConfirm(event: unknown): ConfirmInput {
 }
 
 /** Prices the items from the catalogue on the server: products on sale, within their per-order limit. */
-export async function priceItems(deps: Deps, input: ConfirmInput['items']): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
+export async function priceItems(deps: Deps, input: ConfirmOrderRequest['items']): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
   const { store } = deps;
   const ids = input.map((i) => i.productId);
   const products = await store.find<ProductDoc>(COLLECTIONS.products, { _id: store.command.in(ids) }, { limit: MAX_ITEMS });
@@ -136,7 +130,8 @@ export async function getOrder(deps: Deps, caller: Caller, event: unknown): Prom
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId']);
-  const order = await loadOwnedOrder(deps, openid, readOrderId(obj));
+  const { orderId }: GetOrderRequest = { orderId: readOrderId(obj) };
+  const order = await loadOwnedOrder(deps, openid, orderId);
   return toView(order, deps, await refundsOf(deps, order._id));
 }
 
@@ -146,9 +141,11 @@ export async function listOrders(deps: Deps, caller: Caller, event: unknown): Pr
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'status', 'page', 'pageSize']);
-  const status = readEnum(obj, 'status', [...ORDER_STATUSES, 'refunds'] as const, { optional: true });
-  const page = readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1;
-  const pageSize = readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 10;
+  const { status, page, pageSize }: WithDefaults<ListOrdersRequest, 'page' | 'pageSize'> = {
+    status: readEnum(obj, 'status', [...ORDER_STATUSES, 'refunds'] as const, { optional: true }),
+    page: readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1,
+    pageSize: readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 10,
+  };
   const where: Record<string, unknown> = { openid };
   if (status === 'refunds') where.status = deps.store.command.in([...REFUND_TAB]);
   else if (status) where.status = status;
@@ -164,7 +161,8 @@ export async function cancelOrder(deps: Deps, caller: Caller, event: unknown): P
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId']);
-  const order = await loadOwnedOrder(deps, openid, readOrderId(obj));
+  const { orderId }: CancelOrderRequest = { orderId: readOrderId(obj) };
+  const order = await loadOwnedOrder(deps, openid, orderId);
   if (order.status !== 'pending_payment') throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付，请申请退款' : '订单不能取消');
   const result = await endUnpaidOrder(deps, order, 'cancelled');
   if (result === 'paid') throw new DomainError('CONFLICT', '订单已支付，请申请退款');
