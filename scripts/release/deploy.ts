@@ -13,9 +13,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { KEY_DIR } from '../cloudfunctions/common/runtime/key-files';
-import { profileOf } from '../cloudfunctions/common/runtime/profiles';
-import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../cloudfunctions/functions';
+import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
+import { profileOf } from '../../cloudfunctions/common/runtime/profiles';
+import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
 import { BuildError, buildFunctions, kb, SECRETS_DIR, type BuiltFunction } from './build-functions';
 import {
   checkFunctionSettings,

@@ -13,7 +13,7 @@ import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { JSDOM } from 'jsdom';
-import { compile, packNpm, ROOT } from './miniprogram-ci';
+import { compile, packNpm, ROOT } from '../release/miniprogram-ci';
 import { requireScreenshotTools } from './screenshot-tools';
 
 const out = (line: string) => writeSync(1, `${line}\n`);

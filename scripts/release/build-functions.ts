@@ -13,9 +13,9 @@
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../cloudfunctions/functions';
-import { KEY_DIR } from '../cloudfunctions/common/runtime/key-files';
-import { keyFilesOf, profileOf } from '../cloudfunctions/common/runtime/profiles';
+import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
+import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
+import { keyFilesOf, profileOf } from '../../cloudfunctions/common/runtime/profiles';
 import { ENV_LIMIT_BYTES, environmentOf, noSecrets, readSecrets, trackedKeyFiles, type FunctionEnvironment, type Secrets } from './cloud-config';
 
 export const SECRETS_DIR = join(ROOT, 'secrets');

@@ -4,7 +4,8 @@
  * every WXML. miniprogram-ci forks a compiler that keeps node alive: callers end with process.exit().
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { ROOT } from '../../cloudfunctions/functions';
 
 // miniprogram-ci and miniprogram-compiler ship no types for these entry points
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,7 +19,7 @@ const ci = require('miniprogram-ci') as {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wcc = require('miniprogram-compiler') as { wxmlToJs(root: string): string };
 
-export const ROOT = resolve(__dirname, '..');
+export { ROOT };
 
 export interface Problem {
   check: string;

@@ -14,12 +14,12 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { APP_ENV, AppConfigError, loadAppConfig } from '../cloudfunctions/common/domain/config';
-import type { Alert } from '../cloudfunctions/common/domain/deps';
-import { bootstrapEnv, KEY_DIR, KEY_ENV, KEY_FILES, readPemSetting, resolveKeyMaterial, type KeyFile, type KeyMaterial } from '../cloudfunctions/common/runtime/key-files';
-import { expiryAlerts, type WatchedKey } from '../cloudfunctions/common/runtime/key-watch';
-import { FUNCTION_PROFILES, profileOf, requiredSettingsOf, SECRET_SETTINGS, settingsOf } from '../cloudfunctions/common/runtime/profiles';
-import { loadWechatPayConfig, splitPemBlocks, WECHATPAY_ENV, WechatPayConfigError } from '../cloudfunctions/common/wechatpay';
+import { APP_ENV, AppConfigError, loadAppConfig } from '../../cloudfunctions/common/domain/config';
+import type { Alert } from '../../cloudfunctions/common/domain/deps';
+import { bootstrapEnv, KEY_DIR, KEY_ENV, KEY_FILES, readPemSetting, resolveKeyMaterial, type KeyFile, type KeyMaterial } from '../../cloudfunctions/common/runtime/key-files';
+import { expiryAlerts, type WatchedKey } from '../../cloudfunctions/common/runtime/key-watch';
+import { FUNCTION_PROFILES, profileOf, requiredSettingsOf, SECRET_SETTINGS, settingsOf } from '../../cloudfunctions/common/runtime/profiles';
+import { loadWechatPayConfig, splitPemBlocks, WECHATPAY_ENV, WechatPayConfigError } from '../../cloudfunctions/common/wechatpay';
 
 /** Tencent SCF: "Maximum environment variable size per function: 4 KB". */
 export const ENV_LIMIT_BYTES = 4096;
