@@ -17,15 +17,8 @@ import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
 import { profileOf } from '../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
 import { BuildError, buildFunctions, kb, SECRETS_DIR, type BuiltFunction } from './build-functions';
-import {
-  checkFunctionSettings,
-  checkKeyMaterial,
-  cloudNotifyUrlProblems,
-  ENV_LIMIT_BYTES,
-  loadDatabaseSetup,
-  readSecrets,
-  type Secrets,
-} from './cloud-config';
+import { checkFunctionSettings, checkKeyMaterial, cloudNotifyUrlProblems, ENV_LIMIT_BYTES, loadDatabaseSetup } from './config-checks';
+import { readSecrets, type Secrets } from './secrets';
 
 /** The part of miniprogram-ci the deploy uses (its README: 上传云开发云函数, 云函数添加定时触发器). */
 export interface CiClient {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
 import { BuildError, buildFunctions, refuseTrackedKeys, type BuiltFunction } from '../../../scripts/release/build-functions';
-import { ENV_LIMIT_BYTES, envBytes, readSecrets } from '../../../scripts/release/cloud-config';
+import { ENV_LIMIT_BYTES, envBytes } from '../../../scripts/release/config-checks';
+import { readSecrets } from '../../../scripts/release/secrets';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
 import { leaked, secretFragments } from './support';
 
