@@ -17,6 +17,7 @@ import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
 import { profileOf } from '../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
 import { BuildError, buildFunctions, kb, SECRETS_DIR, type BuiltFunction } from './build-functions';
+import { loadMiniprogramCi } from './ci-cache';
 import { checkFunctionSettings, checkKeyMaterial, cloudNotifyUrlProblems, ENV_LIMIT_BYTES, loadDatabaseSetup } from './config-checks';
 import { readSecrets, type Secrets } from './secrets';
 
@@ -190,8 +191,7 @@ function printByHand(out: (line: string) => void, built: BuiltFunction[], config
   out('     upload; upload that function once from DevTools (right-click → 上传并部署：云端安装依赖).');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- miniprogram-ci ships no types for these entry points
-const loadCi = (): CiClient => require('miniprogram-ci') as CiClient;
+const loadCi = (): CiClient => loadMiniprogramCi<CiClient>();
 
 export function parseArgs(argv: readonly string[]): { options: Omit<DeployOptions, 'out' | 'ci'>; problems: string[] } {
   const problems: string[] = [];
