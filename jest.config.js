@@ -1,5 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
+  // a run leaves no new 32-hex folder at the repository root (miniprogram-ci's compiler cache, now in the temp folder)
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
   projects: [
     {
       displayName: 'server',

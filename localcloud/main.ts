@@ -1,7 +1,7 @@
 /**
  * `npm start`: the local cloud on 127.0.0.1. Settings (all optional):
  *   LOCALCLOUD_DATA           data folder (default .localcloud): keys, database, WeChat Pay ledger
- *   LOCALCLOUD_PORT           cloud server port (default 8787; 0 lets the OS choose)
+ *   LOCALCLOUD_PORT           cloud server port (default 8787; 0 lets the OS choose); `npm run localcloud` looks there too
  *   LOCALCLOUD_PAY_PORT       WeChat Pay simulator port (default 8788; 0 lets the OS choose)
  *   LOCALCLOUD_SIGNING_MODE   publicKey (default: a merchant created today) | certificate | both (mid-migration)
  *   LOCALCLOUD_TIME_FACTOR    scales WeChat Pay's notification retry schedule (default 1, real timing)
@@ -10,27 +10,24 @@
  */
 import { resolve } from 'node:path';
 import { LocalCloud } from './cloud';
+import { cloudAddress, readPort, readSetting, SettingError } from './env';
 import { KEY_FILES } from './keys';
 import { useLocalWxServerSdk } from './resolve-sdk';
 import { REFUND_ERROR_LIMIT_PER_SECOND, REFUND_INTERVAL_MS, type SigningMode } from './wechatpay-sim/simulator';
 
-function setting(name: string, fallback: string, allowed?: string[]): string {
-  const value = process.env[name]?.trim() || fallback;
-  if (allowed && !allowed.includes(value)) {
-    console.error(`${name} must be one of ${allowed.join(', ')}`);
+/** A bad setting ends the start with its message (exit code 2). */
+function orExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    console.error(error.message);
     process.exit(2);
   }
-  return value;
 }
 
-function port(name: string, fallback: number): number {
-  const value = Number(setting(name, String(fallback)));
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    console.error(`${name} must be a port number (0 lets the OS choose)`);
-    process.exit(2);
-  }
-  return value;
-}
+const setting = (name: string, fallback: string, allowed?: string[]): string => orExit(() => readSetting(process.env, name, fallback, allowed));
+const port = (name: string, fallback: number): number => orExit(() => readPort(process.env, name, fallback));
 
 async function main(): Promise<void> {
   useLocalWxServerSdk();
@@ -42,7 +39,7 @@ async function main(): Promise<void> {
   }
   const cloud = new LocalCloud({
     dataDir,
-    port: port('LOCALCLOUD_PORT', 8787),
+    ...orExit(() => cloudAddress()),
     payPort: port('LOCALCLOUD_PAY_PORT', 8788),
     signingMode: setting('LOCALCLOUD_SIGNING_MODE', 'publicKey', ['publicKey', 'certificate', 'both']) as SigningMode,
     timeFactor,

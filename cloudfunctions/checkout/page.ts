@@ -1,7 +1,7 @@
 /**
  * The checkout web page: one small HTML document with its style and script inline (no framework, no library), served
  * by the checkout function at its root and exportable as a static file for cloud static hosting
- * (scripts/checkout-static.ts). Text in Chinese.
+ * (scripts/release/checkout-static.ts). Text in Chinese.
  *
  * The page talks only to the checkout API (`api/…` beside the page, or the URL in `<meta name="checkout-api">` when
  * hosted elsewhere). The order token lives in the URL fragment (`#t=…`), which browsers never send to a server, and is
@@ -325,7 +325,7 @@ const BODY = `
 </main>
 `;
 
-/** Where scripts/checkout-static.ts puts `<meta name="checkout-api" content="…">` for a page hosted apart from its API. */
+/** Where scripts/release/checkout-static.ts puts `<meta name="checkout-api" content="…">` for a page hosted apart from its API. */
 export const API_META_PLACEHOLDER = '<!-- checkout-api -->';
 
 export const CHECKOUT_PAGE = `<!doctype html>

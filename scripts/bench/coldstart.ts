@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { wechatpayEnvironment } from '../../localcloud/env';
 import { loadOrCreateKeys } from '../../localcloud/keys';
 import { ROOT } from '../../cloudfunctions/functions';
-import { buildFunctions } from '../build-functions';
+import { buildFunctions } from '../release/build-functions';
 import { showSpread, spread, table, type Spread } from './stats';
 
 const RUNS = 7;

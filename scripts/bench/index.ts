@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     if (part === 'bill') await benchBill(log);
     if (part === 'size') {
       log('Mini-program package size (npm run size)');
-      const output = execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/size.ts'], { cwd: ROOT, encoding: 'utf8' });
+      const output = execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/release/size.ts'], { cwd: ROOT, encoding: 'utf8' });
       log(output.split('\n').filter((l) => !l.startsWith('[') && !l.startsWith('serialize') && l.trim()).join('\n'));
     }
   }

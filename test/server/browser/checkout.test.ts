@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import type { PaymentDoc } from '../../../cloudfunctions/common/domain/records';
 import { CODE_URL_LIFETIME_MS } from '../../../localcloud/wechatpay-sim/simulator';
-import { exportCheckoutPage } from '../../../scripts/checkout-static';
+import { exportCheckoutPage } from '../../../scripts/release/checkout-static';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';
 import { describeInBrowser, launch, openPage, readQr, textOf } from './support';
 
@@ -20,7 +20,7 @@ describeInBrowser('checkout page', () => {
   jest.setTimeout(30_000);
   let t: TestCloud;
   let browser: Browser;
-  /** the page as exported for static hosting (scripts/checkout-static.ts), served from another origin */
+  /** the page as exported for static hosting (scripts/release/checkout-static.ts), served from another origin */
   const staticDir = mkdtempSync(join(tmpdir(), 'checkout-static-'));
   let staticSite: Server;
   let staticOrigin = '';

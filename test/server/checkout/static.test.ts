@@ -1,9 +1,9 @@
-/** The checkout page exported for static hosting (scripts/checkout-static.ts): its API and policy in meta tags. */
+/** The checkout page exported for static hosting (scripts/release/checkout-static.ts): its API and policy in meta tags. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKOUT_PAGE } from '../../../cloudfunctions/checkout/page';
-import { exportCheckoutPage } from '../../../scripts/checkout-static';
+import { exportCheckoutPage } from '../../../scripts/release/checkout-static';
 
 const dir = mkdtempSync(join(tmpdir(), 'checkout-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
-import { BuildError, buildFunctions, refuseTrackedKeys, type BuiltFunction } from '../../../scripts/build-functions';
-import { ENV_LIMIT_BYTES, envBytes, readSecrets } from '../../../scripts/cloud-config';
-import { writeLocalSecrets } from '../../../scripts/local-secrets';
+import { BuildError, buildFunctions, refuseTrackedKeys, type BuiltFunction } from '../../../scripts/release/build-functions';
+import { ENV_LIMIT_BYTES, envBytes } from '../../../scripts/release/config-checks';
+import { readSecrets } from '../../../scripts/release/secrets';
+import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
 import { leaked, secretFragments } from './support';
 
 jest.setTimeout(60_000);
@@ -95,7 +96,7 @@ test('key material inline in the environment: the build names every function ove
 
 function runBuild(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/build-functions.ts'), ...args], { cwd: ROOT, timeout: 50_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/build-functions.ts'), ...args], { cwd: ROOT, timeout: 50_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

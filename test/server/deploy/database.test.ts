@@ -10,7 +10,7 @@ import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { QueryCommand } from '../../../localcloud/db/commands';
 import * as sdk from '../../../localcloud/wx-server-sdk';
 import { ROOT } from '../../../cloudfunctions/functions';
-import { loadDatabaseSetup, type DatabaseSetup } from '../../../scripts/cloud-config';
+import { loadDatabaseSetup, type DatabaseSetup } from '../../../scripts/release/config-checks';
 import { settleRefunds } from '../../support/refunds';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
-import { deploy, parseArgs, type CiClient, type DeployOptions } from '../../../scripts/deploy';
-import { writeLocalSecrets } from '../../../scripts/local-secrets';
+import { deploy, parseArgs, type CiClient, type DeployOptions } from '../../../scripts/release/deploy';
+import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
 import { leaked, secretFragments } from './support';
 
 jest.setTimeout(60_000);
@@ -173,7 +173,7 @@ test('the command line', async () => {
   const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
     execFile(
       process.execPath,
-      [require.resolve('tsx/cli'), join(ROOT, 'scripts/deploy.ts'), '--env', 'prod-1a2b3c', '--dry-run', '--secrets', fixture, '--appid', appid, '--out', join(tmp, 'cli-out')],
+      [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/deploy.ts'), '--env', 'prod-1a2b3c', '--dry-run', '--secrets', fixture, '--appid', appid, '--out', join(tmp, 'cli-out')],
       { cwd: ROOT, timeout: 50_000, env: { ...process.env, NODE_OPTIONS: '' } },
       (error, stdout) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }),
     );

@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../../cloudfunctions/functions';
-import { writeLocalSecrets } from '../../../scripts/local-secrets';
-import { findKeyMaterial, forceCloudMode, secretFragments } from '../../../scripts/upload';
+import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
+import { findKeyMaterial, forceCloudMode, secretFragments } from '../../../scripts/release/upload';
 import { leaked } from './support';
 
 jest.setTimeout(120_000);
@@ -31,7 +31,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function upload(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // through tsx's CLI: miniprogram-ci's forked compiler inherits node's options
-    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/upload.ts'), ...args], { cwd: ROOT, timeout: 100_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/upload.ts'), ...args], { cwd: ROOT, timeout: 100_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../../localcloud/cli';
 import { FunctionHost, type LoadedFunction } from '../../../localcloud/host';
-import { buildFunctions } from '../../../scripts/build-functions';
+import { buildFunctions } from '../../../scripts/release/build-functions';
 import type { ApiResult, OrderView, Profile } from '../../../typings/api';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSchemas, checkWxml, ROOT } from '../../../scripts/miniprogram-ci';
+import { checkSchemas, checkWxml, ROOT } from '../../../scripts/release/miniprogram-ci';
 
 jest.setTimeout(90_000);
 
@@ -50,7 +50,7 @@ test('miniprogram-ci: a usingComponents path that resolves nowhere fails the who
   edit('miniprogram/pages/order/detail/index.json', (t) => t.replace('/components/cashier-sheet/index', '/components/missing-sheet/index'));
   const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     // through tsx's CLI: `node --import tsx` is inherited by miniprogram-ci's forked compiler, which then fails
-    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/check-miniprogram.ts'), copy], { cwd: ROOT, timeout: 80_000 }, (error, _stdout, stderr) =>
+    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/check-miniprogram.ts'), copy], { cwd: ROOT, timeout: 80_000 }, (error, _stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
     );
   });

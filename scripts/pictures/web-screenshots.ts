@@ -7,15 +7,15 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import puppeteer, { type Page } from 'puppeteer-core';
-import type { PayResponse } from '../typings/api';
-import type { CheckoutAnswer, CheckoutCreated } from '../typings/checkout';
-import { LocalCloud } from '../localcloud/cloud';
-import { useLocalWxServerSdk } from '../localcloud/resolve-sdk';
+import type { PayResponse } from '../../typings/api';
+import type { CheckoutAnswer, CheckoutCreated } from '../../typings/checkout';
+import { ROOT } from '../../cloudfunctions/functions';
+import { LocalCloud } from '../../localcloud/cloud';
+import { useLocalWxServerSdk } from '../../localcloud/resolve-sdk';
 import { requireScreenshotTools } from './screenshot-tools';
 
-const ROOT = resolve(__dirname, '..');
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 
 

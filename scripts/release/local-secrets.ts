@@ -3,13 +3,13 @@
  * keys (.localcloud/keys, or LOCALCLOUD_DATA/keys): to try the build and the deploy plan without a merchant account.
  * The local keys are the simulator's, worthless outside this machine; the folder is still written 0700/0600.
  *
- *   npx tsx scripts/local-secrets.ts <dir> [--mode publicKey|certificate|both] [--notify-url <url>]
+ *   npx tsx scripts/release/local-secrets.ts <dir> [--mode publicKey|certificate|both] [--notify-url <url>]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KEY_DIR, KEY_FILES, KEY_MODES, type KeyMode } from '../cloudfunctions/common/runtime/key-files';
-import { loadOrCreateKeys } from '../localcloud/keys';
-import { ROOT } from '../cloudfunctions/functions';
+import { KEY_DIR, KEY_FILES, KEY_MODES, type KeyMode } from '../../cloudfunctions/common/runtime/key-files';
+import { loadOrCreateKeys } from '../../localcloud/keys';
+import { ROOT } from '../../cloudfunctions/functions';
 
 export function writeLocalSecrets(dir: string, options: { dataDir?: string; mode?: KeyMode; notifyUrl?: string } = {}): string[] {
   const { keys } = loadOrCreateKeys(join(options.dataDir ?? process.env.LOCALCLOUD_DATA ?? join(ROOT, '.localcloud'), 'keys'));
@@ -36,7 +36,7 @@ export function writeLocalSecrets(dir: string, options: { dataDir?: string; mode
     ...(mode !== 'certificate' ? ([['WECHATPAY_PUBLIC_KEY_ID', keys.publicKeyId]] as [string, string][]) : []),
     ['WECHATPAY_NOTIFY_URL', options.notifyUrl ?? 'http://127.0.0.1:8787/http/payNotify'],
   ];
-  write('cloud.env', `# written by scripts/local-secrets.ts from the local cloud's keys\n${settings.map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  write('cloud.env', `# written by scripts/release/local-secrets.ts from the local cloud's keys\n${settings.map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
   return written;
 }
 
@@ -49,7 +49,7 @@ if (require.main === module) {
   };
   const mode = opt('--mode') as KeyMode | undefined;
   if (!dir || dir.startsWith('--') || (mode && !KEY_MODES.includes(mode))) {
-    console.error('usage: npx tsx scripts/local-secrets.ts <dir> [--mode publicKey|certificate|both] [--notify-url <url>]');
+    console.error('usage: npx tsx scripts/release/local-secrets.ts <dir> [--mode publicKey|certificate|both] [--notify-url <url>]');
     process.exit(2);
   }
   const notifyUrl = opt('--notify-url');

@@ -2,7 +2,7 @@
  * The Native checkout page as a static file for cloud static hosting (静态网站托管), talking to the checkout function
  * on its HTTP access URL:
  *
- *   npx tsx scripts/checkout-static.ts --api https://<env-id>.service.tcloudbase.com/checkout/ [--out dist/checkout-static]
+ *   npx tsx scripts/release/checkout-static.ts --api https://<env-id>.service.tcloudbase.com/checkout/ [--out dist/checkout-static]
  *
  * writes <out>/index.html: the same page the function serves, with the API's URL and a Content-Security-Policy in meta
  * tags. Upload the folder to static hosting, and set the function's CHECKOUT_ALLOWED_ORIGINS to the hosting origin
@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { staticCheckoutPage } from '../cloudfunctions/checkout/page';
+import { staticCheckoutPage } from '../../cloudfunctions/checkout/page';
 
 export function exportCheckoutPage(apiUrl: string, outDir: string): string {
   let api: URL;
@@ -35,7 +35,7 @@ if (require.main === module) {
   };
   const api = arg('--api');
   if (!api) {
-    console.error('usage: npx tsx scripts/checkout-static.ts --api https://<env-id>.service.tcloudbase.com/checkout/ [--out dist/checkout-static]');
+    console.error('usage: npx tsx scripts/release/checkout-static.ts --api https://<env-id>.service.tcloudbase.com/checkout/ [--out dist/checkout-static]');
     process.exit(2);
   }
   try {

@@ -1,96 +1,24 @@
 /**
- * The deployment configuration, read from a git-ignored secrets folder (default `secrets/`), and the checks the build
- * and the deploy make on it. Layout:
- *
- *   secrets/cloud.env                     the functions' settings, KEY=VALUE per line (small values only)
- *   secrets/wechatpay/apiclient_key.pem   merchant API private key
- *   secrets/wechatpay/apiclient_cert.pem  merchant API certificate (optional: its serial and expiry are checked)
- *   secrets/wechatpay/pub_key.pem         WeChat Pay public key (public-key and migration modes)
- *   secrets/wechatpay/platform_cert.pem   platform certificate(s) (certificate mode; optional, downloaded when absent)
- *
- * Values are never printed: problems name settings and files; certificates are described by serial and dates.
+ * The checks the build and the deploy make on the deployment configuration (secrets.ts reads it): each function's
+ * environment against the 4 KB limit and its required settings, the settings loaded as the runtime will, the key
+ * material and its expiry, key files tracked by git, a notify URL WeChat Pay can reach; and the database setup the
+ * deploy prints. Values are never printed: problems name settings and files; certificates are described by serial
+ * and dates.
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { APP_ENV, AppConfigError, loadAppConfig } from '../cloudfunctions/common/domain/config';
-import type { Alert } from '../cloudfunctions/common/domain/deps';
-import { bootstrapEnv, KEY_DIR, KEY_ENV, KEY_FILES, readPemSetting, resolveKeyMaterial, type KeyFile, type KeyMaterial } from '../cloudfunctions/common/runtime/key-files';
-import { expiryAlerts, type WatchedKey } from '../cloudfunctions/common/runtime/key-watch';
-import { FUNCTION_PROFILES, profileOf, requiredSettingsOf, SECRET_SETTINGS, settingsOf } from '../cloudfunctions/common/runtime/profiles';
-import { loadWechatPayConfig, splitPemBlocks, WECHATPAY_ENV, WechatPayConfigError } from '../cloudfunctions/common/wechatpay';
+import { APP_ENV, AppConfigError, loadAppConfig } from '../../cloudfunctions/common/domain/config';
+import type { Alert } from '../../cloudfunctions/common/domain/deps';
+import { bootstrapEnv, KEY_DIR, KEY_ENV, KEY_FILES, readPemSetting, resolveKeyMaterial } from '../../cloudfunctions/common/runtime/key-files';
+import { expiryAlerts, type WatchedKey } from '../../cloudfunctions/common/runtime/key-watch';
+import { profileOf, requiredSettingsOf, settingsOf } from '../../cloudfunctions/common/runtime/profiles';
+import { loadWechatPayConfig, splitPemBlocks, WECHATPAY_ENV, WechatPayConfigError } from '../../cloudfunctions/common/wechatpay';
+import type { Secrets } from './secrets';
 
 /** Tencent SCF: "Maximum environment variable size per function: 4 KB". */
 export const ENV_LIMIT_BYTES = 4096;
-export const ENV_FILE = 'cloud.env';
-
-export interface Secrets {
-  dir: string;
-  exists: boolean;
-  /** secrets/cloud.env, parsed (empty when absent) */
-  env: Record<string, string>;
-  envFileExists: boolean;
-  problems: string[];
-  notes: string[];
-  /** key files present in secrets/wechatpay/ */
-  keyFiles: Partial<Record<KeyFile, string>>;
-  /** the key material as the functions will resolve it (files in secrets/wechatpay/ standing in for shipped ones) */
-  material: KeyMaterial;
-}
-
-const NAME = /^[A-Z][A-Z0-9_]*$/;
-const KNOWN = new Set(Object.keys(FUNCTION_PROFILES).flatMap((name) => settingsOf(name)));
-
-/** KEY=VALUE lines; `#` comments; values may be quoted. Problems name the line, never its value. */
-export function parseEnvFile(text: string): { values: Record<string, string>; problems: string[] } {
-  const values: Record<string, string> = {};
-  const problems: string[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    const trimmed = line.trim();
-    if (!trimmed || trimmed.startsWith('#')) return;
-    const eq = trimmed.indexOf('=');
-    const name = eq > 0 ? trimmed.slice(0, eq).trim() : '';
-    if (!NAME.test(name)) {
-      problems.push(`${ENV_FILE} line ${i + 1}: expected NAME=value`);
-      return;
-    }
-    let value = trimmed.slice(eq + 1).trim();
-    if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) value = value.slice(1, -1);
-    if (Object.hasOwn(values, name)) problems.push(`${ENV_FILE} line ${i + 1}: ${name} set twice`);
-    values[name] = value;
-  });
-  return { values, problems };
-}
-
-export function readSecrets(dir: string): Secrets {
-  const exists = existsSync(dir) && statSync(dir).isDirectory();
-  const problems: string[] = [];
-  const notes: string[] = [];
-  let env: Record<string, string> = {};
-  const envPath = join(dir, ENV_FILE);
-  const envFileExists = exists && existsSync(envPath);
-  if (envFileExists) {
-    const parsed = parseEnvFile(readFileSync(envPath, 'utf8'));
-    env = parsed.values;
-    problems.push(...parsed.problems);
-    for (const name of Object.keys(env)) if (!KNOWN.has(name)) notes.push(`${ENV_FILE}: ${name} is read by no function (a typo?)`);
-    for (const name of [WECHATPAY_ENV.merchantPrivateKey, WECHATPAY_ENV.publicKey, WECHATPAY_ENV.platformCertificates, KEY_ENV.merchantCertificate]) {
-      if (env[name]) notes.push(`${ENV_FILE}: ${name} holds key material inline; it belongs in ${KEY_DIR}/ as a file (4 KB environment limit)`);
-    }
-  }
-  const keyFiles: Partial<Record<KeyFile, string>> = {};
-  for (const file of Object.values(KEY_FILES)) {
-    const path = join(dir, KEY_DIR, file);
-    if (exists && existsSync(path)) keyFiles[file] = path;
-  }
-  return { dir, exists, env, envFileExists, problems, notes, keyFiles, material: resolveKeyMaterial(env, exists ? dir : undefined) };
-}
-
-/** No secrets folder: bundles without key files or settings (the local cloud, tests). */
-export function noSecrets(): Secrets {
-  return { dir: '', exists: false, env: {}, envFileExists: false, problems: [], notes: [], keyFiles: {}, material: resolveKeyMaterial({}, undefined) };
-}
 
 // ---- git ------------------------------------------------------------------------------------------------------
 
@@ -291,5 +219,3 @@ export function cloudNotifyUrlProblems(env: Record<string, string>): string[] {
   }
   return problems;
 }
-
-export { SECRET_SETTINGS };

@@ -13,19 +13,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { KEY_DIR } from '../cloudfunctions/common/runtime/key-files';
-import { profileOf } from '../cloudfunctions/common/runtime/profiles';
-import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../cloudfunctions/functions';
+import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
+import { profileOf } from '../../cloudfunctions/common/runtime/profiles';
+import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
 import { BuildError, buildFunctions, kb, SECRETS_DIR, type BuiltFunction } from './build-functions';
-import {
-  checkFunctionSettings,
-  checkKeyMaterial,
-  cloudNotifyUrlProblems,
-  ENV_LIMIT_BYTES,
-  loadDatabaseSetup,
-  readSecrets,
-  type Secrets,
-} from './cloud-config';
+import { loadMiniprogramCi } from './ci-cache';
+import { checkFunctionSettings, checkKeyMaterial, cloudNotifyUrlProblems, ENV_LIMIT_BYTES, loadDatabaseSetup } from './config-checks';
+import { readSecrets, type Secrets } from './secrets';
 
 /** The part of miniprogram-ci the deploy uses (its README: 上传云开发云函数, 云函数添加定时触发器). */
 export interface CiClient {
@@ -197,8 +191,7 @@ function printByHand(out: (line: string) => void, built: BuiltFunction[], config
   out('     upload; upload that function once from DevTools (right-click → 上传并部署：云端安装依赖).');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- miniprogram-ci ships no types for these entry points
-const loadCi = (): CiClient => require('miniprogram-ci') as CiClient;
+const loadCi = (): CiClient => loadMiniprogramCi<CiClient>();
 
 export function parseArgs(argv: readonly string[]): { options: Omit<DeployOptions, 'out' | 'ci'>; problems: string[] } {
   const problems: string[] = [];

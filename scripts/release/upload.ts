@@ -13,6 +13,7 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadMiniprogramCi } from './ci-cache';
 import { compile, packNpm, ROOT } from './miniprogram-ci';
 
 const out = (line: string) => writeSync(1, `${line}\n`);
@@ -116,11 +117,11 @@ export async function upload(options: UploadOptions): Promise<number> {
       out('dry run: ci.upload not called');
       return 0;
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- miniprogram-ci ships no types for these entry points
-    const ci = require('miniprogram-ci') as {
+    // miniprogram-ci ships no types for these entry points
+    const ci = loadMiniprogramCi<{
       Project: new (o: Record<string, unknown>) => unknown;
       upload(o: { project: unknown; version: string; desc?: string; setting?: Record<string, unknown>; robot?: number; onProgressUpdate?: (t: unknown) => void }): Promise<unknown>;
-    };
+    }>();
     const project = new ci.Project({ appid, type: 'miniProgram', projectPath: copy, privateKeyPath: resolve(options.keyPath!), ignores: ['node_modules/**/*'] });
     const result = await ci.upload({ project, version: options.version, desc: options.desc ?? `v${options.version}`, setting: { useProjectConfig: true }, robot: 1, onProgressUpdate: () => {} });
     out(`uploaded: ${JSON.stringify(result)}`);

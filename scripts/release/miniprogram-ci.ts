@@ -4,21 +4,22 @@
  * every WXML. miniprogram-ci forks a compiler that keeps node alive: callers end with process.exit().
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { ROOT } from '../../cloudfunctions/functions';
+import { loadMiniprogramCi } from './ci-cache';
 
 // miniprogram-ci and miniprogram-compiler ship no types for these entry points
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ci = require('miniprogram-ci') as {
+const ci = loadMiniprogramCi<{
   Project: new (options: Record<string, unknown>) => unknown;
   DefaultProjectAttr: unknown;
   packNpmManually(options: { packageJsonPath: string; miniprogramNpmDistDir: string }): Promise<unknown>;
   getCompiledResult(options: { project: unknown; setting: Record<string, unknown> }, zipPath: string): Promise<Record<string, string | Uint8Array>>;
   schemaValidate(kind: string, value: unknown): { error: { errorType: string; errorProperty: string; correctType?: string[]; requireProperty?: string }[] };
-};
+}>();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wcc = require('miniprogram-compiler') as { wxmlToJs(root: string): string };
 
-export const ROOT = resolve(__dirname, '..');
+export { ROOT };
 
 export interface Problem {
   check: string;

@@ -4,7 +4,7 @@
  *   2. every WXML through WeChat's wcc compiler
  *   3. the whole project compiled by miniprogram-ci (JSON, usingComponents paths, app.json pages, WXSS, TS syntax,
  *      WXML structure), after building miniprogram_npm as DevTools' "Build npm" does
- * Usage: tsx scripts/check-miniprogram.ts [projectDir]   (default: this project)
+ * Usage: tsx scripts/release/check-miniprogram.ts [projectDir]   (default: this project)
  */
 import { rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -13,10 +13,11 @@
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../cloudfunctions/functions';
-import { KEY_DIR } from '../cloudfunctions/common/runtime/key-files';
-import { keyFilesOf, profileOf } from '../cloudfunctions/common/runtime/profiles';
-import { ENV_LIMIT_BYTES, environmentOf, noSecrets, readSecrets, trackedKeyFiles, type FunctionEnvironment, type Secrets } from './cloud-config';
+import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
+import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
+import { keyFilesOf, profileOf } from '../../cloudfunctions/common/runtime/profiles';
+import { ENV_LIMIT_BYTES, environmentOf, trackedKeyFiles, type FunctionEnvironment } from './config-checks';
+import { noSecrets, readSecrets, type Secrets } from './secrets';
 
 export const SECRETS_DIR = join(ROOT, 'secrets');
 /** The Node.js runtime to choose for each function in the cloud console (global fetch needs 18). */

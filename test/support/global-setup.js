@@ -1,0 +1,2 @@
+/** jest's globalSetup: see root-folders.js. */
+module.exports = require('./root-folders').setup;
