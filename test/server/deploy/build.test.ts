@@ -13,7 +13,7 @@ import { BuildError, buildFunctions, refuseTrackedKeys, type BuiltFunction } fro
 import { ENV_LIMIT_BYTES, envBytes } from '../../../scripts/release/config-checks';
 import { readSecrets } from '../../../scripts/release/secrets';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
-import { leaked, secretFragments } from './support';
+import { leaked, secretFragments } from '../../support/logs';
 
 jest.setTimeout(60_000);
 

@@ -12,7 +12,7 @@ import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
 import { deploy, parseArgs, type CiClient, type DeployOptions } from '../../../scripts/release/deploy';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
-import { leaked, secretFragments } from './support';
+import { leaked, secretFragments } from '../../support/logs';
 
 jest.setTimeout(60_000);
 

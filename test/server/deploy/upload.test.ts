@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../../cloudfunctions/functions';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
 import { findKeyMaterial, forceCloudMode, secretFragments } from '../../../scripts/release/upload';
-import { leaked } from './support';
+import { leaked } from '../../support/logs';
 
 jest.setTimeout(120_000);
 

@@ -20,7 +20,7 @@ import { WechatPaySimulator, type SigningMode } from '../../../localcloud/wechat
 import { freshLocalKeys } from '../../support/local-keys';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
 import { craftNotification, postNotification, transactionResource } from '../../support/notifications';
-import { captureLogs } from './support';
+import { captureLogs } from '../../support/logs';
 
 jest.setTimeout(60_000);
 

@@ -12,7 +12,7 @@ import { buildFunctions } from '../../../scripts/release/build-functions';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
 import { craftNotification } from '../../support/notifications';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';
-import { captureLogs, leaked, secretFragments } from './support';
+import { captureLogs, leaked, secretFragments } from '../../support/logs';
 
 jest.setTimeout(60_000);
 

@@ -18,7 +18,7 @@ import { wechatpayEnvironment } from '../../../localcloud/env';
 import type { LocalKeys } from '../../../localcloud/keys';
 import { WechatPaySimulator } from '../../../localcloud/wechatpay-sim/simulator';
 import { freshLocalKeys } from '../../support/local-keys';
-import { captureLogs } from './support';
+import { captureLogs } from '../../support/logs';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const key = (kind: WatchedKey['kind'], id: string, daysLeft: number): WatchedKey => ({ kind, id, expiresAt: T0 + daysLeft * DAY_MS });

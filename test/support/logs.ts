@@ -1,4 +1,4 @@
-/** Helpers of the deploy tests: the JSON log lines the functions write, and the secret fragments that must never show. */
+/** Helpers of the runtime and deploy tests: the JSON log lines the functions write, and the secret fragments that must never show. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -6,7 +6,7 @@
 import type { OrderView, PayResponse, Profile } from '../../../typings/api';
 import { settingsOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { startTestCloud, type TestCloud } from '../../support/localcloud';
-import { captureLogs } from './support';
+import { captureLogs } from '../../support/logs';
 
 jest.setTimeout(30_000);
 
