@@ -16,12 +16,33 @@ export default tseslint.config(
     // typings/ lies outside miniprogramRoot: DevTools uploads only miniprogram/, so the client may import it for types only
     files: ['miniprogram/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/typings/*', '**/typings/*/*'], allowTypeImports: true, message: 'typings/ is outside miniprogramRoot: import types only' }] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/typings/*', '**/typings/*/*'],
+              allowTypeImports: true,
+              message: 'typings/ is outside miniprogramRoot: import types only',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly', performance: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        module: 'writable',
+        require: 'readonly',
+        __dirname: 'readonly',
+        process: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

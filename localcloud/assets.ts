@@ -21,7 +21,9 @@ export async function serveAsset(method: string | undefined, pathname: string, r
   }
   try {
     const body = await readFile(join(ASSETS_DIR, relative));
-    res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': 'public, max-age=3600' }).end(method === 'HEAD' ? undefined : body);
+    res
+      .writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': 'public, max-age=3600' })
+      .end(method === 'HEAD' ? undefined : body);
   } catch {
     res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"code":"NOT_FOUND"}');
   }

@@ -28,10 +28,19 @@ function flags(args: string[]): { positional: string[]; options: Map<string, str
   return { positional, options };
 }
 
-async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+async function http(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch {
     throw new CliError(`cannot reach ${new URL(url).origin}: is the local cloud running (npm start)?`);
   }
@@ -51,7 +60,11 @@ interface Overview {
   alerts: unknown[];
   users: unknown[];
   sessions: unknown[];
-  wechatpay: { transactions: { out_trade_no: string; trade_state: string }[]; deliveries: { outTradeNo: string }[]; refunds: { out_trade_no: string }[] };
+  wechatpay: {
+    transactions: { out_trade_no: string; trade_state: string }[];
+    deliveries: { outTradeNo: string }[];
+    refunds: { out_trade_no: string }[];
+  };
 }
 
 /** What a command runs with: its arguments, the output, and the ways to the cloud and the WeChat Pay simulator. */
@@ -119,19 +132,35 @@ const DRIVE: Record<string, Command> = {
     usage: '[--user U] [--item latte:2 ...]',
     does: ['confirms an order (default one latte), prints it'],
     run: async ({ options, opt, print, call }) => {
-      const order = (await call('orders', { action: 'confirm', requestId: `cli-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, items: items(options.get('item') ?? ['latte:1']), contact: { name: '测试', phone: '13800138000' } }, opt('user', 'alice')!)) as { id: string; totalFen: number; status: string };
+      const order = (await call(
+        'orders',
+        {
+          action: 'confirm',
+          requestId: `cli-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+          items: items(options.get('item') ?? ['latte:1']),
+          contact: { name: '测试', phone: '13800138000' },
+        },
+        opt('user', 'alice')!,
+      )) as { id: string; totalFen: number; status: string };
       print({ orderId: order.id, totalFen: order.totalFen, status: order.status });
       return 0;
     },
   },
   pay: {
     usage: '<orderId> [--user U] [--as pay|cancel|fail|none]',
-    does: ['gets the pay parameters, then the cashier does --as (default pay) with', "them, checking paySign and appId as WeChat's payment sheet does"],
+    does: [
+      'gets the pay parameters, then the cashier does --as (default pay) with',
+      "them, checking paySign and appId as WeChat's payment sheet does",
+    ],
     run: async ({ opt, need, print, call, requestPayment }) => {
       const orderId = need(0, 'orderId');
       const action = opt('as', 'pay')!;
-      const paid = (await call('payment', { action: 'pay', orderId }, opt('user', 'alice')!)) as { prepayId: string; params: Record<string, string> };
-      const result = action === 'none' ? { result: 'prepaid only', params: paid.params } : await requestPayment(action, paid.params);
+      const paid = (await call('payment', { action: 'pay', orderId }, opt('user', 'alice')!)) as {
+        prepayId: string;
+        params: Record<string, string>;
+      };
+      const result =
+        action === 'none' ? { result: 'prepaid only', params: paid.params } : await requestPayment(action, paid.params);
       print({ orderId, prepayId: paid.prepayId, cashier: result });
       return 0;
     },
@@ -140,7 +169,11 @@ const DRIVE: Record<string, Command> = {
     usage: '<pay|cancel|fail> <prepay_id>',
     does: ["the cashier with a bare prepay_id (skips the sheet's checks)"],
     run: async ({ need, print, payUrl }) => {
-      print(await http('POST', `${await payUrl()}/sim/cashier/${need(0, 'pay|cancel|fail')}`, { prepay_id: need(1, 'prepay_id') }));
+      print(
+        await http('POST', `${await payUrl()}/sim/cashier/${need(0, 'pay|cancel|fail')}`, {
+          prepay_id: need(1, 'prepay_id'),
+        }),
+      );
       return 0;
     },
   },
@@ -149,9 +182,20 @@ const DRIVE: Record<string, Command> = {
     does: ['the delivery log of WeChat Pay notifications'],
     run: async ({ opt, out, payUrl }) => {
       const order = opt('order');
-      const deliveries = (await http('GET', `${await payUrl()}/sim/notifications`)) as { _id: string; eventType: string; outTradeNo: string; state: string; attempts: { status?: number; error?: string }[] }[];
-      const shown = order ? deliveries.filter((d) => d.outTradeNo === order || d.outTradeNo.startsWith(`${order}P`)) : deliveries;
-      for (const d of shown) out(`${d._id}  ${d.eventType.padEnd(18)} ${d.outTradeNo}  ${d.state.padEnd(9)} attempts: ${d.attempts.map((a) => a.status ?? a.error).join(', ') || '-'}`);
+      const deliveries = (await http('GET', `${await payUrl()}/sim/notifications`)) as {
+        _id: string;
+        eventType: string;
+        outTradeNo: string;
+        state: string;
+        attempts: { status?: number; error?: string }[];
+      }[];
+      const shown = order
+        ? deliveries.filter((d) => d.outTradeNo === order || d.outTradeNo.startsWith(`${order}P`))
+        : deliveries;
+      for (const d of shown)
+        out(
+          `${d._id}  ${d.eventType.padEnd(18)} ${d.outTradeNo}  ${d.state.padEnd(9)} attempts: ${d.attempts.map((a) => a.status ?? a.error).join(', ') || '-'}`,
+        );
       if (shown.length === 0) out('no notifications');
       return 0;
     },
@@ -160,13 +204,23 @@ const DRIVE: Record<string, Command> = {
     usage: '<notificationId>',
     does: ["one delivery: each attempt's headers and body sent, and the answer"],
     run: async ({ need, out, payUrl }) => {
-      const d = (await http('GET', `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}`)) as {
+      const d = (await http(
+        'GET',
+        `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}`,
+      )) as {
         _id: string;
         eventType: string;
         outTradeNo: string;
         state: string;
         url: string;
-        attempts: { at: string; kind: string; status?: number; error?: string; request?: { headers: Record<string, string>; body: string }; response?: { status: number; body: string } }[];
+        attempts: {
+          at: string;
+          kind: string;
+          status?: number;
+          error?: string;
+          request?: { headers: Record<string, string>; body: string };
+          response?: { status: number; body: string };
+        }[];
       };
       out(`${d._id}  ${d.eventType}  ${d.outTradeNo}  ${d.state}  → ${d.url}`);
       for (const [i, a] of d.attempts.entries()) {
@@ -182,7 +236,10 @@ const DRIVE: Record<string, Command> = {
     usage: '<notificationId>',
     does: ['sends a notification again now'],
     run: async ({ positional, need, print, payUrl }) => {
-      const d = (await http('POST', `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}/replay`)) as { state: string };
+      const d = (await http(
+        'POST',
+        `${await payUrl()}/sim/notifications/${encodeURIComponent(need(0, 'notification id'))}/replay`,
+      )) as { state: string };
       print({ replayed: positional[0], state: d.state });
       return 0;
     },
@@ -243,13 +300,22 @@ const DRIVE: Record<string, Command> = {
   },
   'bill-config': {
     usage: '[--fee-rate BP] [--link-lifetime MS] [--wrong-hashes N]',
-    does: ['the bills room: fee rate (60 is 0.60%), download link lifetime, and the', "next N applications answering a hash_value that is not the file's"],
+    does: [
+      'the bills room: fee rate (60 is 0.60%), download link lifetime, and the',
+      "next N applications answering a hash_value that is not the file's",
+    ],
     run: async ({ opt, print, payUrl }) => {
       const body: Record<string, unknown> = {};
       if (opt('fee-rate')) body.feeRateBp = Number(opt('fee-rate'));
       if (opt('link-lifetime')) body.linkLifetimeMs = Number(opt('link-lifetime'));
       if (opt('wrong-hashes')) body.wrongHashes = Number(opt('wrong-hashes'));
-      print(await http(Object.keys(body).length ? 'POST' : 'GET', `${await payUrl()}/sim/bills/config`, Object.keys(body).length ? body : undefined));
+      print(
+        await http(
+          Object.keys(body).length ? 'POST' : 'GET',
+          `${await payUrl()}/sim/bills/config`,
+          Object.keys(body).length ? body : undefined,
+        ),
+      );
       return 0;
     },
   },
@@ -263,9 +329,18 @@ const DRIVE: Record<string, Command> = {
   },
   'settle-refund': {
     usage: '<out_refund_no> [SUCCESS|ABNORMAL|CLOSED]',
-    does: ['settles a PROCESSING refund now; SUCCESS or CLOSED also settles an', 'ABNORMAL one (handled in the merchant platform)'],
+    does: [
+      'settles a PROCESSING refund now; SUCCESS or CLOSED also settles an',
+      'ABNORMAL one (handled in the merchant platform)',
+    ],
     run: async ({ positional, need, print, payUrl }) => {
-      print(await http('POST', `${await payUrl()}/sim/refunds/${encodeURIComponent(need(0, 'out_refund_no'))}/settle`, positional[1] ? { status: positional[1] } : {}));
+      print(
+        await http(
+          'POST',
+          `${await payUrl()}/sim/refunds/${encodeURIComponent(need(0, 'out_refund_no'))}/settle`,
+          positional[1] ? { status: positional[1] } : {},
+        ),
+      );
       return 0;
     },
   },
@@ -276,7 +351,8 @@ const DRIVE: Record<string, Command> = {
       const url = `${await payUrl()}/sim/clock`;
       if (options.has('reset')) print(await http('DELETE', url));
       else if (opt('advance')) print(await http('POST', url, { advanceMs: Number(opt('advance')) }));
-      else if (opt('to')) print(await http('POST', url, { now: /^\d+$/.test(opt('to')!) ? Number(opt('to')) : opt('to') }));
+      else if (opt('to'))
+        print(await http('POST', url, { now: /^\d+$/.test(opt('to')!) ? Number(opt('to')) : opt('to') }));
       else print(await http('GET', url));
       return 0;
     },
@@ -293,7 +369,11 @@ const DRIVE: Record<string, Command> = {
     usage: '',
     does: ["WeChat Pay's transactions"],
     run: async ({ out, payUrl }) => {
-      const txs = (await http('GET', `${await payUrl()}/sim/transactions`)) as { out_trade_no: string; trade_state: string; amount: { total: number } }[];
+      const txs = (await http('GET', `${await payUrl()}/sim/transactions`)) as {
+        out_trade_no: string;
+        trade_state: string;
+        amount: { total: number };
+      }[];
       for (const tx of txs) out(`${tx.out_trade_no}  ${tx.trade_state.padEnd(10)} ${tx.amount.total} fen`);
       if (txs.length === 0) out('no transactions');
       return 0;
@@ -304,7 +384,10 @@ const DRIVE: Record<string, Command> = {
       '[--signing publicKey|certificate|both] [--time-factor F] [--refund-delay MS] [--refund-interval MS]',
       '       [--error-limit N] [--public-key-share 0..1|ramp]',
     ],
-    does: ["the simulator's settings (the functions keep the WeChat Pay keys of", 'the signing mode they started with)'],
+    does: [
+      "the simulator's settings (the functions keep the WeChat Pay keys of",
+      'the signing mode they started with)',
+    ],
     run: async ({ opt, print, payUrl }) => {
       const body: Record<string, unknown> = {};
       if (opt('signing')) body.signingMode = opt('signing');
@@ -312,7 +395,8 @@ const DRIVE: Record<string, Command> = {
       if (opt('refund-delay')) body.refundDelayMs = Number(opt('refund-delay'));
       if (opt('refund-interval')) body.refundIntervalMs = Number(opt('refund-interval'));
       if (opt('error-limit')) body.refundErrorLimitPerSecond = Number(opt('error-limit'));
-      if (opt('public-key-share')) body.publicKeyShare = opt('public-key-share') === 'ramp' ? null : Number(opt('public-key-share'));
+      if (opt('public-key-share'))
+        body.publicKeyShare = opt('public-key-share') === 'ramp' ? null : Number(opt('public-key-share'));
       print(await http('POST', `${await payUrl()}/sim/config`, body));
       return 0;
     },
@@ -322,9 +406,21 @@ const DRIVE: Record<string, Command> = {
     does: ['login, order, pay, cashier pays, and the order paid'],
     run: async ({ opt, out, call, requestPayment }) => {
       const user = opt('user', 'alice')!;
-      const order = (await call('orders', { action: 'confirm', requestId: `demo-${Date.now()}`, items: [{ productId: 'latte', quantity: 1 }], contact: { name: '测试', phone: '13800138000' } }, user)) as { id: string; totalFen: number };
+      const order = (await call(
+        'orders',
+        {
+          action: 'confirm',
+          requestId: `demo-${Date.now()}`,
+          items: [{ productId: 'latte', quantity: 1 }],
+          contact: { name: '测试', phone: '13800138000' },
+        },
+        user,
+      )) as { id: string; totalFen: number };
       out(`1. order ${order.id} confirmed: ${order.totalFen} fen (priced by the server)`);
-      const { prepayId, params } = (await call('payment', { action: 'pay', orderId: order.id }, user)) as { prepayId: string; params: Record<string, string> };
+      const { prepayId, params } = (await call('payment', { action: 'pay', orderId: order.id }, user)) as {
+        prepayId: string;
+        params: Record<string, string>;
+      };
       out(`2. prepaid at WeChat Pay: ${prepayId}`);
       await requestPayment('pay', params);
       out('3. the cashier checked paySign and paid; WeChat Pay sends the notification');
@@ -352,7 +448,9 @@ const CONSOLE: Record<string, Command> = {
       const orders = data.orders.filter((o) => !status || o.status === status);
       for (const o of orders) {
         const tx = data.wechatpay.transactions.find((x) => x.out_trade_no === o.activePaymentId);
-        out(`${o._id}  ${o.status.padEnd(18)} ${String(o.totalFen).padStart(7)} fen  ${(o.guest ? 'guest' : o.openid).padEnd(28)}  WeChat Pay: ${tx?.trade_state ?? '-'}`);
+        out(
+          `${o._id}  ${o.status.padEnd(18)} ${String(o.totalFen).padStart(7)} fen  ${(o.guest ? 'guest' : o.openid).padEnd(28)}  WeChat Pay: ${tx?.trade_state ?? '-'}`,
+        );
       }
       if (orders.length === 0) out('no orders');
       return 0;
@@ -373,7 +471,10 @@ const CONSOLE: Record<string, Command> = {
         payments,
         wechatpay: data.wechatpay.transactions.filter((x) => nos.includes(x.out_trade_no)),
         deliveries: data.wechatpay.deliveries.filter((d) => nos.includes(d.outTradeNo)),
-        refunds: { backend: data.refunds.filter((r) => r.orderId === id), wechatpay: data.wechatpay.refunds.filter((r) => nos.includes(r.out_trade_no)) },
+        refunds: {
+          backend: data.refunds.filter((r) => r.orderId === id),
+          wechatpay: data.wechatpay.refunds.filter((r) => nos.includes(r.out_trade_no)),
+        },
       });
       return 0;
     },
@@ -386,8 +487,10 @@ const CONSOLE: Record<string, Command> = {
         prepays: { prepay_id: string; out_trade_no: string; amount: number; payer: string }[];
         codes: { code_url: string; out_trade_no: string; amount: number; expires_at: string }[];
       };
-      for (const p of pending.prepays) out(`JSAPI   ${p.out_trade_no}  ${String(p.amount).padStart(7)} fen  prepay ${p.prepay_id}  payer ${p.payer}`);
-      for (const c of pending.codes) out(`NATIVE  ${c.out_trade_no}  ${String(c.amount).padStart(7)} fen  ${c.code_url}  until ${c.expires_at}`);
+      for (const p of pending.prepays)
+        out(`JSAPI   ${p.out_trade_no}  ${String(p.amount).padStart(7)} fen  prepay ${p.prepay_id}  payer ${p.payer}`);
+      for (const c of pending.codes)
+        out(`NATIVE  ${c.out_trade_no}  ${String(c.amount).padStart(7)} fen  ${c.code_url}  until ${c.expires_at}`);
       if (pending.prepays.length + pending.codes.length === 0) out('nothing to pay');
       return 0;
     },
@@ -398,20 +501,45 @@ const CONSOLE: Record<string, Command> = {
     run: async ({ opt, need, print, cloud, payUrl }) => {
       const codeUrl = need(0, 'code_url');
       const user = opt('user', 'bob')!;
-      const { openid } = (await http('GET', `${cloud}/console/api/openid?user=${encodeURIComponent(user)}`)) as { openid: string };
-      const answer = (await http('POST', `${await payUrl()}/sim/native/scan`, { code_url: codeUrl, openid, action: opt('as', 'pay') })) as { result: string; transaction: { out_trade_no: string; trade_state: string } };
-      print({ result: answer.result, user, openid, out_trade_no: answer.transaction.out_trade_no, trade_state: answer.transaction.trade_state });
+      const { openid } = (await http('GET', `${cloud}/console/api/openid?user=${encodeURIComponent(user)}`)) as {
+        openid: string;
+      };
+      const answer = (await http('POST', `${await payUrl()}/sim/native/scan`, {
+        code_url: codeUrl,
+        openid,
+        action: opt('as', 'pay'),
+      })) as { result: string; transaction: { out_trade_no: string; trade_state: string } };
+      print({
+        result: answer.result,
+        user,
+        openid,
+        out_trade_no: answer.transaction.out_trade_no,
+        trade_state: answer.transaction.trade_state,
+      });
       return 0;
     },
   },
   checkout: {
     usage: '[--item latte:2 ...]',
-    does: ["a guest's Native order through the checkout API: its page URL (the", 'token in the fragment), and the code_url to scan'],
+    does: [
+      "a guest's Native order through the checkout API: its page URL (the",
+      'token in the fragment), and the code_url to scan',
+    ],
     run: async ({ options, print, cloud }) => {
       const { http: httpBase } = (await http('GET', `${cloud}/`)) as { http: string };
-      const created = (await http('POST', `${httpBase}/checkout/api/orders`, { items: items(options.get('item') ?? ['latte:1']) })) as { token: string; order: { id: string; totalFen: number } };
-      const paid = (await http('POST', `${httpBase}/checkout/api/order/pay`, undefined, { Authorization: `Bearer ${created.token}` })) as { order: { code?: { codeUrl: string; expiresAt: number } } };
-      print({ orderId: created.order.id, totalFen: created.order.totalFen, page: `${httpBase}/checkout/#t=${created.token}`, codeUrl: paid.order.code?.codeUrl, codeExpiresAt: paid.order.code && new Date(paid.order.code.expiresAt).toISOString() });
+      const created = (await http('POST', `${httpBase}/checkout/api/orders`, {
+        items: items(options.get('item') ?? ['latte:1']),
+      })) as { token: string; order: { id: string; totalFen: number } };
+      const paid = (await http('POST', `${httpBase}/checkout/api/order/pay`, undefined, {
+        Authorization: `Bearer ${created.token}`,
+      })) as { order: { code?: { codeUrl: string; expiresAt: number } } };
+      print({
+        orderId: created.order.id,
+        totalFen: created.order.totalFen,
+        page: `${httpBase}/checkout/#t=${created.token}`,
+        codeUrl: paid.order.code?.codeUrl,
+        codeExpiresAt: paid.order.code && new Date(paid.order.code.expiresAt).toISOString(),
+      });
       return 0;
     },
   },
@@ -419,8 +547,14 @@ const CONSOLE: Record<string, Command> = {
     usage: '',
     does: ["WeChat Pay's refunds (settle one with settle-refund)"],
     run: async ({ out, payUrl }) => {
-      const refunds = (await http('GET', `${await payUrl()}/sim/refunds`)) as { out_refund_no: string; out_trade_no: string; status: string; amount: { refund: number } }[];
-      for (const r of refunds) out(`${r.out_refund_no}  ${r.out_trade_no}  ${r.status.padEnd(10)} ${r.amount.refund} fen`);
+      const refunds = (await http('GET', `${await payUrl()}/sim/refunds`)) as {
+        out_refund_no: string;
+        out_trade_no: string;
+        status: string;
+        amount: { refund: number };
+      }[];
+      for (const r of refunds)
+        out(`${r.out_refund_no}  ${r.out_trade_no}  ${r.status.padEnd(10)} ${r.amount.refund} fen`);
       if (refunds.length === 0) out('no refunds');
       return 0;
     },
@@ -469,7 +603,8 @@ function helpOf(name: string, command: Command): string[] {
   return [...lines, ...does.map((line) => `${' '.repeat(COLUMN)}${line}`)];
 }
 
-const section = (table: Record<string, Command>) => Object.entries(table).flatMap(([name, command]) => helpOf(name, command));
+const section = (table: Record<string, Command>) =>
+  Object.entries(table).flatMap(([name, command]) => helpOf(name, command));
 
 export const HELP = [
   'Usage: npm run localcloud -- <command> [options]',
@@ -486,7 +621,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const { positional, options } = flags(rest);
   const cloud = io.cloudUrl.replace(/\/+$/, '');
   const index = async () => (await http('GET', `${cloud}/`)) as { wechatpay: string; appid: string };
-  const session = async (user: string) => ((await http('POST', `${cloud}/wxapi/_local/login`, { user })) as { session: string }).session;
+  const session = async (user: string) =>
+    ((await http('POST', `${cloud}/wxapi/_local/login`, { user })) as { session: string }).session;
   const context: Context = {
     positional,
     options,
@@ -506,7 +642,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return http('POST', `${wechatpay}/sim/cashier/${action}`, { appId: appid, ...params });
     },
     call: async (fn, event, user) => {
-      const { result } = (await http('POST', `${cloud}/functions/${fn}`, event, { 'X-WX-Session': await session(user) })) as { result: { ok: boolean; data?: unknown; error?: unknown } };
+      const { result } = (await http('POST', `${cloud}/functions/${fn}`, event, {
+        'X-WX-Session': await session(user),
+      })) as { result: { ok: boolean; data?: unknown; error?: unknown } };
       if (!result.ok) throw new CliError(`${fn}: ${JSON.stringify(result.error)}`);
       return result.data;
     },

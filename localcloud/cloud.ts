@@ -84,7 +84,9 @@ export class LocalCloud {
       timeFactor: options.timeFactor ?? 1,
       refundDelayMs: options.refundDelayMs ?? 1000,
       ...(options.refundIntervalMs !== undefined ? { refundIntervalMs: options.refundIntervalMs } : {}),
-      ...(options.refundErrorLimitPerSecond !== undefined ? { refundErrorLimitPerSecond: options.refundErrorLimitPerSecond } : {}),
+      ...(options.refundErrorLimitPerSecond !== undefined
+        ? { refundErrorLimitPerSecond: options.refundErrorLimitPerSecond }
+        : {}),
       log: options.log,
     });
     this.console = new ConsoleServer({
@@ -108,12 +110,30 @@ export class LocalCloud {
   async start(): Promise<LocalCloudUrls> {
     const wechatpay = await this.pay.start();
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      this.server!.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve),
+    );
     const { address, port } = this.server.address() as AddressInfo;
     const cloud = `http://${address}:${port}`;
-    this.urls = { cloud, functions: `${cloud}/functions`, http: `${cloud}/http`, wxapi: `${cloud}/wxapi`, wechatpay, notifyUrl: `${cloud}/http/payNotify` };
+    this.urls = {
+      cloud,
+      functions: `${cloud}/functions`,
+      http: `${cloud}/http`,
+      wxapi: `${cloud}/wxapi`,
+      wechatpay,
+      notifyUrl: `${cloud}/http/payNotify`,
+    };
     const env = {
-      ...wechatpayEnvironment(this.keys, { wechatpayBaseUrl: wechatpay, wxApiBaseUrl: this.urls.wxapi, notifyUrl: this.urls.notifyUrl, refundNotifyUrl: this.urls.notifyUrl }, this.pay.signingMode),
+      ...wechatpayEnvironment(
+        this.keys,
+        {
+          wechatpayBaseUrl: wechatpay,
+          wxApiBaseUrl: this.urls.wxapi,
+          notifyUrl: this.urls.notifyUrl,
+          refundNotifyUrl: this.urls.notifyUrl,
+        },
+        this.pay.signingMode,
+      ),
       ALERT_WEBHOOK_URL: WecomRobotRecorder.webhookUrl(cloud),
       ...this.options.env,
     };
@@ -148,7 +168,13 @@ export class LocalCloud {
 
   /** callFunction as a local user (a name like "alice"), or with no identity. */
   call(name: string, event: unknown, user?: string): Promise<unknown> {
-    return this.host.call(name, event, user ? { OPENID: this.wxApi.openidFor(user), APPID: this.keys.appid, SOURCE: 'wx_client' } : { APPID: this.keys.appid, SOURCE: 'wx_client' });
+    return this.host.call(
+      name,
+      event,
+      user
+        ? { OPENID: this.wxApi.openidFor(user), APPID: this.keys.appid, SOURCE: 'wx_client' }
+        : { APPID: this.keys.appid, SOURCE: 'wx_client' },
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -157,16 +183,21 @@ export class LocalCloud {
       const raw = await readBody(req);
       let m: RegExpMatchArray | null;
       // appid: the local mini-program's, which the local cashier sheet hands WeChat Pay's cashier as wx.requestPayment would
-      if (url.pathname === '/' && req.method === 'GET') return sendJson(res, 200, { ...this.urls, appid: this.keys.appid, functions: this.host.names() });
+      if (url.pathname === '/' && req.method === 'GET')
+        return sendJson(res, 200, { ...this.urls, appid: this.keys.appid, functions: this.host.names() });
       if ((m = url.pathname.match(/^\/functions\/([A-Za-z0-9_-]+)$/)) && req.method === 'POST') {
-        if (!this.host.has(m[1]!)) return sendJson(res, 404, { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${m[1]}` });
+        if (!this.host.has(m[1]!))
+          return sendJson(res, 404, { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${m[1]}` });
         const session = req.headers['x-wx-session'];
         const context = this.wxApi.contextFor(Array.isArray(session) ? session[0] : session);
         try {
           return sendJson(res, 200, { result: await this.host.call(m[1]!, parseJsonBody(raw), context) });
         } catch (error) {
           this.options.log?.(`[functions] ${m[1]} threw: ${(error as Error).stack}`);
-          return sendJson(res, 500, { errCode: -504002, errMsg: `functions execute fail: ${(error as Error).message}` });
+          return sendJson(res, 500, {
+            errCode: -504002,
+            errMsg: `functions execute fail: ${(error as Error).message}`,
+          });
         }
       }
       if ((m = url.pathname.match(/^\/http\/([A-Za-z0-9_-]+)(\/.*)?$/))) {

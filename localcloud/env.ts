@@ -13,14 +13,20 @@ export interface LocalEndpoints {
   refundNotifyUrl: string;
 }
 
-export function wechatpayEnvironment(keys: LocalKeys, endpoints: LocalEndpoints, mode: 'publicKey' | 'certificate' | 'both' = 'publicKey'): Record<string, string> {
+export function wechatpayEnvironment(
+  keys: LocalKeys,
+  endpoints: LocalEndpoints,
+  mode: 'publicKey' | 'certificate' | 'both' = 'publicKey',
+): Record<string, string> {
   return {
     WECHATPAY_MCHID: keys.mchid,
     WECHATPAY_APPID: keys.appid,
     WECHATPAY_MERCHANT_SERIAL_NO: keys.merchantSerialNo,
     WECHATPAY_MERCHANT_PRIVATE_KEY: keys.merchantPrivateKeyPem,
     WECHATPAY_APIV3_KEY: keys.apiV3Key,
-    ...(mode !== 'certificate' ? { WECHATPAY_PUBLIC_KEY_ID: keys.publicKeyId, WECHATPAY_PUBLIC_KEY: keys.platformPublicKeyPem } : {}),
+    ...(mode !== 'certificate'
+      ? { WECHATPAY_PUBLIC_KEY_ID: keys.publicKeyId, WECHATPAY_PUBLIC_KEY: keys.platformPublicKeyPem }
+      : {}),
     ...(mode !== 'publicKey' ? { WECHATPAY_PLATFORM_CERTIFICATES: keys.platformCertificatePem } : {}),
     WECHATPAY_NOTIFY_URL: endpoints.notifyUrl,
     WECHATPAY_REFUND_NOTIFY_URL: endpoints.refundNotifyUrl,
@@ -46,7 +52,8 @@ export function readSetting(env: NodeJS.ProcessEnv, name: string, fallback: stri
 /** A port setting: 0..65535, 0 letting the OS choose. */
 export function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(readSetting(env, name, String(fallback)));
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new SettingError(`${name} must be a port number (0 lets the OS choose)`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535)
+    throw new SettingError(`${name} must be a port number (0 lets the OS choose)`);
   return value;
 }
 
@@ -67,6 +74,9 @@ export function cloudUrl(env: NodeJS.ProcessEnv = process.env): string {
   const url = env.LOCALCLOUD_URL?.trim();
   if (url) return url;
   const { host, port } = cloudAddress(env);
-  if (port === 0) throw new SettingError('LOCALCLOUD_PORT is 0 (the OS chose the port): set LOCALCLOUD_URL to the cloud address npm start printed');
+  if (port === 0)
+    throw new SettingError(
+      'LOCALCLOUD_PORT is 0 (the OS chose the port): set LOCALCLOUD_URL to the cloud address npm start printed',
+    );
   return `http://${host}:${port}`;
 }

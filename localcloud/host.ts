@@ -50,7 +50,8 @@ export class FunctionHost {
   private readonly functions: Map<string, LoadedFunction>;
   private readonly crons: Cron[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  readonly timerRuns: { name: string; trigger: string; at: number; ok: boolean; result?: unknown; error?: string }[] = [];
+  readonly timerRuns: { name: string; trigger: string; at: number; ok: boolean; result?: unknown; error?: string }[] =
+    [];
 
   constructor(
     private readonly platform: LocalPlatform,
@@ -85,10 +86,17 @@ export class FunctionHost {
   }
 
   /** HTTP access: the platform's event in, `{ statusCode, headers, body, isBase64Encoded }` out. */
-  async httpAccess(name: string, req: IncomingMessage, url: URL, subPath: string, raw: Buffer): Promise<HttpAccessResult> {
+  async httpAccess(
+    name: string,
+    req: IncomingMessage,
+    url: URL,
+    subPath: string,
+    raw: Buffer,
+  ): Promise<HttpAccessResult> {
     const fn = this.get(name);
     const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [key, value] of Object.entries(req.headers))
+      if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     const text = TEXT_TYPES.test(headers['content-type'] ?? '');
     const event = {
       path: subPath || '/',
@@ -96,18 +104,32 @@ export class FunctionHost {
       headers,
       queryStringParameters: Object.fromEntries(url.searchParams),
       // sourceIp: the client's address as the platform's gateway sees it (the Native checkout's rate limits read it)
-      requestContext: { requestId: randomUUID(), appId: this.platform.envId, httpMethod: req.method, sourceIp: req.socket.remoteAddress ?? '' },
+      requestContext: {
+        requestId: randomUUID(),
+        appId: this.platform.envId,
+        httpMethod: req.method,
+        sourceIp: req.socket.remoteAddress ?? '',
+      },
       body: text ? raw.toString('utf8') : raw.toString('base64'),
       isBase64Encoded: !text,
     };
-    const result = (await this.track(runInvocation(this.platform, { SOURCE: 'wx_http' }, () => fn.main(event, { request_id: randomUUID() })))) as
-      | { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }
-      | undefined;
+    const result = (await this.track(
+      runInvocation(this.platform, { SOURCE: 'wx_http' }, () => fn.main(event, { request_id: randomUUID() })),
+    )) as
+      { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } | undefined;
     if (result && typeof result === 'object' && typeof result.statusCode === 'number') {
       const body = result.body ?? '';
-      return { statusCode: result.statusCode, headers: result.headers ?? {}, body: result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8') };
+      return {
+        statusCode: result.statusCode,
+        headers: result.headers ?? {},
+        body: result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+      };
     }
-    return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(result ?? null)) };
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from(JSON.stringify(result ?? null)),
+    };
   }
 
   async runTimer(name: string, trigger = 'manual'): Promise<unknown> {
@@ -115,7 +137,12 @@ export class FunctionHost {
     const at = Date.now();
     try {
       const result = await this.track(
-        runInvocation(this.platform, { SOURCE: 'wx_trigger' }, () => fn.main({ Type: 'Timer', TriggerName: trigger, Time: new Date(at).toISOString() }, { request_id: randomUUID() })),
+        runInvocation(this.platform, { SOURCE: 'wx_trigger' }, () =>
+          fn.main(
+            { Type: 'Timer', TriggerName: trigger, Time: new Date(at).toISOString() },
+            { request_id: randomUUID() },
+          ),
+        ),
       );
       this.timerRuns.push({ name, trigger, at, ok: true, result });
       return result;
@@ -131,9 +158,15 @@ export class FunctionHost {
     for (const fn of this.functions.values()) {
       for (const trigger of fn.config.triggers ?? []) {
         if (trigger.type !== 'timer') continue;
-        const cron = new Cron(trigger.config, { mode: '7-part', protect: true, timezone: 'Asia/Shanghai' }, async () => {
-          await this.runTimer(fn.name, trigger.name).catch((error: unknown) => this.log(`[timer] ${fn.name}/${trigger.name} failed: ${(error as Error).message}`));
-        });
+        const cron = new Cron(
+          trigger.config,
+          { mode: '7-part', protect: true, timezone: 'Asia/Shanghai' },
+          async () => {
+            await this.runTimer(fn.name, trigger.name).catch((error: unknown) =>
+              this.log(`[timer] ${fn.name}/${trigger.name} failed: ${(error as Error).message}`),
+            );
+          },
+        );
         this.crons.push(cron);
         scheduled.push({ name: fn.name, trigger: trigger.name, next: cron.nextRun() });
       }
@@ -152,7 +185,10 @@ export class FunctionHost {
   async drain(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+      ]);
     }
   }
 

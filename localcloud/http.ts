@@ -32,7 +32,12 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = value === undefined ? '' : JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
   res.end(body);
@@ -46,4 +51,3 @@ export function parseJsonBody(raw: Buffer): unknown {
     throw new HttpError(400, 'INVALID_REQUEST', 'body is not JSON');
   }
 }
-

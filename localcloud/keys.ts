@@ -55,10 +55,14 @@ const alnum = (n: number) => {
 const digits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('');
 
 /** A self-signed certificate over a node:crypto key (node has no certificate builder; node-forge signs it). */
-function selfSignedCertificate(privateKeyPem: string, publicKeyPem: string, commonName: string): { pem: string; serial: string } {
+function selfSignedCertificate(
+  privateKeyPem: string,
+  publicKeyPem: string,
+  commonName: string,
+): { pem: string; serial: string } {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
-  const serial = `${(randomBytes(1)[0]! & 0x3f | 0x40).toString(16)}${randomBytes(19).toString('hex')}`.toUpperCase();
+  const serial = `${((randomBytes(1)[0]! & 0x3f) | 0x40).toString(16)}${randomBytes(19).toString('hex')}`.toUpperCase();
   cert.serialNumber = serial;
   cert.validity.notBefore = new Date(Date.now() - 24 * 3600 * 1000);
   cert.validity.notAfter = new Date(Date.now() + 5 * 365 * 24 * 3600 * 1000);

@@ -26,7 +26,8 @@ function orExit<T>(read: () => T): T {
   }
 }
 
-const setting = (name: string, fallback: string, allowed?: string[]): string => orExit(() => readSetting(process.env, name, fallback, allowed));
+const setting = (name: string, fallback: string, allowed?: string[]): string =>
+  orExit(() => readSetting(process.env, name, fallback, allowed));
 const port = (name: string, fallback: number): number => orExit(() => readPort(process.env, name, fallback));
 
 async function main(): Promise<void> {

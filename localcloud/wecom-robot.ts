@@ -49,12 +49,18 @@ export class WecomRobotRecorder {
       if (req.method === 'POST') {
         const body = parseJsonBody(raw) as { times?: unknown; status?: unknown; errcode?: unknown };
         const times = body.times ?? 1;
-        if (!Number.isInteger(times) || (times as number) < 0) throw new HttpError(400, 'INVALID_REQUEST', 'times: a non-negative integer');
-        this.fail(times as number, Number.isInteger(body.status) ? (body.status as number) : 200, Number.isInteger(body.errcode) ? (body.errcode as number) : 93000);
+        if (!Number.isInteger(times) || (times as number) < 0)
+          throw new HttpError(400, 'INVALID_REQUEST', 'times: a non-negative integer');
+        this.fail(
+          times as number,
+          Number.isInteger(body.status) ? (body.status as number) : 200,
+          Number.isInteger(body.errcode) ? (body.errcode as number) : 93000,
+        );
         return sendJson(res, 200, { failing: times });
       }
     }
-    if (url.pathname !== WECOM_PATH || req.method !== 'POST') throw new HttpError(404, 'NOT_FOUND', `nothing at ${req.method} ${url.pathname}`);
+    if (url.pathname !== WECOM_PATH || req.method !== 'POST')
+      throw new HttpError(404, 'NOT_FOUND', `nothing at ${req.method} ${url.pathname}`);
     const key = url.searchParams.get('key') ?? '';
     let message: { msgtype?: unknown; markdown?: { content?: unknown }; text?: { content?: unknown } };
     try {
@@ -63,16 +69,24 @@ export class WecomRobotRecorder {
       return sendJson(res, 200, { errcode: 40001, errmsg: 'invalid json' });
     }
     const msgtype = typeof message.msgtype === 'string' ? message.msgtype : '';
-    const content = msgtype === 'markdown' ? message.markdown?.content : msgtype === 'text' ? message.text?.content : undefined;
+    const content =
+      msgtype === 'markdown' ? message.markdown?.content : msgtype === 'text' ? message.text?.content : undefined;
     let errcode = 0;
     let errmsg = 'ok';
     if (!key) [errcode, errmsg] = [93000, 'invalid webhook url'];
     else if (typeof content !== 'string') [errcode, errmsg] = [40008, 'invalid message type'];
-    else if (Buffer.byteLength(content, 'utf8') > 4096) [errcode, errmsg] = [40058, `${msgtype}.content exceed max length 4096`];
+    else if (Buffer.byteLength(content, 'utf8') > 4096)
+      [errcode, errmsg] = [40058, `${msgtype}.content exceed max length 4096`];
     if (this.failure) {
       const { status, errcode: failCode } = this.failure;
       if (--this.failure.times <= 0) this.failure = undefined;
-      this.messages.push({ at: Date.now(), key, msgtype, content: String(content ?? ''), errcode: status === 200 ? failCode : -1 });
+      this.messages.push({
+        at: Date.now(),
+        key,
+        msgtype,
+        content: String(content ?? ''),
+        errcode: status === 200 ? failCode : -1,
+      });
       if (status !== 200) return sendJson(res, status, { errcode: -1, errmsg: 'local robot failing on purpose' });
       return sendJson(res, 200, { errcode: failCode, errmsg: 'local robot failing on purpose' });
     }

@@ -61,7 +61,8 @@ export function database(config: DatabaseConfig = {}) {
       return db().command;
     },
     serverDate: (options: { offset?: number } = {}) => new ServerDate(options.offset ?? 0),
-    runTransaction: <T>(fn: Parameters<ReturnType<typeof db>['runTransaction']>[0], retries?: number) => db().runTransaction(fn as never, retries) as Promise<T>,
+    runTransaction: <T>(fn: Parameters<ReturnType<typeof db>['runTransaction']>[0], retries?: number) =>
+      db().runTransaction(fn as never, retries) as Promise<T>,
   };
 }
 

@@ -60,7 +60,9 @@ export class WechatApiSimulator {
   /** The context a callFunction gets: OPENID only for a valid session, as on the platform. */
   contextFor(session: string | undefined): WXContext {
     const found = session ? this.sessions.get(session) : undefined;
-    return found ? { OPENID: found.openid, APPID: this.options.appid, SOURCE: 'wx_client' } : { APPID: this.options.appid, SOURCE: 'wx_client' };
+    return found
+      ? { OPENID: found.openid, APPID: this.options.appid, SOURCE: 'wx_client' }
+      : { APPID: this.options.appid, SOURCE: 'wx_client' };
   }
 
   code2session(params: URLSearchParams): Record<string, unknown> {
@@ -77,25 +79,37 @@ export class WechatApiSimulator {
   recordSubscribeMessage(params: unknown, context: WXContext): { errCode: number; errMsg: string } {
     const p = (params ?? {}) as Record<string, unknown>;
     if (typeof p.touser !== 'string' || typeof p.templateId !== 'string' || typeof p.data !== 'object') {
-      const error = new Error('openapi.subscribeMessage.send:fail missing touser, templateId or data') as Error & { errCode: number };
+      const error = new Error('openapi.subscribeMessage.send:fail missing touser, templateId or data') as Error & {
+        errCode: number;
+      };
       error.errCode = 47003;
       throw error;
     }
-    this.subscribeMessages.push({ at: this.now, touser: p.touser, templateId: p.templateId, data: p.data, ...(typeof p.page === 'string' ? { page: p.page } : {}), ...(context.OPENID ? { fromOpenid: context.OPENID } : {}) });
+    this.subscribeMessages.push({
+      at: this.now,
+      touser: p.touser,
+      templateId: p.templateId,
+      data: p.data,
+      ...(typeof p.page === 'string' ? { page: p.page } : {}),
+      ...(context.OPENID ? { fromOpenid: context.OPENID } : {}),
+    });
     return { errCode: 0, errMsg: 'openapi.subscribeMessage.send:ok' };
   }
 
   /** Routes under /wxapi. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer): Promise<void> {
     const path = url.pathname.replace(/^\/wxapi/, '');
-    if (req.method === 'GET' && path === '/sns/jscode2session') return sendJson(res, 200, this.code2session(url.searchParams));
+    if (req.method === 'GET' && path === '/sns/jscode2session')
+      return sendJson(res, 200, this.code2session(url.searchParams));
     if (req.method === 'POST' && path === '/_local/login') {
       const body = parseJsonBody(raw) as { user?: unknown };
       const user = body.user === undefined ? 'tester' : body.user;
-      if (typeof user !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(user)) throw new HttpError(400, 'INVALID_REQUEST', 'user: 1-32 letters, digits, _ or -');
+      if (typeof user !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(user))
+        throw new HttpError(400, 'INVALID_REQUEST', 'user: 1-32 letters, digits, _ or -');
       return sendJson(res, 200, this.login(user));
     }
-    if (req.method === 'GET' && path === '/_local/subscribe-messages') return sendJson(res, 200, this.subscribeMessages);
+    if (req.method === 'GET' && path === '/_local/subscribe-messages')
+      return sendJson(res, 200, this.subscribeMessages);
     throw new HttpError(404, 'NOT_FOUND', `no WeChat API ${req.method} ${path}`);
   }
 }

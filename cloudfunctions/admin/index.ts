@@ -10,7 +10,13 @@ import {
   resolveExceptionAction,
 } from '../common/domain/admin/admin';
 import { adminGetOrder, searchOrders } from '../common/domain/admin/orders';
-import { getStatementAction, listMetrics, listStatements, runBillDayAction, subscribeAlerts } from '../common/domain/books/admin';
+import {
+  getStatementAction,
+  listMetrics,
+  listStatements,
+  runBillDayAction,
+  subscribeAlerts,
+} from '../common/domain/books/admin';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 

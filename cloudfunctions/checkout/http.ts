@@ -8,7 +8,14 @@
  * earlier ones, not that one), else a shared `unknown` bucket.
  */
 import type { CheckoutAnswer, CheckoutError } from '../../typings/checkout';
-import { checkGuestOrder, checkoutCatalog, createGuestOrder, payGuestOrder, readGuestOrder, type CheckoutClient } from '../common/domain/orders/checkout';
+import {
+  checkGuestOrder,
+  checkoutCatalog,
+  createGuestOrder,
+  payGuestOrder,
+  readGuestOrder,
+  type CheckoutClient,
+} from '../common/domain/orders/checkout';
 import type { Deps, Logger } from '../common/domain/deps';
 import { RateLimitedError } from '../common/domain/rate-limit';
 import type { HttpRequestEvent, HttpResponse } from '../common/http';
@@ -34,14 +41,18 @@ const STATUS_OF: Record<string, number> = {
 };
 
 const header = (event: HttpRequestEvent, name: string): string | undefined => {
-  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name && typeof value === 'string') return value;
+  for (const [key, value] of Object.entries(event.headers ?? {}))
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
   return undefined;
 };
 
 export function clientOf(event: HttpRequestEvent): CheckoutClient {
   const context = event.requestContext as { sourceIp?: unknown } | undefined;
   if (typeof context?.sourceIp === 'string' && context.sourceIp) return { ip: context.sourceIp };
-  const hops = (header(event, 'x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const hops = (header(event, 'x-forwarded-for') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { ip: hops.at(-1) ?? 'unknown' };
 }
 
@@ -79,7 +90,10 @@ function withQr<T extends CheckoutAnswer>(answer: T): T {
 
 function corsHeaders(event: HttpRequestEvent, env: NodeJS.ProcessEnv): Record<string, string> {
   const origin = header(event, 'origin');
-  const allowed = (env[CHECKOUT_ORIGINS_ENV] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowed = (env[CHECKOUT_ORIGINS_ENV] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!origin || !allowed.includes(origin)) return {};
   return {
     'Access-Control-Allow-Origin': origin,
@@ -93,14 +107,22 @@ function corsHeaders(event: HttpRequestEvent, env: NodeJS.ProcessEnv): Record<st
 
 const json = (status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse => ({
   statusCode: status,
-  headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers },
+  headers: {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  },
   body: JSON.stringify(value),
 });
 
 function failure(error: unknown, log: Logger): HttpResponse {
-  if (error instanceof HttpFailure) return json(error.status, { error: { code: error.code, message: error.message } } satisfies CheckoutError);
+  if (error instanceof HttpFailure)
+    return json(error.status, { error: { code: error.code, message: error.message } } satisfies CheckoutError);
   if (error instanceof RateLimitedError) {
-    return json(429, { error: error.toApiError() } satisfies CheckoutError, { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) });
+    return json(429, { error: error.toApiError() } satisfies CheckoutError, {
+      'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))),
+    });
   }
   const api = toApiError(error, log);
   return json(STATUS_OF[api.code] ?? 500, { error: api } satisfies CheckoutError);
@@ -111,7 +133,11 @@ function path(event: HttpRequestEvent): string {
   return `/${raw.replace(/^\/+|\/+$/g, '')}`;
 }
 
-export async function handleCheckout(deps: Deps, event: HttpRequestEvent, env: NodeJS.ProcessEnv = process.env): Promise<HttpResponse> {
+export async function handleCheckout(
+  deps: Deps,
+  event: HttpRequestEvent,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HttpResponse> {
   const method = event.httpMethod.toUpperCase();
   const route = `${method} ${path(event)}`;
   const cors = corsHeaders(event, env);

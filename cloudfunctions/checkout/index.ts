@@ -7,4 +7,6 @@ import { cloudRuntime } from '../common/runtime/cloud';
 import { httpAccess } from '../common/runtime/handler';
 import { handleCheckout } from './http';
 
-export const main = httpAccess(cloudRuntime('checkout'), (deps, event) => handleCheckout(deps, event), { methods: ['GET', 'POST', 'OPTIONS'] });
+export const main = httpAccess(cloudRuntime('checkout'), (deps, event) => handleCheckout(deps, event), {
+  methods: ['GET', 'POST', 'OPTIONS'],
+});

@@ -114,7 +114,8 @@ function functionPatterns(m: Matrix, version: number): void {
   }
   if (version >= 2) {
     const at = size - 7; // versions 2..6 have one alignment pattern, at (size-7, size-7)
-    for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) m.fixed(at + dx, at + dy, Math.max(Math.abs(dx), Math.abs(dy)) !== 1);
+    for (let dy = -2; dy <= 2; dy++)
+      for (let dx = -2; dx <= 2; dx++) m.fixed(at + dx, at + dy, Math.max(Math.abs(dx), Math.abs(dy)) !== 1);
   }
   formatBits(m, 0); // reserves the format areas; drawn for real once the mask is chosen
 }
@@ -168,7 +169,8 @@ const MASKS: ((x: number, y: number) => boolean)[] = [
 ];
 
 function applyMask(m: Matrix, mask: number): void {
-  for (let y = 0; y < m.size; y++) for (let x = 0; x < m.size; x++) if (!m.reserved[y]![x] && MASKS[mask]!(x, y)) m.dark[y]![x] = !m.dark[y]![x];
+  for (let y = 0; y < m.size; y++)
+    for (let x = 0; x < m.size; x++) if (!m.reserved[y]![x] && MASKS[mask]!(x, y)) m.dark[y]![x] = !m.dark[y]![x];
 }
 
 /**
@@ -208,7 +210,8 @@ export function penalty(dark: boolean[][]): number {
 /** The modules of `text`'s QR code (true: dark), without the quiet zone; `mask` forces one (tests). */
 export function qrModules(text: string, mask?: number): { version: number; mask: number; dark: boolean[][] } {
   const bytes = new TextEncoder().encode(text);
-  const version = VERSIONS.findIndex(({ total, ecc, blocks }) => 12 + bytes.length * 8 <= (total - ecc * blocks) * 8) + 1;
+  const version =
+    VERSIONS.findIndex(({ total, ecc, blocks }) => 12 + bytes.length * 8 <= (total - ecc * blocks) * 8) + 1;
   if (version === 0) throw new RangeError(`too long for a QR code here: ${bytes.length} bytes (at most 106)`);
   const data = codewords(bytes, version);
   const build = (chosen: number) => {

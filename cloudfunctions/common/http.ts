@@ -33,7 +33,12 @@ export interface HttpResponse {
 export function isHttpAccessEvent(event: unknown): event is HttpRequestEvent {
   if (typeof event !== 'object' || event === null) return false;
   const e = event as Record<string, unknown>;
-  return typeof e.httpMethod === 'string' && typeof e.headers === 'object' && e.headers !== null && (e.body === undefined || e.body === null || typeof e.body === 'string');
+  return (
+    typeof e.httpMethod === 'string' &&
+    typeof e.headers === 'object' &&
+    e.headers !== null &&
+    (e.body === undefined || e.body === null || typeof e.body === 'string')
+  );
 }
 
 /** The request exactly as received: headers as sent, the body's bytes (decoded from base64 when the platform encoded it). */

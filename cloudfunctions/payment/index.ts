@@ -4,4 +4,7 @@ import { subscribePaid } from '../common/domain/money/subscriptions';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
-export const main = callable(cloudRuntime('payment'), byAction<unknown>({ pay, confirm: confirmPayment, subscribe: subscribePaid }));
+export const main = callable(
+  cloudRuntime('payment'),
+  byAction<unknown>({ pay, confirm: confirmPayment, subscribe: subscribePaid }),
+);

@@ -31,9 +31,11 @@ import type { WechatApiSimulator } from '../wxapi-sim';
  */
 function refuseOtherSites(req: IncomingMessage, method: string): void {
   const host = req.headers.host ?? '';
-  if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host)) throw new HttpError(403, 'FORBIDDEN', 'the console answers on the loopback only');
+  if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host))
+    throw new HttpError(403, 'FORBIDDEN', 'the console answers on the loopback only');
   const origin = req.headers.origin;
-  if (method !== 'GET' && method !== 'HEAD' && origin !== undefined && origin !== `http://${host}`) throw new HttpError(403, 'FORBIDDEN', 'the console acts only for its own page');
+  if (method !== 'GET' && method !== 'HEAD' && origin !== undefined && origin !== `http://${host}`)
+    throw new HttpError(403, 'FORBIDDEN', 'the console acts only for its own page');
 }
 
 /** What the console reads and drives: the parts of a running local cloud. */
@@ -76,7 +78,9 @@ export class ConsoleServer {
     refuseOtherSites(req, method);
     const file = FILES[path];
     if (file && method === 'GET') {
-      res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(readFileSync(join(STATIC_DIR, file.file)));
+      res
+        .writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-cache' })
+        .end(readFileSync(join(STATIC_DIR, file.file)));
       return true;
     }
     if (path === '/console/events' && method === 'GET') {
@@ -89,7 +93,8 @@ export class ConsoleServer {
     }
     if (path === '/console/api/openid' && method === 'GET') {
       const user = url.searchParams.get('user') ?? '';
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(user)) throw new HttpError(400, 'INVALID_REQUEST', 'user: 1-32 letters, digits, _ or -');
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(user))
+        throw new HttpError(400, 'INVALID_REQUEST', 'user: 1-32 letters, digits, _ or -');
       sendJson(res, 200, { user, openid: this.sources.wxApi.openidFor(user) });
       return true;
     }
@@ -116,7 +121,12 @@ export class ConsoleServer {
   // ---- live updates ---------------------------------------------------------------------------------------------
 
   private subscribe(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     res.write(`retry: 1000\nevent: hello\ndata: ${JSON.stringify({ at: Date.now() })}\n\n`);
     this.clients.add(res);
     req.on('close', () => {
@@ -136,7 +146,15 @@ export class ConsoleServer {
   /** Cheap: write counters of both databases, the faults, the clock, the settings, the sessions. */
   private signature(): string {
     const { engine, pay, wxApi } = this.sources;
-    return JSON.stringify([engine.writeCount, pay.ledger.db.engine.writeCount, pay.faults.list(), this.billFaults(), pay.simClock.offset, pay.settings, wxApi.listSessions().reduce((n, s) => n + s.sessions, 0)]);
+    return JSON.stringify([
+      engine.writeCount,
+      pay.ledger.db.engine.writeCount,
+      pay.faults.list(),
+      this.billFaults(),
+      pay.simClock.offset,
+      pay.settings,
+      wxApi.listSessions().reduce((n, s) => n + s.sessions, 0),
+    ]);
   }
 
   /** The bills room's fault rules, through its control call (as GET /sim/bills/faults answers them). */
@@ -169,7 +187,9 @@ export class ConsoleServer {
       headers: { 'Content-Type': 'application/json' },
       body: method === 'GET' || method === 'HEAD' || raw.length === 0 ? undefined : raw.toString('utf8'),
     });
-    res.writeHead(response.status, { 'Content-Type': response.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await response.arrayBuffer()));
+    res
+      .writeHead(response.status, { 'Content-Type': response.headers.get('content-type') ?? 'application/json' })
+      .end(Buffer.from(await response.arrayBuffer()));
   }
 
   // ---- what the page shows --------------------------------------------------------------------------------------
@@ -189,7 +209,12 @@ export class ConsoleServer {
       latest('statements', '_id', 31),
       latest('users', 'lastLoginAt', 100),
     ]);
-    const [transactions, simRefunds, deliveries, pending] = await Promise.all([pay.listTransactions(), pay.listRefunds(), pay.notifier.list(), pay.pendingPayments()]);
+    const [transactions, simRefunds, deliveries, pending] = await Promise.all([
+      pay.listTransactions(),
+      pay.listRefunds(),
+      pay.notifier.list(),
+      pay.pendingPayments(),
+    ]);
     const clock = pay.simClock;
     const admins = new Set(this.sources.adminOpenids());
     return {
@@ -198,7 +223,10 @@ export class ConsoleServer {
       settings: { ...pay.settings },
       faults: pay.faults.list(),
       billFaults: this.billFaults(),
-      orders: orders.map(({ guest, refundReservations: _r, contact: _c, ...order }) => ({ ...order, guest: guest !== undefined })),
+      orders: orders.map(({ guest, refundReservations: _r, contact: _c, ...order }) => ({
+        ...order,
+        guest: guest !== undefined,
+      })),
       payments,
       refunds,
       notificationLog: notificationLog.map(({ body: _b, headers: _h, prefix: _p, ...entry }) => entry),
@@ -208,11 +236,18 @@ export class ConsoleServer {
       users: users.map(({ sessionKey: _secret, ...user }) => ({ ...user, admin: admins.has(String(user._id)) })),
       sessions: wxApi.listSessions(),
       wechatpay: {
-        transactions: transactions.map((tx) => ({ ...pay.transactionView(tx), trade_type: tx.trade_type ?? 'JSAPI', payer: tx.payer.openid })),
+        transactions: transactions.map((tx) => ({
+          ...pay.transactionView(tx),
+          trade_type: tx.trade_type ?? 'JSAPI',
+          payer: tx.payer.openid,
+        })),
         refunds: simRefunds,
         deliveries: deliveries.map(({ body: _b, attempts, ...delivery }) => ({
           ...delivery,
-          attempts: attempts.map(({ request: _q, response, ...attempt }) => ({ ...attempt, ...(response ? { answer: response.status } : {}) })),
+          attempts: attempts.map(({ request: _q, response, ...attempt }) => ({
+            ...attempt,
+            ...(response ? { answer: response.status } : {}),
+          })),
         })),
         pending,
       },

@@ -15,7 +15,19 @@
  * Files written by nedb (whole documents, `$$deleted` lines) are read as they are.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 type Json = Record<string, unknown>;
@@ -219,7 +231,7 @@ export class Collection {
     if (written !== Buffer.byteLength(text)) {
       // a short write (a full disk, a signal): write the rest from the bytes, which can resume at any offset
       const bytes = Buffer.from(text, 'utf8');
-      for (let at = written; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+      for (let at = written; at < bytes.length;) at += writeSync(this.fd, bytes, at, bytes.length - at);
     }
     this.lines += lines;
     if (!this.compactionScheduled && !this.closed && this.lines > 2 * this.docs.size + COMPACT_SLACK_LINES) {
@@ -261,7 +273,9 @@ export class Collection {
       } else this.docs.set(id, entry as Doc);
     }
     if (corrupt > 0) {
-      throw new Error(`${corrupt} of ${total} lines of ${filename} are corrupt: refusing to open it, to prevent data loss`);
+      throw new Error(
+        `${corrupt} of ${total} lines of ${filename} are corrupt: refusing to open it, to prevent data loss`,
+      );
     }
     this.compact(); // one line per document, as nedb leaves a file it opened
   }
@@ -269,11 +283,22 @@ export class Collection {
   /** nedb's candidates: by its `_id` index for `_id` equal to a value or `_id: { $in }`, otherwise every document. */
   private candidates(query: Json): Iterable<Doc> {
     const id = query._id;
-    if (typeof id === 'string' || typeof id === 'number' || typeof id === 'boolean' || id === null || id instanceof Date) {
+    if (
+      typeof id === 'string' ||
+      typeof id === 'number' ||
+      typeof id === 'boolean' ||
+      id === null ||
+      id instanceof Date
+    ) {
       const doc = typeof id === 'string' ? this.docs.get(id) : undefined;
       return doc ? [doc] : [];
     }
-    if (id !== undefined && typeof id === 'object' && Object.prototype.hasOwnProperty.call(id, '$in') && Array.isArray((id as Json).$in)) {
+    if (
+      id !== undefined &&
+      typeof id === 'object' &&
+      Object.prototype.hasOwnProperty.call(id, '$in') &&
+      Array.isArray((id as Json).$in)
+    ) {
       // the order nedb's index gives: an object keyed by _id
       const byId: Record<string, Doc> = {};
       for (const value of (id as { $in: unknown[] }).$in) {
@@ -301,7 +326,8 @@ function serialize(value: unknown): string {
 }
 
 function isPlainJson(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
+  if (typeof value !== 'object' || value === null)
+    return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
   if (Array.isArray(value)) {
     for (const item of value) if (!isPlainJson(item)) return false;
     return true;
@@ -362,7 +388,8 @@ function difference(prior: Doc, next: Doc, keys: string[]): { patch: Json; unset
  * the value is plain JSON (plain objects, arrays and primitives only: no dates, no class instances).
  */
 function checkFields(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
+  if (typeof value !== 'object' || value === null)
+    return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
   if (Array.isArray(value)) {
     let plain = true;
     for (const item of value) if (!checkFields(item)) plain = false;
@@ -376,7 +403,13 @@ function checkFields(value: unknown): boolean {
   let plain = true;
   for (const key in value) {
     const field = (value as Json)[key];
-    if (key[0] === '$' && !(key === '$$date' && typeof field === 'number') && !(key === '$$deleted' && field === true) && key !== '$$indexCreated' && key !== '$$indexRemoved') {
+    if (
+      key[0] === '$' &&
+      !(key === '$$date' && typeof field === 'number') &&
+      !(key === '$$deleted' && field === true) &&
+      key !== '$$indexCreated' &&
+      key !== '$$indexRemoved'
+    ) {
       throw new Error('Field names cannot begin with the $ character');
     }
     if (key.includes('.')) throw new Error('Field names cannot contain a .');
@@ -391,7 +424,8 @@ function sameStored(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
     return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
   }
-  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (a instanceof Date || b instanceof Date)
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!sameStored(a[i], b[i])) return false;

@@ -5,7 +5,8 @@
  */
 import { UnsupportedOperatorError } from './errors';
 
-export type QueryOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'exists' | 'size' | 'elemMatch' | 'and' | 'or';
+export type QueryOp =
+  'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'exists' | 'size' | 'elemMatch' | 'and' | 'or';
 
 export class QueryCommand {
   constructor(
@@ -71,7 +72,9 @@ const supported = {
 
 /** Field-level `_.and(_.gt(1), _.lt(5))` stays a QueryCommand; over whole objects it is a LogicCommand. */
 function andOr(op: 'and' | 'or', operands: unknown[]): QueryCommand | LogicCommand {
-  return operands.every((o) => o instanceof QueryCommand) ? new QueryCommand(op, operands) : new LogicCommand(op, operands);
+  return operands.every((o) => o instanceof QueryCommand)
+    ? new QueryCommand(op, operands)
+    : new LogicCommand(op, operands);
 }
 
 /** The operators of wx-server-sdk's Command that this database deliberately leaves out. */

@@ -92,7 +92,8 @@ export class LocalDatabaseEngine {
       throw new LocalDbError(DB_REQUEST_FAILED, api, `injected failure: a write to ${collection} failed`);
     }
     if (this.writesBeforeCrash === undefined) return;
-    if (this.writesBeforeCrash <= 0) throw new LocalDbError(DB_REQUEST_FAILED, api, 'injected failure: the function died here');
+    if (this.writesBeforeCrash <= 0)
+      throw new LocalDbError(DB_REQUEST_FAILED, api, 'injected failure: the function died here');
     this.writesBeforeCrash -= 1;
   }
 
@@ -122,7 +123,12 @@ export class LocalDatabaseEngine {
   store(name: string): Collection {
     let store = this.stores.get(name);
     if (!store) {
-      if (!COLLECTION_NAME.test(name)) throw new LocalDbError(DB_INVALID_COMMAND, 'database.collection', `invalid collection name ${JSON.stringify(name)}`);
+      if (!COLLECTION_NAME.test(name))
+        throw new LocalDbError(
+          DB_INVALID_COMMAND,
+          'database.collection',
+          `invalid collection name ${JSON.stringify(name)}`,
+        );
       store = Collection.open(this.dir ? join(this.dir, `${name}.db`) : undefined);
       this.stores.set(name, store);
     }
@@ -210,17 +216,20 @@ export class Query {
   }
 
   orderBy(field: string, direction: 'asc' | 'desc'): Query {
-    if (direction !== 'asc' && direction !== 'desc') throw new LocalDbError(DB_INVALID_COMMAND, 'collection.orderBy', 'direction must be asc or desc');
+    if (direction !== 'asc' && direction !== 'desc')
+      throw new LocalDbError(DB_INVALID_COMMAND, 'collection.orderBy', 'direction must be asc or desc');
     return this.with({ orders: [...(this.state.orders ?? []), [field, direction === 'asc' ? 1 : -1]] });
   }
 
   skip(n: number): Query {
-    if (!Number.isInteger(n) || n < 0) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.skip', 'skip must be a non-negative integer');
+    if (!Number.isInteger(n) || n < 0)
+      throw new LocalDbError(DB_INVALID_COMMAND, 'collection.skip', 'skip must be a non-negative integer');
     return this.with({ skip: n });
   }
 
   limit(n: number): Query {
-    if (!Number.isInteger(n) || n < 1) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.limit', 'limit must be a positive integer');
+    if (!Number.isInteger(n) || n < 1)
+      throw new LocalDbError(DB_INVALID_COMMAND, 'collection.limit', 'limit must be a positive integer');
     return this.with({ limit: Math.min(n, MAX_LIMIT) });
   }
 
@@ -267,7 +276,8 @@ export class Query {
 
 export class CollectionReference extends Query {
   doc(id: string): DocumentReference {
-    if (typeof id !== 'string' || id.length === 0) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.doc', 'docId must be a non-empty string');
+    if (typeof id !== 'string' || id.length === 0)
+      throw new LocalDbError(DB_INVALID_COMMAND, 'collection.doc', 'docId must be a non-empty string');
     return new DocumentReference(this.db, this.name, id);
   }
 
@@ -289,7 +299,8 @@ export class CollectionReference extends Query {
     try {
       this.engine.store(this.name).insert({ ...doc, _id }, true); // resolveValue made doc for this insert
     } catch (error) {
-      if (error instanceof DuplicateIdError) throw new LocalDbError(DB_REQUEST_FAILED, 'collection.add', `duplicate key: _id ${_id} already exists`);
+      if (error instanceof DuplicateIdError)
+        throw new LocalDbError(DB_REQUEST_FAILED, 'collection.add', `duplicate key: _id ${_id} already exists`);
       throw error;
     }
     return { _id, errMsg: 'collection.add:ok' };
@@ -309,11 +320,18 @@ export class DocumentReference {
   }
 
   field(projection: Record<string, boolean | 0 | 1>): DocumentReference {
-    return new DocumentReference(this.db, this.collectionName, this.id, Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, v ? 1 : 0])));
+    return new DocumentReference(
+      this.db,
+      this.collectionName,
+      this.id,
+      Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, v ? 1 : 0])),
+    );
   }
 
   async get(): Promise<{ data: Doc | null; errMsg: string }> {
-    const found = this.engine.store(this.collectionName).findOne({ _id: this.id }, this.projection as Record<string, 0 | 1> | undefined);
+    const found = this.engine
+      .store(this.collectionName)
+      .findOne({ _id: this.id }, this.projection as Record<string, 0 | 1> | undefined);
     if (!found && this.db.config.throwOnNotFound !== false) {
       throw new LocalDbError(DB_REQUEST_FAILED, 'document.get', `document with _id ${this.id} does not exist`);
     }
@@ -324,14 +342,20 @@ export class DocumentReference {
     return this.engine.lockFor(this.collectionName).run(() => this.setUnlocked(options));
   }
 
-  async setUnlocked(options: { data: unknown }): Promise<{ _id: string; stats: { updated: number; created: number }; errMsg: string }> {
+  async setUnlocked(options: {
+    data: unknown;
+  }): Promise<{ _id: string; stats: { updated: number; created: number }; errMsg: string }> {
     this.engine.beforeWrite('document.set', this.collectionName);
     const data = options?.data;
     if (!isPlainObject(data)) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must be an object');
     if ('_id' in data) throw new LocalDbError(DB_INVALID_COMMAND, 'document.set', 'data must not contain _id');
     const doc = resolveValue(data, this.engine.clock()) as Json;
     const outcome = this.engine.store(this.collectionName).replace(this.id, doc);
-    return { _id: this.id, stats: { updated: outcome === 'updated' ? 1 : 0, created: outcome === 'created' ? 1 : 0 }, errMsg: 'document.set:ok' };
+    return {
+      _id: this.id,
+      stats: { updated: outcome === 'updated' ? 1 : 0, created: outcome === 'created' ? 1 : 0 },
+      errMsg: 'document.set:ok',
+    };
   }
 
   update(options: { data: unknown }) {
@@ -374,7 +398,8 @@ export class Transaction {
         return {
           get: () => ref.get(),
           set: (options: { data: unknown }) => lock.run(async () => (await remember(id), ref.setUnlocked(options))),
-          update: (options: { data: unknown }) => lock.run(async () => (await remember(id), ref.updateUnlocked(options))),
+          update: (options: { data: unknown }) =>
+            lock.run(async () => (await remember(id), ref.updateUnlocked(options))),
           remove: () => lock.run(async () => (await remember(id), ref.removeUnlocked())),
         };
       },

@@ -32,7 +32,8 @@ export function resolveValue(value: unknown, now: number): unknown {
       checkKey(key);
       const resolved = resolveValue(value[key], now);
       // an own "__proto__" field stays a field (as Object.fromEntries made it), never the copy's prototype
-      if (key === '__proto__') Object.defineProperty(out, key, { value: resolved, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value: resolved, enumerable: true, writable: true, configurable: true });
       else out[key] = resolved;
     }
     return out;
@@ -65,15 +66,31 @@ function collectQuery(obj: Json, prefix: string, out: Json[], now: number): void
     const path = prefix ? `${prefix}.${key}` : key;
     if (typeof value !== 'object' || value === null) out.push({ [path]: value });
     else if (value instanceof QueryCommand) out.push(fieldCondition(path, value, now));
-    else if (value instanceof LogicCommand) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `_.${value.op} over whole queries must be at the top`);
-    else if (value instanceof UpdateCommand) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `update operator ${value.op} used in a query`);
+    else if (value instanceof LogicCommand)
+      throw new LocalDbError(
+        DB_INVALID_COMMAND,
+        'collection.where',
+        `_.${value.op} over whole queries must be at the top`,
+      );
+    else if (value instanceof UpdateCommand)
+      throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `update operator ${value.op} used in a query`);
     else if (isPlainObject(value) && Object.keys(value).length > 0) collectQuery(value, path, out, now);
     else if (value instanceof RegExp) out.push({ [path]: { $regex: value } });
     else out.push({ [path]: resolveValue(value, now) });
   }
 }
 
-const COMPARISON: Record<string, string> = { neq: '$ne', gt: '$gt', gte: '$gte', lt: '$lt', lte: '$lte', in: '$in', nin: '$nin', exists: '$exists', size: '$size' };
+const COMPARISON: Record<string, string> = {
+  neq: '$ne',
+  gt: '$gt',
+  gte: '$gte',
+  lt: '$lt',
+  lte: '$lte',
+  in: '$in',
+  nin: '$nin',
+  exists: '$exists',
+  size: '$size',
+};
 
 function fieldCondition(path: string, command: QueryCommand, now: number): Json {
   const [operand] = command.operands;
@@ -87,7 +104,8 @@ function fieldCondition(path: string, command: QueryCommand, now: number): Json 
       return { [path]: { $elemMatch: isPlainObject(operand) ? translateQuery(operand, now) : operand } };
     case 'in':
     case 'nin':
-      if (!Array.isArray(operand)) throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `_.${command.op} takes an array`);
+      if (!Array.isArray(operand))
+        throw new LocalDbError(DB_INVALID_COMMAND, 'collection.where', `_.${command.op} takes an array`);
       return { [path]: { [COMPARISON[command.op]!]: resolveValue(operand, now) } };
     default:
       return { [path]: { [COMPARISON[command.op]!]: resolveValue(operand, now) } };
@@ -115,7 +133,8 @@ export function translateUpdate(data: unknown, now = Date.now()): Json {
       const path = prefix ? `${prefix}.${key}` : key;
       if (path === '_id') throw new LocalDbError(DB_INVALID_COMMAND, 'document.update', '_id cannot be updated');
       if (value instanceof UpdateCommand) updateCommand(path, value, put, now);
-      else if (value instanceof QueryCommand || value instanceof LogicCommand) throw new LocalDbError(DB_INVALID_COMMAND, 'document.update', 'query operator used in update data');
+      else if (value instanceof QueryCommand || value instanceof LogicCommand)
+        throw new LocalDbError(DB_INVALID_COMMAND, 'document.update', 'query operator used in update data');
       else if (isPlainObject(value) && Object.keys(value).length > 0) walk(value, path);
       else put('$set', path, resolveValue(value, now));
     }
@@ -124,7 +143,12 @@ export function translateUpdate(data: unknown, now = Date.now()): Json {
   return modifiers;
 }
 
-function updateCommand(path: string, command: UpdateCommand, put: (op: string, path: string, value: unknown) => void, now: number): void {
+function updateCommand(
+  path: string,
+  command: UpdateCommand,
+  put: (op: string, path: string, value: unknown) => void,
+  now: number,
+): void {
   const operand = command.operand;
   switch (command.op) {
     case 'set':
@@ -132,7 +156,8 @@ function updateCommand(path: string, command: UpdateCommand, put: (op: string, p
     case 'remove':
       return put('$unset', path, true);
     case 'inc':
-      if (typeof operand !== 'number' || !Number.isFinite(operand)) throw new LocalDbError(DB_INVALID_COMMAND, 'document.update', '_.inc takes a number');
+      if (typeof operand !== 'number' || !Number.isFinite(operand))
+        throw new LocalDbError(DB_INVALID_COMMAND, 'document.update', '_.inc takes a number');
       return put('$inc', path, operand);
     case 'min':
       return put('$min', path, resolveValue(operand, now));
@@ -140,14 +165,30 @@ function updateCommand(path: string, command: UpdateCommand, put: (op: string, p
       return put('$max', path, resolveValue(operand, now));
     case 'push':
       if (isPlainObject(operand) && 'each' in operand) {
-        if (Object.keys(operand).some((k) => k !== 'each' && k !== 'slice')) throw new UnsupportedOperatorError('push.position/sort');
-        return put('$push', path, { $each: resolveValue(operand.each, now), ...(operand.slice !== undefined ? { $slice: operand.slice } : {}) });
+        if (Object.keys(operand).some((k) => k !== 'each' && k !== 'slice'))
+          throw new UnsupportedOperatorError('push.position/sort');
+        return put('$push', path, {
+          $each: resolveValue(operand.each, now),
+          ...(operand.slice !== undefined ? { $slice: operand.slice } : {}),
+        });
       }
-      return put('$push', path, Array.isArray(operand) ? { $each: resolveValue(operand, now) } : resolveValue(operand, now));
+      return put(
+        '$push',
+        path,
+        Array.isArray(operand) ? { $each: resolveValue(operand, now) } : resolveValue(operand, now),
+      );
     case 'addToSet':
-      return put('$addToSet', path, Array.isArray(operand) ? { $each: resolveValue(operand, now) } : resolveValue(operand, now));
+      return put(
+        '$addToSet',
+        path,
+        Array.isArray(operand) ? { $each: resolveValue(operand, now) } : resolveValue(operand, now),
+      );
     case 'pull':
-      return put('$pull', path, operand instanceof QueryCommand ? translateQuery({ v: operand }, now).v : resolveValue(operand, now));
+      return put(
+        '$pull',
+        path,
+        operand instanceof QueryCommand ? translateQuery({ v: operand }, now).v : resolveValue(operand, now),
+      );
     case 'pop':
       return put('$pop', path, 1);
     case 'shift':

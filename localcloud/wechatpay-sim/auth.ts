@@ -72,13 +72,16 @@ export function authenticate(req: IncomingMessage, raw: Buffer, merchant: Mercha
       },
     });
   };
-  if (!auth || auth.schema !== AUTH_SCHEMA) throw fail('Authorization header is not WECHATPAY2-SHA256-RSA2048', 'Authorization 头格式错误');
+  if (!auth || auth.schema !== AUTH_SCHEMA)
+    throw fail('Authorization header is not WECHATPAY2-SHA256-RSA2048', 'Authorization 头格式错误');
   if (auth.mchid !== merchant.mchid) throw fail(`unknown mchid ${auth.mchid}`, '商户号不存在');
-  if (auth.serialNo.toUpperCase() !== merchant.serialNo) throw fail('serial_no does not match the merchant certificate', '商户证书序列号有误');
+  if (auth.serialNo.toUpperCase() !== merchant.serialNo)
+    throw fail('serial_no does not match the merchant certificate', '商户证书序列号有误');
   if (!/^\d{1,12}$/.test(auth.timestamp) || Math.abs(Number(auth.timestamp) * 1000 - wallNow) > REQUEST_CLOCK_SKEW_MS) {
     throw fail('timestamp outside ±5 minutes', '时间戳已过期');
   }
   const message = `${method}\n${url}\n${auth.timestamp}\n${auth.nonce}\n${body}\n`;
   const signature = Buffer.from(auth.signature, 'base64');
-  if (signature.length === 0 || !verify('sha256', Buffer.from(message, 'utf8'), merchant.key, signature)) throw fail('sign not match');
+  if (signature.length === 0 || !verify('sha256', Buffer.from(message, 'utf8'), merchant.key, signature))
+    throw fail('sign not match');
 }

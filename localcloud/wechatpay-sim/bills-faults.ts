@@ -7,10 +7,22 @@
  * own file would be: the difference is between the bill and the merchant's books, not inside the file.
  */
 import { randomBytes } from 'node:crypto';
-import { BILL_REFUND_STATUSES, chinaDayStart, feeFen, paymentRow, type BillRefundStatus, type TradeBillRow } from './bills-format';
+import {
+  BILL_REFUND_STATUSES,
+  chinaDayStart,
+  feeFen,
+  paymentRow,
+  type BillRefundStatus,
+  type TradeBillRow,
+} from './bills-format';
 
 export type BillFaultKind = 'ROW_MISSING' | 'EXTRA_ROW' | 'AMOUNT_CHANGED' | 'REFUND_STATE_CHANGED';
-export const BILL_FAULT_KINDS: readonly BillFaultKind[] = ['ROW_MISSING', 'EXTRA_ROW', 'AMOUNT_CHANGED', 'REFUND_STATE_CHANGED'];
+export const BILL_FAULT_KINDS: readonly BillFaultKind[] = [
+  'ROW_MISSING',
+  'EXTRA_ROW',
+  'AMOUNT_CHANGED',
+  'REFUND_STATE_CHANGED',
+];
 
 export interface BillFaultRule {
   kind: BillFaultKind;
@@ -35,7 +47,8 @@ export function parseBillFaultRule(input: unknown): BillFaultRule | string {
   if (!BILL_FAULT_KINDS.includes(r.kind as BillFaultKind)) return `kind must be one of ${BILL_FAULT_KINDS.join(', ')}`;
   const rule: BillFaultRule = { kind: r.kind as BillFaultKind };
   if (r.billDate !== undefined) {
-    if (typeof r.billDate !== 'string' || chinaDayStart(r.billDate) === undefined) return 'billDate must be a date YYYY-MM-DD';
+    if (typeof r.billDate !== 'string' || chinaDayStart(r.billDate) === undefined)
+      return 'billDate must be a date YYYY-MM-DD';
     if (r.times !== undefined) return 'a rule is either for a billDate or for the next `times` bills, not both';
     rule.billDate = r.billDate;
   } else {
@@ -49,16 +62,20 @@ export function parseBillFaultRule(input: unknown): BillFaultRule | string {
     rule[key] = r[key] as string;
   }
   if (r.amountFen !== undefined) {
-    if (!Number.isSafeInteger(r.amountFen) || (r.amountFen as number) < 1) return 'amountFen must be a positive integer (fen)';
-    if (rule.kind !== 'AMOUNT_CHANGED' && rule.kind !== 'EXTRA_ROW') return 'amountFen is for AMOUNT_CHANGED and EXTRA_ROW';
+    if (!Number.isSafeInteger(r.amountFen) || (r.amountFen as number) < 1)
+      return 'amountFen must be a positive integer (fen)';
+    if (rule.kind !== 'AMOUNT_CHANGED' && rule.kind !== 'EXTRA_ROW')
+      return 'amountFen is for AMOUNT_CHANGED and EXTRA_ROW';
     rule.amountFen = r.amountFen as number;
   }
   if (r.refundStatus !== undefined) {
-    if (!BILL_REFUND_STATUSES.includes(r.refundStatus as BillRefundStatus)) return `refundStatus must be one of ${BILL_REFUND_STATUSES.join(', ')}`;
+    if (!BILL_REFUND_STATUSES.includes(r.refundStatus as BillRefundStatus))
+      return `refundStatus must be one of ${BILL_REFUND_STATUSES.join(', ')}`;
     if (rule.kind !== 'REFUND_STATE_CHANGED') return 'refundStatus is for REFUND_STATE_CHANGED';
     rule.refundStatus = r.refundStatus as BillRefundStatus;
   }
-  if (rule.kind === 'REFUND_STATE_CHANGED' && rule.outTradeNo !== undefined) return 'REFUND_STATE_CHANGED picks its row by outRefundNo';
+  if (rule.kind === 'REFUND_STATE_CHANGED' && rule.outTradeNo !== undefined)
+    return 'REFUND_STATE_CHANGED picks its row by outRefundNo';
   return rule;
 }
 
@@ -108,8 +125,10 @@ export interface ApplyContext {
 }
 
 function pick(rows: TradeBillRow[], rule: BillFaultRule, kind?: TradeBillRow['kind']): number {
-  if (rule.outRefundNo !== undefined) return rows.findIndex((r) => r.kind === 'refund' && r.outRefundNo === rule.outRefundNo);
-  if (rule.outTradeNo !== undefined) return rows.findIndex((r) => r.kind === 'payment' && r.outTradeNo === rule.outTradeNo);
+  if (rule.outRefundNo !== undefined)
+    return rows.findIndex((r) => r.kind === 'refund' && r.outRefundNo === rule.outRefundNo);
+  if (rule.outTradeNo !== undefined)
+    return rows.findIndex((r) => r.kind === 'payment' && r.outTradeNo === rule.outTradeNo);
   const index = rows.findIndex((r) => r.kind === (kind ?? 'payment'));
   return index >= 0 || kind ? index : rows.length > 0 ? 0 : -1;
 }
@@ -144,7 +163,13 @@ function applyRule(rows: TradeBillRow[], rule: BillFaultRule, ctx: ApplyContext)
       const row = rows[index]!;
       const status = rule.refundStatus ?? (row.refundStatus === 'SUCCESS' ? 'REFUNDCLOSE' : 'SUCCESS');
       const { refundSuccessTime: _dropped, ...rest } = row;
-      const changed: TradeBillRow = { ...rest, refundStatus: status, ...(status === 'SUCCESS' && row.refundApplyTime !== undefined ? { refundSuccessTime: row.refundApplyTime } : {}) };
+      const changed: TradeBillRow = {
+        ...rest,
+        refundStatus: status,
+        ...(status === 'SUCCESS' && row.refundApplyTime !== undefined
+          ? { refundSuccessTime: row.refundApplyTime }
+          : {}),
+      };
       return rows.map((r, i) => (i === index ? changed : r));
     }
     case 'EXTRA_ROW': {

@@ -24,7 +24,12 @@ export type ApiRefundStatus = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL';
 /** the bill's spelling of them (退款状态) */
 export type BillRefundStatus = 'SUCCESS' | 'REFUNDCLOSE' | 'PROCESSING' | 'CHANGE';
 export const BILL_REFUND_STATUSES: readonly BillRefundStatus[] = ['SUCCESS', 'REFUNDCLOSE', 'PROCESSING', 'CHANGE'];
-const BILL_STATUS: Record<ApiRefundStatus, BillRefundStatus> = { SUCCESS: 'SUCCESS', CLOSED: 'REFUNDCLOSE', PROCESSING: 'PROCESSING', ABNORMAL: 'CHANGE' };
+const BILL_STATUS: Record<ApiRefundStatus, BillRefundStatus> = {
+  SUCCESS: 'SUCCESS',
+  CLOSED: 'REFUNDCLOSE',
+  PROCESSING: 'PROCESSING',
+  ABNORMAL: 'CHANGE',
+};
 
 /** A successful payment as a bill needs it. Times are epoch milliseconds. */
 export interface BillPayment {
@@ -149,8 +154,10 @@ function text(value: string): string {
 
 export const TRADE_BILL_HEADERS: Record<TradeBillType, string> = {
   ALL: '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',
-  SUCCESS: '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注',
-  REFUND: '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',
+  SUCCESS:
+    '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注',
+  REFUND:
+    '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',
 };
 export const TRADE_SUMMARY_HEADERS: Record<TradeBillType, string> = {
   ALL: '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额',
@@ -189,7 +196,12 @@ export function paymentRow(p: BillPayment, rateBp: number): TradeBillRow {
  * A refund's row. The bill is a snapshot taken when it is generated ("出账后退款状态不会更新"): a refund that
  * succeeded after `snapshotAt` still reads PROCESSING there.
  */
-export function refundRow(r: BillRefund, rateBp: number, snapshotAt: number, billType: TradeBillType = 'ALL'): TradeBillRow {
+export function refundRow(
+  r: BillRefund,
+  rateBp: number,
+  snapshotAt: number,
+  billType: TradeBillType = 'ALL',
+): TradeBillRow {
   const succeededBySnapshot = r.status === 'SUCCESS' && (r.successTime === undefined || r.successTime <= snapshotAt);
   const status: ApiRefundStatus = r.status === 'SUCCESS' && !succeededBySnapshot ? 'PROCESSING' : r.status;
   const p = r.payment;
@@ -231,13 +243,34 @@ export function tradeBillRows(
   const rows: TradeBillRow[] = [];
   if (type !== 'REFUND') for (const p of payments) rows.push(paymentRow(p, rateBp));
   if (type !== 'SUCCESS') for (const r of refunds) rows.push(refundRow(r, rateBp, snapshotAt, type));
-  const key = (row: TradeBillRow) => (type === 'REFUND' ? row.refundApplyTime ?? row.time : row.time);
+  const key = (row: TradeBillRow) => (type === 'REFUND' ? (row.refundApplyTime ?? row.time) : row.time);
   return rows.sort((a, b) => key(a) - key(b));
 }
 
 export function renderTradeRow(type: TradeBillType, r: TradeBillRow): string {
-  const head = [chinaDateTime(r.time), r.appid, r.mchid, '0', '', r.transactionId, r.outTradeNo, r.openid, r.tradeType, r.kind === 'refund' ? 'REFUND' : 'SUCCESS', r.bankType, 'CNY', fenToYuan(r.settlementFen), '0.00'];
-  const goods = [text(r.description), text(r.attach), fenToYuan5(r.feeFen), formatRate(r.rateBp), fenToYuan(r.orderFen)];
+  const head = [
+    chinaDateTime(r.time),
+    r.appid,
+    r.mchid,
+    '0',
+    '',
+    r.transactionId,
+    r.outTradeNo,
+    r.openid,
+    r.tradeType,
+    r.kind === 'refund' ? 'REFUND' : 'SUCCESS',
+    r.bankType,
+    'CNY',
+    fenToYuan(r.settlementFen),
+    '0.00',
+  ];
+  const goods = [
+    text(r.description),
+    text(r.attach),
+    fenToYuan5(r.feeFen),
+    formatRate(r.rateBp),
+    fenToYuan(r.orderFen),
+  ];
   const refund = [r.refundId, r.outRefundNo, fenToYuan(r.refundFen), '0.00', r.refundType, r.refundStatus];
   let fields: string[];
   if (type === 'SUCCESS') fields = [...head, ...goods, ''];
@@ -263,7 +296,15 @@ export function renderTradeSummary(type: TradeBillType, t: TradeBillTotals): str
   const fields =
     type === 'SUCCESS'
       ? [String(t.count), fenToYuan(t.settlementFen), fenToYuan5(t.feeFen), fenToYuan(t.orderFen)]
-      : [String(t.count), fenToYuan(t.settlementFen), fenToYuan(t.refundFen), '0.00', fenToYuan5(t.feeFen), fenToYuan(t.orderFen), fenToYuan(t.refundApplyFen)];
+      : [
+          String(t.count),
+          fenToYuan(t.settlementFen),
+          fenToYuan(t.refundFen),
+          '0.00',
+          fenToYuan5(t.feeFen),
+          fenToYuan(t.orderFen),
+          fenToYuan(t.refundApplyFen),
+        ];
   return `\`${fields.join(',`')}\r\n`;
 }
 
@@ -286,7 +327,8 @@ export function* tradeBillLines(type: TradeBillType, rows: Iterable<TradeBillRow
 
 // ---- fund flow bill (BASIC account) ------------------------------------------------------------------------------
 
-export const FUND_FLOW_HEADER = '记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号';
+export const FUND_FLOW_HEADER =
+  '记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号';
 export const FUND_FLOW_SUMMARY_HEADER = '资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额';
 
 export interface FundFlowRow {
@@ -353,7 +395,11 @@ export function fundFlowRows(
 }
 
 /** Net effect of movements on the balance: what a day before the bill's day leaves in the account. */
-export function fundFlowNetFen(payments: readonly BillPayment[], refunds: readonly BillRefund[], rateBp: number): number {
+export function fundFlowNetFen(
+  payments: readonly BillPayment[],
+  refunds: readonly BillRefund[],
+  rateBp: number,
+): number {
   let net = 0;
   for (const p of payments) net += p.totalFen - feeFen(p.totalFen, rateBp);
   for (const r of refunds) net -= r.refundFen - feeFen(r.refundFen, rateBp);
@@ -376,7 +422,19 @@ export function* fundFlowLines(rows: Iterable<FundFlowRow>): Generator<string> {
       outCount += 1;
       outFen += r.amountFen;
     }
-    const fields = [chinaDateTime(r.time), r.businessNo, r.flowNo, r.businessName, r.businessType, r.income ? '收入' : '支出', fenToYuan(r.amountFen), fenToYuan(r.balanceFen), r.applicant, text(r.remark), text(r.voucherNo)];
+    const fields = [
+      chinaDateTime(r.time),
+      r.businessNo,
+      r.flowNo,
+      r.businessName,
+      r.businessType,
+      r.income ? '收入' : '支出',
+      fenToYuan(r.amountFen),
+      fenToYuan(r.balanceFen),
+      r.applicant,
+      text(r.remark),
+      text(r.voucherNo),
+    ];
     yield `\`${fields.join(',`')}\r\n`;
   }
   yield `${FUND_FLOW_SUMMARY_HEADER}\r\n`;
@@ -428,7 +486,19 @@ export function assembleBill(lines: Iterable<string>, gzip: boolean): BillFile {
  * `count` deterministic successful payments spread over one China day: the same call gives the same ids, amounts
  * and times, so a benchmark can write matching records to its database and ask the simulator for the bill.
  */
-export function* syntheticPayments({ date, count, appid, mchid, prefix = 'BENCH' }: { date: string; count: number; appid: string; mchid: string; prefix?: string }): Generator<BillPayment> {
+export function* syntheticPayments({
+  date,
+  count,
+  appid,
+  mchid,
+  prefix = 'BENCH',
+}: {
+  date: string;
+  count: number;
+  appid: string;
+  mchid: string;
+  prefix?: string;
+}): Generator<BillPayment> {
   const start = chinaDayStart(date);
   if (start === undefined) throw new RangeError(`not a date: ${date}`);
   const compact = date.replace(/-/g, '');

@@ -60,7 +60,8 @@ export interface BillsRoomOptions {
 export type BillTarget = 'bill' | 'bill-download';
 
 /** A JSON answer to sign like any other, or bytes to send as they are, unsigned. */
-export type BillAnswer = { status: number; body: unknown } | { status: number; raw: Buffer; headers: Record<string, string> };
+export type BillAnswer =
+  { status: number; body: unknown } | { status: number; raw: Buffer; headers: Record<string, string> };
 
 interface Link {
   file: BillFile;
@@ -138,13 +139,20 @@ export class BillsRoom {
    * One day's trade bill with the fault rules that concern it applied, or undefined when the day has no rows
    * (NO_STATEMENT_EXIST). Also what a benchmark calls to get a bill without HTTP.
    */
-  async buildTradeBill(date: string, type: TradeBillType, { gzip = false, dayStart = chinaDayStart(date) }: { gzip?: boolean; dayStart?: number } = {}): Promise<BillFile | undefined> {
+  async buildTradeBill(
+    date: string,
+    type: TradeBillType,
+    { gzip = false, dayStart = chinaDayStart(date) }: { gzip?: boolean; dayStart?: number } = {},
+  ): Promise<BillFile | undefined> {
     if (dayStart === undefined) throw new RangeError(`not a date: ${date}`);
     const end = dayStart + DAY_MS;
     const payments = type === 'REFUND' ? [] : await this.options.ledger.paymentsSucceededBetween(dayStart, end);
     const refunds = type === 'SUCCESS' ? [] : await this.options.ledger.refundsCreatedBetween(dayStart, end);
     if (payments.length + refunds.length === 0) return undefined;
-    const rows = tradeBillRows(type, payments, refunds, { rateBp: this.feeRateBp, snapshotAt: dayStart + GENERATED_AFTER_MS });
+    const rows = tradeBillRows(type, payments, refunds, {
+      rateBp: this.feeRateBp,
+      snapshotAt: dayStart + GENERATED_AFTER_MS,
+    });
     const faulty = this.faults.apply(rows, {
       billDate: date,
       dayStart,
@@ -157,15 +165,27 @@ export class BillsRoom {
   }
 
   /** One day's fund flow bill of an account; only the basic account moves on this simulator. */
-  async buildFundFlowBill(date: string, account: FundAccountType, { gzip = false, dayStart = chinaDayStart(date) }: { gzip?: boolean; dayStart?: number } = {}): Promise<BillFile | undefined> {
+  async buildFundFlowBill(
+    date: string,
+    account: FundAccountType,
+    { gzip = false, dayStart = chinaDayStart(date) }: { gzip?: boolean; dayStart?: number } = {},
+  ): Promise<BillFile | undefined> {
     if (dayStart === undefined) throw new RangeError(`not a date: ${date}`);
     if (account !== 'BASIC') return undefined;
     const { ledger } = this.options;
     const payments = await ledger.paymentsSucceededBetween(dayStart, dayStart + DAY_MS);
     const refunds = await ledger.refundsCreatedBetween(dayStart, dayStart + DAY_MS);
     if (payments.length + refunds.length === 0) return undefined;
-    const openingBalanceFen = fundFlowNetFen(await ledger.paymentsSucceededBetween(0, dayStart), await ledger.refundsCreatedBetween(0, dayStart), this.feeRateBp);
-    const rows = fundFlowRows(payments, refunds, { rateBp: this.feeRateBp, openingBalanceFen, mchid: this.options.mchid });
+    const openingBalanceFen = fundFlowNetFen(
+      await ledger.paymentsSucceededBetween(0, dayStart),
+      await ledger.refundsCreatedBetween(0, dayStart),
+      this.feeRateBp,
+    );
+    const rows = fundFlowRows(payments, refunds, {
+      rateBp: this.feeRateBp,
+      openingBalanceFen,
+      mchid: this.options.mchid,
+    });
     return assembleBill(fundFlowLines(rows), gzip);
   }
 
@@ -177,7 +197,8 @@ export class BillsRoom {
     const now = this.options.clock();
     const today = chinaDate(now);
     if (date > today) throw queryError('bill_date', 'is in the future', '账单日期不能晚于今天');
-    if (date < monthsBefore(today, 3)) throw queryError('bill_date', 'older than three months', '仅支持三个月内的账单下载申请');
+    if (date < monthsBefore(today, 3))
+      throw queryError('bill_date', 'older than three months', '仅支持三个月内的账单下载申请');
     if (now < dayStart + SERVED_AFTER_MS) throw new HttpError(400, 'STATEMENT_CREATING', '账单生成中');
     return dayStart;
   }
@@ -223,19 +244,26 @@ export class BillsRoom {
       if (method === 'POST') {
         const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
         if (b.feeRateBp !== undefined) {
-          if (!Number.isInteger(b.feeRateBp) || (b.feeRateBp as number) < 0 || (b.feeRateBp as number) > 10_000) throw new HttpError(400, 'INVALID_REQUEST', 'feeRateBp: an integer 0..10000 (60 is 0.60%)');
+          if (!Number.isInteger(b.feeRateBp) || (b.feeRateBp as number) < 0 || (b.feeRateBp as number) > 10_000)
+            throw new HttpError(400, 'INVALID_REQUEST', 'feeRateBp: an integer 0..10000 (60 is 0.60%)');
           this.feeRateBp = b.feeRateBp as number;
         }
         if (b.linkLifetimeMs !== undefined) {
-          if (!Number.isInteger(b.linkLifetimeMs) || (b.linkLifetimeMs as number) < 1) throw new HttpError(400, 'INVALID_REQUEST', 'linkLifetimeMs: a positive integer');
+          if (!Number.isInteger(b.linkLifetimeMs) || (b.linkLifetimeMs as number) < 1)
+            throw new HttpError(400, 'INVALID_REQUEST', 'linkLifetimeMs: a positive integer');
           this.linkLifetimeMs = b.linkLifetimeMs as number;
         }
         if (b.wrongHashes !== undefined) {
-          if (!Number.isInteger(b.wrongHashes) || (b.wrongHashes as number) < 0) throw new HttpError(400, 'INVALID_REQUEST', 'wrongHashes: a non-negative integer');
+          if (!Number.isInteger(b.wrongHashes) || (b.wrongHashes as number) < 0)
+            throw new HttpError(400, 'INVALID_REQUEST', 'wrongHashes: a non-negative integer');
           this.wrongHashes = b.wrongHashes as number;
         }
       }
-      if (method === 'GET' || method === 'POST') return { status: 200, body: { feeRateBp: this.feeRateBp, linkLifetimeMs: this.linkLifetimeMs, wrongHashes: this.wrongHashes } };
+      if (method === 'GET' || method === 'POST')
+        return {
+          status: 200,
+          body: { feeRateBp: this.feeRateBp, linkLifetimeMs: this.linkLifetimeMs, wrongHashes: this.wrongHashes },
+        };
     }
     return undefined;
   }
@@ -251,15 +279,22 @@ function noStatement(): HttpError {
 
 function billDate(url: URL): string {
   const value = url.searchParams.get('bill_date');
-  if (value === null || value === '') throw queryError('bill_date', 'missing', '输入源“/query/bill_date”映射到字段“账单日期”必填性规则校验失败，此字段为必填项');
-  if (chinaDayStart(value) === undefined) throw queryError('bill_date', 'format invalid', '账单日期格式不正确，应为yyyy-MM-DD');
+  if (value === null || value === '')
+    throw queryError(
+      'bill_date',
+      'missing',
+      '输入源“/query/bill_date”映射到字段“账单日期”必填性规则校验失败，此字段为必填项',
+    );
+  if (chinaDayStart(value) === undefined)
+    throw queryError('bill_date', 'format invalid', '账单日期格式不正确，应为yyyy-MM-DD');
   return value;
 }
 
 function choice(url: URL, field: string, allowed: readonly string[], fallback: string): string {
   const value = url.searchParams.get(field);
   if (value === null) return fallback;
-  if (!allowed.includes(value)) throw queryError(field, `must be one of ${allowed.join(', ')}`, `参数错误: ${field} 取值不正确`);
+  if (!allowed.includes(value))
+    throw queryError(field, `must be one of ${allowed.join(', ')}`, `参数错误: ${field} 取值不正确`);
   return value;
 }
 
@@ -297,7 +332,10 @@ export interface LedgerRefundRecord {
 }
 
 /** A BillLedger over record lists (filtered in memory: the simulator's ledger is small). */
-export function recordsLedger(source: { transactions: () => Promise<LedgerTransactionRecord[]>; refunds: () => Promise<LedgerRefundRecord[]> }): BillLedger {
+export function recordsLedger(source: {
+  transactions: () => Promise<LedgerTransactionRecord[]>;
+  refunds: () => Promise<LedgerRefundRecord[]>;
+}): BillLedger {
   const payment = (t: LedgerTransactionRecord): BillPayment | undefined => {
     if (!t.transaction_id || !t.success_time) return undefined;
     return {

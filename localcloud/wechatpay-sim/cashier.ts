@@ -31,12 +31,16 @@ export class Cashier {
     this.merchantKey = createPublicKey(ctx.keys.merchantCertificatePem);
   }
 
-  async act(action: CashierAction, payment: string | RequestPaymentInput): Promise<{ result: string; transaction?: unknown }> {
+  async act(
+    action: CashierAction,
+    payment: string | RequestPaymentInput,
+  ): Promise<{ result: string; transaction?: unknown }> {
     const { ledger, clock } = this.ctx;
     const prepayId = typeof payment === 'string' ? payment : await this.check(payment);
     const prepay = await ledger.getPrepay(prepayId);
     if (!prepay) throw new HttpError(404, 'PREPAY_NOT_FOUND', 'requestPayment:fail 无效的prepay_id');
-    if (prepay.expires_at <= clock.now()) throw new HttpError(400, 'PREPAY_EXPIRED', 'requestPayment:fail prepay_id已失效，请重新下单（有效期2小时）');
+    if (prepay.expires_at <= clock.now())
+      throw new HttpError(400, 'PREPAY_EXPIRED', 'requestPayment:fail prepay_id已失效，请重新下单（有效期2小时）');
     const tx = (await ledger.getTransaction(prepay.out_trade_no))!;
     if (action === 'cancel') return { result: 'cancel', transaction: transactionView(tx) };
     return userPays(this.ctx, tx, action);
@@ -44,11 +48,17 @@ export class Cashier {
 
   /** The payment sheet's checks; returns the prepay_id the parameters carry. */
   private async check(input: RequestPaymentInput): Promise<string> {
-    const fail = (code: string, message: string, status = 400) => new HttpError(status, code, `requestPayment:fail ${message}`);
+    const fail = (code: string, message: string, status = 400) =>
+      new HttpError(status, code, `requestPayment:fail ${message}`);
     for (const name of ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const) {
       const value: unknown = (input as unknown as Record<string, unknown>)[name];
       if (typeof value !== 'string') {
-        const got = value === undefined ? 'Undefined' : value === null ? 'Null' : `${typeof value}`.replace(/^./, (c) => c.toUpperCase());
+        const got =
+          value === undefined
+            ? 'Undefined'
+            : value === null
+              ? 'Null'
+              : `${typeof value}`.replace(/^./, (c) => c.toUpperCase());
         throw fail('PARAMETER_ERROR', `parameter error: parameter.${name} should be String instead of ${got};`);
       }
     }
@@ -63,7 +73,10 @@ export class Cashier {
     // cannot be hidden by the same slip here
     const message = `${input.appId}\n${input.timeStamp}\n${input.nonceStr}\n${input.package}\n`;
     const signature = Buffer.from(input.paySign, 'base64');
-    const verified = input.signType === 'RSA' && signature.length > 0 && verify('sha256', Buffer.from(message, 'utf8'), this.merchantKey, signature);
+    const verified =
+      input.signType === 'RSA' &&
+      signature.length > 0 &&
+      verify('sha256', Buffer.from(message, 'utf8'), this.merchantKey, signature);
     if (!verified) throw fail('PAYSIGN_ERROR', '支付验证签名失败');
     return prepayId;
   }

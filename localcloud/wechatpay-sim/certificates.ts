@@ -13,7 +13,8 @@ export class CertificatesApi implements Room {
   constructor(private readonly ctx: SimContext) {}
 
   route(method: string, path: string): RoomRoute | undefined {
-    if (method === 'GET' && path === '/v3/certificates') return { target: 'certificates', run: () => this.certificates() };
+    if (method === 'GET' && path === '/v3/certificates')
+      return { target: 'certificates', run: () => this.certificates() };
     return undefined;
   }
 

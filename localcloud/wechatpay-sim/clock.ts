@@ -22,14 +22,16 @@ export class SimClock {
 
   /** Moves business time forward; WeChat Pay's time never runs backwards, so a negative step is refused. */
   advance(ms: number): number {
-    if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError('advanceMs must be a non-negative integer of milliseconds');
+    if (!Number.isSafeInteger(ms) || ms < 0)
+      throw new RangeError('advanceMs must be a non-negative integer of milliseconds');
     this.offsetMs += ms;
     return this.now();
   }
 
   /** Sets business time to `at` (ms since the epoch); later wall time moves it on from there. */
   set(at: number): number {
-    if (!Number.isSafeInteger(at) || at <= 0) throw new RangeError('now must be a positive integer of milliseconds since the epoch');
+    if (!Number.isSafeInteger(at) || at <= 0)
+      throw new RangeError('now must be a positive integer of milliseconds since the epoch');
     this.offsetMs = at - this.wall();
     return this.now();
   }

@@ -12,7 +12,8 @@ import type { Delivery, Notifier } from './notifier';
 import type { PlatformSigning, SigningSettings } from './signing';
 
 /** A JSON answer (2xx ones are signed), or bytes sent as they are, unsigned (a bill download). */
-export type Answer = { status: number; body?: unknown } | { status: number; raw: Buffer; headers: Record<string, string> };
+export type Answer =
+  { status: number; body?: unknown } | { status: number; raw: Buffer; headers: Record<string, string> };
 
 export interface RoomRoute {
   /** the fault target this endpoint answers to (faults for `any` reach every endpoint) */
@@ -23,7 +24,12 @@ export interface RoomRoute {
 export interface Room {
   route(method: string, path: string): RoomRoute | undefined;
   /** control endpoints under /sim/; undefined when the path is not the room's */
-  control?(method: string, path: string, body: unknown, url: URL): { status: number; body: unknown } | undefined | Promise<{ status: number; body: unknown } | undefined>;
+  control?(
+    method: string,
+    path: string,
+    body: unknown,
+    url: URL,
+  ): { status: number; body: unknown } | undefined | Promise<{ status: number; body: unknown } | undefined>;
 }
 
 export interface SimSettings extends SigningSettings {
@@ -69,6 +75,13 @@ export interface SimContext {
   signing: PlatformSigning;
   timers: Timers;
   /** encrypts, signs and delivers a notification to `url` */
-  notify(url: string, eventType: string, summary: string, originalType: 'transaction' | 'refund', resource: unknown, refs: { outTradeNo: string; outRefundNo?: string }): Promise<Delivery>;
+  notify(
+    url: string,
+    eventType: string,
+    summary: string,
+    originalType: 'transaction' | 'refund',
+    resource: unknown,
+    refs: { outTradeNo: string; outRefundNo?: string },
+  ): Promise<Delivery>;
   log?: (line: string) => void;
 }

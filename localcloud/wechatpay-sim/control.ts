@@ -44,21 +44,35 @@ export class ControlApi {
     if (method === 'GET' && path === '/sim/state') return ok(this.state());
     if (method === 'POST' && path === '/sim/config') return ok(this.configure(body));
     if (path === '/sim/clock' && ['GET', 'POST', 'DELETE'].includes(method)) return ok(this.moveClock(method, body));
-    if (method === 'POST' && (m = path.match(/^\/sim\/cashier\/([a-z]+)$/)) && CASHIER_ACTIONS.includes(m[1] as CashierAction)) {
+    if (
+      method === 'POST' &&
+      (m = path.match(/^\/sim\/cashier\/([a-z]+)$/)) &&
+      CASHIER_ACTIONS.includes(m[1] as CashierAction)
+    ) {
       // the wx.requestPayment parameters (checked as the payment sheet checks them), or a bare prepay_id (unchecked)
       const checked = isObj(body) && body.package !== undefined;
-      return ok(await this.deps.cashier.act(m[1] as CashierAction, checked ? (body as unknown as RequestPaymentInput) : param(body, 'prepay_id')));
+      return ok(
+        await this.deps.cashier.act(
+          m[1] as CashierAction,
+          checked ? (body as unknown as RequestPaymentInput) : param(body, 'prepay_id'),
+        ),
+      );
     }
-    if (method === 'GET' && path === '/sim/transactions') return ok((await ctx.ledger.listTransactions()).map(transactionView));
+    if (method === 'GET' && path === '/sim/transactions')
+      return ok((await ctx.ledger.listTransactions()).map(transactionView));
     if (method === 'GET' && (m = path.match(/^\/sim\/transactions\/([^/]+)$/))) {
       const tx = await ctx.ledger.getTransaction(decodeURIComponent(m[1]!));
       if (!tx) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
-      return ok({ ...transactionView(tx), refunds: (await ctx.ledger.listRefunds({ outTradeNo: tx._id })).map(refundView) });
+      return ok({
+        ...transactionView(tx),
+        refunds: (await ctx.ledger.listRefunds({ outTradeNo: tx._id })).map(refundView),
+      });
     }
     if (method === 'GET' && path === '/sim/refunds') return ok((await ctx.ledger.listRefunds()).map(refundView));
     if (method === 'POST' && (m = path.match(/^\/sim\/refunds\/([^/]+)\/settle$/))) {
       const status = isObj(body) ? body.status : undefined;
-      if (status !== undefined && !['SUCCESS', 'ABNORMAL', 'CLOSED'].includes(status as string)) throw bad('status: SUCCESS, ABNORMAL or CLOSED');
+      if (status !== undefined && !['SUCCESS', 'ABNORMAL', 'CLOSED'].includes(status as string))
+        throw bad('status: SUCCESS, ABNORMAL or CLOSED');
       const refund = await this.deps.refunds.settle(decodeURIComponent(m[1]!), status as 'SUCCESS' | undefined);
       if (!refund) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
       return ok(refundView(refund));
@@ -138,31 +152,49 @@ export class ControlApi {
     const { settings } = this.deps.ctx;
     if (!isObj(body)) throw bad('body must be an object');
     const nonNegativeInteger = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-    if (body.signingMode !== undefined && !SIGNING_MODES.includes(body.signingMode as SigningMode)) throw bad('signingMode: publicKey, certificate or both');
-    if (body.timeFactor !== undefined && (typeof body.timeFactor !== 'number' || !(body.timeFactor > 0) || body.timeFactor > 10)) throw bad('timeFactor: a number in (0, 10]');
-    for (const key of ['refundDelayMs', 'refundIntervalMs', 'refundErrorLimitPerSecond', 'migrationDurationMs'] as const) {
+    if (body.signingMode !== undefined && !SIGNING_MODES.includes(body.signingMode as SigningMode))
+      throw bad('signingMode: publicKey, certificate or both');
+    if (
+      body.timeFactor !== undefined &&
+      (typeof body.timeFactor !== 'number' || !(body.timeFactor > 0) || body.timeFactor > 10)
+    )
+      throw bad('timeFactor: a number in (0, 10]');
+    for (const key of [
+      'refundDelayMs',
+      'refundIntervalMs',
+      'refundErrorLimitPerSecond',
+      'migrationDurationMs',
+    ] as const) {
       if (body[key] !== undefined && !nonNegativeInteger(body[key])) throw bad(`${key}: a non-negative integer`);
     }
     if (body.migrationDurationMs === 0) throw bad('migrationDurationMs: a positive integer');
-    if (body.migrationStartedAt !== undefined && parseTime(body.migrationStartedAt) === undefined) throw bad('migrationStartedAt: ms since the epoch or RFC 3339');
-    if (body.publicKeyShare !== undefined && body.publicKeyShare !== null && !(typeof body.publicKeyShare === 'number' && body.publicKeyShare >= 0 && body.publicKeyShare <= 1)) {
+    if (body.migrationStartedAt !== undefined && parseTime(body.migrationStartedAt) === undefined)
+      throw bad('migrationStartedAt: ms since the epoch or RFC 3339');
+    if (
+      body.publicKeyShare !== undefined &&
+      body.publicKeyShare !== null &&
+      !(typeof body.publicKeyShare === 'number' && body.publicKeyShare >= 0 && body.publicKeyShare <= 1)
+    ) {
       throw bad('publicKeyShare: a number in [0, 1], or null for the migration ramp');
     }
     if (body.signingMode !== undefined) settings.signingMode = body.signingMode as SigningMode;
     if (body.timeFactor !== undefined) settings.timeFactor = body.timeFactor as number;
     if (body.refundDelayMs !== undefined) settings.refundDelayMs = body.refundDelayMs as number;
     if (body.refundIntervalMs !== undefined) settings.refundIntervalMs = body.refundIntervalMs as number;
-    if (body.refundErrorLimitPerSecond !== undefined) settings.refundErrorLimitPerSecond = body.refundErrorLimitPerSecond as number;
+    if (body.refundErrorLimitPerSecond !== undefined)
+      settings.refundErrorLimitPerSecond = body.refundErrorLimitPerSecond as number;
     if (body.migrationStartedAt !== undefined) settings.migration.startedAt = parseTime(body.migrationStartedAt)!;
     if (body.migrationDurationMs !== undefined) settings.migration.durationMs = body.migrationDurationMs as number;
-    if (body.publicKeyShare !== undefined) settings.publicKeyShare = body.publicKeyShare === null ? undefined : (body.publicKeyShare as number);
+    if (body.publicKeyShare !== undefined)
+      settings.publicKeyShare = body.publicKeyShare === null ? undefined : (body.publicKeyShare as number);
     return this.config();
   }
 
   private moveClock(method: string, body: unknown) {
     const { clock } = this.deps.ctx;
     if (method === 'POST') {
-      if (!isObj(body) || (body.advanceMs === undefined) === (body.now === undefined)) throw bad('give one of advanceMs (ms) or now (ms since the epoch, or RFC 3339)');
+      if (!isObj(body) || (body.advanceMs === undefined) === (body.now === undefined))
+        throw bad('give one of advanceMs (ms) or now (ms since the epoch, or RFC 3339)');
       try {
         if (body.advanceMs !== undefined) clock.advance(body.advanceMs as number);
         else clock.set(parseTime(body.now) ?? NaN);

@@ -8,7 +8,8 @@
  *                         out_refund_no succeeds once the balance is back (the fault lifted)
  *   USER_ACCOUNT_ABNORMAL 403, refunds only: the payer's account is closed; the merchant refunds by other means
  */
-export type ApiTarget = 'prepay' | 'query' | 'close' | 'refund' | 'refund-query' | 'abnormal-refund' | 'certificates' | 'any';
+export type ApiTarget =
+  'prepay' | 'query' | 'close' | 'refund' | 'refund-query' | 'abnormal-refund' | 'certificates' | 'any';
 export type ApiFaultKind = 'SYSTEM_ERROR' | 'FREQUENCY_LIMITED' | 'SLOW' | 'TIMEOUT' | RefundBusinessFault;
 /** Business refusals of the refund API: always before any processing, and only on target `refund`. */
 export type RefundBusinessFault = 'NOT_ENOUGH' | 'USER_ACCOUNT_ABNORMAL';
@@ -16,14 +17,29 @@ export type NotifyFaultKind = 'DROP' | 'DUPLICATE' | 'DELAY' | 'REORDER' | 'SIGN
 export type RefundOutcomeKind = 'ABNORMAL' | 'CLOSED';
 
 /** An API fault: on a built-in target, or on a plugged room's (a bills room's `bill`, `bill-download`). */
-export type ApiFaultRule = { target: ApiTarget | (string & {}); kind: ApiFaultKind; times: number | null; delayMs?: number; phase?: 'before' | 'after' };
+export type ApiFaultRule = {
+  target: ApiTarget | (string & {});
+  kind: ApiFaultKind;
+  times: number | null;
+  delayMs?: number;
+  phase?: 'before' | 'after';
+};
 
 export type FaultRule =
   | ApiFaultRule
   | { target: 'notify'; kind: NotifyFaultKind; times: number | null; delayMs?: number }
   | { target: 'refund-outcome'; kind: RefundOutcomeKind; times: number | null };
 
-export const API_TARGETS: readonly ApiTarget[] = ['prepay', 'query', 'close', 'refund', 'refund-query', 'abnormal-refund', 'certificates', 'any'];
+export const API_TARGETS: readonly ApiTarget[] = [
+  'prepay',
+  'query',
+  'close',
+  'refund',
+  'refund-query',
+  'abnormal-refund',
+  'certificates',
+  'any',
+];
 const API_KINDS: readonly string[] = ['SYSTEM_ERROR', 'FREQUENCY_LIMITED', 'SLOW', 'TIMEOUT'];
 const REFUND_BUSINESS_KINDS: readonly string[] = ['NOT_ENOUGH', 'USER_ACCOUNT_ABNORMAL'];
 const NOTIFY_KINDS: readonly string[] = ['DROP', 'DUPLICATE', 'DELAY', 'REORDER', 'SIGNTEST'];
@@ -34,21 +50,31 @@ export function parseFaultRule(input: unknown, roomTargets: readonly string[] = 
   if (typeof input !== 'object' || input === null) return 'a fault rule is an object';
   const r = input as Record<string, unknown>;
   const times = r.times === undefined ? 1 : r.times;
-  if (times !== null && !(Number.isInteger(times) && (times as number) > 0)) return 'times must be a positive integer, or null for a standing rule';
-  if (r.delayMs !== undefined && !(Number.isInteger(r.delayMs) && (r.delayMs as number) >= 0 && (r.delayMs as number) <= 120_000)) {
+  if (times !== null && !(Number.isInteger(times) && (times as number) > 0))
+    return 'times must be a positive integer, or null for a standing rule';
+  if (
+    r.delayMs !== undefined &&
+    !(Number.isInteger(r.delayMs) && (r.delayMs as number) >= 0 && (r.delayMs as number) <= 120_000)
+  ) {
     return 'delayMs must be an integer between 0 and 120000';
   }
   const kind = String(r.kind);
   if (r.target === 'notify') {
     if (!NOTIFY_KINDS.includes(kind)) return `notify faults: ${NOTIFY_KINDS.join(', ')}`;
-    return { target: 'notify', kind: kind as NotifyFaultKind, times: times as number | null, delayMs: r.delayMs as number | undefined };
+    return {
+      target: 'notify',
+      kind: kind as NotifyFaultKind,
+      times: times as number | null,
+      delayMs: r.delayMs as number | undefined,
+    };
   }
   if (r.target === 'refund-outcome') {
     if (!REFUND_KINDS.includes(kind)) return `refund-outcome faults: ${REFUND_KINDS.join(', ')}`;
     return { target: 'refund-outcome', kind: kind as RefundOutcomeKind, times: times as number | null };
   }
   const targets: readonly string[] = [...API_TARGETS, ...roomTargets];
-  if (!targets.includes(r.target as string)) return `target must be one of ${[...targets, 'notify', 'refund-outcome'].join(', ')}`;
+  if (!targets.includes(r.target as string))
+    return `target must be one of ${[...targets, 'notify', 'refund-outcome'].join(', ')}`;
   if (REFUND_BUSINESS_KINDS.includes(kind)) {
     if (r.target !== 'refund') return `${kind} is a refusal of the refund API: target must be refund`;
     if (r.phase === 'after') return `${kind} refuses the request before anything is recorded: phase must be before`;

@@ -97,7 +97,10 @@ export class Ledger {
 
   async findTransaction(by: { outTradeNo?: string; transactionId?: string }): Promise<SimTransaction | undefined> {
     if (by.outTradeNo) return this.getTransaction(by.outTradeNo);
-    return ((await this.transactions.where({ transaction_id: by.transactionId }).get()).data[0] as unknown as SimTransaction | undefined) ?? undefined;
+    return (
+      ((await this.transactions.where({ transaction_id: by.transactionId }).get()).data[0] as unknown as
+        SimTransaction | undefined) ?? undefined
+    );
   }
 
   async listTransactions(): Promise<SimTransaction[]> {
@@ -109,11 +112,17 @@ export class Ledger {
   }
 
   async findRefundById(refundId: string): Promise<SimRefund | undefined> {
-    return ((await this.refunds.where({ refund_id: refundId }).get()).data[0] as unknown as SimRefund | undefined) ?? undefined;
+    return (
+      ((await this.refunds.where({ refund_id: refundId }).get()).data[0] as unknown as SimRefund | undefined) ??
+      undefined
+    );
   }
 
   async listRefunds(filter: { outTradeNo?: string; status?: RefundStatus } = {}): Promise<SimRefund[]> {
-    const where = { ...(filter.outTradeNo ? { out_trade_no: filter.outTradeNo } : {}), ...(filter.status ? { status: filter.status } : {}) };
+    const where = {
+      ...(filter.outTradeNo ? { out_trade_no: filter.outTradeNo } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+    };
     const query = Object.keys(where).length ? this.refunds.where(where) : this.refunds;
     return (await query.orderBy('create_time', 'asc').limit(1000).get()).data as unknown as SimRefund[];
   }

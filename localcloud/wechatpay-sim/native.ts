@@ -56,7 +56,14 @@ export interface CodeView {
 }
 
 export interface PendingView {
-  prepays: { prepay_id: string; out_trade_no: string; payer: string; amount: number; description: string; expires_at: string }[];
+  prepays: {
+    prepay_id: string;
+    out_trade_no: string;
+    payer: string;
+    amount: number;
+    description: string;
+    expires_at: string;
+  }[];
   codes: CodeView[];
 }
 
@@ -70,7 +77,8 @@ export class NativeApi implements Room {
   }
 
   route(method: string, path: string): RoomRoute | undefined {
-    if (method === 'POST' && path === '/v3/pay/transactions/native') return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
+    if (method === 'POST' && path === '/v3/pay/transactions/native')
+      return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
     return undefined;
   }
 
@@ -78,9 +86,12 @@ export class NativeApi implements Room {
     if (method === 'POST' && path === '/sim/native/scan') {
       const b = isObj(body) ? body : {};
       const action = (b.action ?? 'pay') as ScanAction;
-      if (!SCAN_ACTIONS.includes(action)) throw new HttpError(400, 'INVALID_REQUEST', `action: ${SCAN_ACTIONS.join(', ')}`);
-      if (typeof b.code_url !== 'string' || !b.code_url) throw new HttpError(400, 'INVALID_REQUEST', 'code_url is required');
-      if (typeof b.openid !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(b.openid)) throw new HttpError(400, 'INVALID_REQUEST', 'openid (the scanning user) is required');
+      if (!SCAN_ACTIONS.includes(action))
+        throw new HttpError(400, 'INVALID_REQUEST', `action: ${SCAN_ACTIONS.join(', ')}`);
+      if (typeof b.code_url !== 'string' || !b.code_url)
+        throw new HttpError(400, 'INVALID_REQUEST', 'code_url is required');
+      if (typeof b.openid !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(b.openid))
+        throw new HttpError(400, 'INVALID_REQUEST', 'openid (the scanning user) is required');
       return { status: 200, body: await this.scan(action, b.code_url, b.openid) };
     }
     if (method === 'GET' && path === '/sim/native/codes') return { status: 200, body: await this.listCodes() };
@@ -93,7 +104,13 @@ export class NativeApi implements Room {
     const outTradeNo = await openTransaction(this.ctx, raw, 'NATIVE');
     for (let attempt = 0; attempt < 5; attempt++) {
       const pr = newPr();
-      const code: SimCode = { _id: pr, code_url: `${CODE_URL_PREFIX}${pr}`, out_trade_no: outTradeNo, created_at: clock.now(), expires_at: clock.now() + CODE_URL_LIFETIME_MS };
+      const code: SimCode = {
+        _id: pr,
+        code_url: `${CODE_URL_PREFIX}${pr}`,
+        out_trade_no: outTradeNo,
+        created_at: clock.now(),
+        expires_at: clock.now() + CODE_URL_LIFETIME_MS,
+      };
       try {
         await this.codes.add({ data: { ...code } });
         return { status: 200, body: { code_url: code.code_url } };
@@ -109,7 +126,11 @@ export class NativeApi implements Room {
    * (SUCCESS, this user the payer, the TRANSACTION.SUCCESS notification), cancel (nothing changes), fail (PAYERROR,
    * still payable), or stay in USERPAYING.
    */
-  async scan(action: ScanAction, codeUrl: string, openid: string): Promise<{ result: ScanAction; transaction: unknown }> {
+  async scan(
+    action: ScanAction,
+    codeUrl: string,
+    openid: string,
+  ): Promise<{ result: ScanAction; transaction: unknown }> {
     const { ledger, clock } = this.ctx;
     const pr = CODE_URL.exec(codeUrl)?.[1];
     if (!pr) throw new HttpError(400, 'INVALID_CODE', '二维码无效：不是微信支付的收款码');
@@ -117,7 +138,8 @@ export class NativeApi implements Room {
     if (!code) throw new HttpError(404, 'CODE_NOT_FOUND', '二维码无效');
     if (code.expires_at <= clock.now()) throw new HttpError(400, 'CODE_EXPIRED', '二维码已过期，请刷新页面后重新扫码');
     const tx = (await ledger.getTransaction(code.out_trade_no))!;
-    if (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND') throw new HttpError(409, 'ORDERPAID', '订单已支付');
+    if (tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND')
+      throw new HttpError(409, 'ORDERPAID', '订单已支付');
     if (tx.trade_state === 'CLOSED') throw new HttpError(409, 'ORDER_CLOSED', '订单已关闭');
     if (action === 'cancel') return { result: 'cancel', transaction: transactionView(tx) };
     return (await userPays(this.ctx, tx, action, openid)) as { result: ScanAction; transaction: unknown };
@@ -146,15 +168,26 @@ export class NativeApi implements Room {
   /** What a cashier could still pay now: JSAPI prepays and Native codes within their 2 hours, of unpaid transactions. */
   async pending(): Promise<PendingView> {
     const now = this.ctx.clock.now();
-    const { data } = await this.ctx.ledger.prepays.where({ expires_at: this.ctx.ledger.command.gt(now) }).limit(1000).get();
+    const { data } = await this.ctx.ledger.prepays
+      .where({ expires_at: this.ctx.ledger.command.gt(now) })
+      .limit(1000)
+      .get();
     const prepays: PendingView['prepays'] = [];
     for (const prepay of data as unknown as SimPrepay[]) {
       const tx = await this.ctx.ledger.getTransaction(prepay.out_trade_no);
       if (!tx || !PAYABLE_STATES.includes(tx.trade_state)) continue;
-      prepays.push({ prepay_id: prepay._id, out_trade_no: tx._id, payer: tx.payer.openid, amount: tx.amount.total, description: tx.description, expires_at: chinaTime(prepay.expires_at) });
+      prepays.push({
+        prepay_id: prepay._id,
+        out_trade_no: tx._id,
+        payer: tx.payer.openid,
+        amount: tx.amount.total,
+        description: tx.description,
+        expires_at: chinaTime(prepay.expires_at),
+      });
     }
-    const codes = (await this.listCodes()).filter((c) => !c.lapsed && PAYABLE_STATES.includes(c.trade_state as TradeState));
+    const codes = (await this.listCodes()).filter(
+      (c) => !c.lapsed && PAYABLE_STATES.includes(c.trade_state as TradeState),
+    );
     return { prepays, codes };
   }
 }
-

@@ -11,7 +11,9 @@ import { chinaTime } from './clock';
 import type { FaultBook } from './faults';
 import type { NotificationEnvelope } from './signing';
 
-export const RETRY_SCHEDULE_SECONDS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600] as const;
+export const RETRY_SCHEDULE_SECONDS = [
+  15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
+] as const;
 export const DELIVERY_TIMEOUT_MS = 5000;
 /** the merchant's answer body is kept up to this many bytes (a notify handler answers a short JSON, or nothing) */
 export const ANSWER_BODY_LIMIT = 4096;
@@ -72,10 +74,15 @@ export class Notifier {
   /** Picks up deliveries that were waiting for a retry when the simulator stopped. */
   async resume(): Promise<void> {
     const { data } = await this.deliveries.where({ state: 'pending' }).limit(1000).get();
-    for (const d of data as unknown as Delivery[]) this.schedule(d, Math.max(0, (d.nextAttemptAt ?? 0) - this.options.clock()));
+    for (const d of data as unknown as Delivery[])
+      this.schedule(d, Math.max(0, (d.nextAttemptAt ?? 0) - this.options.clock()));
   }
 
-  async enqueue(envelope: NotificationEnvelope, url: string, refs: { outTradeNo: string; outRefundNo?: string }): Promise<Delivery> {
+  async enqueue(
+    envelope: NotificationEnvelope,
+    url: string,
+    refs: { outTradeNo: string; outRefundNo?: string },
+  ): Promise<Delivery> {
     const delivery: Delivery = {
       _id: envelope.id,
       eventType: envelope.event_type,
@@ -100,7 +107,8 @@ export class Notifier {
     this.held = [];
     const first = async () => {
       if (fault?.kind === 'SIGNTEST') await this.attempt(delivery, 'probe');
-      if (fault?.kind === 'DUPLICATE') await Promise.all([this.attempt(delivery, 'delivery'), this.attempt(delivery, 'duplicate')]);
+      if (fault?.kind === 'DUPLICATE')
+        await Promise.all([this.attempt(delivery, 'delivery'), this.attempt(delivery, 'duplicate')]);
       else await this.attempt(delivery, 'delivery');
       for (const h of release) {
         h.state = 'pending';
@@ -156,10 +164,24 @@ export class Notifier {
     const controller = new AbortController();
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), DELIVERY_TIMEOUT_MS);
-    const headers = { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/4.0', ...this.options.sign(delivery.body, kind === 'probe', delivery._id) };
-    const record: DeliveryAttempt = { at: chinaTime(started), ms: 0, kind, request: { method: 'POST', url: delivery.url, headers, body: delivery.body } };
+    const headers = {
+      'Content-Type': 'application/json',
+      'User-Agent': 'Mozilla/4.0',
+      ...this.options.sign(delivery.body, kind === 'probe', delivery._id),
+    };
+    const record: DeliveryAttempt = {
+      at: chinaTime(started),
+      ms: 0,
+      kind,
+      request: { method: 'POST', url: delivery.url, headers, body: delivery.body },
+    };
     try {
-      const response = await this.fetchImpl(delivery.url, { method: 'POST', headers, body: delivery.body, signal: controller.signal });
+      const response = await this.fetchImpl(delivery.url, {
+        method: 'POST',
+        headers,
+        body: delivery.body,
+        signal: controller.signal,
+      });
       const answer = Buffer.from(await response.arrayBuffer());
       record.status = response.status;
       record.response = {
@@ -169,7 +191,9 @@ export class Notifier {
         ...(answer.length > ANSWER_BODY_LIMIT ? { truncated: true as const } : {}),
       };
     } catch (error) {
-      record.error = controller.signal.aborted ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : (error as Error).message;
+      record.error = controller.signal.aborted
+        ? `no answer within ${DELIVERY_TIMEOUT_MS} ms`
+        : (error as Error).message;
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(controller);
@@ -183,7 +207,9 @@ export class Notifier {
         delivery.state = 'delivered';
         delete delivery.nextAttemptAt;
       } else if (kind === 'delivery' && delivery.state !== 'delivered') {
-        const failures = delivery.attempts.filter((a) => a.kind === 'delivery' && !(a.status !== undefined && a.status >= 200 && a.status < 300)).length;
+        const failures = delivery.attempts.filter(
+          (a) => a.kind === 'delivery' && !(a.status !== undefined && a.status >= 200 && a.status < 300),
+        ).length;
         const wait = RETRY_SCHEDULE_SECONDS[failures - 1];
         if (wait === undefined) {
           delivery.state = 'failed';

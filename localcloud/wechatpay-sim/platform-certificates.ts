@@ -21,7 +21,13 @@ const DAY = 24 * 3600 * 1000;
 
 function describe(pem: string, key: KeyObject): PlatformCertificate {
   const cert = new X509Certificate(pem);
-  return { serial: cert.serialNumber.toUpperCase(), pem, key, validFrom: Date.parse(cert.validFrom), validTo: Date.parse(cert.validTo) };
+  return {
+    serial: cert.serialNumber.toUpperCase(),
+    pem,
+    key,
+    validFrom: Date.parse(cert.validFrom),
+    validTo: Date.parse(cert.validTo),
+  };
 }
 
 export class PlatformCertificates {
@@ -67,7 +73,10 @@ export class PlatformCertificates {
     ];
     cert.setSubject(attrs);
     cert.setIssuer(attrs);
-    cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), forge.md.sha256.create());
+    cert.sign(
+      forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+      forge.md.sha256.create(),
+    );
     const issued = describe(forge.pki.certificateToPem(cert), privateKey);
     this.issued.push(issued);
     if (options.signNow) this.signing = issued.serial;

@@ -16,7 +16,16 @@ import { HttpError, parseJsonBody } from '../http';
 import { chinaTime } from './clock';
 import type { Room, RoomRoute, SimContext } from './context';
 import type { RefundStatus, SimRefund, SimTransaction } from './ledger';
-import { checkNotify, isObj, optionalString, OUT_REFUND_NO, paramError, requireFen, requireObject, requireString } from './validate';
+import {
+  checkNotify,
+  isObj,
+  optionalString,
+  OUT_REFUND_NO,
+  paramError,
+  requireFen,
+  requireObject,
+  requireString,
+} from './validate';
 
 /** "同一笔订单多次退款的请求需相隔1分钟" */
 export const REFUND_INTERVAL_MS = 60_000;
@@ -58,7 +67,8 @@ export class RefundsApi implements Room {
 
   route(method: string, path: string): RoomRoute | undefined {
     let m: RegExpMatchArray | null;
-    if (method === 'POST' && path === '/v3/refund/domestic/refunds') return { target: 'refund', run: (_u, raw) => this.create(raw) };
+    if (method === 'POST' && path === '/v3/refund/domestic/refunds')
+      return { target: 'refund', run: (_u, raw) => this.create(raw) };
     if (method === 'GET' && (m = path.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/))) {
       const outRefundNo = decodeURIComponent(m[1]!);
       return { target: 'refund-query', run: () => this.query(outRefundNo) };
@@ -92,7 +102,8 @@ export class RefundsApi implements Room {
 
     const found = await ledger.findTransaction({ outTradeNo, transactionId });
     // "请检查你的订单号是否正确且是否已支付，未支付的订单不能发起退款": the refund API knows paid transactions only
-    if (!found || (found.trade_state !== 'SUCCESS' && found.trade_state !== 'REFUND')) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+    if (!found || (found.trade_state !== 'SUCCESS' && found.trade_state !== 'REFUND'))
+      throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
     const existing = await ledger.getRefund(outRefundNo);
     if (existing) {
       if (existing.out_trade_no !== found._id || existing.amount.refund !== refund || existing.amount.total !== total) {
@@ -100,7 +111,8 @@ export class RefundsApi implements Room {
       }
       return { status: 200, body: refundView(existing) };
     }
-    if (total !== found.amount.total) throw paramError('/amount/total', 'differs from the order total', '订单金额与原订单金额不一致');
+    if (total !== found.amount.total)
+      throw paramError('/amount/total', 'differs from the order total', '订单金额与原订单金额不一致');
     if (refund > total) throw paramError('/amount/refund', 'greater than total', '退款金额不能大于订单金额');
     const tx = await this.withRefundCounters(found);
     const _ = ledger.command;
@@ -116,8 +128,10 @@ export class RefundsApi implements Room {
     if (reserved.stats.updated === 0) {
       if (await ledger.getRefund(outRefundNo)) return this.create(raw); // the same out_refund_no raced in: answer with the refund that won
       const current = (await ledger.getTransaction(tx._id))!;
-      if (current.refund_reserved > total - refund) throw new HttpError(400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
-      if (current.refund_count >= MAX_REFUNDS_PER_PAYMENT) throw new HttpError(400, 'INVALID_REQUEST', `每个支付订单的部分退款次数不能超过${MAX_REFUNDS_PER_PAYMENT}次`);
+      if (current.refund_reserved > total - refund)
+        throw new HttpError(400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
+      if (current.refund_count >= MAX_REFUNDS_PER_PAYMENT)
+        throw new HttpError(400, 'INVALID_REQUEST', `每个支付订单的部分退款次数不能超过${MAX_REFUNDS_PER_PAYMENT}次`);
       throw new HttpError(429, 'FREQUENCY_LIMITED', '单笔订单请求频率过高，请于1分钟后重试');
     }
     const outcome = faults.take('refund-outcome');
@@ -137,7 +151,9 @@ export class RefundsApi implements Room {
       await ledger.refunds.add({ data: { ...record } });
     } catch {
       // the same out_refund_no raced in: give the reservation back and answer with the refund that won
-      await ledger.transactions.doc(tx._id).update({ data: { refund_reserved: _.inc(-refund), refund_count: _.inc(-1) } });
+      await ledger.transactions
+        .doc(tx._id)
+        .update({ data: { refund_reserved: _.inc(-refund), refund_count: _.inc(-1) } });
       return this.create(raw);
     }
     this.scheduleSettle(outRefundNo);
@@ -167,13 +183,18 @@ export class RefundsApi implements Room {
    * again; it ends SUCCESS (with a REFUND.SUCCESS notification) after refundDelayMs. Only the card's last four digits
    * are kept.
    */
-  private async applyAbnormal(refundId: string, raw: Buffer, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  private async applyAbnormal(
+    refundId: string,
+    raw: Buffer,
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: unknown }> {
     const { ledger, clock } = this.ctx;
     const body = parseJsonBody(raw);
     if (!isObj(body)) throw paramError('/', 'body must be an object');
     const outRefundNo = requireString(body, 'out_refund_no', '/out_refund_no', { max: 64, pattern: OUT_REFUND_NO });
     const type = requireString(body, 'type', '/type', { max: 32 });
-    if (type !== 'USER_BANK_CARD' && type !== 'MERCHANT_BANK_CARD') throw paramError('/type', 'USER_BANK_CARD or MERCHANT_BANK_CARD');
+    if (type !== 'USER_BANK_CARD' && type !== 'MERCHANT_BANK_CARD')
+      throw paramError('/type', 'USER_BANK_CARD or MERCHANT_BANK_CARD');
     const bankType = optionalString(body, 'bank_type', '/bank_type', 16);
     const bankAccountCipher = optionalString(body, 'bank_account', '/bank_account', 1024);
     const realNameCipher = optionalString(body, 'real_name', '/real_name', 1024);
@@ -188,7 +209,8 @@ export class RefundsApi implements Room {
       const serial = this.checkSensitiveSerial(req);
       if (bankAccountCipher !== undefined) {
         const account = this.decryptSensitive(bankAccountCipher, '/bank_account', serial);
-        if (!/^\d{12,19}$/.test(account)) throw paramError('/bank_account', 'not a bank card number', '收款银行卡号格式错误');
+        if (!/^\d{12,19}$/.test(account))
+          throw paramError('/bank_account', 'not a bank card number', '收款银行卡号格式错误');
         accountTail = account.slice(-4);
       }
       if (realNameCipher !== undefined && this.decryptSensitive(realNameCipher, '/real_name', serial).trim() === '') {
@@ -226,15 +248,20 @@ export class RefundsApi implements Room {
   /** Wechatpay-Serial must name a WeChat Pay key this merchant has in its current mode. */
   private checkSensitiveSerial(req: IncomingMessage): string {
     const serial = req.headers['wechatpay-serial'];
-    if (typeof serial !== 'string' || !serial) throw new HttpError(400, 'PARAM_ERROR', 'HTTP header缺少微信支付平台证书序列号(Wechatpay-Serial)');
-    if (!this.ctx.signing.knownSerials().includes(serial)) throw new HttpError(400, 'PARAM_ERROR', '平台证书序列号Wechatpay-Serial错误');
+    if (typeof serial !== 'string' || !serial)
+      throw new HttpError(400, 'PARAM_ERROR', 'HTTP header缺少微信支付平台证书序列号(Wechatpay-Serial)');
+    if (!this.ctx.signing.knownSerials().includes(serial))
+      throw new HttpError(400, 'PARAM_ERROR', '平台证书序列号Wechatpay-Serial错误');
     return serial;
   }
 
   /** RSA-OAEP (SHA-1, as WeChat Pay's sensitive-field encryption) with the key behind the serial named. */
   private decryptSensitive(ciphertext: string, field: string, serial: string): string {
     try {
-      return privateDecrypt({ key: this.ctx.signing.privateKeyFor(serial)!, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(ciphertext, 'base64')).toString('utf8');
+      return privateDecrypt(
+        { key: this.ctx.signing.privateKeyFor(serial)!, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+        Buffer.from(ciphertext, 'base64'),
+      ).toString('utf8');
     } catch {
       throw paramError(field, 'cannot be decrypted', `${field.slice(1)} 解密失败，请使用微信支付公钥加密`);
     }
@@ -242,7 +269,9 @@ export class RefundsApi implements Room {
 
   private scheduleSettle(outRefundNo: string): void {
     this.ctx.timers.after(this.ctx.settings.refundDelayMs, () => {
-      this.settle(outRefundNo).catch((error: unknown) => this.ctx.log?.(`[wechatpay-sim] refund settle failed: ${String(error)}`));
+      this.settle(outRefundNo).catch((error: unknown) =>
+        this.ctx.log?.(`[wechatpay-sim] refund settle failed: ${String(error)}`),
+      );
     });
   }
 
@@ -254,16 +283,28 @@ export class RefundsApi implements Room {
     const { ledger, clock } = this.ctx;
     const refund = await ledger.getRefund(outRefundNo);
     if (!refund) return undefined;
-    const from: RefundStatus = refund.status === 'ABNORMAL' && status !== undefined && status !== 'ABNORMAL' ? 'ABNORMAL' : 'PROCESSING';
+    const from: RefundStatus =
+      refund.status === 'ABNORMAL' && status !== undefined && status !== 'ABNORMAL' ? 'ABNORMAL' : 'PROCESSING';
     const outcome = status ?? (refund.planned_outcome === 'PROCESSING' ? 'SUCCESS' : refund.planned_outcome);
-    const handled = from === 'ABNORMAL' ? { abnormal_handling: { type: 'MERCHANT_PLATFORM', at: chinaTime(clock.now()) } } : {};
-    const { stats } = await ledger.refunds
-      .where({ _id: outRefundNo, status: from })
-      .update({ data: { status: outcome, ...(outcome === 'SUCCESS' ? { success_time: chinaTime(clock.now()) } : {}), ...handled } });
+    const handled =
+      from === 'ABNORMAL' ? { abnormal_handling: { type: 'MERCHANT_PLATFORM', at: chinaTime(clock.now()) } } : {};
+    const { stats } = await ledger.refunds.where({ _id: outRefundNo, status: from }).update({
+      data: {
+        status: outcome,
+        ...(outcome === 'SUCCESS' ? { success_time: chinaTime(clock.now()) } : {}),
+        ...handled,
+      },
+    });
     if (stats.updated === 0) return refund;
     const _ = ledger.command;
-    if (outcome === 'SUCCESS') await ledger.transactions.where({ _id: refund.out_trade_no, trade_state: 'SUCCESS' }).update({ data: { trade_state: 'REFUND' } });
-    else if (outcome === 'CLOSED') await ledger.transactions.doc(refund.out_trade_no).update({ data: { refund_reserved: _.inc(-refund.amount.refund) } });
+    if (outcome === 'SUCCESS')
+      await ledger.transactions
+        .where({ _id: refund.out_trade_no, trade_state: 'SUCCESS' })
+        .update({ data: { trade_state: 'REFUND' } });
+    else if (outcome === 'CLOSED')
+      await ledger.transactions
+        .doc(refund.out_trade_no)
+        .update({ data: { refund_reserved: _.inc(-refund.amount.refund) } });
     const settled = (await ledger.getRefund(outRefundNo))!;
     if (settled.notify_url) {
       const tx = (await ledger.getTransaction(settled.out_trade_no))!;
@@ -276,18 +317,41 @@ export class RefundsApi implements Room {
         refund_status: settled.status,
         ...(settled.success_time ? { success_time: settled.success_time } : {}),
         user_received_account: settled.user_received_account ?? '支付用户零钱',
-        amount: { total: settled.amount.total, refund: settled.amount.refund, payer_total: settled.amount.total, payer_refund: settled.amount.refund },
+        amount: {
+          total: settled.amount.total,
+          refund: settled.amount.refund,
+          payer_total: settled.amount.total,
+          payer_refund: settled.amount.refund,
+        },
       };
-      const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭', PROCESSING: '退款处理中' }[settled.status];
-      await this.ctx.notify(settled.notify_url, `REFUND.${settled.status}`, summary, 'refund', resource, { outTradeNo: tx._id, outRefundNo: settled._id });
+      const summary = { SUCCESS: '退款成功', ABNORMAL: '退款异常', CLOSED: '退款关闭', PROCESSING: '退款处理中' }[
+        settled.status
+      ];
+      await this.ctx.notify(settled.notify_url, `REFUND.${settled.status}`, summary, 'refund', resource, {
+        outTradeNo: tx._id,
+        outRefundNo: settled._id,
+      });
     }
     return settled;
   }
 }
 
 const BANK_NAMES: Record<string, string> = {
-  ICBC: '工商银行', ABC: '农业银行', BOC: '中国银行', CCB: '建设银行', BOCOM: '交通银行', CMB: '招商银行', PAB: '平安银行',
-  SPDB: '浦发银行', CITIC: '中信银行', CEB: '光大银行', CMBC: '民生银行', CIB: '兴业银行', GDB: '广发银行', PSBC: '邮储银行', NBCB: '宁波银行',
+  ICBC: '工商银行',
+  ABC: '农业银行',
+  BOC: '中国银行',
+  CCB: '建设银行',
+  BOCOM: '交通银行',
+  CMB: '招商银行',
+  PAB: '平安银行',
+  SPDB: '浦发银行',
+  CITIC: '中信银行',
+  CEB: '光大银行',
+  CMBC: '民生银行',
+  CIB: '兴业银行',
+  GDB: '广发银行',
+  PSBC: '邮储银行',
+  NBCB: '宁波银行',
 };
 
 /** user_received_account for a bank card: "{银行名称}{卡类型}{卡尾号}". */

@@ -12,7 +12,12 @@ import { authenticate, type Merchant } from './auth';
 import type { Answer, Room, SimContext } from './context';
 import type { ApiFaultKind } from './faults';
 
-export type ControlHandler = (method: string, path: string, body: unknown, url: URL) => Promise<{ status: number; body: unknown }>;
+export type ControlHandler = (
+  method: string,
+  path: string,
+  body: unknown,
+  url: URL,
+) => Promise<{ status: number; body: unknown }>;
 
 export class SimServer {
   private readonly rooms: Room[] = [];
@@ -26,7 +31,11 @@ export class SimServer {
     private readonly ctx: SimContext,
     private readonly control: ControlHandler,
   ) {
-    this.merchant = { mchid: ctx.keys.mchid, serialNo: ctx.keys.merchantSerialNo, key: createPublicKey(ctx.keys.merchantCertificatePem) };
+    this.merchant = {
+      mchid: ctx.keys.mchid,
+      serialNo: ctx.keys.merchantSerialNo,
+      key: createPublicKey(ctx.keys.merchantCertificatePem),
+    };
   }
 
   /** Adds a room; the first room that routes a request answers it. */
@@ -84,7 +93,14 @@ export class SimServer {
     } catch (error) {
       if (target === 'refund') this.recordRefundError();
       if (error instanceof HttpError) {
-        this.reply(req, res, { status: error.status, body: { code: error.code, message: error.message, ...(error.detail !== undefined ? { detail: error.detail } : {}) } });
+        this.reply(req, res, {
+          status: error.status,
+          body: {
+            code: error.code,
+            message: error.message,
+            ...(error.detail !== undefined ? { detail: error.detail } : {}),
+          },
+        });
       } else {
         this.ctx.log?.(`[wechatpay-sim] internal error: ${(error as Error).stack}`);
         this.reply(req, res, { status: 500, body: { code: 'SYSTEM_ERROR', message: '系统错误' } });
@@ -107,7 +123,8 @@ export class SimServer {
   private checkErrorRate(target: string): void {
     const limit = this.ctx.settings.refundErrorLimitPerSecond;
     if (target !== 'refund' || !(limit > 0)) return;
-    if (this.recentRefundErrors().length >= limit) throw new HttpError(429, 'FREQUENCY_LIMITED', '异常或错误的退款申请请求超过频率限制，请降低频率后重试');
+    if (this.recentRefundErrors().length >= limit)
+      throw new HttpError(429, 'FREQUENCY_LIMITED', '异常或错误的退款申请请求超过频率限制，请降低频率后重试');
   }
 
   private recentRefundErrors(): number[] {
@@ -140,6 +157,7 @@ function requestId(): string {
 export function faultError(kind: ApiFaultKind): HttpError {
   if (kind === 'FREQUENCY_LIMITED') return new HttpError(429, 'FREQUENCY_LIMITED', '频率超限');
   if (kind === 'NOT_ENOUGH') return new HttpError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
-  if (kind === 'USER_ACCOUNT_ABNORMAL') return new HttpError(403, 'USER_ACCOUNT_ABNORMAL', '退款请求失败，用户帐号已注销');
+  if (kind === 'USER_ACCOUNT_ABNORMAL')
+    return new HttpError(403, 'USER_ACCOUNT_ABNORMAL', '退款请求失败，用户帐号已注销');
   return new HttpError(500, 'SYSTEM_ERROR', '系统错误');
 }

@@ -8,7 +8,15 @@
  * from certificates to the public key): answers are signed with the public key only when the request names it in
  * Wechatpay-Serial, and notifications move to the public key on a schedule, from 0.1% to 100% of them.
  */
-import { createCipheriv, createHash, createPrivateKey, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createHash,
+  createPrivateKey,
+  randomBytes,
+  randomUUID,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import type { LocalKeys } from '../keys';
 import { PlatformCertificates } from './platform-certificates';
 
@@ -35,7 +43,13 @@ function signWith(key: PlatformKey, message: string): string {
 }
 
 /** The Wechatpay-* headers over `timestamp\nnonce\nbody\n`. */
-export function signResponse(key: PlatformKey, serial: string, body: string | Buffer, timestamp: number, nonce = randomBytes(16).toString('hex')): SignedHeaders {
+export function signResponse(
+  key: PlatformKey,
+  serial: string,
+  body: string | Buffer,
+  timestamp: number,
+  nonce = randomBytes(16).toString('hex'),
+): SignedHeaders {
   const ts = String(timestamp);
   const raw = typeof body === 'string' ? body : body.toString('utf8');
   return {
@@ -53,11 +67,22 @@ export interface NotificationEnvelope {
   resource_type: 'encrypt-resource';
   event_type: string;
   summary: string;
-  resource: { original_type: string; algorithm: 'AEAD_AES_256_GCM'; ciphertext: string; associated_data: string; nonce: string };
+  resource: {
+    original_type: string;
+    algorithm: 'AEAD_AES_256_GCM';
+    ciphertext: string;
+    associated_data: string;
+    nonce: string;
+  };
 }
 
 /** AEAD_AES_256_GCM with the APIv3 key: base64(ciphertext ‖ 16-byte tag). */
-export function encryptResource(apiV3Key: string | Buffer, nonce: string, associatedData: string, plaintext: string): string {
+export function encryptResource(
+  apiV3Key: string | Buffer,
+  nonce: string,
+  associatedData: string,
+  plaintext: string,
+): string {
   const key = typeof apiV3Key === 'string' ? Buffer.from(apiV3Key, 'utf8') : apiV3Key;
   if (key.length !== 32) throw new RangeError('the APIv3 key is 32 bytes');
   const cipher = createCipheriv('aes-256-gcm', key, Buffer.from(nonce, 'utf8'));
@@ -125,7 +150,9 @@ export class PlatformSigning {
   knownSerials(): string[] {
     return [
       ...(this.settings.signingMode !== 'certificate' ? [this.keys.publicKeyId] : []),
-      ...(this.settings.signingMode !== 'publicKey' ? this.certificates.list(this.businessNow()).map((c) => c.serial) : []),
+      ...(this.settings.signingMode !== 'publicKey'
+        ? this.certificates.list(this.businessNow()).map((c) => c.serial)
+        : []),
     ];
   }
 

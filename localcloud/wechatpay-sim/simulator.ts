@@ -85,7 +85,10 @@ export class WechatPaySimulator {
       refundDelayMs: options.refundDelayMs ?? 1000,
       refundIntervalMs: options.refundIntervalMs ?? REFUND_INTERVAL_MS,
       refundErrorLimitPerSecond: options.refundErrorLimitPerSecond ?? 0,
-      migration: { startedAt: options.migration?.startedAt ?? this.simClock.now(), durationMs: options.migration?.durationMs ?? MIGRATION_DURATION_MS },
+      migration: {
+        startedAt: options.migration?.startedAt ?? this.simClock.now(),
+        durationMs: options.migration?.durationMs ?? MIGRATION_DURATION_MS,
+      },
     };
     this.ledger = new Ledger(options.dataDir, this.simClock.now);
     this.signing = new PlatformSigning(options.keys, this.settings, this.simClock.now, this.simClock.wall);
@@ -111,20 +114,40 @@ export class WechatPaySimulator {
       signing: this.signing,
       timers,
       notify: (url, eventType, summary, originalType, resource, refs) => {
-        const envelope = encryptNotification({ apiV3Key: options.keys.apiV3Key, eventType, summary, originalType, resource, createTime: chinaTime(this.simClock.now()) });
+        const envelope = encryptNotification({
+          apiV3Key: options.keys.apiV3Key,
+          eventType,
+          summary,
+          originalType,
+          resource,
+          createTime: chinaTime(this.simClock.now()),
+        });
         return this.notifier.enqueue(envelope, url, refs);
       },
       ...(options.log ? { log: options.log } : {}),
     };
     this.refundsApi = new RefundsApi(this.ctx);
     this.cashierRoom = new Cashier(this.ctx);
-    this.control = new ControlApi({ ctx: this.ctx, cashier: this.cashierRoom, refunds: this.refundsApi, rooms: () => this.rooms, roomTargets: () => this.roomTargets });
+    this.control = new ControlApi({
+      ctx: this.ctx,
+      cashier: this.cashierRoom,
+      refunds: this.refundsApi,
+      rooms: () => this.rooms,
+      roomTargets: () => this.roomTargets,
+    });
     this.server = new SimServer(this.ctx, (method, path, body, url) => this.control.handle(method, path, body, url));
-    for (const room of [new TransactionsApi(this.ctx), this.refundsApi, new CertificatesApi(this.ctx)]) this.server.plug(room);
+    for (const room of [new TransactionsApi(this.ctx), this.refundsApi, new CertificatesApi(this.ctx)])
+      this.server.plug(room);
     this.nativeRoom = new NativeApi(this.ctx);
     this.plug(this.nativeRoom);
     const { appid, mchid } = options.keys;
-    this.bills = new BillsRoom({ ledger: options.billLedger ?? recordsLedger(this.ledger.records()), clock: this.now, baseUrl: () => this.baseUrl, appid, mchid });
+    this.bills = new BillsRoom({
+      ledger: options.billLedger ?? recordsLedger(this.ledger.records()),
+      clock: this.now,
+      baseUrl: () => this.baseUrl,
+      appid,
+      mchid,
+    });
     this.plug(this.bills, ['bill', 'bill-download']);
   }
 
@@ -217,11 +240,17 @@ export class WechatPaySimulator {
   /** What /v3/certificates lists now, newest first, and which one signs. */
   platformCertificates(): { serial: string; pem: string; validFrom: number; validTo: number; signing: boolean }[] {
     const current = this.signing.certificates.current().serial;
-    return this.signing.certificates.list(this.simClock.now()).map(({ serial, pem, validFrom, validTo }) => ({ serial, pem, validFrom, validTo, signing: serial === current }));
+    return this.signing.certificates
+      .list(this.simClock.now())
+      .map(({ serial, pem, validFrom, validTo }) => ({ serial, pem, validFrom, validTo, signing: serial === current }));
   }
 
   /** WeChat Pay issues a new platform certificate (a new key), listed from now; with `signNow` it also signs from now. */
-  rotateCertificate(options: { signNow?: boolean; days?: number; validFrom?: number } = {}): { serial: string; pem: string; validTo: number } {
+  rotateCertificate(options: { signNow?: boolean; days?: number; validFrom?: number } = {}): {
+    serial: string;
+    pem: string;
+    validTo: number;
+  } {
     const { serial, pem, validTo } = this.signing.certificates.issue({ now: this.simClock.now(), ...options });
     return { serial, pem, validTo };
   }
@@ -249,7 +278,10 @@ export class WechatPaySimulator {
   // ---- what a tester does ------------------------------------------------------------------------------------------
 
   /** What the paying user does in the WeChat cashier: with the wx.requestPayment parameters (checked) or a prepay_id. */
-  cashier(action: CashierAction, payment: string | RequestPaymentInput): Promise<{ result: string; transaction?: unknown }> {
+  cashier(
+    action: CashierAction,
+    payment: string | RequestPaymentInput,
+  ): Promise<{ result: string; transaction?: unknown }> {
     return this.cashierRoom.act(action, payment);
   }
 

@@ -8,7 +8,18 @@ import { HttpError, parseJsonBody } from '../http';
 import { chinaTime } from './clock';
 import type { Room, RoomRoute, SimContext } from './context';
 import { PAYABLE_STATES, type SimTransaction, type TradeState } from './ledger';
-import { checkCurrency, checkNotify, checkTimeExpire, isObj, optionalString, OUT_TRADE_NO, paramError, requireFen, requireObject, requireString } from './validate';
+import {
+  checkCurrency,
+  checkNotify,
+  checkTimeExpire,
+  isObj,
+  optionalString,
+  OUT_TRADE_NO,
+  paramError,
+  requireFen,
+  requireObject,
+  requireString,
+} from './validate';
 
 /** "prepay_id 有效期为2小时" */
 export const PREPAY_LIFETIME_MS = 2 * 3600 * 1000;
@@ -70,7 +81,8 @@ export class TransactionsApi implements Room {
 
   route(method: string, path: string): RoomRoute | undefined {
     let m: RegExpMatchArray | null;
-    if (method === 'POST' && path === '/v3/pay/transactions/jsapi') return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
+    if (method === 'POST' && path === '/v3/pay/transactions/jsapi')
+      return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
     if (method === 'GET' && (m = path.match(/^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/))) {
       const outTradeNo = decodeURIComponent(m[1]!);
       return { target: 'query', run: (url) => this.query({ outTradeNo }, url) };
@@ -90,11 +102,16 @@ export class TransactionsApi implements Room {
     const { ledger, clock } = this.ctx;
     const outTradeNo = await openTransaction(this.ctx, raw, 'JSAPI');
     const prepayId = `wx${chinaTime(clock.now()).replace(/\D/g, '').slice(0, 14)}${randomBytes(10).toString('hex')}`;
-    await ledger.prepays.add({ data: { _id: prepayId, out_trade_no: outTradeNo, expires_at: clock.now() + PREPAY_LIFETIME_MS } });
+    await ledger.prepays.add({
+      data: { _id: prepayId, out_trade_no: outTradeNo, expires_at: clock.now() + PREPAY_LIFETIME_MS },
+    });
     return { status: 200, body: { prepay_id: prepayId } };
   }
 
-  private async query(by: { outTradeNo?: string; transactionId?: string }, url: URL): Promise<{ status: number; body: unknown }> {
+  private async query(
+    by: { outTradeNo?: string; transactionId?: string },
+    url: URL,
+  ): Promise<{ status: number; body: unknown }> {
     const mchid = url.searchParams.get('mchid');
     if (!mchid) throw paramError('/mchid', 'missing');
     if (mchid !== this.ctx.keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
@@ -116,7 +133,8 @@ export class TransactionsApi implements Room {
       .update({ data: { trade_state: 'CLOSED' } });
     if (stats.updated === 0) {
       const now = await ledger.getTransaction(outTradeNo);
-      if (now?.trade_state === 'SUCCESS' || now?.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '订单已支付，不能关闭');
+      if (now?.trade_state === 'SUCCESS' || now?.trade_state === 'REFUND')
+        throw new HttpError(400, 'ORDERPAID', '订单已支付，不能关闭');
     }
     return { status: 204 };
   }
@@ -180,11 +198,14 @@ export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: '
   }
   const same =
     (existing.trade_type ?? 'JSAPI') === tradeType &&
-    (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every((k) => existing[k] === candidate[k]) &&
+    (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every(
+      (k) => existing[k] === candidate[k],
+    ) &&
     existing.amount.total === total &&
     (tradeType === 'NATIVE' || existing.payer.openid === openid);
   if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');
-  if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND') throw new HttpError(400, 'ORDERPAID', '该订单已支付');
+  if (existing.trade_state === 'SUCCESS' || existing.trade_state === 'REFUND')
+    throw new HttpError(400, 'ORDERPAID', '该订单已支付');
   if (existing.trade_state === 'CLOSED') throw new HttpError(400, 'ORDER_CLOSED', '订单已关闭');
   return outTradeNo;
 }
@@ -201,24 +222,39 @@ export async function userPays(
   payer?: string,
 ): Promise<{ result: string; transaction: unknown }> {
   const { ledger, clock } = ctx;
-  if (tx.time_expire && Date.parse(tx.time_expire) <= clock.now()) throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
+  if (tx.time_expire && Date.parse(tx.time_expire) <= clock.now())
+    throw new HttpError(400, 'ORDER_EXPIRED', '订单已过期，无法支付');
   const payable = ledger.command.in([...PAYABLE_STATES]);
   if (action === 'fail' || action === 'userpaying') {
     const state = action === 'fail' ? 'PAYERROR' : 'USERPAYING';
-    const { stats } = await ledger.transactions.where({ _id: tx._id, trade_state: payable }).update({ data: { trade_state: state } });
-    if (stats.updated === 0 && tx.trade_state !== state) throw new HttpError(409, `ORDER_${tx.trade_state}`, `订单状态为 ${tx.trade_state}`);
+    const { stats } = await ledger.transactions
+      .where({ _id: tx._id, trade_state: payable })
+      .update({ data: { trade_state: state } });
+    if (stats.updated === 0 && tx.trade_state !== state)
+      throw new HttpError(409, `ORDER_${tx.trade_state}`, `订单状态为 ${tx.trade_state}`);
     return { result: action, transaction: transactionView((await ledger.getTransaction(tx._id))!) };
   }
   const transactionId = `4200${Array.from(randomBytes(24), (b) => b % 10).join('')}`;
-  const { stats } = await ledger.transactions
-    .where({ _id: tx._id, trade_state: payable })
-    .update({ data: { trade_state: 'SUCCESS', ...(payer !== undefined ? { payer: { openid: payer } } : {}), transaction_id: transactionId, success_time: chinaTime(clock.now()) } });
+  const { stats } = await ledger.transactions.where({ _id: tx._id, trade_state: payable }).update({
+    data: {
+      trade_state: 'SUCCESS',
+      ...(payer !== undefined ? { payer: { openid: payer } } : {}),
+      transaction_id: transactionId,
+      success_time: chinaTime(clock.now()),
+    },
+  });
   if (stats.updated === 0) {
     const current = (await ledger.getTransaction(tx._id))!;
-    throw new HttpError(409, current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID', current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付');
+    throw new HttpError(
+      409,
+      current.trade_state === 'CLOSED' ? 'ORDER_CLOSED' : 'ORDERPAID',
+      current.trade_state === 'CLOSED' ? '订单已关闭' : '订单已支付',
+    );
   }
   const paid = (await ledger.getTransaction(tx._id))!;
   const resource = paidTransaction(paid);
-  await ctx.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, { outTradeNo: paid._id });
+  await ctx.notify(paid.notify_url, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', resource, {
+    outTradeNo: paid._id,
+  });
   return { result: 'pay', transaction: resource };
 }

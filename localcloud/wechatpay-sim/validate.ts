@@ -26,17 +26,28 @@ export const OUT_REFUND_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function paramError(field: string, issue: string, message?: string): HttpError {
-  return new HttpError(400, 'PARAM_ERROR', message ?? `参数错误: ${field} ${issue}`, { field, location: 'body', issue });
+  return new HttpError(400, 'PARAM_ERROR', message ?? `参数错误: ${field} ${issue}`, {
+    field,
+    location: 'body',
+    issue,
+  });
 }
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function requireString(obj: Obj, field: string, pointer: string, { min = 1, max, pattern }: { min?: number; max?: number; pattern?: RegExp } = {}): string {
+export function requireString(
+  obj: Obj,
+  field: string,
+  pointer: string,
+  { min = 1, max, pattern }: { min?: number; max?: number; pattern?: RegExp } = {},
+): string {
   const value = obj[field];
-  if (value === undefined || value === null) throw paramError(pointer, 'missing', `输入源“${pointer}”映射到字段“${field}”必填性规则校验失败，此字段为必填项`);
+  if (value === undefined || value === null)
+    throw paramError(pointer, 'missing', `输入源“${pointer}”映射到字段“${field}”必填性规则校验失败，此字段为必填项`);
   if (typeof value !== 'string') throw paramError(pointer, 'not a string');
-  if (value.length < min || (max !== undefined && value.length > max)) throw paramError(pointer, `length must be ${min}..${max ?? '∞'}`);
+  if (value.length < min || (max !== undefined && value.length > max))
+    throw paramError(pointer, `length must be ${min}..${max ?? '∞'}`);
   if (pattern && !pattern.test(value)) throw paramError(pointer, 'format invalid');
   return value;
 }
@@ -49,7 +60,8 @@ export function optionalString(obj: Obj, field: string, pointer: string, max: nu
 export function requireFen(obj: Obj, field: string, pointer: string, min = 1): number {
   const value = obj[field];
   if (value === undefined) throw paramError(pointer, 'missing');
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw paramError(pointer, `must be an integer ≥ ${min} (fen)`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw paramError(pointer, `must be an integer ≥ ${min} (fen)`);
   return value;
 }
 

@@ -69,9 +69,11 @@ export const PAID_BY_TEXT: Record<'notification' | 'query' | 'reconcile' | 'bill
 
 /** What each exception means for the shop, in its words (amounts already formatted; '' when unknown). */
 export const EXCEPTION_SUMMARY: Record<ExceptionKind, (a: { expected: string; actual: string }) => string> = {
-  amount_mismatch: (a) => `微信支付实收${a.actual || '金额'}与订单应收${a.expected || '金额'}不一致，订单暂停在“核对中”：可按实收金额确认，或全额退款。`,
+  amount_mismatch: (a) =>
+    `微信支付实收${a.actual || '金额'}与订单应收${a.expected || '金额'}不一致，订单暂停在“核对中”：可按实收金额确认，或全额退款。`,
   duplicate_charge: (a) => `同一订单被支付了两次，多收的${a.actual || '款项'}已自动全额退回，退款成功后此项自动关闭。`,
-  abnormal_refund: (a) => `退款${a.actual}无法退到用户的账户（如银行卡已注销或冻结），需改退到银行卡，或在商户平台处理后在此标记。`,
+  abnormal_refund: (a) =>
+    `退款${a.actual}无法退到用户的账户（如银行卡已注销或冻结），需改退到银行卡，或在商户平台处理后在此标记。`,
   refund_unapplied: () => '微信支付退款成功，但订单已没有可退的余额，订单转为“核对中”，请核对后处理。',
   refund_refused: () => '微信支付拒绝了这笔退款，预留的金额已释放，核对原因后可重新发起退款。',
   unknown_payment: (a) => `收到一笔系统中没有记录的付款${a.actual}，请在微信支付商户平台核对。`,

@@ -15,12 +15,36 @@ export interface PayFailureRule {
 }
 
 export const PAY_FAILURE_RULES: readonly PayFailureRule[] = [
-  { pattern: /订单已支付|ORDERPAID|already paid|重复支付/i, message: '这笔订单已经支付过了，正在为你确认结果', action: 'check' },
-  { pattern: /prepay_id.*(失效|过期|expire)|(失效|过期).*prepay_id|无效的\s*prepay_id|invalid prepay/i, message: '支付信息已过期，请重新支付', action: 'retry' },
-  { pattern: /订单已(关闭|过期)|ORDER_(CLOSED|EXPIRED)|无法支付/i, message: '订单已关闭或已过期，请重新下单', action: 'reorder' },
-  { pattern: /no permission|not authori[sz]ed|permission denied|无权限|没有权限|未开通/i, message: '商家暂未开通微信支付，请稍后再试或联系商家', action: 'contact' },
-  { pattern: /appid.*(不一致|不匹配|mismatch)|mch_?id.*appid|商户号.*appid/i, message: '商家的支付设置有误，请联系商家', action: 'contact' },
-  { pattern: /签名|paySign|sign(ature)? (error|fail)/i, message: '支付校验没有通过，请稍后重试；多次失败请联系商家', action: 'contact' },
+  {
+    pattern: /订单已支付|ORDERPAID|already paid|重复支付/i,
+    message: '这笔订单已经支付过了，正在为你确认结果',
+    action: 'check',
+  },
+  {
+    pattern: /prepay_id.*(失效|过期|expire)|(失效|过期).*prepay_id|无效的\s*prepay_id|invalid prepay/i,
+    message: '支付信息已过期，请重新支付',
+    action: 'retry',
+  },
+  {
+    pattern: /订单已(关闭|过期)|ORDER_(CLOSED|EXPIRED)|无法支付/i,
+    message: '订单已关闭或已过期，请重新下单',
+    action: 'reorder',
+  },
+  {
+    pattern: /no permission|not authori[sz]ed|permission denied|无权限|没有权限|未开通/i,
+    message: '商家暂未开通微信支付，请稍后再试或联系商家',
+    action: 'contact',
+  },
+  {
+    pattern: /appid.*(不一致|不匹配|mismatch)|mch_?id.*appid|商户号.*appid/i,
+    message: '商家的支付设置有误，请联系商家',
+    action: 'contact',
+  },
+  {
+    pattern: /签名|paySign|sign(ature)? (error|fail)/i,
+    message: '支付校验没有通过，请稍后重试；多次失败请联系商家',
+    action: 'contact',
+  },
   { pattern: /parameter|参数/i, message: '支付参数有误，请稍后重试；多次失败请联系商家', action: 'contact' },
   { pattern: /余额不足|insufficient|balance/i, message: '余额不足，请换一张银行卡或其他方式支付', action: 'retry' },
   { pattern: /network|网络|timeout|timed out|超时/i, message: '网络不给力，请检查网络后重试', action: 'retry' },

@@ -11,14 +11,24 @@ import type {
 } from '../../typings/api';
 import { callApi } from './api';
 
-export const listExceptions = (status: 'open' | 'resolved', page: number, pageSize = 20): Promise<ListExceptionsResponse> =>
-  callApi('admin.listExceptions', { status, page, pageSize });
+export const listExceptions = (
+  status: 'open' | 'resolved',
+  page: number,
+  pageSize = 20,
+): Promise<ListExceptionsResponse> => callApi('admin.listExceptions', { status, page, pageSize });
 export const getException = (id: string): Promise<ExceptionView> => callApi('admin.getException', { id });
-export const resolveException = (id: string, note: string): Promise<ExceptionView> => callApi('admin.resolveException', { id, note });
-export const acceptReview = (orderId: string, note: string): Promise<OrderView> => callApi('admin.acceptReview', { orderId, note });
+export const resolveException = (id: string, note: string): Promise<ExceptionView> =>
+  callApi('admin.resolveException', { id, note });
+export const acceptReview = (orderId: string, note: string): Promise<OrderView> =>
+  callApi('admin.acceptReview', { orderId, note });
 export const refundReview = (orderId: string, note: string, requestId: string): Promise<OrderView> =>
   callApi('admin.refundReview', { orderId, note, requestId });
-export function applyAbnormalRefund(outRefundNo: string, to: { type: 'MERCHANT_BANK_CARD' } | { type: 'USER_BANK_CARD'; bankType: string; bankAccount: string; realName: string }): Promise<ExceptionView> {
+export function applyAbnormalRefund(
+  outRefundNo: string,
+  to:
+    | { type: 'MERCHANT_BANK_CARD' }
+    | { type: 'USER_BANK_CARD'; bankType: string; bankAccount: string; realName: string },
+): Promise<ExceptionView> {
   return callApi('admin.applyAbnormalRefund', { outRefundNo, ...to });
 }
 export const markAbnormalHandled = (outRefundNo: string, note: string): Promise<ExceptionView> =>
@@ -26,9 +36,14 @@ export const markAbnormalHandled = (outRefundNo: string, note: string): Promise<
 
 export const searchOrders = (query: string): Promise<SearchOrdersResponse> => callApi('admin.searchOrders', { query });
 export const getAdminOrder = (orderId: string): Promise<AdminOrderView> => callApi('admin.getOrder', { orderId });
-export const refundOrder = (orderId: string, amountFen: number, reason: string, requestId: string): Promise<OrderView> =>
-  callApi('admin.refund', { orderId, amountFen, reason, requestId });
+export const refundOrder = (
+  orderId: string,
+  amountFen: number,
+  reason: string,
+  requestId: string,
+): Promise<OrderView> => callApi('admin.refund', { orderId, amountFen, reason, requestId });
 
-export const listStatements = (page: number, pageSize = 20): Promise<ListStatementsResponse> => callApi('admin.listStatements', { page, pageSize });
+export const listStatements = (page: number, pageSize = 20): Promise<ListStatementsResponse> =>
+  callApi('admin.listStatements', { page, pageSize });
 export const runBillDay = (billDate: string): Promise<StatementView> => callApi('admin.runBillDay', { billDate });
 export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('admin.listMetrics', { days });

@@ -34,7 +34,10 @@ export async function callFunction<T>(fn: string, event: Record<string, unknown>
 }
 
 /** `'orders.get'` calls the orders function with `{ action: 'get', ...request }`; `'login'` with the request alone. */
-export function callApi<K extends keyof Actions>(key: K, request: Actions[K]['request']): Promise<Actions[K]['response']> {
+export function callApi<K extends keyof Actions>(
+  key: K,
+  request: Actions[K]['request'],
+): Promise<Actions[K]['response']> {
   const [fn, action] = key.split('.') as [string, string?];
   return callFunction<Actions[K]['response']>(fn, action === undefined ? { ...request } : { action, ...request });
 }

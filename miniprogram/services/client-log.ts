@@ -28,7 +28,11 @@ function device(): { sdkVersion?: string; platform?: string } {
   }
 }
 
-export function reportClientLog(kind: ClientLogKind, message: string, extra: { page?: string; elapsedMs?: number } = {}): void {
+export function reportClientLog(
+  kind: ClientLogKind,
+  message: string,
+  extra: { page?: string; elapsedMs?: number } = {},
+): void {
   const text = message.slice(0, 200);
   const key = `${kind}\n${text}`;
   if (sent.has(key) || sent.size >= MAX_PER_SESSION) return;

@@ -20,9 +20,12 @@ export function publishOrder(order: OrderView): OrderView {
   return order;
 }
 
-export const confirmOrder = async (request: ConfirmOrderRequest): Promise<OrderView> => publishOrder(await callApi('orders.confirm', request));
-export const getOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.get', { orderId }));
-export const cancelOrder = async (orderId: string): Promise<OrderView> => publishOrder(await callApi('orders.cancel', { orderId }));
+export const confirmOrder = async (request: ConfirmOrderRequest): Promise<OrderView> =>
+  publishOrder(await callApi('orders.confirm', request));
+export const getOrder = async (orderId: string): Promise<OrderView> =>
+  publishOrder(await callApi('orders.get', { orderId }));
+export const cancelOrder = async (orderId: string): Promise<OrderView> =>
+  publishOrder(await callApi('orders.cancel', { orderId }));
 
 export function listOrders(tab: OrderTab, page: number, pageSize = 10): Promise<ListOrdersResponse> {
   return callApi('orders.list', { page, pageSize, ...(tab === 'all' ? {} : { status: tab }) });

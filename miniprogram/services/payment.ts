@@ -61,20 +61,41 @@ export function requestPayment(params: RequestPaymentParams): Promise<PayOutcome
 
 let localCloud: { simulatorUrl: string; appId: string } | undefined;
 
-async function localCashier(params: RequestPaymentParams, presentCashier: () => Promise<CashierChoice>): Promise<PayOutcome> {
+async function localCashier(
+  params: RequestPaymentParams,
+  presentCashier: () => Promise<CashierChoice>,
+): Promise<PayOutcome> {
   assertDevelop();
   if (!localCloud) {
     // the local cloud is the app's backend; its appid is the one WeChat's client would add for this app
-    const index = await wxRequest<{ wechatpay?: string; appid?: string }>({ url: `${appConfig.localCloudUrl}/`, method: 'GET' });
-    if (!index.data.wechatpay || !index.data.appid) return { kind: 'fail', message: '本地云未返回微信支付模拟器地址或小程序 appid', action: 'contact', raw: 'local cloud index', known: true };
+    const index = await wxRequest<{ wechatpay?: string; appid?: string }>({
+      url: `${appConfig.localCloudUrl}/`,
+      method: 'GET',
+    });
+    if (!index.data.wechatpay || !index.data.appid)
+      return {
+        kind: 'fail',
+        message: '本地云未返回微信支付模拟器地址或小程序 appid',
+        action: 'contact',
+        raw: 'local cloud index',
+        known: true,
+      };
     localCloud = { simulatorUrl: index.data.wechatpay, appId: index.data.appid };
   }
   const started = Date.now();
   const choice = await presentCashier();
-  const reply = await wxRequest<{ message?: string }>({ url: `${localCloud.simulatorUrl}/sim/cashier/${choice}`, method: 'POST', data: { appId: localCloud.appId, ...params } });
-  if (reply.statusCode !== 200) return outcomeOf(reply.data.message ?? `requestPayment:fail 收银台返回 ${reply.statusCode}`, Date.now() - started);
+  const reply = await wxRequest<{ message?: string }>({
+    url: `${localCloud.simulatorUrl}/sim/cashier/${choice}`,
+    method: 'POST',
+    data: { appId: localCloud.appId, ...params },
+  });
+  if (reply.statusCode !== 200)
+    return outcomeOf(reply.data.message ?? `requestPayment:fail 收银台返回 ${reply.statusCode}`, Date.now() - started);
   if (choice === 'pay') return { kind: 'ok' };
-  return outcomeOf(choice === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail 余额不足（模拟）', Date.now() - started);
+  return outcomeOf(
+    choice === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail 余额不足（模拟）',
+    Date.now() - started,
+  );
 }
 
 /** Pay parameters for the order, then the payment sheet: WeChat's in the cloud, the local cashier in a develop build. */
@@ -89,7 +110,8 @@ export async function confirmPayment(orderId: string): Promise<OrderView> {
 }
 
 /** An unpaid order whose payment was started may have been paid without this device hearing of it. */
-export const mayBeSettled = (order: OrderView): boolean => order.status === 'pending_payment' && order.timeline.some((e) => e.event === 'payment_started');
+export const mayBeSettled = (order: OrderView): boolean =>
+  order.status === 'pending_payment' && order.timeline.some((e) => e.event === 'payment_started');
 
 /** How often one order is checked with WeChat Pay from the list and detail pages. */
 export const CHECK_INTERVAL_MS = 15_000;

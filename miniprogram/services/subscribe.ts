@@ -21,11 +21,14 @@ export function askSubscription(templateId: string): Promise<SubscribeAnswer> {
       tmplIds: [templateId],
       success: (res) => {
         const answer = (res as unknown as Record<string, string>)[templateId];
-        resolve(answer === 'accept' || answer === 'reject' || answer === 'ban' || answer === 'filter' ? answer : 'failed');
+        resolve(
+          answer === 'accept' || answer === 'reject' || answer === 'ban' || answer === 'filter' ? answer : 'failed',
+        );
       },
       fail: (err) => {
         const { errCode, errMsg } = err as { errCode?: number; errMsg?: string };
-        if (errCode !== SWITCHED_OFF) reportClientLog('subscribe_error', `${errMsg ?? ''}${errCode ? ` (${errCode})` : ''}`);
+        if (errCode !== SWITCHED_OFF)
+          reportClientLog('subscribe_error', `${errMsg ?? ''}${errCode ? ` (${errCode})` : ''}`);
         resolve('failed');
       },
     });

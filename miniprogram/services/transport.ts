@@ -20,7 +20,12 @@ export interface HttpReply<T> {
   data: T;
 }
 
-export function wxRequest<T>(options: { url: string; method: 'GET' | 'POST'; data?: unknown; header?: Record<string, string> }): Promise<HttpReply<T>> {
+export function wxRequest<T>(options: {
+  url: string;
+  method: 'GET' | 'POST';
+  data?: unknown;
+  header?: Record<string, string>;
+}): Promise<HttpReply<T>> {
   return new Promise((resolve, reject) => {
     wx.request({
       url: options.url,
@@ -49,7 +54,8 @@ export const cloudTransport: Transport = {
     } catch (error) {
       throw new TransportError((error as { errMsg?: string }).errMsg ?? String(error));
     }
-    if (!result || typeof result !== 'object' || !('ok' in result)) throw new TransportError(`${name} answered outside the contract`);
+    if (!result || typeof result !== 'object' || !('ok' in result))
+      throw new TransportError(`${name} answered outside the contract`);
     return result as ApiResult<T>;
   },
 };
@@ -64,15 +70,26 @@ export function localTransport(baseUrl: string, user: string): Transport {
   return {
     async loginCode() {
       assertDevelop();
-      const reply = await wxRequest<{ code?: string; session?: string }>({ url: `${baseUrl}/wxapi/_local/login`, method: 'POST', data: { user } });
-      if (reply.statusCode !== 200 || !reply.data.code || !reply.data.session) throw new TransportError(`local wx.login answered ${reply.statusCode}`);
+      const reply = await wxRequest<{ code?: string; session?: string }>({
+        url: `${baseUrl}/wxapi/_local/login`,
+        method: 'POST',
+        data: { user },
+      });
+      if (reply.statusCode !== 200 || !reply.data.code || !reply.data.session)
+        throw new TransportError(`local wx.login answered ${reply.statusCode}`);
       session = reply.data.session;
       return reply.data.code;
     },
     async callFunction<T>(name: string, data: Record<string, unknown>): Promise<ApiResult<T>> {
       assertDevelop();
-      const reply = await wxRequest<{ result?: ApiResult<T>; errMsg?: string }>({ url: `${baseUrl}/functions/${name}`, method: 'POST', data, header: { 'X-WX-Session': session } });
-      if (reply.statusCode !== 200 || !reply.data.result) throw new TransportError(reply.data.errMsg ?? `${name} answered ${reply.statusCode}`);
+      const reply = await wxRequest<{ result?: ApiResult<T>; errMsg?: string }>({
+        url: `${baseUrl}/functions/${name}`,
+        method: 'POST',
+        data,
+        header: { 'X-WX-Session': session },
+      });
+      if (reply.statusCode !== 200 || !reply.data.result)
+        throw new TransportError(reply.data.errMsg ?? `${name} answered ${reply.statusCode}`);
       return reply.data.result;
     },
   };

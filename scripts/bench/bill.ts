@@ -66,7 +66,11 @@ function memoryWatch(): { stop(): number } {
 }
 
 async function startSimulator(keysDir: string, date: string, rows: number): Promise<{ baseUrl: string; stop(): void }> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, 'bill-sim.ts'), keysDir, date, String(rows)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [require.resolve('tsx/cli'), join(__dirname, 'bill-sim.ts'), keysDir, date, String(rows)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', resolve);
@@ -136,7 +140,10 @@ async function writeBooks(store: Store, date: string, rows: number, appid: strin
   await Promise.all(batch);
 }
 
-export async function benchBill(log: (s: string) => void, { rows = 100_000, runs = RUNS }: { rows?: number; runs?: number } = {}): Promise<void> {
+export async function benchBill(
+  log: (s: string) => void,
+  { rows = 100_000, runs = RUNS }: { rows?: number; runs?: number } = {},
+): Promise<void> {
   log(`Books job on a ${rows.toLocaleString('en')}-row trade bill (GZIP), ${runs} runs`);
   const work = mkdtempSync(join(tmpdir(), 'bench-bill-'));
   const keysDir = join(work, 'keys');
@@ -149,9 +156,16 @@ export async function benchBill(log: (s: string) => void, { rows = 100_000, runs
     const store = new Store(engine.database({ throwOnNotFound: false }) as unknown as CloudDatabase);
     let started = Date.now();
     await writeBooks(store, date, rows, keys.appid, keys.mchid);
-    log(`  books written in ${((Date.now() - started) / 1000).toFixed(1)} s (${rows.toLocaleString('en')} paid orders and their payments)`);
+    log(
+      `  books written in ${((Date.now() - started) / 1000).toFixed(1)} s (${rows.toLocaleString('en')} paid orders and their payments)`,
+    );
     const env = {
-      ...wechatpayEnvironment(keys, { wechatpayBaseUrl: sim.baseUrl, wxApiBaseUrl: 'http://127.0.0.1:9', notifyUrl: 'https://example.com/pay/notify', refundNotifyUrl: 'https://example.com/pay/notify' }),
+      ...wechatpayEnvironment(keys, {
+        wechatpayBaseUrl: sim.baseUrl,
+        wxApiBaseUrl: 'http://127.0.0.1:9',
+        notifyUrl: 'https://example.com/pay/notify',
+        refundNotifyUrl: 'https://example.com/pay/notify',
+      }),
     };
     // the simulator builds a 100,000-row file when applied for: more than the 3 s a real application takes
     const pay = createWechatPay(loadWechatPayConfig(env), { timeoutMs: 60_000 });
@@ -167,7 +181,15 @@ export async function benchBill(log: (s: string) => void, { rows = 100_000, runs
     };
 
     const job: { ms: number; roundTrips: number }[] = [];
-    const parts: { loadMs: number; loadTrips: number; applyMs: number; parseMs: number; retainedMb: number; streamMb: number; plainMb: number }[] = [];
+    const parts: {
+      loadMs: number;
+      loadTrips: number;
+      applyMs: number;
+      parseMs: number;
+      retainedMb: number;
+      streamMb: number;
+      plainMb: number;
+    }[] = [];
     for (let run = 0; run < runs; run++) {
       // the whole job
       gc();
@@ -175,7 +197,10 @@ export async function benchBill(log: (s: string) => void, { rows = 100_000, runs
       started = performance.now();
       const view = await runBillDay(deps, date, { by: 'bench' });
       const ms = performance.now() - started;
-      if (view.status !== 'done' || view.differenceCount !== 0 || view.bill?.rows !== rows) throw new Error(`unexpected statement: ${JSON.stringify({ ...view, differences: view.differences.slice(0, 3) })}`);
+      if (view.status !== 'done' || view.differenceCount !== 0 || view.bill?.rows !== rows)
+        throw new Error(
+          `unexpected statement: ${JSON.stringify({ ...view, differences: view.differences.slice(0, 3) })}`,
+        );
       job.push({ ms, roundTrips: storeMetrics.roundTrips - trips });
 
       // its parts
@@ -204,13 +229,28 @@ export async function benchBill(log: (s: string) => void, { rows = 100_000, runs
       const download = await pay.client.downloadBill(application.download_url);
       held.comparison = new BillComparison(held.books.payments, held.books.refunds, dayStart + DAY_MS + 9 * 3600_000);
       held.parser = new TradeBillParser((row) => held.comparison!.row(row));
-      const read = await readBill(download.body, { gzip: true, hashType: application.hash_type, hashValue: application.hash_value }, (line) => held.parser!.line(line));
+      const read = await readBill(
+        download.body,
+        { gzip: true, hashType: application.hash_type, hashValue: application.hash_value },
+        (line) => held.parser!.line(line),
+      );
       const totals = held.parser.finish();
       const parseMs = performance.now() - t;
       const streamMb = watch.stop();
-      const agree = !held.comparison.differences.length && !held.comparison.unmatched.length && !held.comparison.missingFromBill().payments.length;
+      const agree =
+        !held.comparison.differences.length &&
+        !held.comparison.unmatched.length &&
+        !held.comparison.missingFromBill().payments.length;
       if (totals.count !== rows || !agree) throw new Error('the parts disagree with the whole');
-      parts.push({ loadMs, loadTrips: storeMetrics.roundTrips - loadTrips, applyMs, parseMs, retainedMb, streamMb, plainMb: read.plainBytes / MB });
+      parts.push({
+        loadMs,
+        loadTrips: storeMetrics.roundTrips - loadTrips,
+        applyMs,
+        parseMs,
+        retainedMb,
+        streamMb,
+        plainMb: read.plainBytes / MB,
+      });
     }
 
     const s = <T>(xs: T[], f: (x: T) => number) => spread(xs.map(f));
@@ -221,17 +261,68 @@ export async function benchBill(log: (s: string) => void, { rows = 100_000, runs
       table(
         ['figure', 'measured: median (min–max)', 'goal'],
         [
-          ['parse + compare (download, gunzip, SHA1, parse, compare), rows/s', showSpread(s(parts, (p) => perSecond(p.parseMs)), fmtRate), '≥ 50,000 rows/s'],
-          ['memory the job holds throughout: the books’ index of the day (a copy, after a forced GC)*', showSpread(s(parts, (p) => p.retainedMb), (n) => `${n.toFixed(1)} MB`), '< 64 MB'],
-          [`heap growth while the ${parts[0]!.plainMb.toFixed(1)} MB bill streams through (sampled, no forced GC)`, showSpread(s(parts, (p) => p.streamMb), (n) => `${n.toFixed(1)} MB`), '< 64 MB'],
-          ['whole job (runBillDay)', showSpread(s(job, (j) => j.ms), fmtS), '< 60 s'],
-          ['database round trips of the whole job', showSpread(s(job, (j) => j.roundTrips), (n) => String(n)), 'pages, not rows'],
-          ['  reading the day’s books', `${showSpread(s(parts, (p) => p.loadMs), fmtS)} in ${parts[0]!.loadTrips} round trips`, ''],
-          ['  WeChat Pay building the file (the simulator, not the job)', showSpread(s(parts, (p) => p.applyMs), fmtS), ''],
+          [
+            'parse + compare (download, gunzip, SHA1, parse, compare), rows/s',
+            showSpread(
+              s(parts, (p) => perSecond(p.parseMs)),
+              fmtRate,
+            ),
+            '≥ 50,000 rows/s',
+          ],
+          [
+            'memory the job holds throughout: the books’ index of the day (a copy, after a forced GC)*',
+            showSpread(
+              s(parts, (p) => p.retainedMb),
+              (n) => `${n.toFixed(1)} MB`,
+            ),
+            '< 64 MB',
+          ],
+          [
+            `heap growth while the ${parts[0]!.plainMb.toFixed(1)} MB bill streams through (sampled, no forced GC)`,
+            showSpread(
+              s(parts, (p) => p.streamMb),
+              (n) => `${n.toFixed(1)} MB`,
+            ),
+            '< 64 MB',
+          ],
+          [
+            'whole job (runBillDay)',
+            showSpread(
+              s(job, (j) => j.ms),
+              fmtS,
+            ),
+            '< 60 s',
+          ],
+          [
+            'database round trips of the whole job',
+            showSpread(
+              s(job, (j) => j.roundTrips),
+              (n) => String(n),
+            ),
+            'pages, not rows',
+          ],
+          [
+            '  reading the day’s books',
+            `${showSpread(
+              s(parts, (p) => p.loadMs),
+              fmtS,
+            )} in ${parts[0]!.loadTrips} round trips`,
+            '',
+          ],
+          [
+            '  WeChat Pay building the file (the simulator, not the job)',
+            showSpread(
+              s(parts, (p) => p.applyMs),
+              fmtS,
+            ),
+            '',
+          ],
         ],
       ),
     );
-    log(`  * the index's 100,000 keys are the embedded database's own strings here; on the platform they are the job's: about ${((rows * 45) / MB).toFixed(1)} MB more (some 45 bytes each)`);
+    log(
+      `  * the index's 100,000 keys are the embedded database's own strings here; on the platform they are the job's: about ${((rows * 45) / MB).toFixed(1)} MB more (some 45 bytes each)`,
+    );
   } finally {
     sim.stop();
     await engine.close();

@@ -19,7 +19,11 @@ import { showSpread, spread, table, type Spread } from './stats';
 const RUNS = 7;
 
 function child(script: string, env: Record<string, string> = {}): number {
-  const output = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const output = execFileSync(process.execPath, ['-e', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   return Number(output.trim().split('\n').at(-1));
 }
 
@@ -43,7 +47,12 @@ export async function benchColdStart(log: (s: string) => void) {
     writeFileSync(stub, 'module.exports = {};\n');
     const { keys } = loadOrCreateKeys(join(work, 'keys'));
     const env = {
-      ...wechatpayEnvironment(keys, { wechatpayBaseUrl: 'http://127.0.0.1:9', wxApiBaseUrl: 'http://127.0.0.1:9', notifyUrl: 'https://example.com/pay/notify', refundNotifyUrl: 'https://example.com/pay/notify' }),
+      ...wechatpayEnvironment(keys, {
+        wechatpayBaseUrl: 'http://127.0.0.1:9',
+        wxApiBaseUrl: 'http://127.0.0.1:9',
+        notifyUrl: 'https://example.com/pay/notify',
+        refundNotifyUrl: 'https://example.com/pay/notify',
+      }),
       LOG_LEVEL: 'silent',
     };
     const repeat = (f: () => number): Spread => spread(Array.from({ length: RUNS }, f));
@@ -67,11 +76,23 @@ export async function benchColdStart(log: (s: string) => void) {
         );
       }
       results[fn.name] = { bytes: fn.bytes, ownMs: own, ...(first !== undefined ? { firstAnswerMs: first } : {}) };
-      rows.push([fn.name, `${(fn.bytes / 1024).toFixed(1)} KB`, show(own), (own.median / v3.median).toFixed(2), first === undefined ? 'n/a (needs the cloud database)' : show(first)]);
+      rows.push([
+        fn.name,
+        `${(fn.bytes / 1024).toFixed(1)} KB`,
+        show(own),
+        (own.median / v3.median).toFixed(2),
+        first === undefined ? 'n/a (needs the cloud database)' : show(first),
+      ]);
     }
-    log(`Cold start (median of ${RUNS} fresh Node processes (min–max); times in ms, from the first line of the process)`);
-    log(table(['function', 'bundle', 'own code load', 'ratio to wechatpay-node-v3', 'cold start to first answer'], rows));
-    log(`  wechatpay-node-v3 and its dependencies load in ${show(v3)} ms; wx-server-sdk alone in ${show(sdk)} ms (shared by every choice).`);
+    log(
+      `Cold start (median of ${RUNS} fresh Node processes (min–max); times in ms, from the first line of the process)`,
+    );
+    log(
+      table(['function', 'bundle', 'own code load', 'ratio to wechatpay-node-v3', 'cold start to first answer'], rows),
+    );
+    log(
+      `  wechatpay-node-v3 and its dependencies load in ${show(v3)} ms; wx-server-sdk alone in ${show(sdk)} ms (shared by every choice).`,
+    );
     return { v3, sdk, results };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -9,11 +9,21 @@
  */
 import { createDecipheriv, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
-import { decryptAesGcm, decryptAesGcmBytes, loadPlatformKeys, NotificationParser, rfc3339, RsaSha256Signer, SignatureVerifier } from '../../cloudfunctions/common/wechatpay';
+import {
+  decryptAesGcm,
+  decryptAesGcmBytes,
+  loadPlatformKeys,
+  NotificationParser,
+  rfc3339,
+  RsaSha256Signer,
+  SignatureVerifier,
+} from '../../cloudfunctions/common/wechatpay';
 import { encryptNotification, signResponse } from '../../localcloud/wechatpay-sim/signing';
 import { compareOpsPerSecond, showSpread, spread, table, type Spread } from './stats';
 
-export async function benchCrypto(log: (s: string) => void): Promise<Record<string, { opsPerSecond: Spread; ratio: Spread }>> {
+export async function benchCrypto(
+  log: (s: string) => void,
+): Promise<Record<string, { opsPerSecond: Spread; ratio: Spread }>> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const serial = 'PUB_KEY_ID_0114232134912410000000000000';
@@ -34,7 +44,16 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
     amount: { total: 5180, payer_total: 5180, currency: 'CNY', payer_currency: 'CNY' },
     promotion_detail: [],
   };
-  const body = JSON.stringify(encryptNotification({ apiV3Key, eventType: 'TRANSACTION.SUCCESS', summary: '支付成功', originalType: 'transaction', resource, createTime: rfc3339(now) }));
+  const body = JSON.stringify(
+    encryptNotification({
+      apiV3Key,
+      eventType: 'TRANSACTION.SUCCESS',
+      summary: '支付成功',
+      originalType: 'transaction',
+      resource,
+      createTime: rfc3339(now),
+    }),
+  );
   const headers = signResponse(new RsaSha256Signer(privateKey), serial, body, Math.floor(now / 1000));
   const bodyBytes = Buffer.from(body);
   const envelope = JSON.parse(body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
@@ -44,7 +63,10 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
   const signature = headers['Wechatpay-Signature'];
 
   // (a)
-  const parser = new NotificationParser({ verifier: new SignatureVerifier({ keys: loadPlatformKeys([{ id: serial, pem: publicPem }]) }), apiV3Key });
+  const parser = new NotificationParser({
+    verifier: new SignatureVerifier({ keys: loadPlatformKeys([{ id: serial, pem: publicPem }]) }),
+    apiV3Key,
+  });
   const ours = () => parser.parse({ headers, body: bodyBytes });
   const verifier = new SignatureVerifier({ keys: loadPlatformKeys([{ id: serial, pem: publicPem }]) });
   const apiV3KeyBytes = Buffer.from(apiV3Key);
@@ -58,7 +80,14 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
     verifier.verify(headers, bodyBytes);
     const parsed = JSON.parse(bodyBytes.toString('latin1')) as typeof envelope;
     const r = parsed.resource;
-    return JSON.parse(decryptAesGcmBytes({ key: apiV3KeyBytes, nonce: r.nonce, associatedData: r.associated_data, ciphertext: r.ciphertext }).toString('latin1')) as unknown;
+    return JSON.parse(
+      decryptAesGcmBytes({
+        key: apiV3KeyBytes,
+        nonce: r.nonce,
+        associatedData: r.associated_data,
+        ciphertext: r.ciphertext,
+      }).toString('latin1'),
+    ) as unknown;
   };
   // (b)
   const key = createPublicKey(publicPem);
@@ -74,17 +103,32 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
   };
   // (c)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const WxPay = require('wechatpay-node-v3') as { new (o: Record<string, unknown>): { verifySign(p: Record<string, unknown>): Promise<boolean>; decipher_gcm(c: string, a: string, n: string, k: string): unknown }; certificates: Record<string, string> };
+  const WxPay = require('wechatpay-node-v3') as {
+    new (o: Record<string, unknown>): {
+      verifySign(p: Record<string, unknown>): Promise<boolean>;
+      decipher_gcm(c: string, a: string, n: string, k: string): unknown;
+    };
+    certificates: Record<string, string>;
+  };
   const { privateKey: merchantKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const nodeV3 = new WxPay({ appid: resource.appid, mchid: resource.mchid, serial_no: 'ABCDEF', publicKey: Buffer.from(publicPem), privateKey: Buffer.from(merchantKey.export({ type: 'pkcs8', format: 'pem' }).toString()), key: apiV3Key });
+  const nodeV3 = new WxPay({
+    appid: resource.appid,
+    mchid: resource.mchid,
+    serial_no: 'ABCDEF',
+    publicKey: Buffer.from(publicPem),
+    privateKey: Buffer.from(merchantKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+    key: apiV3Key,
+  });
   WxPay.certificates[serial] = publicPem;
   const v3 = async () => {
-    if (!(await nodeV3.verifySign({ timestamp: ts, nonce: wnonce, body, serial, signature }))) throw new Error('bad signature');
+    if (!(await nodeV3.verifySign({ timestamp: ts, nonce: wnonce, body, serial, signature })))
+      throw new Error('bad signature');
     return nodeV3.decipher_gcm(ciphertext, aad, nonce, apiV3Key);
   };
   // (d)
   const pluginWith = (platformKey: unknown) => () => {
-    if (!Rsa.verify(Formatter.response(ts, wnonce, body), signature, platformKey as string)) throw new Error('bad signature');
+    if (!Rsa.verify(Formatter.response(ts, wnonce, body), signature, platformKey as string))
+      throw new Error('bad signature');
     return Aes.AesGcm.decrypt(ciphertext, apiV3Key, nonce, aad);
   };
   const pluginKeyObject = Rsa.from(publicPem, Rsa.KEY_TYPE_PUBLIC);
@@ -106,16 +150,28 @@ export async function benchCrypto(log: (s: string) => void): Promise<Record<stri
   for (const [name, xs] of Object.entries(perRound)) {
     results[name] = { opsPerSecond: spread(xs), ratio: spread(xs.map((x, r) => x / limit[r]!)) };
   }
-  log(`Notification crypto: verify + decrypt of one payment notification (1.0 KB body, RSA-2048), ${rounds} interleaved rounds in one process`);
-  log('  each figure: median over the rounds (min–max); the ratio is taken within each round, against (b) measured beside it');
+  log(
+    `Notification crypto: verify + decrypt of one payment notification (1.0 KB body, RSA-2048), ${rounds} interleaved rounds in one process`,
+  );
+  log(
+    '  each figure: median over the rounds (min–max); the ratio is taken within each round, against (b) measured beside it',
+  );
   log(
     table(
       ['implementation', 'ops/s', 'ratio to (b)'],
-      Object.entries(results).map(([n, r]) => [n, showSpread(r.opsPerSecond, (v) => String(Math.round(v))), showSpread(r.ratio, (v) => v.toFixed(3))]),
+      Object.entries(results).map(([n, r]) => [
+        n,
+        showSpread(r.opsPerSecond, (v) => String(Math.round(v))),
+        showSpread(r.ratio, (v) => v.toFixed(3)),
+      ]),
     ),
   );
-  log("  (a) also parses the envelope and the decrypted resource as JSON and checks their shape; (a') and (b) do neither.");
-  log("  (e) is the least any parse built on JSON.parse can cost: (a') plus the two JSON.parse calls, on a Latin-1 decoding");
+  log(
+    "  (a) also parses the envelope and the decrypted resource as JSON and checks their shape; (a') and (b) do neither.",
+  );
+  log(
+    "  (e) is the least any parse built on JSON.parse can cost: (a') plus the two JSON.parse calls, on a Latin-1 decoding",
+  );
   log('      (wrong for Chinese text, the cheapest there is) and with no check; (a) can come near it, not above it.');
   log('  (c) wechatpay-node-v3 decipher_gcm never calls decipher.final(): it does not check the GCM tag.');
   return results;

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const parts = (asked.length ? asked : ALL) as Part[];
-  log(`bench ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  log(
+    `bench ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  );
   const started = Date.now();
   for (const part of parts) {
     log('');
@@ -34,8 +36,16 @@ async function main(): Promise<void> {
     if (part === 'bill') await benchBill(log);
     if (part === 'size') {
       log('Mini-program package size (npm run size)');
-      const output = execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/release/size.ts'], { cwd: ROOT, encoding: 'utf8' });
-      log(output.split('\n').filter((l) => !l.startsWith('[') && !l.startsWith('serialize') && l.trim()).join('\n'));
+      const output = execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/release/size.ts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      log(
+        output
+          .split('\n')
+          .filter((l) => !l.startsWith('[') && !l.startsWith('serialize') && l.trim())
+          .join('\n'),
+      );
     }
   }
   log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);

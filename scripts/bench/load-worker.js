@@ -17,18 +17,30 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: workerData.concurren
 function postHttp(url, headers, body) {
   return new Promise((resolve) => {
     const bytes = Buffer.from(body, 'utf8');
-    const req = http.request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': bytes.length, ...headers } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': bytes.length, ...headers },
+      },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(bytes);
   });
 }
 async function postFetch(url, headers, body) {
   try {
-    const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body,
+    });
     await response.arrayBuffer();
     return response.status;
   } catch {
@@ -58,7 +70,9 @@ async function load(url, concurrency, deliveries) {
 
 parentPort.on('message', (what) => {
   if (what === 'start') {
-    void load(workerData.url, workerData.concurrency, workerData.warmup).then(() => parentPort.postMessage({ kind: 'warm' }));
+    void load(workerData.url, workerData.concurrency, workerData.warmup).then(() =>
+      parentPort.postMessage({ kind: 'warm' }),
+    );
   } else if (what === 'load') {
     const before = performance.eventLoopUtilization();
     void load(workerData.url, workerData.concurrency, workerData.deliveries).then((result) =>

@@ -32,7 +32,12 @@ export interface Spread {
   runs: number;
 }
 
-export const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
+export const spread = (xs: number[]): Spread => ({
+  median: median(xs),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+  runs: xs.length,
+});
 
 /** `median (min–max)` with `format` applied to each; the run-to-run spread of a figure. */
 export const showSpread = (s: Spread, format: (n: number) => string = (n) => n.toFixed(2)) =>
@@ -92,5 +97,7 @@ export async function compareOpsPerSecond(
 /** The machine's load while a benchmark ran: the 1-minute load average before and after, for the record. */
 export async function machineLoad(): Promise<string> {
   const { loadavg, cpus } = await import('node:os');
-  return `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`;
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} on ${cpus().length} cores`;
 }

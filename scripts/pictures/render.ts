@@ -64,7 +64,19 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   // jsdom as the page's world; its Event types replace node's so taps and events are accepted
   const dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
   const g = globalThis as Record<string, unknown>;
-  for (const key of ['window', 'document', 'navigator', 'Node', 'Element', 'HTMLElement', 'Event', 'CustomEvent', 'MouseEvent', 'getComputedStyle', 'requestAnimationFrame']) {
+  for (const key of [
+    'window',
+    'document',
+    'navigator',
+    'Node',
+    'Element',
+    'HTMLElement',
+    'Event',
+    'CustomEvent',
+    'MouseEvent',
+    'getComputedStyle',
+    'requestAnimationFrame',
+  ]) {
     g[key] = key === 'window' ? dom.window : (dom.window as unknown as Record<string, unknown>)[key];
   }
   g.getApp = () => ({ globalData: {} });
@@ -87,10 +99,17 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   Date.now = () => options.clockAt + (realNow() - started);
 
   // bare requires from the compiled tree (TDesign's "tslib") resolve to the nearest miniprogram_npm, as on a device
-  const mod = Module as unknown as { _resolveFilename: (request: string, parent: { filename?: string } | undefined, ...rest: unknown[]) => string };
+  const mod = Module as unknown as {
+    _resolveFilename: (request: string, parent: { filename?: string } | undefined, ...rest: unknown[]) => string;
+  };
   const original = mod._resolveFilename;
   mod._resolveFilename = function (request, parent, ...rest) {
-    if (parent?.filename?.startsWith(build) && !request.startsWith('.') && !request.startsWith('/') && !request.startsWith('node:')) {
+    if (
+      parent?.filename?.startsWith(build) &&
+      !request.startsWith('.') &&
+      !request.startsWith('/') &&
+      !request.startsWith('node:')
+    ) {
       for (let dir = dirname(parent.filename); dir.startsWith(build); dir = dirname(dir)) {
         const candidate = join(dir, 'miniprogram_npm', request, 'index.js');
         if (existsSync(candidate)) return candidate;
@@ -100,7 +119,11 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
   };
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const simulate = require('miniprogram-simulate') as { load(path: string, options: Record<string, unknown>): string; render(id: string): Rendered; sleep(ms: number): Promise<void> };
+  const simulate = require('miniprogram-simulate') as {
+    load(path: string, options: Record<string, unknown>): string;
+    render(id: string): Rendered;
+    sleep(ms: number): Promise<void>;
+  };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const requireBuilt = <T>(path: string): T => require(join(build, path)) as T;
   const transport = requireBuilt<{ setTransport(t: unknown): void }>('services/transport.js');
@@ -130,7 +153,9 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
         }
         usingComponents[tag] = ids.get(p)!;
       } else if (target.startsWith('/') || target.startsWith('.')) {
-        usingComponents[tag] = loadTree(target.startsWith('/') ? join(build, target.slice(1)) : join(dirname(path), target));
+        usingComponents[tag] = loadTree(
+          target.startsWith('/') ? join(build, target.slice(1)) : join(dirname(path), target),
+        );
         simulate.render(usingComponents[tag]!); // a separate load's styles are injected when it is rendered
       }
     }
@@ -155,22 +180,26 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
     const htmlFile = join(work, `${name}.html`);
     writeFileSync(htmlFile, html);
     const png = join(shotsDir, `${name}.png`);
-    execFileSync(chromium, [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${join(work, 'chrome')}`,
-      '--hide-scrollbars',
-      '--force-device-scale-factor=2',
-      '--window-size=375,812',
-      `--screenshot=${png}`,
-      `file://${htmlFile}`,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      chromium,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${join(work, 'chrome')}`,
+        '--hide-scrollbars',
+        '--force-device-scale-factor=2',
+        '--window-size=375,812',
+        `--screenshot=${png}`,
+        `file://${htmlFile}`,
+      ],
+      { stdio: 'ignore' },
+    );
     out(`  ${png.slice(ROOT.length + 1)}`);
   };
 
@@ -191,7 +220,9 @@ export async function openStudio(options: StudioOptions): Promise<Studio> {
  */
 function exposeNativeValues(document: Document): void {
   const propsOf = (el: Element) => {
-    const attrs = (el as unknown as { __wxElement?: { _vt?: { attrs?: { name: string; value: unknown }[] } } }).__wxElement?._vt?.attrs ?? [];
+    const attrs =
+      (el as unknown as { __wxElement?: { _vt?: { attrs?: { name: string; value: unknown }[] } } }).__wxElement?._vt
+        ?.attrs ?? [];
     return Object.fromEntries(attrs.map((a) => [a.name, a.value]));
   };
   for (const el of document.querySelectorAll('wx-input, wx-textarea')) {
@@ -202,7 +233,11 @@ function exposeNativeValues(document: Document): void {
   for (const el of document.querySelectorAll('wx-image')) {
     const src = String(propsOf(el).src ?? '');
     const local = /^https?:\/\/[^/]+\/assets\/(.+)$/.exec(src);
-    if (local) el.setAttribute('style', `${el.getAttribute('style') ?? ''}; background-image: url('file://${join(ROOT, 'localcloud', 'assets', local[1]!)}')`);
+    if (local)
+      el.setAttribute(
+        'style',
+        `${el.getAttribute('style') ?? ''}; background-image: url('file://${join(ROOT, 'localcloud', 'assets', local[1]!)}')`,
+      );
   }
 }
 
@@ -224,15 +259,24 @@ const ICONS: Record<string, string> = {
   time: '◷',
 };
 const iconCss = Object.entries(ICONS)
-  .map(([name, glyph]) => `[class*="t-icon-${name} "]::before, [class$="t-icon-${name}"]::before { content: '${glyph}' !important; }`)
+  .map(
+    ([name, glyph]) =>
+      `[class*="t-icon-${name} "]::before, [class$="t-icon-${name}"]::before { content: '${glyph}' !important; }`,
+  )
   .join('\n');
 
 /** The rendered DOM and its styles as a page Chromium can show like a device: 750rpx = 375 CSS px. */
 function pageHtml(document: Document, body: string, appWxss: string): string {
-  const half = (css: string) => css.replace(/(-?\d*\.?\d+)(px|rpx)/g, (_m, n: string) => `${+(Number(n) / 2).toFixed(3)}px`);
-  const tags = (css: string) => css.replace(/(^|[\s,{}>+~(])(view|text|button|image|input|textarea|scroll-view)(?=[\s,.:{[>+~)])/g, '$1wx-$2');
+  const half = (css: string) =>
+    css.replace(/(-?\d*\.?\d+)(px|rpx)/g, (_m, n: string) => `${+(Number(n) / 2).toFixed(3)}px`);
+  const tags = (css: string) =>
+    css.replace(/(^|[\s,{}>+~(])(view|text|button|image|input|textarea|scroll-view)(?=[\s,.:{[>+~)])/g, '$1wx-$2');
   const styles = [...document.head.querySelectorAll('style')].map((s) => tags(half(s.textContent ?? ''))).join('\n');
-  const app = tags(appWxss.replace(/\bpage\b/g, 'body').replace(/(-?\d*\.?\d+)rpx/g, (_m, n: string) => `${+(Number(n) / 2).toFixed(3)}px`));
+  const app = tags(
+    appWxss
+      .replace(/\bpage\b/g, 'body')
+      .replace(/(-?\d*\.?\d+)rpx/g, (_m, n: string) => `${+(Number(n) / 2).toFixed(3)}px`),
+  );
   const inlineHalved = body.replace(/style="([^"]*)"/g, (_m, css: string) => `style="${half(css)}"`);
   return `<!doctype html><html><head><meta charset="utf-8"><style>
 html, body { margin: 0; min-height: 100%; }

@@ -11,7 +11,10 @@ export function requireScreenshotTools(): string {
     fonts = '';
   }
   if (!chromium || !/Noto Sans CJK/i.test(fonts)) {
-    writeSync(2, "screenshots need Debian's Chromium and CJK fonts. Install them with:\n  sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk\n");
+    writeSync(
+      2,
+      "screenshots need Debian's Chromium and CJK fonts. Install them with:\n  sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk\n",
+    );
     process.exit(2);
   }
   return chromium;

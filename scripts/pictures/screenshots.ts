@@ -33,10 +33,40 @@ const answers: Record<string, Answer> = {
   'catalog.list': () => ({ products }),
   'orders.confirm': () => order(),
   'orders.list': () => ({ orders: listOrders, page: 1, hasMore: false }),
-  'payment.pay': () => ({ orderId: order().id, prepayId: 'wx23141200000001', params: { timeStamp: '1700000000', nonceStr: 'n', package: 'prepay_id=wx23141200000001', signType: 'RSA', paySign: 's' } }),
-  'admin.listExceptions': (e) => ({ exceptions: e.status === 'resolved' ? [] : exceptionsOpen, page: 1, hasMore: false }),
+  'payment.pay': () => ({
+    orderId: order().id,
+    prepayId: 'wx23141200000001',
+    params: {
+      timeStamp: '1700000000',
+      nonceStr: 'n',
+      package: 'prepay_id=wx23141200000001',
+      signType: 'RSA',
+      paySign: 's',
+    },
+  }),
+  'admin.listExceptions': (e) => ({
+    exceptions: e.status === 'resolved' ? [] : exceptionsOpen,
+    page: 1,
+    hasMore: false,
+  }),
   'admin.getException': (e) => exceptionsOpen.find((x) => x.id === e.id) ?? exceptionsOpen[0],
-  'admin.searchOrders': () => ({ matchedBy: 'phone', orders: [adminOrder, { ...paid({ id: 'O1C2D3E4F5A6B7C8D9E0', createdAt: NOW - 60 * MIN, items: [{ productId: 'beans-250g', title: '云南咖啡豆 250g', unitPriceFen: 6800, quantity: 1, subtotalFen: 6800 }], totalFen: 6800, paidFen: 6800 }) }] }),
+  'admin.searchOrders': () => ({
+    matchedBy: 'phone',
+    orders: [
+      adminOrder,
+      {
+        ...paid({
+          id: 'O1C2D3E4F5A6B7C8D9E0',
+          createdAt: NOW - 60 * MIN,
+          items: [
+            { productId: 'beans-250g', title: '云南咖啡豆 250g', unitPriceFen: 6800, quantity: 1, subtotalFen: 6800 },
+          ],
+          totalFen: 6800,
+          paidFen: 6800,
+        }),
+      },
+    ],
+  }),
   'admin.getOrder': () => adminOrder,
   'admin.listStatements': () => ({ statements, page: 1, hasMore: false }),
   'admin.listMetrics': () => ({ metrics: Array.from({ length: 30 }, (_, i) => metricsDay(i)) }),
@@ -44,13 +74,24 @@ const answers: Record<string, Answer> = {
 
 async function main(): Promise<void> {
   const chromium = requireScreenshotTools();
-  const { shoot, settle, requireBuilt, close } = await openStudio({ chromium, shotsDir: SHOTS_DIR, answers, clockAt: SHOT_AT });
+  const { shoot, settle, requireBuilt, close } = await openStudio({
+    chromium,
+    shotsDir: SHOTS_DIR,
+    answers,
+    clockAt: SHOT_AT,
+  });
 
   out('docs/screenshots:');
   const id = 'O7F3A9C2B1D4E5F60718';
   /** t-image shows its picture once <image> reports it loaded */
   const picturesLoaded = (p: Rendered) => {
-    for (const host of (p as unknown as { querySelectorAll(s: string): { querySelector(s: string): { dispatchEvent(n: string, o: unknown): void } | null }[] }).querySelectorAll('.product__image')) {
+    for (const host of (
+      p as unknown as {
+        querySelectorAll(
+          s: string,
+        ): { querySelector(s: string): { dispatchEvent(n: string, o: unknown): void } | null }[];
+      }
+    ).querySelectorAll('.product__image')) {
       host.querySelector('.t-image__img')?.dispatchEvent('load', { detail: { width: 320, height: 320 } });
     }
   };
@@ -60,7 +101,10 @@ async function main(): Promise<void> {
   await shoot('01-catalogue', 'pages/home/index/index', async (p) => {
     p.instance.onLoad({});
     await settle();
-    const rows = (p.instance.data.products as { quantity: number }[]).map((r, i) => ({ ...r, quantity: i === 0 ? 2 : i === 2 ? 1 : 0 }));
+    const rows = (p.instance.data.products as { quantity: number }[]).map((r, i) => ({
+      ...r,
+      quantity: i === 0 ? 2 : i === 2 ? 1 : 0,
+    }));
     p.instance.setData({ products: rows });
     p.instance.recount();
     await settle();
@@ -72,7 +116,12 @@ async function main(): Promise<void> {
     await settle();
   });
   answers['catalog.list'] = () => ({ products });
-  const items = encodeURIComponent(JSON.stringify([{ productId: 'latte', quantity: 2 }, { productId: 'croissant', quantity: 1 }]));
+  const items = encodeURIComponent(
+    JSON.stringify([
+      { productId: 'latte', quantity: 2 },
+      { productId: 'croissant', quantity: 1 },
+    ]),
+  );
   await shoot('02-confirm-items', 'pages/order/confirm/index', async (p) => {
     await p.instance.onLoad({ items });
     p.instance.setData({ name: '张三', phone: '13800138000', remark: '少冰，谢谢' });
@@ -92,7 +141,10 @@ async function main(): Promise<void> {
     await p.instance.onLoad({ items });
     p.instance.setData({ name: '张三', phone: '13800138000' });
     await p.instance.ensureOrder();
-    p.instance.setData({ failDialogVisible: true, failReason: payment.describePayFailure('requestPayment:fail jsapi has no permission').message });
+    p.instance.setData({
+      failDialogVisible: true,
+      failReason: payment.describePayFailure('requestPayment:fail jsapi has no permission').message,
+    });
   });
   answers['orders.get'] = () => order();
   await shoot('04-result-checking', 'pages/order/result/index', async (p) => {

@@ -18,7 +18,6 @@ import { requireScreenshotTools } from './screenshot-tools';
 
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 
-
 async function call<T>(cloud: LocalCloud, fn: string, event: unknown, user: string): Promise<T> {
   const result = (await cloud.call(fn, event, user)) as { ok: boolean; data?: T; error?: unknown };
   if (!result.ok) throw new Error(`${fn}: ${JSON.stringify(result.error)}`);
@@ -37,16 +36,39 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 async function seed(cloud: LocalCloud): Promise<{ paidOrder: string; guestToken: string }> {
   let n = 0;
   const order = (user: string, items: { productId: string; quantity: number }[]) =>
-    call<{ id: string }>(cloud, 'orders', { action: 'confirm', requestId: `shots-${Date.now()}-${n++}`, items, contact: { name: '张三', phone: '13800138000' }, remark: '' }, user);
+    call<{ id: string }>(
+      cloud,
+      'orders',
+      {
+        action: 'confirm',
+        requestId: `shots-${Date.now()}-${n++}`,
+        items,
+        contact: { name: '张三', phone: '13800138000' },
+        remark: '',
+      },
+      user,
+    );
   const payByCashier = async (user: string, orderId: string) => {
     const { params } = await call<PayResponse>(cloud, 'payment', { action: 'pay', orderId }, user);
     await cloud.pay.cashier('pay', { appId: cloud.keys.appid, ...params });
   };
   // alice pays; an admin refunds part of it
-  const paid = await order('alice', [{ productId: 'latte', quantity: 2 }, { productId: 'croissant', quantity: 1 }]);
+  const paid = await order('alice', [
+    { productId: 'latte', quantity: 2 },
+    { productId: 'croissant', quantity: 1 },
+  ]);
   await payByCashier('alice', paid.id);
-  await until(async () => (await call<{ status: string }>(cloud, 'orders', { action: 'get', orderId: paid.id }, 'alice')).status === 'paid', 'alice paid');
-  await call(cloud, 'admin', { action: 'refund', orderId: paid.id, amountFen: 1200, reason: '可颂售罄', requestId: `shots-refund-${paid.id}` }, 'admin');
+  await until(
+    async () =>
+      (await call<{ status: string }>(cloud, 'orders', { action: 'get', orderId: paid.id }, 'alice')).status === 'paid',
+    'alice paid',
+  );
+  await call(
+    cloud,
+    'admin',
+    { action: 'refund', orderId: paid.id, amountFen: 1200, reason: '可颂售罄', requestId: `shots-refund-${paid.id}` },
+    'admin',
+  );
   // bob pays, but WeChat Pay's notification is lost (the console shows it dropped, ready to replay)
   const dropped = await order('bob', [{ productId: 'americano', quantity: 1 }]);
   cloud.pay.faults.add({ target: 'notify', kind: 'DROP', times: 1 });
@@ -56,8 +78,19 @@ async function seed(cloud: LocalCloud): Promise<{ paidOrder: string; guestToken:
   await call<PayResponse>(cloud, 'payment', { action: 'pay', orderId: waiting.id }, 'dave');
   // a guest's Native order, scanned and paid by carol's phone; another one waiting for its scan
   const guest = async (items: { productId: string; quantity: number }[]) => {
-    const created = (await (await fetch(`${cloud.urls.http}/checkout/api/orders`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ items }) })).json()) as CheckoutCreated;
-    const paying = (await (await fetch(`${cloud.urls.http}/checkout/api/order/pay`, { method: 'POST', headers: { Authorization: `Bearer ${created.token}` } })).json()) as CheckoutAnswer;
+    const created = (await (
+      await fetch(`${cloud.urls.http}/checkout/api/orders`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ items }),
+      })
+    ).json()) as CheckoutCreated;
+    const paying = (await (
+      await fetch(`${cloud.urls.http}/checkout/api/order/pay`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${created.token}` },
+      })
+    ).json()) as CheckoutAnswer;
     return { token: created.token, codeUrl: paying.order.code!.codeUrl, id: created.order.id };
   };
   const scanned = await guest([{ productId: 'latte', quantity: 1 }]);
@@ -79,10 +112,20 @@ async function main(): Promise<void> {
   useLocalWxServerSdk();
   const dataDir = mkdtempSync(join(tmpdir(), 'web-shots-'));
   process.env.ADMIN_OPENIDS = 'placeholder_admin';
-  const cloud = new LocalCloud({ dataDir, timeFactor: 0.001, refundDelayMs: 5, refundIntervalMs: 0, env: { LOG_LEVEL: 'silent', ORDER_EXPIRY_MINUTES: '30' } });
+  const cloud = new LocalCloud({
+    dataDir,
+    timeFactor: 0.001,
+    refundDelayMs: 5,
+    refundIntervalMs: 0,
+    env: { LOG_LEVEL: 'silent', ORDER_EXPIRY_MINUTES: '30' },
+  });
   await cloud.start();
   process.env.ADMIN_OPENIDS = cloud.wxApi.openidFor('admin');
-  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--font-render-hinting=none'] });
+  const browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--font-render-hinting=none'],
+  });
   try {
     mkdirSync(SHOTS_DIR, { recursive: true });
     const { paidOrder } = await seed(cloud);
@@ -100,7 +143,12 @@ async function main(): Promise<void> {
     await page.waitForSelector('#deliveries tr[data-delivery]');
     const firstShow = await page.$('#deliveries tr[data-delivery] button[data-show]');
     await firstShow!.click();
-    await page.waitForFunction(() => document.querySelector('#delivery-detail')?.textContent?.includes('Attempt') || document.querySelector('#delivery-detail')?.textContent?.includes('Dropped'), { polling: 50 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#delivery-detail')?.textContent?.includes('Attempt') ||
+        document.querySelector('#delivery-detail')?.textContent?.includes('Dropped'),
+      { polling: 50 },
+    );
     await shot(page, 'web-console-deliveries');
     await page.click('[data-tab="faults"]');
     await page.select('#fault-target', 'refund');
@@ -128,7 +176,10 @@ async function main(): Promise<void> {
     await shot(page, 'web-checkout-qr-narrow', true);
     const codeUrl = await page.$eval('#qr-img', (img) => img.getAttribute('data-code'));
     await cloud.pay.scan('pay', codeUrl!, cloud.wxApi.openidFor('erin'));
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { polling: 50, timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', {
+      polling: 50,
+      timeout: 5000,
+    });
     await shot(page, 'web-checkout-paid-narrow');
   } finally {
     await browser.close();

@@ -11,7 +11,16 @@
  *   npm run build [-- --secrets <dir>] [--out <dir>]
  */
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listFunctions, OUT_DIR, ROOT, SOURCE_DIR } from '../../cloudfunctions/functions';
 import { KEY_DIR } from '../../cloudfunctions/common/runtime/key-files';
@@ -66,10 +75,16 @@ export function refuseTrackedKeys(root: string): { git: boolean } {
   return { git };
 }
 
-export async function buildFunctions(outDir = OUT_DIR, names = listFunctions(), options: BuildOptions = {}): Promise<BuiltFunction[]> {
+export async function buildFunctions(
+  outDir = OUT_DIR,
+  names = listFunctions(),
+  options: BuildOptions = {},
+): Promise<BuiltFunction[]> {
   refuseTrackedKeys(options.gitRoot ?? ROOT);
   const secrets: Secrets = options.secretsDir ? readSecrets(options.secretsDir) : noSecrets();
-  const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
   const sdkVersion = rootPackage.devDependencies['wx-server-sdk'];
   const built: BuiltFunction[] = [];
   for (const name of names) {
@@ -102,12 +117,21 @@ export async function buildFunctions(outDir = OUT_DIR, names = listFunctions(), 
       copyFileSync(from, join(dir, KEY_DIR, file));
       chmodSync(join(dir, KEY_DIR, file), 0o600);
     }
-    built.push({ name, dir, bytes: statSync(join(dir, 'index.js')).size, files: listFiles(dir), env: environmentOf(name, secrets) });
+    built.push({
+      name,
+      dir,
+      bytes: statSync(join(dir, 'index.js')).size,
+      files: listFiles(dir),
+      env: environmentOf(name, secrets),
+    });
   }
   const over = built.filter((f) => f.env.bytes > ENV_LIMIT_BYTES);
   if (over.length) {
     throw new BuildError(
-      over.map((f) => `${f.name}: environment ${f.env.bytes} bytes, over the ${ENV_LIMIT_BYTES}-byte limit of a cloud function: move key material into ${KEY_DIR}/ files`),
+      over.map(
+        (f) =>
+          `${f.name}: environment ${f.env.bytes} bytes, over the ${ENV_LIMIT_BYTES}-byte limit of a cloud function: move key material into ${KEY_DIR}/ files`,
+      ),
       built,
     );
   }
@@ -132,8 +156,12 @@ export function describeBuild(built: readonly BuiltFunction[], secrets: { envFil
   const lines = [`${'function'.padEnd(14)} ${'index.js'.padStart(9)}  ${'environment'.padEnd(22)} key files`];
   for (const f of built) {
     const keys = f.files.filter((x) => x.path.startsWith(`${KEY_DIR}/`)).map((x) => x.path.slice(KEY_DIR.length + 1));
-    const env = secrets.envFileExists ? `${f.env.bytes} / ${ENV_LIMIT_BYTES} B${f.env.bytes > ENV_LIMIT_BYTES ? ' OVER' : ''}` : 'not configured';
-    lines.push(`${f.name.padEnd(14)} ${kb(f.bytes).padStart(9)}  ${env.padEnd(22)} ${keys.length ? keys.join(', ') : '-'}`);
+    const env = secrets.envFileExists
+      ? `${f.env.bytes} / ${ENV_LIMIT_BYTES} B${f.env.bytes > ENV_LIMIT_BYTES ? ' OVER' : ''}`
+      : 'not configured';
+    lines.push(
+      `${f.name.padEnd(14)} ${kb(f.bytes).padStart(9)}  ${env.padEnd(22)} ${keys.length ? keys.join(', ') : '-'}`,
+    );
   }
   return lines;
 }
@@ -156,10 +184,10 @@ if (require.main === module) {
     })
     .catch((error: unknown) => {
       if (error instanceof BuildError) {
-        if (error.built.length) for (const line of describeBuild(error.built, readSecrets(secretsDir))) console.error(line);
+        if (error.built.length)
+          for (const line of describeBuild(error.built, readSecrets(secretsDir))) console.error(line);
         console.error(`build refused:\n${error.message}`);
-      }
-      else console.error(error);
+      } else console.error(error);
       process.exit(1);
     });
 }

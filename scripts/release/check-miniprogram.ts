@@ -35,7 +35,9 @@ async function main(): Promise<number> {
     for (const p of problems) err(`  [${p.check}] ${p.file}: ${p.message.split('\n').slice(0, 4).join(' | ')}`);
     return 1;
   }
-  out(`mini-program checks passed: schemas, wcc over ${wxmlFiles(projectDir).length} WXML files, miniprogram-ci compiled ${compiledFiles} files (${Date.now() - started} ms)`);
+  out(
+    `mini-program checks passed: schemas, wcc over ${wxmlFiles(projectDir).length} WXML files, miniprogram-ci compiled ${compiledFiles} files (${Date.now() - started} ms)`,
+  );
   return 0;
 }
 

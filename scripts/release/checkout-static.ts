@@ -17,10 +17,13 @@ export function exportCheckoutPage(apiUrl: string, outDir: string): string {
   try {
     api = new URL(apiUrl);
   } catch {
-    throw new Error(`--api must be the checkout function's URL, e.g. https://<env-id>.service.tcloudbase.com/checkout/ (got ${apiUrl})`);
+    throw new Error(
+      `--api must be the checkout function's URL, e.g. https://<env-id>.service.tcloudbase.com/checkout/ (got ${apiUrl})`,
+    );
   }
   const local = api.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(api.hostname);
-  if (api.protocol !== 'https:' && !local) throw new Error('--api must be https (http only for 127.0.0.1 while trying it locally)');
+  if (api.protocol !== 'https:' && !local)
+    throw new Error('--api must be https (http only for 127.0.0.1 while trying it locally)');
   if (api.search || api.hash) throw new Error('--api takes no query or fragment');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'index.html');
@@ -35,13 +38,17 @@ if (require.main === module) {
   };
   const api = arg('--api');
   if (!api) {
-    console.error('usage: npx tsx scripts/release/checkout-static.ts --api https://<env-id>.service.tcloudbase.com/checkout/ [--out dist/checkout-static]');
+    console.error(
+      'usage: npx tsx scripts/release/checkout-static.ts --api https://<env-id>.service.tcloudbase.com/checkout/ [--out dist/checkout-static]',
+    );
     process.exit(2);
   }
   try {
     const file = exportCheckoutPage(api, resolve(arg('--out') ?? 'dist/checkout-static'));
     console.log(`wrote ${file}`);
-    console.log('upload its folder to static hosting; set the checkout function\'s CHECKOUT_ALLOWED_ORIGINS to the hosting origin');
+    console.log(
+      "upload its folder to static hosting; set the checkout function's CHECKOUT_ALLOWED_ORIGINS to the hosting origin",
+    );
   } catch (error) {
     console.error((error as Error).message);
     process.exit(2);

@@ -22,7 +22,9 @@ export function loadMiniprogramCi<T>(): T {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- miniprogram-ci ships no types for these entry points
   const ci = require('miniprogram-ci') as T;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { SummerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as { SummerCompilerFactory?: { prototype: SummerFactory } };
+  const { SummerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as {
+    SummerCompilerFactory?: { prototype: SummerFactory };
+  };
   const factory = SummerCompilerFactory?.prototype;
   if (factory && typeof factory.ensureCacheDir === 'function') {
     factory.ensureCacheDir = function (this: SummerFactory): string {

@@ -11,10 +11,22 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { APP_ENV, AppConfigError, loadAppConfig } from '../../cloudfunctions/common/domain/config';
 import type { Alert } from '../../cloudfunctions/common/domain/deps';
-import { bootstrapEnv, KEY_DIR, KEY_ENV, KEY_FILES, readPemSetting, resolveKeyMaterial } from '../../cloudfunctions/common/runtime/key-files';
+import {
+  bootstrapEnv,
+  KEY_DIR,
+  KEY_ENV,
+  KEY_FILES,
+  readPemSetting,
+  resolveKeyMaterial,
+} from '../../cloudfunctions/common/runtime/key-files';
 import { expiryAlerts, type WatchedKey } from '../../cloudfunctions/common/runtime/key-watch';
 import { profileOf, requiredSettingsOf, settingsOf } from '../../cloudfunctions/common/runtime/profiles';
-import { loadWechatPayConfig, splitPemBlocks, WECHATPAY_ENV, WechatPayConfigError } from '../../cloudfunctions/common/wechatpay';
+import {
+  loadWechatPayConfig,
+  splitPemBlocks,
+  WECHATPAY_ENV,
+  WechatPayConfigError,
+} from '../../cloudfunctions/common/wechatpay';
 import type { Secrets } from './secrets';
 
 /** Tencent SCF: "Maximum environment variable size per function: 4 KB". */
@@ -32,7 +44,12 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?:\s|\\[rn])*
 export function trackedKeyFiles(root: string): { git: boolean; tracked: string[] } {
   let listing: string;
   try {
-    listing = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+    listing = execFileSync('git', ['ls-files', '-z'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch {
     return { git: false, tracked: [] };
   }
@@ -73,7 +90,8 @@ export function envBytes(values: Record<string, string>): number {
 
 export function environmentOf(name: string, secrets: Secrets): FunctionEnvironment {
   const values: Record<string, string> = {};
-  for (const setting of settingsOf(name)) if (secrets.env[setting] !== undefined && secrets.env[setting] !== '') values[setting] = secrets.env[setting]!;
+  for (const setting of settingsOf(name))
+    if (secrets.env[setting] !== undefined && secrets.env[setting] !== '') values[setting] = secrets.env[setting]!;
   const missing = requiredSettingsOf(name, secrets.material.mode).filter((n) => values[n] === undefined);
   return { values, names: Object.keys(values), bytes: envBytes(values), missing };
 }
@@ -96,7 +114,8 @@ export function checkFunctionSettings(name: string, env: Record<string, string>,
   problems.push(...material.problems);
   try {
     // certificate mode without a certificate: downloaded at first use; everything else is checked the same way
-    const loadEnv = material.mode === 'certificate' && !material.hasCertificates ? bootstrapEnv(material.env) : material.env;
+    const loadEnv =
+      material.mode === 'certificate' && !material.hasCertificates ? bootstrapEnv(material.env) : material.env;
     loadWechatPayConfig(loadEnv);
   } catch (error) {
     if (error instanceof WechatPayConfigError) problems.push(...error.problems);
@@ -132,11 +151,16 @@ export function checkKeyMaterial(secrets: Secrets, now: number, warnDays = 30): 
   if (keyPem) {
     try {
       privateKey = createPrivateKey(keyPem);
-      lines.push(`merchant private key: ${privateKey.asymmetricKeyType?.toUpperCase()} ${privateKey.asymmetricKeyDetails?.modulusLength ?? '?'} bits`);
+      lines.push(
+        `merchant private key: ${privateKey.asymmetricKeyType?.toUpperCase()} ${privateKey.asymmetricKeyDetails?.modulusLength ?? '?'} bits`,
+      );
     } catch {
       problems.push(`${KEY_DIR}/${KEY_FILES.merchantPrivateKey} is not a PEM private key`);
     }
-  } else problems.push(`no merchant private key: put apiclient_key.pem in ${relative(process.cwd(), join(secrets.dir, KEY_DIR)) || KEY_DIR}/`);
+  } else
+    problems.push(
+      `no merchant private key: put apiclient_key.pem in ${relative(process.cwd(), join(secrets.dir, KEY_DIR)) || KEY_DIR}/`,
+    );
 
   const certPem = read(KEY_ENV.merchantCertificate);
   if (certPem) {
@@ -146,22 +170,31 @@ export function checkKeyMaterial(secrets: Secrets, now: number, warnDays = 30): 
       watched.push({ kind: 'merchant_certificate', id: serial, expiresAt: Date.parse(cert.validTo) });
       lines.push(`merchant certificate: serial ${serial}, valid until ${new Date(cert.validTo).toISOString()}`);
       const configured = env[WECHATPAY_ENV.merchantSerialNo]?.trim().toUpperCase();
-      if (configured && configured !== serial) problems.push(`${WECHATPAY_ENV.merchantSerialNo} is not the serial of ${KEY_FILES.merchantCertificate}`);
+      if (configured && configured !== serial)
+        problems.push(`${WECHATPAY_ENV.merchantSerialNo} is not the serial of ${KEY_FILES.merchantCertificate}`);
       if (privateKey) {
         const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-        if (!cert.publicKey.export({ type: 'spki', format: 'der' }).equals(fromKey)) problems.push(`${KEY_FILES.merchantPrivateKey} does not belong to ${KEY_FILES.merchantCertificate}`);
+        if (!cert.publicKey.export({ type: 'spki', format: 'der' }).equals(fromKey))
+          problems.push(`${KEY_FILES.merchantPrivateKey} does not belong to ${KEY_FILES.merchantCertificate}`);
       }
     } catch {
       problems.push(`${KEY_FILES.merchantCertificate} is not a PEM certificate`);
     }
-  } else lines.push(`merchant certificate: not given (${KEY_DIR}/${KEY_FILES.merchantCertificate}): serial and expiry unchecked`);
+  } else
+    lines.push(
+      `merchant certificate: not given (${KEY_DIR}/${KEY_FILES.merchantCertificate}): serial and expiry unchecked`,
+    );
 
-  lines.push(`key mode: ${material.mode ?? 'none configured'}${env[KEY_ENV.mode] ? '' : material.mode ? ' (from what is configured)' : ''}`);
+  lines.push(
+    `key mode: ${material.mode ?? 'none configured'}${env[KEY_ENV.mode] ? '' : material.mode ? ' (from what is configured)' : ''}`,
+  );
   if (material.hasPublicKey) {
     const id = env[WECHATPAY_ENV.publicKeyId] ?? '(WECHATPAY_PUBLIC_KEY_ID unset)';
     const at = env[KEY_ENV.publicKeyExpiresAt];
     if (at && Number.isFinite(Date.parse(at))) watched.push({ kind: 'public_key', id, expiresAt: Date.parse(at) });
-    lines.push(`WeChat Pay public key: ${id}${at ? `, expires ${at}` : ` (set ${KEY_ENV.publicKeyExpiresAt} to be warned before it expires)`}`);
+    lines.push(
+      `WeChat Pay public key: ${id}${at ? `, expires ${at}` : ` (set ${KEY_ENV.publicKeyExpiresAt} to be warned before it expires)`}`,
+    );
   }
   if (material.mode === 'certificate' || material.mode === 'both') {
     const pem = read(WECHATPAY_ENV.platformCertificates);
@@ -169,8 +202,14 @@ export function checkKeyMaterial(secrets: Secrets, now: number, warnDays = 30): 
     for (const block of blocks) {
       try {
         const cert = new X509Certificate(block);
-        watched.push({ kind: 'platform_certificate', id: cert.serialNumber.toUpperCase(), expiresAt: Date.parse(cert.validTo) });
-        lines.push(`platform certificate: serial ${cert.serialNumber.toUpperCase()}, valid until ${new Date(cert.validTo).toISOString()}`);
+        watched.push({
+          kind: 'platform_certificate',
+          id: cert.serialNumber.toUpperCase(),
+          expiresAt: Date.parse(cert.validTo),
+        });
+        lines.push(
+          `platform certificate: serial ${cert.serialNumber.toUpperCase()}, valid until ${new Date(cert.validTo).toISOString()}`,
+        );
       } catch {
         problems.push(`${KEY_FILES.platformCertificates} holds a block that is not a certificate`);
       }
@@ -190,7 +229,11 @@ export function checkKeyMaterial(secrets: Secrets, now: number, warnDays = 30): 
 
 export interface DatabaseSetup {
   rules: Record<string, unknown>;
-  collections: { name: string; purpose: string; indexes: { name: string; fields: [string, 'asc' | 'desc'][]; for: string }[] }[];
+  collections: {
+    name: string;
+    purpose: string;
+    indexes: { name: string; fields: [string, 'asc' | 'desc'][]; for: string }[];
+  }[];
 }
 
 export function loadDatabaseSetup(root: string): DatabaseSetup {
@@ -209,13 +252,18 @@ export function cloudNotifyUrlProblems(env: Record<string, string>): string[] {
     } catch {
       continue; // the loader reports it
     }
-    if (url.protocol !== 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) problems.push(`${name} must be an https address WeChat Pay can reach (the HTTP access route of payNotify)`);
+    if (url.protocol !== 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+      problems.push(`${name} must be an https address WeChat Pay can reach (the HTTP access route of payNotify)`);
   }
   if (env[WECHATPAY_ENV.baseUrl] && !env[WECHATPAY_ENV.baseUrl]!.startsWith('https://api.mch.weixin.qq.com')) {
-    problems.push(`${WECHATPAY_ENV.baseUrl} points away from api.mch.weixin.qq.com (the simulator?): remove it for the cloud`);
+    problems.push(
+      `${WECHATPAY_ENV.baseUrl} points away from api.mch.weixin.qq.com (the simulator?): remove it for the cloud`,
+    );
   }
   if (env[APP_ENV.wxApiBaseUrl] && !env[APP_ENV.wxApiBaseUrl]!.startsWith('https://api.weixin.qq.com')) {
-    problems.push(`${APP_ENV.wxApiBaseUrl} points away from api.weixin.qq.com (the simulator?): remove it for the cloud`);
+    problems.push(
+      `${APP_ENV.wxApiBaseUrl} points away from api.weixin.qq.com (the simulator?): remove it for the cloud`,
+    );
   }
   return problems;
 }

@@ -11,8 +11,13 @@ import { KEY_DIR, KEY_FILES, KEY_MODES, type KeyMode } from '../../cloudfunction
 import { loadOrCreateKeys } from '../../localcloud/keys';
 import { ROOT } from '../../cloudfunctions/functions';
 
-export function writeLocalSecrets(dir: string, options: { dataDir?: string; mode?: KeyMode; notifyUrl?: string } = {}): string[] {
-  const { keys } = loadOrCreateKeys(join(options.dataDir ?? process.env.LOCALCLOUD_DATA ?? join(ROOT, '.localcloud'), 'keys'));
+export function writeLocalSecrets(
+  dir: string,
+  options: { dataDir?: string; mode?: KeyMode; notifyUrl?: string } = {},
+): string[] {
+  const { keys } = loadOrCreateKeys(
+    join(options.dataDir ?? process.env.LOCALCLOUD_DATA ?? join(ROOT, '.localcloud'), 'keys'),
+  );
   const mode = options.mode ?? 'publicKey';
   mkdirSync(join(dir, KEY_DIR), { recursive: true, mode: 0o700 });
   const secret = { mode: 0o600 };
@@ -36,7 +41,10 @@ export function writeLocalSecrets(dir: string, options: { dataDir?: string; mode
     ...(mode !== 'certificate' ? ([['WECHATPAY_PUBLIC_KEY_ID', keys.publicKeyId]] as [string, string][]) : []),
     ['WECHATPAY_NOTIFY_URL', options.notifyUrl ?? 'http://127.0.0.1:8787/http/payNotify'],
   ];
-  write('cloud.env', `# written by scripts/release/local-secrets.ts from the local cloud's keys\n${settings.map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  write(
+    'cloud.env',
+    `# written by scripts/release/local-secrets.ts from the local cloud's keys\n${settings.map(([k, v]) => `${k}=${v}`).join('\n')}\n`,
+  );
   return written;
 }
 
@@ -49,7 +57,9 @@ if (require.main === module) {
   };
   const mode = opt('--mode') as KeyMode | undefined;
   if (!dir || dir.startsWith('--') || (mode && !KEY_MODES.includes(mode))) {
-    console.error('usage: npx tsx scripts/release/local-secrets.ts <dir> [--mode publicKey|certificate|both] [--notify-url <url>]');
+    console.error(
+      'usage: npx tsx scripts/release/local-secrets.ts <dir> [--mode publicKey|certificate|both] [--notify-url <url>]',
+    );
     process.exit(2);
   }
   const notifyUrl = opt('--notify-url');

@@ -13,8 +13,14 @@ const ci = loadMiniprogramCi<{
   Project: new (options: Record<string, unknown>) => unknown;
   DefaultProjectAttr: unknown;
   packNpmManually(options: { packageJsonPath: string; miniprogramNpmDistDir: string }): Promise<unknown>;
-  getCompiledResult(options: { project: unknown; setting: Record<string, unknown> }, zipPath: string): Promise<Record<string, string | Uint8Array>>;
-  schemaValidate(kind: string, value: unknown): { error: { errorType: string; errorProperty: string; correctType?: string[]; requireProperty?: string }[] };
+  getCompiledResult(
+    options: { project: unknown; setting: Record<string, unknown> },
+    zipPath: string,
+  ): Promise<Record<string, string | Uint8Array>>;
+  schemaValidate(
+    kind: string,
+    value: unknown,
+  ): { error: { errorType: string; errorProperty: string; correctType?: string[]; requireProperty?: string }[] };
 }>();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wcc = require('miniprogram-compiler') as { wxmlToJs(root: string): string };
@@ -39,7 +45,10 @@ function walk(dir: string, ext: string, skip = 'miniprogram_npm'): string[] {
 }
 
 export async function packNpm(projectDir: string): Promise<void> {
-  await ci.packNpmManually({ packageJsonPath: join(ROOT, 'package.json'), miniprogramNpmDistDir: join(projectDir, 'miniprogram') });
+  await ci.packNpmManually({
+    packageJsonPath: join(ROOT, 'package.json'),
+    miniprogramNpmDistDir: join(projectDir, 'miniprogram'),
+  });
 }
 
 export function checkSchemas(projectDir: string): Problem[] {
@@ -53,7 +62,11 @@ export function checkSchemas(projectDir: string): Problem[] {
       return;
     }
     for (const e of ci.schemaValidate(kind, value).error) {
-      problems.push({ check: 'schema', file: relative(projectDir, file), message: `${e.errorType} ${e.errorProperty || e.requireProperty || ''}${e.correctType ? ` (expected ${e.correctType.join('|')})` : ''}` });
+      problems.push({
+        check: 'schema',
+        file: relative(projectDir, file),
+        message: `${e.errorType} ${e.errorProperty || e.requireProperty || ''}${e.correctType ? ` (expected ${e.correctType.join('|')})` : ''}`,
+      });
     }
   };
   const mp = join(projectDir, 'miniprogram');
@@ -75,8 +88,17 @@ export function checkWxml(projectDir: string): Problem[] {
 }
 
 export async function compile(projectDir: string): Promise<Record<string, string | Uint8Array>> {
-  const project = new ci.Project({ appid: 'touristappid', type: 'miniProgram', projectPath: projectDir, privateKey: 'offline', attr: async () => ci.DefaultProjectAttr });
-  return ci.getCompiledResult({ project, setting: { useProjectConfig: true, minifyWXML: true } }, join(projectDir, '.compiled.zip'));
+  const project = new ci.Project({
+    appid: 'touristappid',
+    type: 'miniProgram',
+    projectPath: projectDir,
+    privateKey: 'offline',
+    attr: async () => ci.DefaultProjectAttr,
+  });
+  return ci.getCompiledResult(
+    { project, setting: { useProjectConfig: true, minifyWXML: true } },
+    join(projectDir, '.compiled.zip'),
+  );
 }
 
 export function wxmlFiles(projectDir: string): string[] {

@@ -12,7 +12,14 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY_DIR, KEY_ENV, KEY_FILES, resolveKeyMaterial, type KeyFile, type KeyMaterial } from '../../cloudfunctions/common/runtime/key-files';
+import {
+  KEY_DIR,
+  KEY_ENV,
+  KEY_FILES,
+  resolveKeyMaterial,
+  type KeyFile,
+  type KeyMaterial,
+} from '../../cloudfunctions/common/runtime/key-files';
 import { FUNCTION_PROFILES, SECRET_SETTINGS, settingsOf } from '../../cloudfunctions/common/runtime/profiles';
 import { WECHATPAY_ENV } from '../../cloudfunctions/common/wechatpay';
 
@@ -49,7 +56,11 @@ export function parseEnvFile(text: string): { values: Record<string, string>; pr
       return;
     }
     let value = trimmed.slice(eq + 1).trim();
-    if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) value = value.slice(1, -1);
+    if (
+      value.length >= 2 &&
+      ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))
+    )
+      value = value.slice(1, -1);
     if (Object.hasOwn(values, name)) problems.push(`${ENV_FILE} line ${i + 1}: ${name} set twice`);
     values[name] = value;
   });
@@ -67,9 +78,18 @@ export function readSecrets(dir: string): Secrets {
     const parsed = parseEnvFile(readFileSync(envPath, 'utf8'));
     env = parsed.values;
     problems.push(...parsed.problems);
-    for (const name of Object.keys(env)) if (!KNOWN.has(name)) notes.push(`${ENV_FILE}: ${name} is read by no function (a typo?)`);
-    for (const name of [WECHATPAY_ENV.merchantPrivateKey, WECHATPAY_ENV.publicKey, WECHATPAY_ENV.platformCertificates, KEY_ENV.merchantCertificate]) {
-      if (env[name]) notes.push(`${ENV_FILE}: ${name} holds key material inline; it belongs in ${KEY_DIR}/ as a file (4 KB environment limit)`);
+    for (const name of Object.keys(env))
+      if (!KNOWN.has(name)) notes.push(`${ENV_FILE}: ${name} is read by no function (a typo?)`);
+    for (const name of [
+      WECHATPAY_ENV.merchantPrivateKey,
+      WECHATPAY_ENV.publicKey,
+      WECHATPAY_ENV.platformCertificates,
+      KEY_ENV.merchantCertificate,
+    ]) {
+      if (env[name])
+        notes.push(
+          `${ENV_FILE}: ${name} holds key material inline; it belongs in ${KEY_DIR}/ as a file (4 KB environment limit)`,
+        );
     }
   }
   const keyFiles: Partial<Record<KeyFile, string>> = {};
@@ -77,12 +97,30 @@ export function readSecrets(dir: string): Secrets {
     const path = join(dir, KEY_DIR, file);
     if (exists && existsSync(path)) keyFiles[file] = path;
   }
-  return { dir, exists, env, envFileExists, problems, notes, keyFiles, material: resolveKeyMaterial(env, exists ? dir : undefined) };
+  return {
+    dir,
+    exists,
+    env,
+    envFileExists,
+    problems,
+    notes,
+    keyFiles,
+    material: resolveKeyMaterial(env, exists ? dir : undefined),
+  };
 }
 
 /** No secrets folder: bundles without key files or settings (the local cloud, tests). */
 export function noSecrets(): Secrets {
-  return { dir: '', exists: false, env: {}, envFileExists: false, problems: [], notes: [], keyFiles: {}, material: resolveKeyMaterial({}, undefined) };
+  return {
+    dir: '',
+    exists: false,
+    env: {},
+    envFileExists: false,
+    problems: [],
+    notes: [],
+    keyFiles: {},
+    material: resolveKeyMaterial({}, undefined),
+  };
 }
 
 export { SECRET_SETTINGS };

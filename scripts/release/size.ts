@@ -43,7 +43,9 @@ async function main(): Promise<number> {
     const budget = BUDGETS[pkg] ?? 0;
     const ok = s.bytes <= budget && s.bytes <= WECHAT_PACKAGE_LIMIT;
     over ||= !ok;
-    out(`${pkg.padEnd(9)} ${String(s.files).padStart(5)} ${kb(s.bytes).padStart(9)} ${kb(s.tdesign).padStart(18)} ${kb(budget).padStart(9)} ${kb(WECHAT_PACKAGE_LIMIT).padStart(12)}  ${ok ? 'ok' : 'OVER BUDGET'}`);
+    out(
+      `${pkg.padEnd(9)} ${String(s.files).padStart(5)} ${kb(s.bytes).padStart(9)} ${kb(s.tdesign).padStart(18)} ${kb(budget).padStart(9)} ${kb(WECHAT_PACKAGE_LIMIT).padStart(12)}  ${ok ? 'ok' : 'OVER BUDGET'}`,
+    );
   }
   const total = [...sizes.values()].reduce((n, s) => n + s.bytes, 0);
   out(`total     ${String(Object.keys(files).length - 1).padStart(5)} ${kb(total).padStart(9)}`);

@@ -10,7 +10,17 @@
  *
  * The upload itself follows miniprogram-ci 2.1.42's documented API and is untested here (no network to WeChat).
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadMiniprogramCi } from './ci-cache';
@@ -40,7 +50,8 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
 export function forceCloudMode(configTs: string, envId: string): string {
   const mode = /mode:\s*'(cloud|local)'/;
   const cloudEnv = /cloudEnv:\s*'[^']*'/;
-  if (!mode.test(configTs) || !cloudEnv.test(configTs)) throw new Error("miniprogram/config.ts: no `mode: '…'` and `cloudEnv: '…'` to set");
+  if (!mode.test(configTs) || !cloudEnv.test(configTs))
+    throw new Error("miniprogram/config.ts: no `mode: '…'` and `cloudEnv: '…'` to set");
   return configTs.replace(mode, "mode: 'cloud'").replace(cloudEnv, `cloudEnv: '${envId}'`);
 }
 
@@ -78,13 +89,21 @@ export async function upload(options: UploadOptions): Promise<number> {
   const projectDir = options.projectDir ?? ROOT;
   const problems: string[] = [];
   if (!VERSION.test(options.version)) problems.push('--version must be x.y.z');
-  const projectConfig = JSON.parse(readFileSync(join(projectDir, 'project.config.json'), 'utf8')) as Record<string, unknown>;
+  const projectConfig = JSON.parse(readFileSync(join(projectDir, 'project.config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const appid = options.appid ?? String(projectConfig.appid ?? '');
-  if (appid === 'touristappid' || !APPID.test(appid)) problems.push(`appid ${appid || '(none)'}: the tourist appid cannot upload; set your AppID in project.config.json or pass --appid`);
+  if (appid === 'touristappid' || !APPID.test(appid))
+    problems.push(
+      `appid ${appid || '(none)'}: the tourist appid cannot upload; set your AppID in project.config.json or pass --appid`,
+    );
   const configTs = readFileSync(join(projectDir, 'miniprogram', 'config.ts'), 'utf8');
   const envId = options.envId ?? /cloudEnv:\s*'([^']*)'/.exec(configTs)?.[1] ?? '';
-  if (!/^[a-z0-9][a-z0-9-]{2,39}$/i.test(envId)) problems.push('--env: the cloud environment id the mini-program calls (or cloudEnv in miniprogram/config.ts)');
-  if (!options.dryRun && (!options.keyPath || !existsSync(options.keyPath))) problems.push('--key: the code upload key from mp.weixin.qq.com');
+  if (!/^[a-z0-9][a-z0-9-]{2,39}$/i.test(envId))
+    problems.push('--env: the cloud environment id the mini-program calls (or cloudEnv in miniprogram/config.ts)');
+  if (!options.dryRun && (!options.keyPath || !existsSync(options.keyPath)))
+    problems.push('--key: the code upload key from mp.weixin.qq.com');
   if (problems.length) {
     for (const p of problems) err(`✗ ${p}`);
     return 1;
@@ -93,13 +112,21 @@ export async function upload(options: UploadOptions): Promise<number> {
   const copy = mkdtempSync(join(tmpdir(), 'mp-upload-'));
   try {
     writeFileSync(join(copy, 'project.config.json'), `${JSON.stringify({ ...projectConfig, appid }, null, 2)}\n`);
-    cpSync(join(projectDir, 'miniprogram'), join(copy, 'miniprogram'), { recursive: true, filter: (src) => !src.includes('miniprogram_npm') });
+    cpSync(join(projectDir, 'miniprogram'), join(copy, 'miniprogram'), {
+      recursive: true,
+      filter: (src) => !src.includes('miniprogram_npm'),
+    });
     writeFileSync(join(copy, 'miniprogram', 'config.ts'), forceCloudMode(configTs, envId));
     await packNpm(copy);
     const files = await compile(copy);
     rmSync(join(copy, '.compiled.zip'), { force: true });
     const compiledConfig = Object.entries(files).find(([path]) => /^config\.js$/.test(path))?.[1];
-    const compiledText = compiledConfig === undefined ? '' : typeof compiledConfig === 'string' ? compiledConfig : Buffer.from(compiledConfig).toString('utf8');
+    const compiledText =
+      compiledConfig === undefined
+        ? ''
+        : typeof compiledConfig === 'string'
+          ? compiledConfig
+          : Buffer.from(compiledConfig).toString('utf8');
     if (!/mode\s*:\s*["']cloud["']/.test(compiledText) || !compiledText.includes(envId)) {
       err('✗ the compiled config.js is not in cloud mode');
       return 1;
@@ -110,9 +137,14 @@ export async function upload(options: UploadOptions): Promise<number> {
       err(`✗ key material in the package, refusing: ${leaks.join(', ')}`);
       return 1;
     }
-    const bytes = Object.values(files).reduce((n, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength), 0);
+    const bytes = Object.values(files).reduce(
+      (n, c) => n + (typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength),
+      0,
+    );
     out(`mini-program ${options.version} for appid ${appid}, cloud mode, environment ${envId}`);
-    out(`compiled offline: ${Object.keys(files).length} files, ${(bytes / 1024).toFixed(1)} KB; no key material (${fragments.length} secret fragments searched)`);
+    out(
+      `compiled offline: ${Object.keys(files).length} files, ${(bytes / 1024).toFixed(1)} KB; no key material (${fragments.length} secret fragments searched)`,
+    );
     if (options.dryRun) {
       out('dry run: ci.upload not called');
       return 0;
@@ -120,10 +152,30 @@ export async function upload(options: UploadOptions): Promise<number> {
     // miniprogram-ci ships no types for these entry points
     const ci = loadMiniprogramCi<{
       Project: new (o: Record<string, unknown>) => unknown;
-      upload(o: { project: unknown; version: string; desc?: string; setting?: Record<string, unknown>; robot?: number; onProgressUpdate?: (t: unknown) => void }): Promise<unknown>;
+      upload(o: {
+        project: unknown;
+        version: string;
+        desc?: string;
+        setting?: Record<string, unknown>;
+        robot?: number;
+        onProgressUpdate?: (t: unknown) => void;
+      }): Promise<unknown>;
     }>();
-    const project = new ci.Project({ appid, type: 'miniProgram', projectPath: copy, privateKeyPath: resolve(options.keyPath!), ignores: ['node_modules/**/*'] });
-    const result = await ci.upload({ project, version: options.version, desc: options.desc ?? `v${options.version}`, setting: { useProjectConfig: true }, robot: 1, onProgressUpdate: () => {} });
+    const project = new ci.Project({
+      appid,
+      type: 'miniProgram',
+      projectPath: copy,
+      privateKeyPath: resolve(options.keyPath!),
+      ignores: ['node_modules/**/*'],
+    });
+    const result = await ci.upload({
+      project,
+      version: options.version,
+      desc: options.desc ?? `v${options.version}`,
+      setting: { useProjectConfig: true },
+      robot: 1,
+      onProgressUpdate: () => {},
+    });
     out(`uploaded: ${JSON.stringify(result)}`);
     out('next: mp.weixin.qq.com → 版本管理 → 开发版本 → 提交审核 (or 选为体验版)');
     return 0;
@@ -139,7 +191,13 @@ if (require.main === module) {
     return at >= 0 ? args[at + 1] : undefined;
   };
   const options: UploadOptions = { version: opt('--version') ?? '', dryRun: args.includes('--dry-run') };
-  for (const [flag, key] of [['--env', 'envId'], ['--key', 'keyPath'], ['--desc', 'desc'], ['--appid', 'appid'], ['--project', 'projectDir']] as const) {
+  for (const [flag, key] of [
+    ['--env', 'envId'],
+    ['--key', 'keyPath'],
+    ['--desc', 'desc'],
+    ['--appid', 'appid'],
+    ['--project', 'projectDir'],
+  ] as const) {
     const value = opt(flag);
     if (value !== undefined) options[key] = flag === '--key' || flag === '--project' ? resolve(value) : value;
   }

@@ -4,12 +4,26 @@
  */
 import type { AdminOrderView, DailyMetrics, ExceptionView, StatementView } from '../../typings/api';
 import { appConfig } from '../../miniprogram/config';
-import { FakeBackend, MODES, fail, flush, inTap, loadComponent, renderPage, resetClient, tap, text, until, type Rendered } from './harness';
+import {
+  FakeBackend,
+  MODES,
+  fail,
+  flush,
+  inTap,
+  loadComponent,
+  renderPage,
+  resetClient,
+  tap,
+  text,
+  until,
+  type Rendered,
+} from './harness';
 import { paidOrder } from './fixtures';
 
 const pages: Record<string, string> = {};
 beforeAll(() => {
-  for (const name of ['index', 'exceptions', 'exception', 'orders', 'order', 'statements', 'metrics']) pages[name] = loadComponent(`pages/admin/${name}/index`);
+  for (const name of ['index', 'exceptions', 'exception', 'orders', 'order', 'statements', 'metrics'])
+    pages[name] = loadComponent(`pages/admin/${name}/index`);
 });
 
 const T = new Date(2026, 10, 23, 9, 0).getTime();
@@ -39,12 +53,28 @@ const abnormalException: ExceptionView = {
   lastSeenAt: T + 60_000,
   occurrences: 3,
 };
-const resolved = (e: ExceptionView, action: string, note: string): ExceptionView => ({ ...e, status: 'resolved', resolvedAt: T + 3_600_000, resolvedBy: 'o-admin', resolution: { action, note } });
+const resolved = (e: ExceptionView, action: string, note: string): ExceptionView => ({
+  ...e,
+  status: 'resolved',
+  resolvedAt: T + 3_600_000,
+  resolvedBy: 'o-admin',
+  resolution: { action, note },
+});
 
 const adminOrder = (overrides: Partial<AdminOrderView> = {}): AdminOrderView => ({
   ...paidOrder(),
   openid: 'o-buyer',
-  payments: [{ outTradeNo: 'O1234567890ABCDEF1234P1', status: 'success', amountFen: 3980, paidTotalFen: 3980, transactionId: '4200000000202611230000000001', createdAt: T, paidAt: T + 60_000 }],
+  payments: [
+    {
+      outTradeNo: 'O1234567890ABCDEF1234P1',
+      status: 'success',
+      amountFen: 3980,
+      paidTotalFen: 3980,
+      transactionId: '4200000000202611230000000001',
+      createdAt: T,
+      paidAt: T + 60_000,
+    },
+  ],
   ...overrides,
 });
 
@@ -52,11 +82,37 @@ const statement: StatementView = {
   billDate: '2026-11-22',
   status: 'done',
   attempts: 1,
-  bill: { paymentCount: 3, refundCount: 1, grossFen: 9960, refundFen: 1990, feeFen: 60, netFen: 7910, settlementFen: 9960, feeMilliFen: 6000, rows: 4, sha1: 'ab' },
+  bill: {
+    paymentCount: 3,
+    refundCount: 1,
+    grossFen: 9960,
+    refundFen: 1990,
+    feeFen: 60,
+    netFen: 7910,
+    settlementFen: 9960,
+    feeMilliFen: 6000,
+    rows: 4,
+    sha1: 'ab',
+  },
   books: { paymentCount: 2, refundCount: 1, grossFen: 7970, refundFen: 1990, feeFen: 48, netFen: 5932 },
   differences: [
-    { kind: 'missing_here', subject: 'payment', outTradeNo: 'OAAAAAAAAAAAAAAAAAAAAP1', billFen: 1990, detail: 'paid at WeChat Pay, pending here', healed: 'settled by query' },
-    { kind: 'amount_differs', subject: 'payment', outTradeNo: 'OBBBBBBBBBBBBBBBBBBBBP1', billFen: 1990, booksFen: 1900, detail: 'amounts differ', exceptionId: 'bill_difference:2026-11-22:OBBBBBBBBBBBBBBBBBBBBP1' },
+    {
+      kind: 'missing_here',
+      subject: 'payment',
+      outTradeNo: 'OAAAAAAAAAAAAAAAAAAAAP1',
+      billFen: 1990,
+      detail: 'paid at WeChat Pay, pending here',
+      healed: 'settled by query',
+    },
+    {
+      kind: 'amount_differs',
+      subject: 'payment',
+      outTradeNo: 'OBBBBBBBBBBBBBBBBBBBBP1',
+      billFen: 1990,
+      booksFen: 1900,
+      detail: 'amounts differ',
+      exceptionId: 'bill_difference:2026-11-22:OBBBBBBBBBBBBBBBBBBBBP1',
+    },
   ],
   differenceCount: 2,
   healedCount: 1,
@@ -74,8 +130,22 @@ function day(date: string, paid: number): DailyMetrics {
     paidBy: { notification: paid - 1, query: 1, reconcile: 0, bill: 0, unknown: 0 },
     prepayToPaid: { count: paid, buckets: [], p50Seconds: 12, p90Seconds: 95 },
     notifications: { total: paid + 3, byVerdict: { paid, duplicate: 1, 'rejected:BAD_SIGNATURE': 2 } },
-    refunds: { created: 1, byStatus: { queued: 0, unknown: 0, processing: 0, abnormal: 0, success: 1, closed: 0, failed: 0 }, openOver5Minutes: 0, openOver3Days: 0 },
-    exceptionsOpen: { amount_mismatch: 1, duplicate_charge: 0, abnormal_refund: 0, refund_unapplied: 0, refund_refused: 0, unknown_payment: 0, payment_mismatch: 0, bill_difference: 1 },
+    refunds: {
+      created: 1,
+      byStatus: { queued: 0, unknown: 0, processing: 0, abnormal: 0, success: 1, closed: 0, failed: 0 },
+      openOver5Minutes: 0,
+      openOver3Days: 0,
+    },
+    exceptionsOpen: {
+      amount_mismatch: 1,
+      duplicate_charge: 0,
+      abnormal_refund: 0,
+      refund_unapplied: 0,
+      refund_refused: 0,
+      unknown_payment: 0,
+      payment_mismatch: 0,
+      bill_difference: 1,
+    },
     bill: { status: 'done', differences: 2, healed: 1, open: 1 },
   };
 }
@@ -85,7 +155,14 @@ describe.each(MODES)('%s mode', (mode) => {
   let client: ReturnType<typeof resetClient>;
   beforeEach(() => {
     backend = new FakeBackend()
-      .on('admin.listExceptions', (e) => ({ exceptions: e.status === 'open' ? [reviewException, abnormalException] : [resolved(reviewException, 'accepted', '按实收确认')], page: 1, hasMore: false }))
+      .on('admin.listExceptions', (e) => ({
+        exceptions:
+          e.status === 'open'
+            ? [reviewException, abnormalException]
+            : [resolved(reviewException, 'accepted', '按实收确认')],
+        page: 1,
+        hasMore: false,
+      }))
       .on('admin.getException', (e) => (e.id === reviewException.id ? reviewException : abnormalException))
       .on('admin.acceptReview', () => paidOrder())
       .on('admin.refundReview', () => paidOrder({ status: 'refunding' }))
@@ -96,7 +173,14 @@ describe.each(MODES)('%s mode', (mode) => {
       .on('admin.getOrder', () => adminOrder())
       .on('admin.refund', () => paidOrder({ status: 'partially_refunded' }))
       .on('admin.listStatements', () => ({ statements: [statement], page: 1, hasMore: false }))
-      .on('admin.runBillDay', () => ({ ...statement, differences: [], differenceCount: 0, healedCount: 0, openCount: 0, runs: 2 }))
+      .on('admin.runBillDay', () => ({
+        ...statement,
+        differences: [],
+        differenceCount: 0,
+        healedCount: 0,
+        openCount: 0,
+        runs: 2,
+      }))
       .on('admin.listMetrics', () => ({ metrics: [day('2026-11-22', 5), day('2026-11-21', 3)] }))
       .on('admin.subscribeAlerts', (e) => ({ credits: Number(e.accepted) + 1 }));
     client = resetClient(backend, { mode });
@@ -111,7 +195,15 @@ describe.each(MODES)('%s mode', (mode) => {
   }
 
   const forbidAll = () => {
-    for (const action of ['listExceptions', 'getException', 'searchOrders', 'getOrder', 'listStatements', 'listMetrics']) backend.on(`admin.${action}`, () => fail('FORBIDDEN', '没有管理权限'));
+    for (const action of [
+      'listExceptions',
+      'getException',
+      'searchOrders',
+      'getOrder',
+      'listStatements',
+      'listMetrics',
+    ])
+      backend.on(`admin.${action}`, () => fail('FORBIDDEN', '没有管理权限'));
   };
 
   test('home: what waits for a person, the entries, and the alerts subscription (accepted in the tap)', async () => {
@@ -147,7 +239,9 @@ describe.each(MODES)('%s mode', (mode) => {
     await until(() => page.instance.data.rows.length === 1 && page.instance.data.status === 'resolved');
     expect(backend.of('admin.listExceptions').at(-1)).toMatchObject({ status: 'resolved', page: 1 });
     await tap(page, '.exception-card');
-    expect(client.navigateTo).toHaveBeenCalledWith({ url: `/pages/admin/exception/index?id=${encodeURIComponent(reviewException.id)}` });
+    expect(client.navigateTo).toHaveBeenCalledWith({
+      url: `/pages/admin/exception/index?id=${encodeURIComponent(reviewException.id)}`,
+    });
   });
 
   async function act(page: Rendered, selector: string, fill: () => void) {
@@ -169,15 +263,28 @@ describe.each(MODES)('%s mode', (mode) => {
     page.instance.onNote({ detail: { value: '顾客用了优惠券，按实收确认' } });
     await page.instance.onConfirmAction();
     await flush(20);
-    expect(backend.of('admin.acceptReview')).toEqual([{ action: 'acceptReview', orderId: reviewException.orderId, note: '顾客用了优惠券，按实收确认' }]);
-    await act(page, '.exception__refund-review', () => page.instance.onNote({ detail: { value: '联系不上顾客，全额退回' } }));
-    expect(backend.of('admin.refundReview')).toEqual([{ action: 'refundReview', orderId: reviewException.orderId, note: '联系不上顾客，全额退回', requestId: expect.stringMatching(/^review-/) }]);
+    expect(backend.of('admin.acceptReview')).toEqual([
+      { action: 'acceptReview', orderId: reviewException.orderId, note: '顾客用了优惠券，按实收确认' },
+    ]);
+    await act(page, '.exception__refund-review', () =>
+      page.instance.onNote({ detail: { value: '联系不上顾客，全额退回' } }),
+    );
+    expect(backend.of('admin.refundReview')).toEqual([
+      {
+        action: 'refundReview',
+        orderId: reviewException.orderId,
+        note: '联系不上顾客，全额退回',
+        requestId: expect.stringMatching(/^review-/),
+      },
+    ]);
   });
 
   test('an abnormal refund: to the user’s bank card (details checked), to the merchant’s, or handled in the merchant platform', async () => {
     const page = await open('exception', { id: encodeURIComponent(abnormalException.id) });
     expect(page.querySelector('.exception__accept')).toBeFalsy();
-    await act(page, '.exception__user-card', () => page.instance.onBankAccount({ detail: { value: '6222000012345678' } }));
+    await act(page, '.exception__user-card', () =>
+      page.instance.onBankAccount({ detail: { value: '6222000012345678' } }),
+    );
     expect(client.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '请选择开户银行' }));
     page.querySelectorAll('.bank-chip')[0]!.dispatchEvent('tap'); // 工商银行
     page.instance.onRealName({ detail: { value: '张三' } });
@@ -185,21 +292,36 @@ describe.each(MODES)('%s mode', (mode) => {
     await page.instance.onConfirmAction();
     await flush(20);
     expect(backend.of('admin.applyAbnormalRefund')).toEqual([
-      { action: 'applyAbnormalRefund', outRefundNo: abnormalException.outRefundNo, type: 'USER_BANK_CARD', bankType: 'ICBC_DEBIT', bankAccount: '6222000012345678', realName: '张三' },
+      {
+        action: 'applyAbnormalRefund',
+        outRefundNo: abnormalException.outRefundNo,
+        type: 'USER_BANK_CARD',
+        bankType: 'ICBC_DEBIT',
+        bankAccount: '6222000012345678',
+        realName: '张三',
+      },
     ]);
     // the card number is not kept on the page once sent
     expect(page.instance.data.bankAccount).toBe('');
     await act(page, '.exception__merchant-card', () => undefined);
-    expect(backend.of('admin.applyAbnormalRefund').at(-1)).toEqual({ action: 'applyAbnormalRefund', outRefundNo: abnormalException.outRefundNo, type: 'MERCHANT_BANK_CARD' });
+    expect(backend.of('admin.applyAbnormalRefund').at(-1)).toEqual({
+      action: 'applyAbnormalRefund',
+      outRefundNo: abnormalException.outRefundNo,
+      type: 'MERCHANT_BANK_CARD',
+    });
     await act(page, '.exception__handled', () => page.instance.onNote({ detail: { value: '已在商户平台退回' } }));
-    expect(backend.of('admin.markAbnormalHandled')).toEqual([{ action: 'markAbnormalHandled', outRefundNo: abnormalException.outRefundNo, note: '已在商户平台退回' }]);
+    expect(backend.of('admin.markAbnormalHandled')).toEqual([
+      { action: 'markAbnormalHandled', outRefundNo: abnormalException.outRefundNo, note: '已在商户平台退回' },
+    ]);
   });
 
   test('any open exception can be resolved with a note; a resolved one shows how, and offers nothing', async () => {
     const page = await open('exception', { id: encodeURIComponent(reviewException.id) });
     backend.on('admin.getException', () => resolved(reviewException, 'resolved', '已电话联系顾客'));
     await act(page, '.exception__resolve', () => page.instance.onNote({ detail: { value: '已电话联系顾客' } }));
-    expect(backend.of('admin.resolveException')).toEqual([{ action: 'resolveException', id: reviewException.id, note: '已电话联系顾客' }]);
+    expect(backend.of('admin.resolveException')).toEqual([
+      { action: 'resolveException', id: reviewException.id, note: '已电话联系顾客' },
+    ]);
     await until(() => text(page).includes('已标记处理'));
     expect(text(page)).toContain('已电话联系顾客');
     expect(page.querySelector('.exception__resolve')).toBeFalsy();
@@ -229,7 +351,15 @@ describe.each(MODES)('%s mode', (mode) => {
     page.instance.onAmount({ detail: { value: '12.5' } });
     await page.instance.onSubmitRefund();
     await flush(10);
-    expect(backend.of('admin.refund')).toEqual([{ action: 'refund', orderId: paidOrder().id, amountFen: 1250, reason: '缺货', requestId: expect.stringMatching(/^admin-refund-/) }]);
+    expect(backend.of('admin.refund')).toEqual([
+      {
+        action: 'refund',
+        orderId: paidOrder().id,
+        amountFen: 1250,
+        reason: '缺货',
+        requestId: expect.stringMatching(/^admin-refund-/),
+      },
+    ]);
     // a retried submit of the same dialog is the same refund
     backend.on('admin.refund', () => fail('PAYMENT_PROVIDER_ERROR'));
     await tap(page, '.admin-order__refund-button');
@@ -256,7 +386,9 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(text(page)).toContain('待人工处理');
     page.querySelectorAll('.difference')[1]!.dispatchEvent('tap');
     await flush();
-    expect(client.navigateTo).toHaveBeenCalledWith({ url: `/pages/admin/exception/index?id=${encodeURIComponent('bill_difference:2026-11-22:OBBBBBBBBBBBBBBBBBBBBP1')}` });
+    expect(client.navigateTo).toHaveBeenCalledWith({
+      url: `/pages/admin/exception/index?id=${encodeURIComponent('bill_difference:2026-11-22:OBBBBBBBBBBBBBBBBBBBBP1')}`,
+    });
     await tap(page, '.statement__rerun');
     await until(() => !page.instance.data.running);
     expect(backend.of('admin.runBillDay')).toEqual([{ action: 'runBillDay', billDate: '2026-11-22' }]);
@@ -288,16 +420,27 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(text(page)).toContain('实收金额与订单不符');
   });
 
-  test.each(['index', 'exceptions', 'exception', 'orders', 'order', 'statements', 'metrics'])('a buyer opening %s sees no action, only that it is not theirs', async (name) => {
-    forbidAll();
-    const page = await open(name, { id: 'x' });
-    if (name === 'orders') {
-      page.instance.onQuery({ detail: { value: '13800138000' } });
-      await inTap(() => page.instance.onSearch());
-      await flush(10);
-    }
-    expect(text(page)).toContain('没有管理权限');
-    for (const selector of ['t-button', '.exception-card', '.result-card', '.statement', '.admin__entry', 'bar-chart']) expect(page.querySelector(selector)).toBeFalsy();
-    expect(client.showToast).not.toHaveBeenCalled();
-  });
+  test.each(['index', 'exceptions', 'exception', 'orders', 'order', 'statements', 'metrics'])(
+    'a buyer opening %s sees no action, only that it is not theirs',
+    async (name) => {
+      forbidAll();
+      const page = await open(name, { id: 'x' });
+      if (name === 'orders') {
+        page.instance.onQuery({ detail: { value: '13800138000' } });
+        await inTap(() => page.instance.onSearch());
+        await flush(10);
+      }
+      expect(text(page)).toContain('没有管理权限');
+      for (const selector of [
+        't-button',
+        '.exception-card',
+        '.result-card',
+        '.statement',
+        '.admin__entry',
+        'bar-chart',
+      ])
+        expect(page.querySelector(selector)).toBeFalsy();
+      expect(client.showToast).not.toHaveBeenCalled();
+    },
+  );
 });

@@ -6,7 +6,20 @@
 import { appConfig } from '../../miniprogram/config';
 import { ordersPlaced } from '../../miniprogram/utils/checkout';
 import { UNKNOWN_PAY_FAILURE } from '../../miniprogram/constants/payment';
-import { FakeBackend, MODES, fail, flush, inTap, loadComponent, payThrough, renderPage, resetClient, tap, text, type Rendered } from './harness';
+import {
+  FakeBackend,
+  MODES,
+  fail,
+  flush,
+  inTap,
+  loadComponent,
+  payThrough,
+  renderPage,
+  resetClient,
+  tap,
+  text,
+  type Rendered,
+} from './harness';
 import { orderView, products } from './fixtures';
 
 let pageId: string;
@@ -26,7 +39,17 @@ describe.each(MODES)('%s mode', (mode) => {
     backend = new FakeBackend()
       .on('catalog.list', () => ({ products }))
       .on('orders.confirm', () => orderView({ expiresAt: Date.now() + 30 * 60_000 }))
-      .on('payment.pay', () => ({ orderId: ID, prepayId: 'wx2026prepay', params: { timeStamp: '1700000000', nonceStr: 'n', package: 'prepay_id=wx2026prepay', signType: 'RSA', paySign: 'sig' } }))
+      .on('payment.pay', () => ({
+        orderId: ID,
+        prepayId: 'wx2026prepay',
+        params: {
+          timeStamp: '1700000000',
+          nonceStr: 'n',
+          package: 'prepay_id=wx2026prepay',
+          signType: 'RSA',
+          paySign: 'sig',
+        },
+      }))
       .on('payment.subscribe', (e) => ({ orderId: e.orderId, templateId: e.templateId, acceptedAt: 1 }));
     client = resetClient(backend, { mode });
   });
@@ -57,11 +80,23 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
     expect(ordersPlaced()).toBe(placed + 1);
     if (mode === 'cloud') {
-      expect(client.requestPayment).toHaveBeenCalledWith(expect.objectContaining({ package: 'prepay_id=wx2026prepay', signType: 'RSA', paySign: 'sig' }));
+      expect(client.requestPayment).toHaveBeenCalledWith(
+        expect.objectContaining({ package: 'prepay_id=wx2026prepay', signType: 'RSA', paySign: 'sig' }),
+      );
       expect(client.request).not.toHaveBeenCalled();
     } else {
       expect(client.requestPayment).not.toHaveBeenCalled();
-      expect(client.platform.requests).toContainEqual({ url: 'http://127.0.0.1:9999/sim/cashier/pay', data: { appId: 'wxlocalapp', timeStamp: '1700000000', nonceStr: 'n', package: 'prepay_id=wx2026prepay', signType: 'RSA', paySign: 'sig' } });
+      expect(client.platform.requests).toContainEqual({
+        url: 'http://127.0.0.1:9999/sim/cashier/pay',
+        data: {
+          appId: 'wxlocalapp',
+          timeStamp: '1700000000',
+          nonceStr: 'n',
+          package: 'prepay_id=wx2026prepay',
+          signType: 'RSA',
+          paySign: 'sig',
+        },
+      });
     }
   });
 
@@ -77,7 +112,13 @@ describe.each(MODES)('%s mode', (mode) => {
     await flush(20);
     expect(backend.count('orders.confirm')).toBe(1);
     const event = backend.of('orders.confirm')[0]!;
-    expect(event).toEqual({ action: 'confirm', requestId: expect.stringMatching(/^checkout-/), items: [{ productId: 'latte', quantity: 2 }], contact: { name: '张三', phone: '13800138000' }, remark: '' });
+    expect(event).toEqual({
+      action: 'confirm',
+      requestId: expect.stringMatching(/^checkout-/),
+      items: [{ productId: 'latte', quantity: 2 }],
+      contact: { name: '张三', phone: '13800138000' },
+      remark: '',
+    });
     expect(JSON.stringify(event)).not.toMatch(/price|Fen/i);
   });
 
@@ -92,12 +133,16 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('a backend error is shown as a readable toast; a retry is the same order', async () => {
     let attempts = 0;
-    backend.on('orders.confirm', () => (++attempts === 1 ? fail('INVALID_ARGUMENT', '商品不存在或已下架') : orderView()));
+    backend.on('orders.confirm', () =>
+      ++attempts === 1 ? fail('INVALID_ARGUMENT', '商品不存在或已下架') : orderView(),
+    );
     const page = await open();
     await fill(page);
     await tap(page, '.confirm__submit');
     await flush(10);
-    expect(client.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '商品不存在或已下架', icon: 'none' }));
+    expect(client.showToast).toHaveBeenCalledWith(
+      expect.objectContaining({ title: '商品不存在或已下架', icon: 'none' }),
+    );
     expect(page.instance.data.order).toBeNull();
     expect(backend.count('payment.pay')).toBe(0);
     await payThrough(page, '.confirm__submit', 'ok', client.platform);
@@ -126,19 +171,35 @@ describe.each(MODES)('%s mode', (mode) => {
   test('an unknown payment failure says so in Chinese and its raw text goes to the client log', async () => {
     const page = await open();
     await fill(page);
-    await payThrough(page, '.confirm__submit', { errMsg: 'requestPayment:fail something nobody documented (-9)' }, client.platform);
+    await payThrough(
+      page,
+      '.confirm__submit',
+      { errMsg: 'requestPayment:fail something nobody documented (-9)' },
+      client.platform,
+    );
     await flush(10);
     expect(page.instance.data.failDialogVisible).toBe(true);
     expect(page.instance.data.failReason).toBe(UNKNOWN_PAY_FAILURE);
     expect(text(page)).not.toContain('nobody documented');
-    expect(backend.of('clientLog.report')).toEqual([expect.objectContaining({ kind: 'pay_error', message: 'requestPayment:fail something nobody documented (-9)', page: 'pages/unknown' })]);
+    expect(backend.of('clientLog.report')).toEqual([
+      expect.objectContaining({
+        kind: 'pay_error',
+        message: 'requestPayment:fail something nobody documented (-9)',
+        page: 'pages/unknown',
+      }),
+    ]);
     expect(JSON.stringify(backend.of('clientLog.report'))).not.toContain(ID);
   });
 
   test('a known failure in English reads in Chinese and offers a retry', async () => {
     const page = await open();
     await fill(page);
-    await payThrough(page, '.confirm__submit', { errMsg: 'requestPayment:fail jsapi has no permission, event=requestPayment' }, client.platform);
+    await payThrough(
+      page,
+      '.confirm__submit',
+      { errMsg: 'requestPayment:fail jsapi has no permission, event=requestPayment' },
+      client.platform,
+    );
     expect(page.instance.data.failReason).toBe('商家暂未开通微信支付，请稍后再试或联系商家');
     expect(backend.count('clientLog.report')).toBe(0);
     page.instance.onRetryPay();
@@ -167,20 +228,22 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
   });
 
-  test.each([['reject'], ['ban'], [{ errCode: 20004, errMsg: 'requestSubscribeMessage:fail:20004' }], [{ errCode: 10002, errMsg: 'requestSubscribeMessage:fail network error' }]])(
-    'a refused or failed subscribe dialog (%o) never stops paying, and records nothing',
-    async (answer) => {
-      appConfig.paySuccessTemplateId = TEMPLATE;
-      client.platform.subscribe.push(answer as never);
-      const page = await open();
-      await fill(page);
-      await payThrough(page, '.confirm__submit', 'ok', client.platform);
-      expect(backend.count('payment.subscribe')).toBe(0);
-      expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
-      // a real failure (not the user's own switch, 20004) is logged
-      expect(backend.count('clientLog.report')).toBe(typeof answer === 'object' && answer.errCode !== 20004 ? 1 : 0);
-    },
-  );
+  test.each([
+    ['reject'],
+    ['ban'],
+    [{ errCode: 20004, errMsg: 'requestSubscribeMessage:fail:20004' }],
+    [{ errCode: 10002, errMsg: 'requestSubscribeMessage:fail network error' }],
+  ])('a refused or failed subscribe dialog (%o) never stops paying, and records nothing', async (answer) => {
+    appConfig.paySuccessTemplateId = TEMPLATE;
+    client.platform.subscribe.push(answer as never);
+    const page = await open();
+    await fill(page);
+    await payThrough(page, '.confirm__submit', 'ok', client.platform);
+    expect(backend.count('payment.subscribe')).toBe(0);
+    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
+    // a real failure (not the user's own switch, 20004) is logged
+    expect(backend.count('clientLog.report')).toBe(typeof answer === 'object' && answer.errCode !== 20004 ? 1 : 0);
+  });
 
   test('an expired order: the backend’s ORDER_EXPIRED is shown', async () => {
     backend.on('payment.pay', () => fail('ORDER_EXPIRED', ''));

@@ -5,14 +5,37 @@
  */
 import { readFileSync } from 'node:fs';
 import { CHECK_INTERVAL_MS } from '../../miniprogram/services/payment';
-import { FakeBackend, MINIPROGRAM, MODES, attr, fail, flush, isDisabled, loadComponent, payThrough, renderPage, resetClient, tap, text, until, type Rendered } from './harness';
+import {
+  FakeBackend,
+  MINIPROGRAM,
+  MODES,
+  attr,
+  fail,
+  flush,
+  isDisabled,
+  loadComponent,
+  payThrough,
+  renderPage,
+  resetClient,
+  tap,
+  text,
+  until,
+  type Rendered,
+} from './harness';
 import { orderView, paidOrder } from './fixtures';
 
 let pageId: string;
 const ID = orderView().id;
 /** an unpaid order whose payment was started (the sheet was opened) */
 const started = (overrides = {}) =>
-  orderView({ expiresAt: Date.now() + 10 * 60_000, timeline: [{ at: 1, event: 'created' }, { at: 2, event: 'payment_started' }], ...overrides });
+  orderView({
+    expiresAt: Date.now() + 10 * 60_000,
+    timeline: [
+      { at: 1, event: 'created' },
+      { at: 2, event: 'payment_started' },
+    ],
+    ...overrides,
+  });
 
 beforeAll(() => {
   pageId = loadComponent('pages/order/detail/index');
@@ -46,7 +69,9 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('while the check runs the pay button cannot be tapped; an order never started is not checked', async () => {
     let release: () => void = () => {};
-    backend.on('orders.get', () => started()).on('payment.confirm', () => new Promise((r) => (release = () => r(started()))));
+    backend
+      .on('orders.get', () => started())
+      .on('payment.confirm', () => new Promise((r) => (release = () => r(started()))));
     const page = await open();
     expect(text(page)).toContain('正在向微信支付确认付款结果');
     expect(isDisabled(page, '.detail__pay')).toBe(true);
@@ -86,7 +111,9 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(text(page)).toMatch(/剩余支付时间 01 ?: ?0\d/);
     await jest.advanceTimersByTimeAsync(10_000);
     expect(text(page)).toMatch(/剩余支付时间 00 ?: ?5[45]/);
-    backend.on('orders.get', () => orderView({ status: 'closed', can: { pay: false, cancel: false, requestRefund: false } }));
+    backend.on('orders.get', () =>
+      orderView({ status: 'closed', can: { pay: false, cancel: false, requestRefund: false } }),
+    );
     await jest.advanceTimersByTimeAsync(60_000);
     expect(text(page)).toContain('已关闭');
     expect(page.querySelector('.detail__pay')).toBeFalsy();
@@ -94,7 +121,11 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('pay runs the pay flow to the result page', async () => {
     backend.on('orders.get', () => orderView({ expiresAt: Date.now() + 60_000 }));
-    backend.on('payment.pay', () => ({ orderId: ID, prepayId: 'wx1', params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } }));
+    backend.on('payment.pay', () => ({
+      orderId: ID,
+      prepayId: 'wx1',
+      params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' },
+    }));
     const page = await open();
     await payThrough(page, '.detail__pay', 'ok', client.platform);
     expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
@@ -111,7 +142,9 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('no fixed action bar (nor room for one) when there is nothing to do', async () => {
-    backend.on('orders.get', () => paidOrder({ status: 'refunded', can: { pay: false, cancel: false, requestRefund: false } }));
+    backend.on('orders.get', () =>
+      paidOrder({ status: 'refunded', can: { pay: false, cancel: false, requestRefund: false } }),
+    );
     const page = await open();
     expect(page.querySelector('.detail__actions')).toBeFalsy();
     expect(page.querySelector('.detail--with-actions')).toBeFalsy();
@@ -122,7 +155,9 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('pull-down refresh is enabled and reloads', async () => {
-    const json = JSON.parse(readFileSync(`${MINIPROGRAM}/pages/order/detail/index.json`, 'utf8')) as { enablePullDownRefresh?: boolean };
+    const json = JSON.parse(readFileSync(`${MINIPROGRAM}/pages/order/detail/index.json`, 'utf8')) as {
+      enablePullDownRefresh?: boolean;
+    };
     expect(json.enablePullDownRefresh).toBe(true);
     const page = await open();
     backend.on('orders.get', () => paidOrder());
@@ -132,7 +167,16 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('cancel asks first, then cancels and shows the new state', async () => {
-    backend.on('orders.cancel', () => orderView({ status: 'cancelled', can: { pay: false, cancel: false, requestRefund: false }, timeline: [{ at: 1, event: 'created' }, { at: 2, event: 'cancelled' }] }));
+    backend.on('orders.cancel', () =>
+      orderView({
+        status: 'cancelled',
+        can: { pay: false, cancel: false, requestRefund: false },
+        timeline: [
+          { at: 1, event: 'created' },
+          { at: 2, event: 'cancelled' },
+        ],
+      }),
+    );
     const page = await open();
     await tap(page, '.detail__cancel');
     expect(page.instance.data.cancelConfirmVisible).toBe(true);
@@ -157,7 +201,20 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('refund: a preset reason is chosen (其他原因 needs words); one request id per request, reused by a retry', async () => {
     backend.on('orders.get', () => paidOrder());
-    const refunding = paidOrder({ status: 'refunding', can: { pay: false, cancel: false, requestRefund: false }, refunds: [{ outRefundNo: 'R1', amountFen: 3980, reason: '买错了', status: 'processing', requestedBy: 'user', createdAt: Date.now() }] });
+    const refunding = paidOrder({
+      status: 'refunding',
+      can: { pay: false, cancel: false, requestRefund: false },
+      refunds: [
+        {
+          outRefundNo: 'R1',
+          amountFen: 3980,
+          reason: '买错了',
+          status: 'processing',
+          requestedBy: 'user',
+          createdAt: Date.now(),
+        },
+      ],
+    });
     let attempts = 0;
     backend.on('orders.requestRefund', () => (++attempts === 1 ? fail('PAYMENT_PROVIDER_ERROR') : refunding));
     const page = await open();
@@ -174,7 +231,9 @@ describe.each(MODES)('%s mode', (mode) => {
     page.querySelector('.detail__reasons')!.dispatchEvent('change', { detail: { value: '买错了' } });
     await flush();
     await page.instance.onSubmitRefund();
-    expect(client.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '微信支付暂时不可用，请稍后重试' }));
+    expect(client.showToast).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: '微信支付暂时不可用，请稍后重试' }),
+    );
     await page.instance.onSubmitRefund();
     await flush();
     const events = backend.of('orders.requestRefund');
@@ -186,7 +245,9 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('an amount under review: explained as paid and being checked, with customer service', async () => {
-    backend.on('orders.get', () => orderView({ status: 'review', paidFen: 0, can: { pay: false, cancel: false, requestRefund: false } }));
+    backend.on('orders.get', () =>
+      orderView({ status: 'review', paidFen: 0, can: { pay: false, cancel: false, requestRefund: false } }),
+    );
     const page = await open();
     expect(text(page)).toContain('核对中');
     expect(text(page)).toContain('我们已收到你的付款');

@@ -44,7 +44,11 @@ function overrides(jsonPath: string): Record<string, string> {
   for (const [tag, target] of Object.entries(json.usingComponents ?? {})) {
     if (target.startsWith('tdesign-miniprogram/')) map[tag] = tdesign(target.slice('tdesign-miniprogram/'.length));
     else if (target.startsWith('/')) map[tag] = loadComponent(target.slice(1), tag);
-    else if (target.startsWith('.')) map[tag] = loadComponent(new URL(target, `file:///${jsonPath.slice(MINIPROGRAM.length + 1)}`).pathname.slice(1), tag);
+    else if (target.startsWith('.'))
+      map[tag] = loadComponent(
+        new URL(target, `file:///${jsonPath.slice(MINIPROGRAM.length + 1)}`).pathname.slice(1),
+        tag,
+      );
   }
   return map;
 }
@@ -105,12 +109,15 @@ export async function tap(page: Rendered, selector: string): Promise<void> {
 /** A template attribute of a rendered node (`open-type` is looked up as `openType`, as the template compiler keeps it). */
 export function attr(node: Rendered, name: string): unknown {
   const camel = name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-  const attrs = (node.dom as unknown as { __wxElement?: { _vt?: { attrs?: { name: string; value: unknown }[] } } }).__wxElement?._vt?.attrs ?? [];
+  const attrs =
+    (node.dom as unknown as { __wxElement?: { _vt?: { attrs?: { name: string; value: unknown }[] } } }).__wxElement?._vt
+      ?.attrs ?? [];
   return attrs.find((a) => a.name === camel || a.name === name)?.value ?? node.dom.getAttribute(name) ?? undefined;
 }
 
 /** Whether a TDesign button (or anything rendering `.t-button--disabled`) is disabled. */
-export const isDisabled = (page: Rendered, selector: string): boolean => Boolean(page.querySelector(selector)?.querySelector('.t-button--disabled'));
+export const isDisabled = (page: Rendered, selector: string): boolean =>
+  Boolean(page.querySelector(selector)?.querySelector('.t-button--disabled'));
 
 /** Waits (real or fake timers alike, in small steps) until `condition` holds; fails after `ms`. */
 export async function until(condition: () => boolean, ms = 2000): Promise<void> {
@@ -143,7 +150,10 @@ export class FakeBackend implements Transport {
 
   /** Whether a function by this name exists (any of its actions has a handler). */
   has(fn: string): boolean {
-    return [...this.handlers.keys()].some((key) => key === fn || key.startsWith(`${fn}.`)) || ['login', 'catalog', 'orders', 'payment', 'admin', 'clientLog'].includes(fn);
+    return (
+      [...this.handlers.keys()].some((key) => key === fn || key.startsWith(`${fn}.`)) ||
+      ['login', 'catalog', 'orders', 'payment', 'admin', 'clientLog'].includes(fn)
+    );
   }
 
   async loginCode(): Promise<string> {
@@ -170,7 +180,9 @@ export class FakeBackend implements Transport {
 
   /** The events sent for `fn.action` (or `fn`). */
   of(key: string): Record<string, unknown>[] {
-    return this.calls.filter((c) => (typeof c.event.action === 'string' ? `${c.fn}.${c.event.action}` : c.fn) === key).map((c) => c.event);
+    return this.calls
+      .filter((c) => (typeof c.event.action === 'string' ? `${c.fn}.${c.event.action}` : c.fn) === key)
+      .map((c) => c.event);
   }
 }
 
@@ -238,7 +250,14 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
   appConfig.cloudEnv = mode === 'cloud' ? 'shop-prod-1a2b' : '';
   appConfig.paySuccessTemplateId = '';
   appConfig.alertTemplateId = '';
-  const platform: Platform = { mode, wx: undefined as unknown as WxMock, sheets: [], subscribe: [], requests: [], launched: false };
+  const platform: Platform = {
+    mode,
+    wx: undefined as unknown as WxMock,
+    sheets: [],
+    subscribe: [],
+    requests: [],
+    launched: false,
+  };
   let cloudInitialised = false;
   let requestSeq = 0;
 
@@ -250,57 +269,82 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
     reLaunch: jest.fn(),
     stopPullDownRefresh: jest.fn(),
     setClipboardData: jest.fn(),
-    getAccountInfoSync: jest.fn(() => ({ miniProgram: { appId: LOCAL_APPID, envVersion: options.envVersion ?? 'develop', version: '' } })),
-    login: jest.fn((o: { success(r: unknown): void }) => o.success({ errMsg: 'login:ok', code: `code-${++requestSeq}` })),
+    getAccountInfoSync: jest.fn(() => ({
+      miniProgram: { appId: LOCAL_APPID, envVersion: options.envVersion ?? 'develop', version: '' },
+    })),
+    login: jest.fn((o: { success(r: unknown): void }) =>
+      o.success({ errMsg: 'login:ok', code: `code-${++requestSeq}` }),
+    ),
     requestPayment: jest.fn((o: Record<string, unknown> & { success(r: unknown): void; fail(e: unknown): void }) => {
       for (const name of ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign']) {
-        if (typeof o[name] !== 'string') return o.fail({ errMsg: `requestPayment:fail parameter error: parameter.${name} should be String` });
+        if (typeof o[name] !== 'string')
+          return o.fail({ errMsg: `requestPayment:fail parameter error: parameter.${name} should be String` });
       }
       const sheet = payOutcome();
       if (sheet === 'ok') o.success({ errMsg: 'requestPayment:ok' });
       else o.fail({ errMsg: sheet === 'cancel' ? 'requestPayment:fail cancel' : sheet.errMsg });
     }),
     requestSubscribeMessage: jest.fn((o: { tmplIds: string[]; success(r: unknown): void; fail(e: unknown): void }) => {
-      if (tapDepth === 0) return o.fail({ errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.' });
+      if (tapDepth === 0)
+        return o.fail({ errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.' });
       const answer = platform.subscribe.shift() ?? 'reject';
       if (typeof answer === 'object') return o.fail(answer);
       o.success({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(o.tmplIds.map((id) => [id, answer])) });
     }),
-    request: jest.fn((o: { url: string; method: string; data?: unknown; success(r: unknown): void; fail(e: unknown): void }) => {
-      platform.requests.push({ url: o.url, data: o.data });
-      const reply = (statusCode: number, data: unknown) => setTimeout(() => o.success({ statusCode, data, header: {} }), 0);
-      const cloud = appConfig.localCloudUrl;
-      if (o.url === `${cloud}/`) return reply(200, { functions: `${cloud}/functions`, wechatpay: LOCAL_SIMULATOR, appid: LOCAL_APPID });
-      if (o.url === `${cloud}/wxapi/_local/login`) return reply(200, { code: `code-${++requestSeq}`, session: 'session-1', openid: 'o-buyer' });
-      const fn = o.url.startsWith(`${cloud}/functions/`) ? o.url.slice(`${cloud}/functions/`.length) : undefined;
-      if (fn !== undefined) {
-        if (!backend.has(fn)) return reply(404, { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${fn}` });
-        void backend.callFunction(fn, JSON.parse(JSON.stringify(o.data ?? {}))).then(
-          (result) => reply(200, { result }),
-          (error: Error) => reply(500, { errCode: -504002, errMsg: `functions execute fail: ${error.message}` }),
-        );
-        return;
-      }
-      const cashier = /^http:\/\/127\.0\.0\.1:9999\/sim\/cashier\/(pay|cancel|fail)$/.exec(o.url);
-      if (cashier) {
-        const sheet = payOutcome();
-        if (cashier[1] === 'pay' && sheet !== 'ok' && sheet !== 'cancel') return reply(400, { code: 'FAIL', message: sheet.errMsg });
-        return reply(200, { result: cashier[1] });
-      }
-      setTimeout(() => o.fail({ errMsg: 'request:fail url not in domain list' }), 0);
-    }),
+    request: jest.fn(
+      (o: { url: string; method: string; data?: unknown; success(r: unknown): void; fail(e: unknown): void }) => {
+        platform.requests.push({ url: o.url, data: o.data });
+        const reply = (statusCode: number, data: unknown) =>
+          setTimeout(() => o.success({ statusCode, data, header: {} }), 0);
+        const cloud = appConfig.localCloudUrl;
+        if (o.url === `${cloud}/`)
+          return reply(200, { functions: `${cloud}/functions`, wechatpay: LOCAL_SIMULATOR, appid: LOCAL_APPID });
+        if (o.url === `${cloud}/wxapi/_local/login`)
+          return reply(200, { code: `code-${++requestSeq}`, session: 'session-1', openid: 'o-buyer' });
+        const fn = o.url.startsWith(`${cloud}/functions/`) ? o.url.slice(`${cloud}/functions/`.length) : undefined;
+        if (fn !== undefined) {
+          if (!backend.has(fn))
+            return reply(404, { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${fn}` });
+          void backend.callFunction(fn, JSON.parse(JSON.stringify(o.data ?? {}))).then(
+            (result) => reply(200, { result }),
+            (error: Error) => reply(500, { errCode: -504002, errMsg: `functions execute fail: ${error.message}` }),
+          );
+          return;
+        }
+        const cashier = /^http:\/\/127\.0\.0\.1:9999\/sim\/cashier\/(pay|cancel|fail)$/.exec(o.url);
+        if (cashier) {
+          const sheet = payOutcome();
+          if (cashier[1] === 'pay' && sheet !== 'ok' && sheet !== 'cancel')
+            return reply(400, { code: 'FAIL', message: sheet.errMsg });
+          return reply(200, { result: cashier[1] });
+        }
+        setTimeout(() => o.fail({ errMsg: 'request:fail url not in domain list' }), 0);
+      },
+    ),
     cloud: {
       init: jest.fn(() => {
         cloudInitialised = true;
       }),
       callFunction: jest.fn(async ({ name, data }: { name: string; data: Record<string, unknown> }) => {
-        if (!cloudInitialised) throw { errMsg: 'cloud.callFunction:fail 请先调用 wx.cloud.init() 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。' };
-        if (!backend.has(name)) throw { errCode: -501000, errMsg: 'cloud.callFunction:fail -501000 | errMsg: [ResourceNotFound] FunctionName parameter could not be found.' };
+        if (!cloudInitialised)
+          throw {
+            errMsg:
+              'cloud.callFunction:fail 请先调用 wx.cloud.init() 完成初始化后再调用其他云 API。init 方法可传入一个对象用于设置默认配置，详见文档。',
+          };
+        if (!backend.has(name))
+          throw {
+            errCode: -501000,
+            errMsg:
+              'cloud.callFunction:fail -501000 | errMsg: [ResourceNotFound] FunctionName parameter could not be found.',
+          };
         let result: unknown;
         try {
           result = await backend.callFunction(name, JSON.parse(JSON.stringify(data ?? {})));
         } catch (error) {
-          throw { errCode: -504002, errMsg: `cloud.callFunction:fail -504002 functions execute fail | errMsg: ${(error as Error).message}` };
+          throw {
+            errCode: -504002,
+            errMsg: `cloud.callFunction:fail -504002 functions execute fail | errMsg: ${(error as Error).message}`,
+          };
         }
         return { errMsg: 'cloud.callFunction:ok', result, requestID: `req-${++requestSeq}` };
       }),

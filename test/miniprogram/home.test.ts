@@ -1,7 +1,20 @@
 /** The catalogue page in both backend modes. */
 import { appConfig } from '../../miniprogram/config';
 import { markOrderPlaced } from '../../miniprogram/utils/checkout';
-import { FakeBackend, MODES, attr, fail, flush, loadComponent, renderPage, resetClient, tap, text, until, type Rendered } from './harness';
+import {
+  FakeBackend,
+  MODES,
+  attr,
+  fail,
+  flush,
+  loadComponent,
+  renderPage,
+  resetClient,
+  tap,
+  text,
+  until,
+  type Rendered,
+} from './harness';
 import { products } from './fixtures';
 
 let pageId: string;
@@ -16,7 +29,9 @@ describe.each(MODES)('%s mode', (mode) => {
   let client: ReturnType<typeof resetClient>;
 
   beforeEach(() => {
-    backend = new FakeBackend().on('login', () => ({ openid: 'o1', isAdmin: false, createdAt: 1, lastLoginAt: 1 })).on('catalog.list', () => ({ products }));
+    backend = new FakeBackend()
+      .on('login', () => ({ openid: 'o1', isAdmin: false, createdAt: 1, lastLoginAt: 1 }))
+      .on('catalog.list', () => ({ products }));
     client = resetClient(backend, { mode, launch: false });
     // the app's launch is tested on its own (release-guard.test.ts); here only its wx.cloud.init
     if (mode === 'cloud') client.cloud.init({ env: appConfig.cloudEnv });
@@ -88,7 +103,9 @@ describe.each(MODES)('%s mode', (mode) => {
     // a picture this build can load is handed to <image>; the other is a placeholder (its first character) at once
     const hosts = page.querySelectorAll('.product__image');
     expect(hosts.map((h) => attr(h, 'src'))).toEqual(
-      mode === 'local' ? [`${appConfig.localCloudUrl}/assets/products/latte.png`, ''] : ['', 'cloud://shop-prod-1a2b.7368-shop-prod/products/croissant.jpg'],
+      mode === 'local'
+        ? [`${appConfig.localCloudUrl}/assets/products/latte.png`, '']
+        : ['', 'cloud://shop-prod-1a2b.7368-shop-prod/products/croissant.jpg'],
     );
     // t-image shows its loading slot until the picture loads and its error slot when it fails (or has no src):
     // both are the product's placeholder, never an empty box
@@ -119,7 +136,11 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('a failed login shows its state and can be retried', async () => {
     let attempts = 0;
-    backend.on('login', () => (++attempts <= 3 ? fail('UNAVAILABLE', '登录服务不可用') : { openid: 'o1', isAdmin: false, createdAt: 1, lastLoginAt: 1 }));
+    backend.on('login', () =>
+      ++attempts <= 3
+        ? fail('UNAVAILABLE', '登录服务不可用')
+        : { openid: 'o1', isAdmin: false, createdAt: 1, lastLoginAt: 1 },
+    );
     jest.useFakeTimers();
     const page = renderPage(pageId);
     page.instance.onLoad({});

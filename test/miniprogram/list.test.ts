@@ -5,7 +5,20 @@
  */
 import type { ListOrdersResponse } from '../../typings/api';
 import { getOrder } from '../../miniprogram/services/orders';
-import { FakeBackend, MODES, fail, flush, loadComponent, payThrough, renderPage, resetClient, tap, text, until, type Rendered } from './harness';
+import {
+  FakeBackend,
+  MODES,
+  fail,
+  flush,
+  loadComponent,
+  payThrough,
+  renderPage,
+  resetClient,
+  tap,
+  text,
+  until,
+  type Rendered,
+} from './harness';
 import { orderView, paidOrder } from './fixtures';
 
 let pageId: string;
@@ -18,7 +31,9 @@ function pages(total: number, status?: string) {
   return (event: Record<string, unknown>): ListOrdersResponse => {
     const page = event.page as number;
     const size = event.pageSize as number;
-    const all = Array.from({ length: total }, (_, i) => (status === 'paid' ? paidOrder({ id: `OPAID${i}` }) : orderView({ id: `O${String(i).padStart(3, '0')}` })));
+    const all = Array.from({ length: total }, (_, i) =>
+      status === 'paid' ? paidOrder({ id: `OPAID${i}` }) : orderView({ id: `O${String(i).padStart(3, '0')}` }),
+    );
     return { orders: all.slice((page - 1) * size, page * size), page, hasMore: page * size < total };
   };
 }
@@ -100,8 +115,16 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('unpaid orders carry 付款 and 取消订单 on their card; paying from the card goes to the result page', async () => {
-    backend.on('orders.list', () => ({ orders: [orderView({ id: 'OUNPAID', expiresAt: Date.now() + 60_000 }), paidOrder({ id: 'OPAID' })], page: 1, hasMore: false }));
-    backend.on('payment.pay', () => ({ orderId: 'OUNPAID', prepayId: 'wx1', params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } }));
+    backend.on('orders.list', () => ({
+      orders: [orderView({ id: 'OUNPAID', expiresAt: Date.now() + 60_000 }), paidOrder({ id: 'OPAID' })],
+      page: 1,
+      hasMore: false,
+    }));
+    backend.on('payment.pay', () => ({
+      orderId: 'OUNPAID',
+      prepayId: 'wx1',
+      params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' },
+    }));
     const page = await open();
     expect(page.querySelectorAll('.order-card__pay')).toHaveLength(1);
     expect(page.querySelectorAll('.order-card__cancel')).toHaveLength(1);
@@ -113,7 +136,9 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('cancel from the card asks first; the card then shows the cancelled order', async () => {
     backend.on('orders.list', () => ({ orders: [orderView({ id: 'OUNPAID' })], page: 1, hasMore: false }));
-    backend.on('orders.cancel', () => orderView({ id: 'OUNPAID', status: 'cancelled', can: { pay: false, cancel: false, requestRefund: false } }));
+    backend.on('orders.cancel', () =>
+      orderView({ id: 'OUNPAID', status: 'cancelled', can: { pay: false, cancel: false, requestRefund: false } }),
+    );
     const page = await open();
     await tap(page, '.order-card__cancel');
     expect(backend.count('orders.cancel')).toBe(0);
@@ -126,7 +151,13 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('an unpaid order whose payment was started is checked first: paid at WeChat Pay, it shows paid and no pay button', async () => {
-    const started = orderView({ id: 'OSTARTED', timeline: [{ at: 1, event: 'created' }, { at: 2, event: 'payment_started' }] });
+    const started = orderView({
+      id: 'OSTARTED',
+      timeline: [
+        { at: 1, event: 'created' },
+        { at: 2, event: 'payment_started' },
+      ],
+    });
     let release: () => void = () => {};
     backend.on('orders.list', () => ({ orders: [started, orderView({ id: 'ONEVER' })], page: 1, hasMore: false }));
     backend.on('payment.confirm', () => new Promise((r) => (release = () => r(paidOrder({ id: 'OSTARTED' })))));

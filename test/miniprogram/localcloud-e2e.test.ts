@@ -28,10 +28,20 @@ let cloudUrl: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(`${tmpdir()}/e2e-`);
-  child = spawn(process.execPath, [createRequire(__filename).resolve('tsx/cli'), `${__dirname}/../../localcloud/main.ts`], {
-    env: { ...process.env, LOCALCLOUD_DATA: dataDir, LOCALCLOUD_PORT: '0', LOCALCLOUD_PAY_PORT: '0', LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    process.execPath,
+    [createRequire(__filename).resolve('tsx/cli'), `${__dirname}/../../localcloud/main.ts`],
+    {
+      env: {
+        ...process.env,
+        LOCALCLOUD_DATA: dataDir,
+        LOCALCLOUD_PORT: '0',
+        LOCALCLOUD_PAY_PORT: '0',
+        LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   cloudUrl = await new Promise<string>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`local cloud did not start: ${output}`)), 30_000);
@@ -51,16 +61,27 @@ afterAll(async () => {
 });
 
 /** wx.request on node's http, as the local transport uses it in DevTools. */
-function wxRequestOverHttp(options: { url: string; method: string; data?: unknown; header?: Record<string, string>; success(r: unknown): void; fail(e: unknown): void }) {
+function wxRequestOverHttp(options: {
+  url: string;
+  method: string;
+  data?: unknown;
+  header?: Record<string, string>;
+  success(r: unknown): void;
+  fail(e: unknown): void;
+}) {
   const body = options.method === 'GET' ? undefined : JSON.stringify(options.data ?? {});
-  const req = http.request(options.url, { method: options.method, headers: { ...options.header, 'content-type': 'application/json' } }, (res) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => {
-      const text = Buffer.concat(chunks).toString();
-      options.success({ statusCode: res.statusCode, data: text ? JSON.parse(text) : '' });
-    });
-  });
+  const req = http.request(
+    options.url,
+    { method: options.method, headers: { ...options.header, 'content-type': 'application/json' } },
+    (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        options.success({ statusCode: res.statusCode, data: text ? JSON.parse(text) : '' });
+      });
+    },
+  );
   req.on('error', (e: Error) => options.fail({ errMsg: `request:fail ${e.message}` }));
   req.end(body);
 }
@@ -126,7 +147,12 @@ test('the merchant, against the real backend: the entry, order search, a partial
   await as('e2e-buyer');
   const { confirmOrder } = await import('../../miniprogram/services/orders');
   const { payOrder } = await import('../../miniprogram/services/payment');
-  const order = await confirmOrder({ requestId: `e2e-admin-${Date.now()}`, items: [{ productId: 'latte', quantity: 2 }], contact: { name: '王五', phone: '13700001111' }, remark: '' });
+  const order = await confirmOrder({
+    requestId: `e2e-admin-${Date.now()}`,
+    items: [{ productId: 'latte', quantity: 2 }],
+    contact: { name: '王五', phone: '13700001111' },
+    remark: '',
+  });
   await expect(payOrder(order.id, async () => 'pay')).resolves.toEqual({ kind: 'ok' });
 
   // a buyer opening the admin home sees nothing to do

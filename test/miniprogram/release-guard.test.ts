@@ -6,7 +6,16 @@ import { appConfig, backendMode } from '../../miniprogram/config';
 import { payOrder } from '../../miniprogram/services/payment';
 import { localTransport, TransportError } from '../../miniprogram/services/transport';
 import { ensureLogin } from '../../miniprogram/services/auth';
-import { FakeBackend, flush, loadComponent, payThrough, renderPage, resetClient, until, type Rendered } from './harness';
+import {
+  FakeBackend,
+  flush,
+  loadComponent,
+  payThrough,
+  renderPage,
+  resetClient,
+  until,
+  type Rendered,
+} from './harness';
 import { orderView, products } from './fixtures';
 
 const ID = orderView().id;
@@ -14,7 +23,11 @@ const backend = () =>
   new FakeBackend()
     .on('catalog.list', () => ({ products }))
     .on('orders.confirm', () => orderView({ expiresAt: Date.now() + 30 * 60_000 }))
-    .on('payment.pay', () => ({ orderId: ID, prepayId: 'wx1', params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' } }));
+    .on('payment.pay', () => ({
+      orderId: ID,
+      prepayId: 'wx1',
+      params: { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 's' },
+    }));
 
 let confirmId: string;
 beforeAll(() => {
@@ -35,7 +48,10 @@ describe.each(['trial', 'release'] as const)('a %s build with config.ts left in 
     expect(client.cloud.init).toHaveBeenCalledTimes(1);
     await ensureLogin();
     expect(client.login).toHaveBeenCalled();
-    expect(client.cloud.callFunction).toHaveBeenCalledWith({ name: 'login', data: { code: expect.stringMatching(/^code-/) } });
+    expect(client.cloud.callFunction).toHaveBeenCalledWith({
+      name: 'login',
+      data: { code: expect.stringMatching(/^code-/) },
+    });
     expect(client.request).not.toHaveBeenCalled();
   });
 
@@ -79,13 +95,17 @@ test('a develop build in local mode uses the local cloud and never touches wx.cl
   await ensureLogin();
   expect(client.cloud.init).not.toHaveBeenCalled();
   expect(client.cloud.callFunction).not.toHaveBeenCalled();
-  expect(client.request).toHaveBeenCalledWith(expect.objectContaining({ url: `${appConfig.localCloudUrl}/wxapi/_local/login` }));
+  expect(client.request).toHaveBeenCalledWith(
+    expect.objectContaining({ url: `${appConfig.localCloudUrl}/wxapi/_local/login` }),
+  );
 });
 
 test('cloud mode: launch initialises wx.cloud with the environment before the first call (the platform refuses calls before init)', async () => {
   const fns = backend();
   const client = resetClient(fns, { mode: 'cloud', launch: false });
-  await expect(client.cloud.callFunction({ name: 'login', data: {} })).rejects.toMatchObject({ errMsg: expect.stringContaining('wx.cloud.init') });
+  await expect(client.cloud.callFunction({ name: 'login', data: {} })).rejects.toMatchObject({
+    errMsg: expect.stringContaining('wx.cloud.init'),
+  });
   const launched = resetClient(fns, { mode: 'cloud', launch: true });
   expect(launched.cloud.init).toHaveBeenCalledWith(expect.objectContaining({ env: 'shop-prod-1a2b', traceUser: true }));
   const initOrder = launched.cloud.init.mock.invocationCallOrder[0]!;

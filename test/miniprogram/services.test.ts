@@ -21,18 +21,27 @@ describe('cloud transport: wx.cloud.callFunction', () => {
   beforeEach(() => setTransport(cloudTransport));
 
   test('returns the function result; identity is never sent', async () => {
-    (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({ result: { ok: true, data: { products: [] } } });
+    (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({
+      result: { ok: true, data: { products: [] } },
+    });
     await expect(callApi('catalog.list', {})).resolves.toEqual({ products: [] });
-    expect((wxMock.cloud as { callFunction: jest.Mock }).callFunction).toHaveBeenCalledWith({ name: 'catalog', data: { action: 'list' } });
+    expect((wxMock.cloud as { callFunction: jest.Mock }).callFunction).toHaveBeenCalledWith({
+      name: 'catalog',
+      data: { action: 'list' },
+    });
   });
 
   test('a typed error becomes an ApiFailure with that code', async () => {
-    (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({ result: { ok: false, error: { code: 'ORDER_EXPIRED', message: '订单已过期，请重新下单' } } });
+    (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockResolvedValue({
+      result: { ok: false, error: { code: 'ORDER_EXPIRED', message: '订单已过期，请重新下单' } },
+    });
     await expect(callApi('payment.pay', { orderId: 'O1' })).rejects.toMatchObject({ code: 'ORDER_EXPIRED' });
   });
 
   test('a platform failure (network, function crash) is NETWORK, with a readable message', async () => {
-    (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockRejectedValue({ errMsg: 'cloud.callFunction:fail timeout' });
+    (wxMock.cloud as { callFunction: jest.Mock }).callFunction.mockRejectedValue({
+      errMsg: 'cloud.callFunction:fail timeout',
+    });
     const error = await callApi('orders.get', { orderId: 'O1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiFailure);
     expect(messageFor(error)).toBe('网络不给力，请检查网络后重试');
@@ -41,7 +50,9 @@ describe('cloud transport: wx.cloud.callFunction', () => {
   });
 
   test('wx.login gives the login code', async () => {
-    (wxMock.login as jest.Mock).mockImplementation((o: { success: (r: unknown) => void }) => o.success({ code: 'abc' }));
+    (wxMock.login as jest.Mock).mockImplementation((o: { success: (r: unknown) => void }) =>
+      o.success({ code: 'abc' }),
+    );
     await expect(cloudTransport.loginCode()).resolves.toBe('abc');
   });
 });
@@ -49,21 +60,37 @@ describe('cloud transport: wx.cloud.callFunction', () => {
 describe('local transport: wx.request to the local cloud', () => {
   test('the local wx.login session is sent with each call', async () => {
     const transport = localTransport('http://127.0.0.1:8787', 'bob');
-    (wxMock.request as jest.Mock).mockImplementation((o: { url: string; data: unknown; success: (r: unknown) => void }) => {
-      if (o.url.endsWith('/wxapi/_local/login')) o.success({ statusCode: 200, data: { code: 'c1', session: 's1', openid: 'o1' } });
-      else o.success({ statusCode: 200, data: { result: { ok: true, data: { echoed: o.data } } } });
-    });
+    (wxMock.request as jest.Mock).mockImplementation(
+      (o: { url: string; data: unknown; success: (r: unknown) => void }) => {
+        if (o.url.endsWith('/wxapi/_local/login'))
+          o.success({ statusCode: 200, data: { code: 'c1', session: 's1', openid: 'o1' } });
+        else o.success({ statusCode: 200, data: { result: { ok: true, data: { echoed: o.data } } } });
+      },
+    );
     expect(await transport.loginCode()).toBe('c1');
     expect(wxMock.request).toHaveBeenCalledWith(expect.objectContaining({ data: { user: 'bob' } }));
-    expect(await transport.callFunction('orders', { action: 'list' })).toEqual({ ok: true, data: { echoed: { action: 'list' } } });
-    expect(wxMock.request).toHaveBeenLastCalledWith(expect.objectContaining({ url: 'http://127.0.0.1:8787/functions/orders', method: 'POST', header: expect.objectContaining({ 'X-WX-Session': 's1' }) }));
+    expect(await transport.callFunction('orders', { action: 'list' })).toEqual({
+      ok: true,
+      data: { echoed: { action: 'list' } },
+    });
+    expect(wxMock.request).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        url: 'http://127.0.0.1:8787/functions/orders',
+        method: 'POST',
+        header: expect.objectContaining({ 'X-WX-Session': 's1' }),
+      }),
+    );
   });
 
   test('HTTP failures are transport errors', async () => {
     const transport = localTransport('http://127.0.0.1:8787', 'bob');
-    (wxMock.request as jest.Mock).mockImplementation((o: { success: (r: unknown) => void }) => o.success({ statusCode: 500, data: { errMsg: 'functions execute fail' } }));
+    (wxMock.request as jest.Mock).mockImplementation((o: { success: (r: unknown) => void }) =>
+      o.success({ statusCode: 500, data: { errMsg: 'functions execute fail' } }),
+    );
     await expect(transport.callFunction('orders', {})).rejects.toThrow('functions execute fail');
-    (wxMock.request as jest.Mock).mockImplementation((o: { fail: (r: unknown) => void }) => o.fail({ errMsg: 'request:fail' }));
+    (wxMock.request as jest.Mock).mockImplementation((o: { fail: (r: unknown) => void }) =>
+      o.fail({ errMsg: 'request:fail' }),
+    );
     await expect(transport.loginCode()).rejects.toThrow('request:fail');
   });
 
@@ -79,7 +106,12 @@ describe('local transport: wx.request to the local cloud', () => {
 
 describe('login and re-login', () => {
   test('concurrent callers share one login; the profile is kept', async () => {
-    const backend = new FakeBackend().on('login', () => ({ openid: 'o1', isAdmin: false, createdAt: 1, lastLoginAt: 1 }));
+    const backend = new FakeBackend().on('login', () => ({
+      openid: 'o1',
+      isAdmin: false,
+      createdAt: 1,
+      lastLoginAt: 1,
+    }));
     setTransport(backend);
     const [a, b] = await Promise.all([ensureLogin(), ensureLogin()]);
     expect(a).toBe(b);
@@ -102,7 +134,9 @@ describe('login and re-login', () => {
 describe('payment outcomes from wx.requestPayment', () => {
   const params = { timeStamp: '1', nonceStr: 'n', package: 'prepay_id=x', signType: 'RSA' as const, paySign: 's' };
   const answer = (a: { success: true } | { errMsg: string }) =>
-    (wxMock.requestPayment as jest.Mock).mockImplementation((o: { success: () => void; fail: (e: unknown) => void }) => ('success' in a ? o.success() : o.fail(a)));
+    (wxMock.requestPayment as jest.Mock).mockImplementation((o: { success: () => void; fail: (e: unknown) => void }) =>
+      'success' in a ? o.success() : o.fail(a),
+    );
   let backend: FakeBackend;
   beforeEach(() => {
     backend = new FakeBackend();
@@ -115,7 +149,13 @@ describe('payment outcomes from wx.requestPayment', () => {
     answer({ errMsg: 'requestPayment:fail cancel' });
     await expect(requestPayment(params)).resolves.toEqual({ kind: 'cancel' });
     await new Promise((r) => setTimeout(r, 0));
-    expect(backend.of('clientLog.report')).toEqual([expect.objectContaining({ kind: 'pay_cancel', message: 'requestPayment:fail cancel', elapsedMs: expect.any(Number) })]);
+    expect(backend.of('clientLog.report')).toEqual([
+      expect.objectContaining({
+        kind: 'pay_cancel',
+        message: 'requestPayment:fail cancel',
+        elapsedMs: expect.any(Number),
+      }),
+    ]);
   });
 
   test.each([
@@ -125,7 +165,10 @@ describe('payment outcomes from wx.requestPayment', () => {
     ['requestPayment:fail 调用支付的小程序appid与下单时的appid不一致', '商家的支付设置有误，请联系商家'],
     ['requestPayment:fail prepay_id已失效，请重新下单（有效期2小时）', '支付信息已过期，请重新支付'],
     ['requestPayment:fail 无效的prepay_id', '支付信息已过期，请重新支付'],
-    ['requestPayment:fail parameter error: parameter.package should be String instead of Undefined;', '支付参数有误，请稍后重试；多次失败请联系商家'],
+    [
+      'requestPayment:fail parameter error: parameter.package should be String instead of Undefined;',
+      '支付参数有误，请稍后重试；多次失败请联系商家',
+    ],
     ['requestPayment:fail 订单已支付', '这笔订单已经支付过了，正在为你确认结果'],
     ['requestPayment:fail 订单已关闭', '订单已关闭或已过期，请重新下单'],
     ['requestPayment:fail 余额不足（模拟）', '余额不足，请换一张银行卡或其他方式支付'],
@@ -141,16 +184,26 @@ describe('payment outcomes from wx.requestPayment', () => {
   });
 
   test('every rule’s message is plain Chinese', () => {
-    for (const rule of [...PAY_FAILURE_RULES.map((r) => r.message), UNKNOWN_PAY_FAILURE]) expect(rule).toMatch(/^[^A-Za-z]*$/);
+    for (const rule of [...PAY_FAILURE_RULES.map((r) => r.message), UNKNOWN_PAY_FAILURE])
+      expect(rule).toMatch(/^[^A-Za-z]*$/);
   });
 
   test('an unknown reason, or none, says so and is logged with its raw text', async () => {
     for (const errMsg of ['requestPayment:fail (detail message)', 'requestPayment:fail']) {
       answer({ errMsg });
-      await expect(requestPayment(params)).resolves.toEqual({ kind: 'fail', message: UNKNOWN_PAY_FAILURE, action: 'retry', raw: errMsg, known: false });
+      await expect(requestPayment(params)).resolves.toEqual({
+        kind: 'fail',
+        message: UNKNOWN_PAY_FAILURE,
+        action: 'retry',
+        raw: errMsg,
+        known: false,
+      });
     }
     await new Promise((r) => setTimeout(r, 0));
-    expect(backend.of('clientLog.report').map((e) => e.message)).toEqual(['requestPayment:fail (detail message)', 'requestPayment:fail']);
+    expect(backend.of('clientLog.report').map((e) => e.message)).toEqual([
+      'requestPayment:fail (detail message)',
+      'requestPayment:fail',
+    ]);
     expect(describePayFailure('requestPayment:fail 订单已支付').action).toBe('check');
   });
 });
@@ -165,33 +218,79 @@ describe('client log', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(backend.count('clientLog.report')).toBe(10);
     const first = backend.of('clientLog.report')[0]!;
-    expect(first).toMatchObject({ action: 'report', kind: 'pay_error', message: 'requestPayment:fail x', page: 'pages/unknown', sdkVersion: '2.19.1' });
+    expect(first).toMatchObject({
+      action: 'report',
+      kind: 'pay_error',
+      message: 'requestPayment:fail x',
+      page: 'pages/unknown',
+      sdkVersion: '2.19.1',
+    });
     // nothing about the user: only these fields go out
-    expect(Object.keys(first).every((k) => ['action', 'kind', 'message', 'page', 'sdkVersion', 'platform', 'elapsedMs'].includes(k))).toBe(true);
+    expect(
+      Object.keys(first).every((k) =>
+        ['action', 'kind', 'message', 'page', 'sdkVersion', 'platform', 'elapsedMs'].includes(k),
+      ),
+    ).toBe(true);
   });
 });
 
 describe('errors, money and form input', () => {
   test('every code maps to a readable message; server Chinese wins, English and internals do not leak', () => {
     expect(messageFor(new ApiFailure('CONFLICT', '订单已支付'))).toBe('订单已支付');
-    expect(messageFor(new ApiFailure('INVALID_ARGUMENT', 'items must be a non-empty array'))).toBe('填写的信息有误，请检查');
+    expect(messageFor(new ApiFailure('INVALID_ARGUMENT', 'items must be a non-empty array'))).toBe(
+      '填写的信息有误，请检查',
+    );
     expect(messageFor(new ApiFailure('INTERNAL', '数据库错误 stack'))).toBe('服务繁忙，请稍后重试');
     expect(messageFor(new Error('x'))).toBe('服务繁忙，请稍后重试');
-    for (const code of ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'ORDER_EXPIRED', 'FAILED_PRECONDITION', 'PAYMENT_PROVIDER_ERROR', 'UNAVAILABLE'] as const) {
+    for (const code of [
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'ORDER_EXPIRED',
+      'FAILED_PRECONDITION',
+      'PAYMENT_PROVIDER_ERROR',
+      'UNAVAILABLE',
+    ] as const) {
       expect(messageFor(new ApiFailure(code, ''))).toMatch(/[\u4e00-\u9fa5]/);
     }
   });
 
   test('fen formatting, yuan typed by a person, masked phones', () => {
-    expect([0, 1, 10, 199, 1990, 100000, -250].map(formatFen)).toEqual(['¥0.00', '¥0.01', '¥0.10', '¥1.99', '¥19.90', '¥1000.00', '-¥2.50']);
-    expect(['12', '12.5', '12.34', '¥0.01', ' 19.90 ', '1.234', 'abc', '-1', ''].map(parseYuan)).toEqual([1200, 1250, 1234, 1, 1990, undefined, undefined, undefined, undefined]);
+    expect([0, 1, 10, 199, 1990, 100000, -250].map(formatFen)).toEqual([
+      '¥0.00',
+      '¥0.01',
+      '¥0.10',
+      '¥1.99',
+      '¥19.90',
+      '¥1000.00',
+      '-¥2.50',
+    ]);
+    expect(['12', '12.5', '12.34', '¥0.01', ' 19.90 ', '1.234', 'abc', '-1', ''].map(parseYuan)).toEqual([
+      1200,
+      1250,
+      1234,
+      1,
+      1990,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(maskPhone('13800138000')).toBe('138****8000');
   });
 
   test('confirm page input', () => {
-    expect(parseItems(encodeURIComponent('[{"productId":"latte","quantity":2},{"productId":"x","quantity":0},{"quantity":1},"junk"]'))).toEqual([{ productId: 'latte', quantity: 2 }]);
+    expect(
+      parseItems(
+        encodeURIComponent('[{"productId":"latte","quantity":2},{"productId":"x","quantity":0},{"quantity":1},"junk"]'),
+      ),
+    ).toEqual([{ productId: 'latte', quantity: 2 }]);
     expect(parseItems('%%%')).toEqual([]);
     expect(validateContact('张三', '13800138000', '')).toEqual({});
-    expect(validateContact(' ', '1380013800', 'x'.repeat(201))).toEqual({ name: '请填写姓名', phone: '请填写正确的 11 位手机号', remark: '备注最多 200 字' });
+    expect(validateContact(' ', '1380013800', 'x'.repeat(201))).toEqual({
+      name: '请填写姓名',
+      phone: '请填写正确的 11 位手机号',
+      remark: '备注最多 200 字',
+    });
   });
 });

@@ -9,5 +9,11 @@ const app: Record<string, unknown> = { globalData: {} };
 g.getApp = () => app;
 g.getCurrentPages = () => [];
 g.wx = {
-  getAppBaseInfo: () => ({ SDKVersion: '2.19.1', language: 'zh_CN', theme: 'light', enableDebug: false, host: { env: 'WeChat' } }),
+  getAppBaseInfo: () => ({
+    SDKVersion: '2.19.1',
+    language: 'zh_CN',
+    theme: 'light',
+    enableDebug: false,
+    host: { env: 'WeChat' },
+  }),
 };

@@ -31,7 +31,8 @@ function parseColor(value: string): Rgba | undefined {
   return undefined;
 }
 
-const over = (fg: Rgba, bg: Rgba): Rgba => [0, 1, 2].map((i) => fg[i]! * fg[3] + bg[i]! * (1 - fg[3])).concat(1) as Rgba;
+const over = (fg: Rgba, bg: Rgba): Rgba =>
+  [0, 1, 2].map((i) => fg[i]! * fg[3] + bg[i]! * (1 - fg[3])).concat(1) as Rgba;
 function luminance([r, g, b]: Rgba): number {
   const lin = (c: number) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
@@ -58,7 +59,8 @@ test('every text colour in the mini-program’s styles has at least 4.5:1 contra
       const size = Number(/(\d+)rpx/.exec(decl('font-size') ?? '')?.[1] ?? 28);
       const needed = size >= 36 ? 3 : 4.5;
       const worst = Math.min(...backgrounds.map((bg) => contrast(fg, bg)));
-      if (worst < needed) failures.push(`${relative(MINIPROGRAM, file)} ${selector!.trim()}: ${color} ${worst.toFixed(2)}:1`);
+      if (worst < needed)
+        failures.push(`${relative(MINIPROGRAM, file)} ${selector!.trim()}: ${color} ${worst.toFixed(2)}:1`);
     }
   }
   expect(failures).toEqual([]);
@@ -76,8 +78,13 @@ function indexable(rules: { action: 'allow' | 'disallow'; page: string }[], page
 }
 
 test('WeChat may index the catalogue only: no order, payment result or merchant page', () => {
-  const sitemap = JSON.parse(readFileSync(`${MINIPROGRAM}/sitemap.json`, 'utf8')) as { rules: { action: 'allow' | 'disallow'; page: string }[] };
-  const app = JSON.parse(readFileSync(`${MINIPROGRAM}/app.json`, 'utf8')) as { pages: string[]; subpackages: { root: string; pages: string[] }[] };
+  const sitemap = JSON.parse(readFileSync(`${MINIPROGRAM}/sitemap.json`, 'utf8')) as {
+    rules: { action: 'allow' | 'disallow'; page: string }[];
+  };
+  const app = JSON.parse(readFileSync(`${MINIPROGRAM}/app.json`, 'utf8')) as {
+    pages: string[];
+    subpackages: { root: string; pages: string[] }[];
+  };
   const pages = [...app.pages, ...app.subpackages.flatMap((s) => s.pages.map((p) => `${s.root}/${p}`))];
   expect(pages.filter((p) => indexable(sitemap.rules, p))).toEqual(['pages/home/index/index']);
   expect(pages.length).toBeGreaterThan(8);

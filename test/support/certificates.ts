@@ -3,7 +3,11 @@ import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import type { TestKeyPair } from './keys';
 
-export function testCertificate(pair: TestKeyPair, serial: string, notBefore: Date): { pem: string; x509: X509Certificate } {
+export function testCertificate(
+  pair: TestKeyPair,
+  serial: string,
+  notBefore: Date,
+): { pem: string; x509: X509Certificate } {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(pair.publicPem);
   cert.serialNumber = serial;

@@ -8,7 +8,10 @@ async function main() {
   for (let i = 0; i < 100_000; i++) {
     const _id = `doc-${process.pid}-${i}`;
     await db.collection('journal').add({ data: { _id, i, payload } });
-    await db.collection('counters').doc('c').set({ data: { last: i, payload } });
+    await db
+      .collection('counters')
+      .doc('c')
+      .set({ data: { last: i, payload } });
     process.stdout.write(`${_id}\n`);
   }
 }

@@ -23,9 +23,17 @@ let counter = 0;
 export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): Promise<TestCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'localcloud-'));
   // refundIntervalMs 0: tests refund one payment several times in a row; a test of WeChat Pay's minute asks for it
-  const cloud = new LocalCloud({ timeFactor: 0.001, refundDelayMs: 5, refundIntervalMs: 0, ...options, dataDir, env: { LOG_LEVEL: 'silent', ...options.env } });
+  const cloud = new LocalCloud({
+    timeFactor: 0.001,
+    refundDelayMs: 5,
+    refundIntervalMs: 0,
+    ...options,
+    dataDir,
+    env: { LOG_LEVEL: 'silent', ...options.env },
+  });
   await cloud.start();
-  const call = async <T>(fn: string, event: unknown, user?: string) => (await cloud.call(fn, event, user)) as ApiResult<T>;
+  const call = async <T>(fn: string, event: unknown, user?: string) =>
+    (await cloud.call(fn, event, user)) as ApiResult<T>;
   const ok = async <T>(fn: string, event: unknown, user?: string): Promise<T> => {
     const result = await call<T>(fn, event, user);
     if (!result.ok) throw new Error(`${fn} failed: ${JSON.stringify(result.error)}`);
@@ -36,15 +44,25 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     call,
     ok,
     confirm: (user, items = [{ productId: 'latte', quantity: 2 }], requestId = `req-${Date.now()}-${counter++}`) =>
-      ok<OrderView>('orders', { action: 'confirm', requestId, items, contact: { name: '张三', phone: '13800138000' }, remark: '少糖' }, user),
+      ok<OrderView>(
+        'orders',
+        { action: 'confirm', requestId, items, contact: { name: '张三', phone: '13800138000' }, remark: '少糖' },
+        user,
+      ),
     async payAndWait(user, orderId) {
       const { params } = await ok<PayResponse>('payment', { action: 'pay', orderId }, user);
       // through the payment sheet's checks: the wx.requestPayment parameters and the mini-program's appId
       const { transaction } = await cloud.pay.cashier('pay', { appId: cloud.keys.appid, ...params });
       const outTradeNo = (transaction as { out_trade_no: string }).out_trade_no;
       // the handler has finished (every write done) once WeChat Pay has its answer
-      await waitFor(() => cloud.pay.notifier.list({ outTradeNo }), (ds) => ds.some((d) => d.state === 'delivered'));
-      return waitFor(() => ok<OrderView>('orders', { action: 'get', orderId }, user), (o) => o.status === 'paid');
+      await waitFor(
+        () => cloud.pay.notifier.list({ outTradeNo }),
+        (ds) => ds.some((d) => d.state === 'delivered'),
+      );
+      return waitFor(
+        () => ok<OrderView>('orders', { action: 'get', orderId }, user),
+        (o) => o.status === 'paid',
+      );
     },
     order: (user, orderId) => ok<OrderView>('orders', { action: 'get', orderId }, user),
     openid: (user) => cloud.wxApi.openidFor(user),
@@ -62,7 +80,8 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${String(JSON.stringify(value)).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms: ${String(JSON.stringify(value)).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -12,7 +12,9 @@ export interface LogLine {
 export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; text: string; lines: LogLine[] }> {
   const chunks: string[] = [];
   const spies = (['log', 'warn', 'error'] as const).map((method) =>
-    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void chunks.push(args.map(String).join(' '))),
+    jest
+      .spyOn(console, method)
+      .mockImplementation((...args: unknown[]) => void chunks.push(args.map(String).join(' '))),
   );
   const saved = process.env.LOG_LEVEL;
   process.env.LOG_LEVEL = 'info';

@@ -17,7 +17,11 @@ export interface CraftOptions {
   signature?: string;
 }
 
-export function craftNotification(keys: LocalKeys, resource: unknown, options: CraftOptions = {}): { headers: Record<string, string>; body: string } {
+export function craftNotification(
+  keys: LocalKeys,
+  resource: unknown,
+  options: CraftOptions = {},
+): { headers: Record<string, string>; body: string } {
   const envelope = encryptNotification({
     apiV3Key: options.apiV3Key ?? keys.apiV3Key,
     eventType: options.eventType ?? 'TRANSACTION.SUCCESS',
@@ -39,7 +43,13 @@ export function craftNotification(keys: LocalKeys, resource: unknown, options: C
   return { headers, body };
 }
 
-export function transactionResource(keys: LocalKeys, outTradeNo: string, totalFen: number, openid: string, overrides: Record<string, unknown> = {}) {
+export function transactionResource(
+  keys: LocalKeys,
+  outTradeNo: string,
+  totalFen: number,
+  openid: string,
+  overrides: Record<string, unknown> = {},
+) {
   return {
     appid: keys.appid,
     mchid: keys.mchid,
@@ -58,7 +68,14 @@ export function transactionResource(keys: LocalKeys, outTradeNo: string, totalFe
   };
 }
 
-export async function postNotification(notifyUrl: string, n: { headers: Record<string, string>; body: string }): Promise<{ status: number; body: string }> {
-  const response = await fetch(notifyUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', ...n.headers }, body: n.body });
+export async function postNotification(
+  notifyUrl: string,
+  n: { headers: Record<string, string>; body: string },
+): Promise<{ status: number; body: string }> {
+  const response = await fetch(notifyUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...n.headers },
+    body: n.body,
+  });
   return { status: response.status, body: await response.text() };
 }

@@ -21,7 +21,9 @@ export class NotifyReceiver {
       req.on('end', () => {
         const status = this.script.shift() ?? 200;
         this.received.push({ headers: req.headers, body: Buffer.concat(chunks), status });
-        res.writeHead(status, { 'Content-Type': 'application/json' }).end(status < 300 ? '' : '{"code":"FAIL","message":"later"}');
+        res
+          .writeHead(status, { 'Content-Type': 'application/json' })
+          .end(status < 300 ? '' : '{"code":"FAIL","message":"later"}');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

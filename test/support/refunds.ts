@@ -13,8 +13,14 @@ export const runReconcile = (t: TestCloud) => t.cloud.host.runTimer('reconcile')
 /** Opens every payment's one-minute refund gate and makes every open refund due for reconcile. */
 export async function makeRefundsDue(t: TestCloud): Promise<void> {
   const db = t.cloud.engine.database();
-  await db.collection('payments').where({}).update({ data: { refundGateAt: 0 } });
-  await db.collection('refunds').where({}).update({ data: { nextAttemptAt: 0 } });
+  await db
+    .collection('payments')
+    .where({})
+    .update({ data: { refundGateAt: 0 } });
+  await db
+    .collection('refunds')
+    .where({})
+    .update({ data: { nextAttemptAt: 0 } });
 }
 
 /**
@@ -32,5 +38,7 @@ export async function settleRefunds(t: TestCloud, user: string, orderId: string)
     await makeRefundsDue(t);
     await runReconcile(t);
   }
-  throw new Error(`refunds of ${orderId} still open after 10 reconcile rounds: ${JSON.stringify((await t.order(user, orderId)).refunds)}`);
+  throw new Error(
+    `refunds of ${orderId} still open after 10 reconcile rounds: ${JSON.stringify((await t.order(user, orderId)).refunds)}`,
+  );
 }

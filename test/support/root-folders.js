@@ -25,6 +25,9 @@ module.exports = {
   teardown() {
     const before = new Set(globalThis[KEY] ?? []);
     const added = hexFolders().filter((name) => !before.has(name));
-    if (added.length) throw new Error(`the run left ${added.length} new 32-hex folder(s) at the repository root (${ROOT}): ${added.join(', ')}`);
+    if (added.length)
+      throw new Error(
+        `the run left ${added.length} new 32-hex folder(s) at the repository root (${ROOT}): ${added.join(', ')}`,
+      );
   },
 };

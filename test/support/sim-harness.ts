@@ -15,7 +15,11 @@ import {
 } from '../../cloudfunctions/common/wechatpay';
 import { wechatpayEnvironment } from '../../localcloud/env';
 import type { LocalKeys } from '../../localcloud/keys';
-import { WechatPaySimulator, type SigningMode, type WechatPaySimulatorOptions } from '../../localcloud/wechatpay-sim/simulator';
+import {
+  WechatPaySimulator,
+  type SigningMode,
+  type WechatPaySimulatorOptions,
+} from '../../localcloud/wechatpay-sim/simulator';
 import { freshLocalKeys } from './local-keys';
 import { NotifyReceiver } from './notify-receiver';
 
@@ -41,14 +45,31 @@ export function useSimulator(defaults: Partial<WechatPaySimulatorOptions> = {}):
   const clock = () => h.wall.now;
   h.client = (baseUrl = h.sim.baseUrl, env = {}, mode = 'both') => {
     const config = loadWechatPayConfig({
-      ...wechatpayEnvironment(h.keys, { wechatpayBaseUrl: baseUrl, wxApiBaseUrl: 'http://127.0.0.1:1', notifyUrl: h.receiver.url, refundNotifyUrl: h.receiver.url }, mode),
+      ...wechatpayEnvironment(
+        h.keys,
+        {
+          wechatpayBaseUrl: baseUrl,
+          wxApiBaseUrl: 'http://127.0.0.1:1',
+          notifyUrl: h.receiver.url,
+          refundNotifyUrl: h.receiver.url,
+        },
+        mode,
+      ),
       ...env,
     });
     return createWechatPay(config, { clock, timeoutMs: 400, sleep: async () => {} });
   };
   h.restart = async (options = {}) => {
     await h.sim?.close();
-    h.sim = new WechatPaySimulator({ keys: h.keys, clock, timeFactor: 0.001, refundDelayMs: 5, signingMode: 'publicKey', ...defaults, ...options });
+    h.sim = new WechatPaySimulator({
+      keys: h.keys,
+      clock,
+      timeFactor: 0.001,
+      refundDelayMs: 5,
+      signingMode: 'publicKey',
+      ...defaults,
+      ...options,
+    });
     h.pay = h.client(await h.sim.start());
     return h.sim;
   };
@@ -80,7 +101,8 @@ export function prepayRequest(h: SimHarness, no: string, overrides: Record<strin
   };
 }
 
-export const parser = (h: SimHarness) => new NotificationParser({ verifier: h.pay.verifier, apiV3Key: h.keys.apiV3Key });
+export const parser = (h: SimHarness) =>
+  new NotificationParser({ verifier: h.pay.verifier, apiV3Key: h.keys.apiV3Key });
 
 export async function apiError(promise: Promise<unknown>): Promise<WechatPayApiError> {
   const error = await promise.then(
@@ -114,20 +136,42 @@ export async function signedRequest(
   { verify = true }: { verify?: boolean } = {},
 ): Promise<{ status: number; headers: Headers; text: string; json: Record<string, unknown> }> {
   const text = body === undefined ? '' : JSON.stringify(body);
-  const authorization = authorize(h.pay.credential, method, pathAndQuery, text, String(Math.floor(h.wall.now / 1000)), newNonce());
+  const authorization = authorize(
+    h.pay.credential,
+    method,
+    pathAndQuery,
+    text,
+    String(Math.floor(h.wall.now / 1000)),
+    newNonce(),
+  );
   const response = await fetch(h.sim.baseUrl + pathAndQuery, {
     method,
-    headers: { Authorization: authorization, Accept: 'application/json', ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    headers: {
+      Authorization: authorization,
+      Accept: 'application/json',
+      ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
     body: method === 'POST' ? text : undefined,
   });
   const raw = Buffer.from(await response.arrayBuffer());
   if (verify && response.status >= 200 && response.status < 300) h.pay.verifier.verify(response.headers, raw);
   const isJson = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, headers: response.headers, text: raw.toString('utf8'), json: isJson && raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text: raw.toString('utf8'),
+    json: isJson && raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {},
+  };
 }
 
 /** The control API (no signature, loopback only). */
-export async function control(h: SimHarness, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function control(
+  h: SimHarness,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(h.sim.baseUrl + path, {
     method,
     headers: { 'Content-Type': 'application/json' },

@@ -74,7 +74,10 @@ export interface AdminOrderView extends OrderView {
 }
 
 /** A search hit: enough to recognise the order; `admin.getOrder` gives the rest. */
-export type AdminOrderSummary = Pick<OrderView, 'id' | 'status' | 'items' | 'totalFen' | 'paidFen' | 'refundedFen' | 'refundableFen' | 'contact' | 'createdAt'>;
+export type AdminOrderSummary = Pick<
+  OrderView,
+  'id' | 'status' | 'items' | 'totalFen' | 'paidFen' | 'refundedFen' | 'refundableFen' | 'contact' | 'createdAt'
+>;
 
 /** `admin.searchOrders`: by order number, out_trade_no, WeChat Pay transaction_id or the contact's phone (newest 20). */
 export interface SearchOrdersRequest {

@@ -78,7 +78,12 @@ export interface DailyMetrics {
   /** payments that succeeded that day, by what settled them here */
   paidBy: { notification: number; query: number; reconcile: number; bill: number; unknown: number };
   /** from the payment's prepay to WeChat Pay's success time: counts per bucket (upper bound in seconds, null: beyond) */
-  prepayToPaid: { count: number; buckets: { leSeconds: number | null; count: number }[]; p50Seconds: number | null; p90Seconds: number | null };
+  prepayToPaid: {
+    count: number;
+    buckets: { leSeconds: number | null; count: number }[];
+    p50Seconds: number | null;
+    p90Seconds: number | null;
+  };
   /** notification deliveries received that day, by the verdict logged */
   notifications: { total: number; byVerdict: Record<string, number> };
   /** refunds created that day by their state now; and, at roll-up time, refunds not final after 5 minutes and after 3 days */

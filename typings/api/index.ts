@@ -6,8 +6,21 @@
 import type { CatalogListRequest, CatalogListResponse } from './catalog';
 import type { ClientLogRequest, ClientLogResponse } from './client-log';
 import type { LoginRequest, LoginResponse } from './login';
-import type { CancelOrderRequest, ConfirmOrderRequest, GetOrderRequest, ListOrdersRequest, ListOrdersResponse, RequestRefundRequest } from './orders';
-import type { ConfirmPaymentRequest, PayRequest, PayResponse, SubscribePaidRequest, SubscribePaidResponse } from './payment';
+import type {
+  CancelOrderRequest,
+  ConfirmOrderRequest,
+  GetOrderRequest,
+  ListOrdersRequest,
+  ListOrdersResponse,
+  RequestRefundRequest,
+} from './orders';
+import type {
+  ConfirmPaymentRequest,
+  PayRequest,
+  PayResponse,
+  SubscribePaidRequest,
+  SubscribePaidResponse,
+} from './payment';
 import type {
   AcceptReviewRequest,
   AdminGetOrderRequest,

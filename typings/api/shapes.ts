@@ -2,16 +2,18 @@
 import type { Fen } from '../money';
 
 export type OrderStatus =
-  | 'pending_payment'
-  | 'paid'
-  | 'refunding'
-  | 'partially_refunded'
-  | 'refunded'
-  | 'cancelled'
-  | 'closed'
-  | 'review';
+  'pending_payment' | 'paid' | 'refunding' | 'partially_refunded' | 'refunded' | 'cancelled' | 'closed' | 'review';
 
-export const ORDER_STATUSES: readonly OrderStatus[] = ['pending_payment', 'paid', 'refunding', 'partially_refunded', 'refunded', 'cancelled', 'closed', 'review'];
+export const ORDER_STATUSES: readonly OrderStatus[] = [
+  'pending_payment',
+  'paid',
+  'refunding',
+  'partially_refunded',
+  'refunded',
+  'cancelled',
+  'closed',
+  'review',
+];
 
 /**
  * A refund's state (the backend's refund table): queued (not yet accepted by WeChat Pay), unknown (answer lost, being

@@ -63,15 +63,21 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
   const appSecret = needs.wxLogin ? text(APP_ENV.appSecret) : undefined;
   if (needs.wxLogin) {
     if (!appid) problems.push(`${APP_ENV.appid} is missing`);
-    else if (!/^wx[0-9a-zA-Z]{8,30}$/.test(appid)) problems.push(`${APP_ENV.appid} is malformed (wx followed by letters and digits)`);
-    if (appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid) problems.push(`${APP_ENV.appid} and WECHATPAY_APPID must be the same mini-program`);
+    else if (!/^wx[0-9a-zA-Z]{8,30}$/.test(appid))
+      problems.push(`${APP_ENV.appid} is malformed (wx followed by letters and digits)`);
+    if (appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid)
+      problems.push(`${APP_ENV.appid} and WECHATPAY_APPID must be the same mini-program`);
     if (!appSecret) problems.push(`${APP_ENV.appSecret} is missing`);
     else if (!/^[0-9a-zA-Z]{16,64}$/.test(appSecret)) problems.push(`${APP_ENV.appSecret} is malformed`);
   }
   const wxApiBaseUrl = (text(APP_ENV.wxApiBaseUrl) ?? 'https://api.weixin.qq.com').replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(wxApiBaseUrl)) problems.push(`${APP_ENV.wxApiBaseUrl} must be an http(s) URL`);
-  const admins = (text(APP_ENV.adminOpenids) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (admins.some((id) => !/^[A-Za-z0-9_-]{6,64}$/.test(id))) problems.push(`${APP_ENV.adminOpenids} must be a comma-separated list of openids`);
+  const admins = (text(APP_ENV.adminOpenids) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (admins.some((id) => !/^[A-Za-z0-9_-]{6,64}$/.test(id)))
+    problems.push(`${APP_ENV.adminOpenids} must be a comma-separated list of openids`);
   const subscribeTemplateId = text(APP_ENV.subscribeTemplateId);
   const config: AppConfig = {
     appid: appid ?? '',

@@ -54,7 +54,12 @@ export function between(store: Store, from: number, to: number): unknown {
 }
 
 /** Every document matching `where`, a page at a time (ascending `_id`): one round trip per page. */
-export async function* pages<T extends { _id: string }>(store: Store, collection: CollectionName, where: Record<string, unknown>, pageSize = PAGE_SIZE): AsyncGenerator<T[]> {
+export async function* pages<T extends { _id: string }>(
+  store: Store,
+  collection: CollectionName,
+  where: Record<string, unknown>,
+  pageSize = PAGE_SIZE,
+): AsyncGenerator<T[]> {
   let after: string | undefined;
   for (;;) {
     const query = after === undefined ? where : { ...where, _id: store.command.gt(after) };

@@ -57,7 +57,15 @@ export interface PayGateway {
   credential: Pick<WechatPay['credential'], 'signer'>;
   client: Pick<
     WechatPay['client'],
-    'prepayJsapi' | 'prepayNative' | 'queryByOutTradeNo' | 'closeByOutTradeNo' | 'createRefund' | 'queryRefund' | 'applyAbnormalRefund' | 'applyTradeBill' | 'downloadBill'
+    | 'prepayJsapi'
+    | 'prepayNative'
+    | 'queryByOutTradeNo'
+    | 'closeByOutTradeNo'
+    | 'createRefund'
+    | 'queryRefund'
+    | 'applyAbnormalRefund'
+    | 'applyTradeBill'
+    | 'downloadBill'
   >;
   notifications: Pick<WechatPay['notifications'], 'parse'>;
 }

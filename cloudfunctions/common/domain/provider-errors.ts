@@ -3,8 +3,10 @@ import { WechatPayApiError, WechatPayNetworkError } from '../wechatpay';
 import { DomainError } from './errors';
 
 export function providerError(error: unknown): DomainError {
-  if (error instanceof WechatPayApiError) return new DomainError('PAYMENT_PROVIDER_ERROR', `微信支付返回错误 ${error.code}`);
-  if (error instanceof WechatPayNetworkError) return new DomainError('PAYMENT_PROVIDER_ERROR', '微信支付暂时无法连接，请稍后重试');
+  if (error instanceof WechatPayApiError)
+    return new DomainError('PAYMENT_PROVIDER_ERROR', `微信支付返回错误 ${error.code}`);
+  if (error instanceof WechatPayNetworkError)
+    return new DomainError('PAYMENT_PROVIDER_ERROR', '微信支付暂时无法连接，请稍后重试');
   return error instanceof DomainError ? error : new DomainError('PAYMENT_PROVIDER_ERROR', '微信支付暂时不可用');
 }
 

@@ -28,14 +28,25 @@ export async function login(deps: Deps, caller: Caller, event: unknown): Promise
   }
   const now = deps.clock();
   const { store } = deps;
-  const updated = await store.updateWhere(COLLECTIONS.users, { _id: session.openid }, {
-    sessionKey: session.sessionKey,
-    lastLoginAt: now,
-    ...(session.unionid ? { unionid: session.unionid } : {}),
-  });
+  const updated = await store.updateWhere(
+    COLLECTIONS.users,
+    { _id: session.openid },
+    {
+      sessionKey: session.sessionKey,
+      lastLoginAt: now,
+      ...(session.unionid ? { unionid: session.unionid } : {}),
+    },
+  );
   let createdAt = now;
   if (updated === 0) {
-    const user: UserDoc = { _id: session.openid, openid: session.openid, sessionKey: session.sessionKey, createdAt: now, lastLoginAt: now, ...(session.unionid ? { unionid: session.unionid } : {}) };
+    const user: UserDoc = {
+      _id: session.openid,
+      openid: session.openid,
+      sessionKey: session.sessionKey,
+      createdAt: now,
+      lastLoginAt: now,
+      ...(session.unionid ? { unionid: session.unionid } : {}),
+    };
     if ((await store.insert(COLLECTIONS.users, user)) === 'exists') {
       createdAt = (await store.getById<UserDoc>(COLLECTIONS.users, session.openid))?.createdAt ?? now;
     }

@@ -10,13 +10,26 @@ export type Input = Record<string, unknown>;
 export type WithDefaults<T, K extends keyof T> = T & Required<Pick<T, K>>;
 
 export function asObject(value: unknown, field = 'event'): Input {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(field, `${field} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(field, `${field} must be an object`);
   return value as Input;
 }
 
-export function readString(obj: Input, key: string, opts: { min?: number; max: number; pattern?: RegExp; field?: string; optional?: false }): string;
-export function readString(obj: Input, key: string, opts: { min?: number; max: number; pattern?: RegExp; field?: string; optional: true }): string | undefined;
-export function readString(obj: Input, key: string, opts: { min?: number; max: number; pattern?: RegExp; field?: string; optional?: boolean }): string | undefined {
+export function readString(
+  obj: Input,
+  key: string,
+  opts: { min?: number; max: number; pattern?: RegExp; field?: string; optional?: false },
+): string;
+export function readString(
+  obj: Input,
+  key: string,
+  opts: { min?: number; max: number; pattern?: RegExp; field?: string; optional: true },
+): string | undefined;
+export function readString(
+  obj: Input,
+  key: string,
+  opts: { min?: number; max: number; pattern?: RegExp; field?: string; optional?: boolean },
+): string | undefined {
   const field = opts.field ?? key;
   const value = obj[key];
   if (value === undefined && opts.optional) return undefined;
@@ -29,25 +42,37 @@ export function readString(obj: Input, key: string, opts: { min?: number; max: n
   return trimmed;
 }
 
-export function readInt(obj: Input, key: string, opts: { min: number; max: number; field?: string; optional?: boolean }): number | undefined {
+export function readInt(
+  obj: Input,
+  key: string,
+  opts: { min: number; max: number; field?: string; optional?: boolean },
+): number | undefined {
   const field = opts.field ?? key;
   const value = obj[key];
   if (value === undefined && opts.optional) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(field, `${field} must be an integer`);
-  if (value < opts.min || value > opts.max) throw invalid(field, `${field} must be between ${opts.min} and ${opts.max}`);
+  if (value < opts.min || value > opts.max)
+    throw invalid(field, `${field} must be between ${opts.min} and ${opts.max}`);
   return value;
 }
 
-export function readEnum<T extends string>(obj: Input, key: string, values: readonly T[], opts: { optional?: boolean } = {}): T | undefined {
+export function readEnum<T extends string>(
+  obj: Input,
+  key: string,
+  values: readonly T[],
+  opts: { optional?: boolean } = {},
+): T | undefined {
   const value = obj[key];
   if (value === undefined && opts.optional) return undefined;
-  if (typeof value !== 'string' || !values.includes(value as T)) throw invalid(key, `${key} must be one of ${values.join(', ')}`);
+  if (typeof value !== 'string' || !values.includes(value as T))
+    throw invalid(key, `${key} must be one of ${values.join(', ')}`);
   return value as T;
 }
 
 export function onlyKeys(obj: Input, allowed: readonly string[], field = 'event'): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw invalid(`${field === 'event' ? '' : `${field}.`}${key}`, `unexpected field ${key}`);
+    if (!allowed.includes(key))
+      throw invalid(`${field === 'event' ? '' : `${field}.`}${key}`, `unexpected field ${key}`);
   }
 }
 

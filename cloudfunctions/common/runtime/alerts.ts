@@ -23,5 +23,12 @@ export function alertSink(deps: Pick<Deps, 'store' | 'clock' | 'log' | 'messenge
   // a malformed alert setting is said once per value, not on every invocation
   if (problems.length && problems.join() !== reported) deps.log.warn('alert settings: defaults used', { problems });
   reported = problems.join();
-  return new AlertCenter({ store: deps.store, clock: deps.clock, log: deps.log, messenger: deps.messenger, admins: deps.config.adminOpenids, settings });
+  return new AlertCenter({
+    store: deps.store,
+    clock: deps.clock,
+    log: deps.log,
+    messenger: deps.messenger,
+    admins: deps.config.adminOpenids,
+    settings,
+  });
 }

@@ -13,7 +13,15 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Logger } from '../domain/deps';
 import type { CloudDatabase } from '../store/database';
-import { getHeader, selectSensitiveKey, splitPemBlocks, WechatPayVerificationError, type HeaderBag, type PlatformCertificate, type SensitiveKey } from '../wechatpay';
+import {
+  getHeader,
+  selectSensitiveKey,
+  splitPemBlocks,
+  WechatPayVerificationError,
+  type HeaderBag,
+  type PlatformCertificate,
+  type SensitiveKey,
+} from '../wechatpay';
 
 export const CERTIFICATE_COLLECTION = 'wechatpay_certificates';
 /** "re-download at most once per few minutes": across every instance of every function */
@@ -54,14 +62,24 @@ export class CertificateStore {
 
   async save(certificates: readonly PlatformCertificate[], now: number): Promise<void> {
     for (const c of certificates) {
-      await this.collection.doc(c.serialNo).set({ data: { kind: 'certificate', pem: c.pem, effectiveTime: c.effectiveTime, expireTime: c.expireTime, downloadedAt: now } });
+      await this.collection.doc(c.serialNo).set({
+        data: {
+          kind: 'certificate',
+          pem: c.pem,
+          effectiveTime: c.effectiveTime,
+          expireTime: c.expireTime,
+          downloadedAt: now,
+        },
+      });
     }
   }
 
   /** Compare-and-set on the `refresh` document: true for the one caller allowed to download now. */
   async claimRefresh(now: number, gapMs: number): Promise<boolean> {
     const _ = this.db.command;
-    const { stats } = await this.collection.where({ _id: 'refresh', lastAttemptAt: _.lte(now - gapMs) }).update({ data: { lastAttemptAt: now } });
+    const { stats } = await this.collection
+      .where({ _id: 'refresh', lastAttemptAt: _.lte(now - gapMs) })
+      .update({ data: { lastAttemptAt: now } });
     if (stats.updated > 0) return true;
     if ((await this.collection.doc('refresh').get()).data) return false;
     try {
@@ -75,7 +93,10 @@ export class CertificateStore {
   async recordOutcome(now: number, error?: string): Promise<void> {
     const data = error ? { lastError: error.slice(0, 300) } : { lastSuccessAt: now, lastError: '' };
     const { stats } = await this.collection.where({ _id: 'refresh' }).update({ data: { lastAttemptAt: now, ...data } });
-    if (stats.updated === 0) await this.collection.add({ data: { _id: 'refresh', kind: 'state', lastAttemptAt: now, ...data } }).catch(() => undefined);
+    if (stats.updated === 0)
+      await this.collection
+        .add({ data: { _id: 'refresh', kind: 'state', lastAttemptAt: now, ...data } })
+        .catch(() => undefined);
   }
 }
 
@@ -140,7 +161,11 @@ export class CertificateKeeper {
 
   /** The platform certificates known now (configured, stored or downloaded), for the key watch. */
   list(): CertificateInfo[] {
-    return [...this.certificates.values()].map((c) => ({ serial: c.serialNumber.toUpperCase(), validFrom: Date.parse(c.validFrom), validTo: Date.parse(c.validTo) }));
+    return [...this.certificates.values()].map((c) => ({
+      serial: c.serialNumber.toUpperCase(),
+      validFrom: Date.parse(c.validFrom),
+      validTo: Date.parse(c.validTo),
+    }));
   }
 
   knows(serial: string): boolean {
@@ -216,7 +241,9 @@ export class CertificateKeeper {
     if (this.knows(serial)) return true;
     const { log } = this.options;
     if (PUBLIC_KEY_ID.test(serial)) {
-      log.error('notification signed with an unknown WeChat Pay public key id: configure the new public key', { serial });
+      log.error('notification signed with an unknown WeChat Pay public key id: configure the new public key', {
+        serial,
+      });
       return false;
     }
     const now = this.options.clock();
@@ -234,7 +261,8 @@ export class CertificateKeeper {
       log.error('platform certificate refresh failed', { serial, error: (error as Error).message });
       return false;
     }
-    if (!this.knows(serial)) log.warn('unknown platform certificate serial: not among those WeChat Pay lists', { serial });
+    if (!this.knows(serial))
+      log.warn('unknown platform certificate serial: not among those WeChat Pay lists', { serial });
     return this.knows(serial);
   }
 }
@@ -249,13 +277,19 @@ export function withCertificateLearning<T extends object>(client: T, keeper: Cer
   return new Proxy(client, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || property === 'downloadCertificates' || property === 'constructor') return value;
+      if (typeof value !== 'function' || property === 'downloadCertificates' || property === 'constructor')
+        return value;
       const method = value as (...args: unknown[]) => Promise<unknown>;
       return async (...args: unknown[]) => {
         try {
           return await method.apply(target, args);
         } catch (error) {
-          if (error instanceof WechatPayVerificationError && error.reason === 'UNKNOWN_SERIAL' && (await keeper.learnFromAnswer())) return method.apply(target, args);
+          if (
+            error instanceof WechatPayVerificationError &&
+            error.reason === 'UNKNOWN_SERIAL' &&
+            (await keeper.learnFromAnswer())
+          )
+            return method.apply(target, args);
           throw error;
         }
       };
@@ -267,7 +301,10 @@ export function withCertificateLearning<T extends object>(client: T, keeper: Cer
  * Before a notification is judged: if it names a certificate serial this instance does not know, give the keeper its
  * one chance to learn it. A signature probe (WECHATPAY/SIGNTEST/) is rejected by the verifier anyway and asks nothing.
  */
-export async function learnNotificationSerial(keeper: CertificateKeeper | undefined, headers: HeaderBag | undefined): Promise<void> {
+export async function learnNotificationSerial(
+  keeper: CertificateKeeper | undefined,
+  headers: HeaderBag | undefined,
+): Promise<void> {
   if (!keeper || !headers) return;
   const serial = getHeader(headers, 'Wechatpay-Serial');
   if (!serial || keeper.knows(serial)) return;

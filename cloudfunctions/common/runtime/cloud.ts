@@ -13,7 +13,14 @@ import { loadAppConfig, type AppConfig } from '../domain/config';
 import type { AlertSink, Caller, Deps, Logger, PayGateway, WxApi } from '../domain/deps';
 import type { CloudDatabase } from '../store/database';
 import { Store } from '../store/store';
-import { createWechatPay, loadWechatPayConfig, WECHATPAY_ENV, WechatPayConfigError, type Env, type PlatformCertificate } from '../wechatpay';
+import {
+  createWechatPay,
+  loadWechatPayConfig,
+  WECHATPAY_ENV,
+  WechatPayConfigError,
+  type Env,
+  type PlatformCertificate,
+} from '../wechatpay';
 import { alertSink } from './alerts';
 import { CertificateKeeper, CertificateStore, withCertificateLearning, type StoredCertificate } from './certificates';
 import { bootstrapEnv, readPemSetting, resolveKeyMaterial, type KeyMaterial } from './key-files';
@@ -82,7 +89,8 @@ function failing<T extends object>(fn: string, error: unknown, log: Logger, cloc
       if (property === 'then') return undefined;
       if (clock() - loggedAt >= 60_000) {
         loggedAt = clock();
-        const why = error instanceof WechatPayConfigError ? { problems: error.problems } : { error: (error as Error).message };
+        const why =
+          error instanceof WechatPayConfigError ? { problems: error.problems } : { error: (error as Error).message };
         log.error('WeChat Pay unavailable in this function', { function: fn, ...why });
       }
       throw error;
@@ -122,7 +130,10 @@ export function cloudRuntime(name: FunctionName, options: { dir?: string; clock?
     return {
       name,
       deps,
-      caller: { ...(context.OPENID ? { openid: context.OPENID } : {}), ...(context.APPID ? { appid: context.APPID } : {}) },
+      caller: {
+        ...(context.OPENID ? { openid: context.OPENID } : {}),
+        ...(context.APPID ? { appid: context.APPID } : {}),
+      },
       alerts: deps.alerts,
       ...(built.material ? { material: built.material } : {}),
       ...(built.keeper ? { keeper: built.keeper } : {}),
@@ -131,7 +142,13 @@ export function cloudRuntime(name: FunctionName, options: { dir?: string; clock?
   };
 }
 
-async function build(name: FunctionName, profile: ReturnType<typeof profileOf>, db: CloudDatabase, dir: string, clock: () => number): Promise<Built> {
+async function build(
+  name: FunctionName,
+  profile: ReturnType<typeof profileOf>,
+  db: CloudDatabase,
+  dir: string,
+  clock: () => number,
+): Promise<Built> {
   const env = process.env;
   const log = jsonLogger;
   // the shared settings: a problem here fails every function, and toApiError logs it by name
@@ -146,18 +163,35 @@ async function build(name: FunctionName, profile: ReturnType<typeof profileOf>, 
     return { deps: { ...base, pay }, material, ...(keeper ? { keeper } : {}), transient: false };
   } catch (error) {
     if (error instanceof WechatPayConfigError) {
-      log.error('WeChat Pay configuration invalid: this function cannot reach WeChat Pay until it is fixed (login and the catalogue are not affected)', {
-        function: name,
-        problems: error.problems,
-      });
-      return { deps: { ...base, pay: failing<PayGateway>(name, error, log, clock) }, material, payProblems: error.problems, transient: false };
+      log.error(
+        'WeChat Pay configuration invalid: this function cannot reach WeChat Pay until it is fixed (login and the catalogue are not affected)',
+        {
+          function: name,
+          problems: error.problems,
+        },
+      );
+      return {
+        deps: { ...base, pay: failing<PayGateway>(name, error, log, clock) },
+        material,
+        payProblems: error.problems,
+        transient: false,
+      };
     }
-    log.error('WeChat Pay dependencies could not be built: retried at the next call', { function: name, error: (error as Error).message });
+    log.error('WeChat Pay dependencies could not be built: retried at the next call', {
+      function: name,
+      error: (error as Error).message,
+    });
     return { deps: { ...base, pay: failing<PayGateway>(name, error, log, clock) }, material, transient: true };
   }
 }
 
-async function buildPay(material: KeyMaterial, config: AppConfig, db: CloudDatabase, clock: () => number, log: Logger): Promise<{ pay: PayGateway; keeper?: CertificateKeeper }> {
+async function buildPay(
+  material: KeyMaterial,
+  config: AppConfig,
+  db: CloudDatabase,
+  clock: () => number,
+  log: Logger,
+): Promise<{ pay: PayGateway; keeper?: CertificateKeeper }> {
   if (material.problems.length) throw new WechatPayConfigError(material.problems);
   const options = { timeoutMs: config.wechatpayTimeoutMs };
   if (material.mode !== 'certificate' && material.mode !== 'both') {
@@ -173,7 +207,9 @@ async function buildPay(material: KeyMaterial, config: AppConfig, db: CloudDatab
     stored = downloaded;
   }
   const loadEnv: Env =
-    material.hasCertificates || stored.length === 0 ? material.env : { ...material.env, [WECHATPAY_ENV.platformCertificates]: stored.map((c) => c.pem).join('\n') };
+    material.hasCertificates || stored.length === 0
+      ? material.env
+      : { ...material.env, [WECHATPAY_ENV.platformCertificates]: stored.map((c) => c.pem).join('\n') };
   const wechatpayConfig = loadWechatPayConfig(loadEnv);
   const keeper: CertificateKeeper = new CertificateKeeper({
     keys: wechatpayConfig.platformKeys,
@@ -196,4 +232,3 @@ async function buildPay(material: KeyMaterial, config: AppConfig, db: CloudDatab
 async function bootstrapCertificates(env: Env, options: { timeoutMs: number }): Promise<PlatformCertificate[]> {
   return createWechatPay(loadWechatPayConfig(bootstrapEnv(env)), options).client.downloadCertificates();
 }
-

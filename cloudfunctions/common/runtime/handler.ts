@@ -83,7 +83,11 @@ export function httpAccess(
       return await handle(context.deps, event, context);
     } catch (error) {
       jsonLogger.error('http handler failed', { error: (error as Error)?.stack ?? String(error) });
-      return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"code":"FAIL","message":"temporarily unavailable"}' };
+      return {
+        statusCode: 500,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"code":"FAIL","message":"temporarily unavailable"}',
+      };
     }
   };
 }
@@ -98,7 +102,8 @@ export function timer<T>(runtime: Runtime, run: (deps: Deps, context: RuntimeCon
     try {
       const context = await runtime();
       log = context.deps.log;
-      if (context.caller.openid) return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: not callable by users' } };
+      if (context.caller.openid)
+        return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: not callable by users' } };
       return await run(context.deps, context);
     } catch (error) {
       return { ok: false, error: toApiError(error, log) };

@@ -65,7 +65,11 @@ const text = (env: Env, name: string): string | undefined => env[name]?.trim() |
  * Resolves the PEM settings against the function's folder and the files shipped there, and the key mode. `dir` is
  * the folder holding index.js (undefined: no shipped files, relative paths from the working directory).
  */
-export function resolveKeyMaterial(env: Env, dir: string | undefined, exists: (path: string) => boolean = existsSync): KeyMaterial {
+export function resolveKeyMaterial(
+  env: Env,
+  dir: string | undefined,
+  exists: (path: string) => boolean = existsSync,
+): KeyMaterial {
   const out: Record<string, string | undefined> = { ...env };
   const problems: string[] = [];
   for (const { name, file } of PEM_SETTINGS) {
@@ -95,14 +99,19 @@ export function resolveKeyMaterial(env: Env, dir: string | undefined, exists: (p
   else if (hasCertificates) mode = 'certificate';
 
   if (mode === 'publicKey' || mode === 'both') {
-    if (!hasPublicKey) problems.push(`${KEY_ENV.mode}=${mode} needs ${WECHATPAY_ENV.publicKeyId} and the WeChat Pay public key (secrets/${KEY_DIR}/${KEY_FILES.publicKey})`);
+    if (!hasPublicKey)
+      problems.push(
+        `${KEY_ENV.mode}=${mode} needs ${WECHATPAY_ENV.publicKeyId} and the WeChat Pay public key (secrets/${KEY_DIR}/${KEY_FILES.publicKey})`,
+      );
   }
   if (mode === 'publicKey') {
     // certificates a merchant no longer uses must not verify anything
-    for (const name of [WECHATPAY_ENV.platformCertificates, `${WECHATPAY_ENV.platformCertificates}_PATH`]) delete out[name];
+    for (const name of [WECHATPAY_ENV.platformCertificates, `${WECHATPAY_ENV.platformCertificates}_PATH`])
+      delete out[name];
   }
   if (mode === 'certificate') {
-    for (const name of [WECHATPAY_ENV.publicKeyId, WECHATPAY_ENV.publicKey, `${WECHATPAY_ENV.publicKey}_PATH`]) delete out[name];
+    for (const name of [WECHATPAY_ENV.publicKeyId, WECHATPAY_ENV.publicKey, `${WECHATPAY_ENV.publicKey}_PATH`])
+      delete out[name];
   }
   return {
     env: out,
@@ -114,7 +123,11 @@ export function resolveKeyMaterial(env: Env, dir: string | undefined, exists: (p
 }
 
 /** A PEM setting's text from a resolved environment (inline or the file its `_PATH` names); undefined when unset. */
-export function readPemSetting(env: Env, name: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): string | undefined {
+export function readPemSetting(
+  env: Env,
+  name: string,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): string | undefined {
   const inline = text(env, name);
   if (inline) return inline.replace(/\\n/g, '\n');
   const path = text(env, `${name}_PATH`);
@@ -132,6 +145,13 @@ export function readPemSetting(env: Env, name: string, readFile: (path: string) 
  * it. The download is trusted for what it is: certificates that decrypt under the APIv3 key.
  */
 export function bootstrapEnv(env: Env): Env {
-  const nobody = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  return { ...env, [WECHATPAY_ENV.publicKeyId]: 'PUB_KEY_ID_0000BOOTSTRAP', [WECHATPAY_ENV.publicKey]: nobody, [`${WECHATPAY_ENV.publicKey}_PATH`]: undefined };
+  const nobody = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+  return {
+    ...env,
+    [WECHATPAY_ENV.publicKeyId]: 'PUB_KEY_ID_0000BOOTSTRAP',
+    [WECHATPAY_ENV.publicKey]: nobody,
+    [`${WECHATPAY_ENV.publicKey}_PATH`]: undefined,
+  };
 }

@@ -28,15 +28,18 @@ export interface WatchedKey {
 const WHAT: Record<WatchedKind, { name: string; action: string }> = {
   merchant_certificate: {
     name: 'merchant API certificate',
-    action: 'renew it in the merchant platform (API安全 → 商户API证书), then replace secrets/wechatpay/apiclient_key.pem and apiclient_cert.pem, set WECHATPAY_MERCHANT_SERIAL_NO and deploy',
+    action:
+      'renew it in the merchant platform (API安全 → 商户API证书), then replace secrets/wechatpay/apiclient_key.pem and apiclient_cert.pem, set WECHATPAY_MERCHANT_SERIAL_NO and deploy',
   },
   platform_certificate: {
     name: 'WeChat Pay platform certificate',
-    action: 'no newer certificate is known: check the wechatpayKeys log for download errors, or move to the WeChat Pay public key (README: Deploy to WeChat Cloud)',
+    action:
+      'no newer certificate is known: check the wechatpayKeys log for download errors, or move to the WeChat Pay public key (README: Deploy to WeChat Cloud)',
   },
   public_key: {
     name: 'WeChat Pay public key',
-    action: 'apply for the new public key in the merchant platform (API安全 → 微信支付公钥), replace secrets/wechatpay/pub_key.pem, set WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY_EXPIRES_AT, and deploy',
+    action:
+      'apply for the new public key in the merchant platform (API安全 → 微信支付公钥), replace secrets/wechatpay/pub_key.pem, set WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY_EXPIRES_AT, and deploy',
   },
 };
 
@@ -46,7 +49,11 @@ export function expiryAlerts(keys: readonly WatchedKey[], now: number, warnDays 
   for (const key of keys) {
     const left = key.expiresAt - now;
     if (left > warnDays * DAY_MS) continue;
-    if (key.kind === 'platform_certificate' && keys.some((k) => k.kind === 'platform_certificate' && k.expiresAt - now > warnDays * DAY_MS)) continue;
+    if (
+      key.kind === 'platform_certificate' &&
+      keys.some((k) => k.kind === 'platform_certificate' && k.expiresAt - now > warnDays * DAY_MS)
+    )
+      continue;
     const days = Math.floor(left / DAY_MS);
     const { name, action } = WHAT[key.kind];
     const when = left <= 0 ? 'has expired' : `expires in ${days} day${days === 1 ? '' : 's'}`;
@@ -81,7 +88,10 @@ export interface KeyWatchSummary {
 }
 
 /** What the watch looks at, from the configuration (never a secret: serials, ids and dates). */
-export function watchedKeys(input: Pick<KeyWatchInput, 'env' | 'material' | 'keeper'>, notes: string[] = []): WatchedKey[] {
+export function watchedKeys(
+  input: Pick<KeyWatchInput, 'env' | 'material' | 'keeper'>,
+  notes: string[] = [],
+): WatchedKey[] {
   const keys: WatchedKey[] = [];
   const { env, material } = input;
   let merchantPem: string | undefined;
@@ -93,12 +103,18 @@ export function watchedKeys(input: Pick<KeyWatchInput, 'env' | 'material' | 'kee
   if (merchantPem) {
     try {
       const cert = new X509Certificate(merchantPem);
-      keys.push({ kind: 'merchant_certificate', id: cert.serialNumber.toUpperCase(), expiresAt: Date.parse(cert.validTo) });
+      keys.push({
+        kind: 'merchant_certificate',
+        id: cert.serialNumber.toUpperCase(),
+        expiresAt: Date.parse(cert.validTo),
+      });
     } catch {
       notes.push(`${KEY_ENV.merchantCertificate} is not a PEM certificate`);
     }
-  } else notes.push(`merchant certificate not shipped (secrets/wechatpay/apiclient_cert.pem): its expiry is not watched`);
-  for (const c of input.keeper?.list() ?? []) keys.push({ kind: 'platform_certificate', id: c.serial, expiresAt: c.validTo });
+  } else
+    notes.push(`merchant certificate not shipped (secrets/wechatpay/apiclient_cert.pem): its expiry is not watched`);
+  for (const c of input.keeper?.list() ?? [])
+    keys.push({ kind: 'platform_certificate', id: c.serial, expiresAt: c.validTo });
   if (material.hasPublicKey) {
     const id = env[WECHATPAY_ENV.publicKeyId]?.trim() ?? '';
     const at = env[KEY_ENV.publicKeyExpiresAt]?.trim();

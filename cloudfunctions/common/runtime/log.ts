@@ -11,7 +11,10 @@ function enabled(level: Exclude<Level, 'silent'>): boolean {
 
 /** One JSON line per event: what cloud function logs search best. */
 export const jsonLogger: Logger = {
-  info: (message, fields) => void (enabled('info') && console.log(JSON.stringify({ level: 'info', message, ...fields }))),
-  warn: (message, fields) => void (enabled('warn') && console.warn(JSON.stringify({ level: 'warn', message, ...fields }))),
-  error: (message, fields) => void (enabled('error') && console.error(JSON.stringify({ level: 'error', message, ...fields }))),
+  info: (message, fields) =>
+    void (enabled('info') && console.log(JSON.stringify({ level: 'info', message, ...fields }))),
+  warn: (message, fields) =>
+    void (enabled('warn') && console.warn(JSON.stringify({ level: 'warn', message, ...fields }))),
+  error: (message, fields) =>
+    void (enabled('error') && console.error(JSON.stringify({ level: 'error', message, ...fields }))),
 };

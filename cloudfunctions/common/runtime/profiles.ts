@@ -40,7 +40,8 @@ export const FUNCTION_PROFILES = {
 export type FunctionName = keyof typeof FUNCTION_PROFILES;
 
 export function profileOf(name: string): FunctionProfile {
-  if (!Object.hasOwn(FUNCTION_PROFILES, name)) throw new Error(`no profile for function ${name}: add it to runtime/profiles.ts`);
+  if (!Object.hasOwn(FUNCTION_PROFILES, name))
+    throw new Error(`no profile for function ${name}: add it to runtime/profiles.ts`);
   return FUNCTION_PROFILES[name as FunctionName];
 }
 
@@ -65,10 +66,20 @@ export const PAY_SETTINGS: readonly string[] = [
   APP_ENV.wechatpayTimeoutMs,
   KEY_ENV.mode,
 ];
-export const KEY_WATCH_SETTINGS: readonly string[] = [KEY_ENV.merchantCertificate, `${KEY_ENV.merchantCertificate}_PATH`, KEY_ENV.publicKeyExpiresAt, KEY_ENV.warnDays];
+export const KEY_WATCH_SETTINGS: readonly string[] = [
+  KEY_ENV.merchantCertificate,
+  `${KEY_ENV.merchantCertificate}_PATH`,
+  KEY_ENV.publicKeyExpiresAt,
+  KEY_ENV.warnDays,
+];
 
 /** Settings that are secrets: never printed, whatever asks. (PEM private keys belong in files, not here.) */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set([APP_ENV.appSecret, WECHATPAY_ENV.apiV3Key, WECHATPAY_ENV.merchantPrivateKey, ALERT_ENV.webhookUrl]);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  APP_ENV.appSecret,
+  WECHATPAY_ENV.apiV3Key,
+  WECHATPAY_ENV.merchantPrivateKey,
+  ALERT_ENV.webhookUrl,
+]);
 
 /** Settings that must be set for the function to work (the key material may come from files instead). */
 export function requiredSettingsOf(name: string, mode: KeyMode | undefined): string[] {
@@ -76,7 +87,13 @@ export function requiredSettingsOf(name: string, mode: KeyMode | undefined): str
   const required: string[] = [];
   if (p.wxLogin) required.push(APP_ENV.appid, APP_ENV.appSecret);
   if (p.pay) {
-    required.push(WECHATPAY_ENV.mchid, WECHATPAY_ENV.appid, WECHATPAY_ENV.merchantSerialNo, WECHATPAY_ENV.apiV3Key, WECHATPAY_ENV.notifyUrl);
+    required.push(
+      WECHATPAY_ENV.mchid,
+      WECHATPAY_ENV.appid,
+      WECHATPAY_ENV.merchantSerialNo,
+      WECHATPAY_ENV.apiV3Key,
+      WECHATPAY_ENV.notifyUrl,
+    );
     if (mode === 'publicKey' || mode === 'both') required.push(WECHATPAY_ENV.publicKeyId);
   }
   return required;

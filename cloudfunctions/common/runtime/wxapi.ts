@@ -8,10 +8,17 @@ const TIMEOUT_MS = 3000;
 export function httpWxApi(config: AppConfig, fetchImpl: typeof fetch = fetch): WxApi {
   return {
     async code2session(code: string): Promise<WxSession> {
-      const query = new URLSearchParams({ appid: config.appid, secret: config.appSecret, js_code: code, grant_type: 'authorization_code' });
+      const query = new URLSearchParams({
+        appid: config.appid,
+        secret: config.appSecret,
+        js_code: code,
+        grant_type: 'authorization_code',
+      });
       let body: { openid?: string; session_key?: string; unionid?: string; errcode?: number; errmsg?: string };
       try {
-        const response = await fetchImpl(`${config.wxApiBaseUrl}/sns/jscode2session?${query}`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+        const response = await fetchImpl(`${config.wxApiBaseUrl}/sns/jscode2session?${query}`, {
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
         body = (await response.json()) as typeof body;
       } catch {
         throw new DomainError('UNAVAILABLE', '微信登录服务暂时不可用，请重试');

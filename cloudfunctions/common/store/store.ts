@@ -84,7 +84,11 @@ export class Store {
   }
 
   /** Compare-and-set: updates the documents matching `where`; returns how many changed. */
-  async updateWhere(collection: CollectionName, where: Record<string, unknown>, data: Record<string, unknown>): Promise<number> {
+  async updateWhere(
+    collection: CollectionName,
+    where: Record<string, unknown>,
+    data: Record<string, unknown>,
+  ): Promise<number> {
     this.count('writes');
     const { stats } = await this.db.collection(collection).where(where).update({ data });
     return stats.updated;

@@ -45,7 +45,8 @@ export function decryptAesGcmBytes(input: AesGcmInput & { ciphertext: string }):
   const nonce = utf8(input.nonce);
   if (nonce.length === 0) throw new WechatPayDecryptError('BAD_INPUT', 'nonce is empty');
   const data = decodeBase64Strict(input.ciphertext);
-  if (!data || data.length < TAG_BYTES) throw new WechatPayDecryptError('BAD_INPUT', 'ciphertext is not base64 of ct‖tag');
+  if (!data || data.length < TAG_BYTES)
+    throw new WechatPayDecryptError('BAD_INPUT', 'ciphertext is not base64 of ct‖tag');
   const decipher = createDecipheriv(algorithmFor(key), key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
   decipher.setAAD(utf8(input.associatedData ?? ''));
@@ -54,7 +55,10 @@ export function decryptAesGcmBytes(input: AesGcmInput & { ciphertext: string }):
   try {
     tail = decipher.final();
   } catch {
-    throw new WechatPayDecryptError('AUTHENTICATION_FAILED', 'AES-GCM tag does not authenticate (wrong key or tampered data)');
+    throw new WechatPayDecryptError(
+      'AUTHENTICATION_FAILED',
+      'AES-GCM tag does not authenticate (wrong key or tampered data)',
+    );
   }
   // GCM's final() yields no bytes: the update's output, without copying it
   return tail.length === 0 ? head : Buffer.concat([head, tail]);

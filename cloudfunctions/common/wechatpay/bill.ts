@@ -37,7 +37,8 @@ export interface BillDownload {
   requestId: string | undefined;
 }
 
-export type BillFailure = 'DIGEST_MISMATCH' | 'UNSUPPORTED_HASH' | 'MALFORMED' | 'SUMMARY_MISMATCH' | 'FOREIGN_URL' | 'TOO_LARGE';
+export type BillFailure =
+  'DIGEST_MISMATCH' | 'UNSUPPORTED_HASH' | 'MALFORMED' | 'SUMMARY_MISMATCH' | 'FOREIGN_URL' | 'TOO_LARGE';
 
 /** A bill that cannot be trusted or read: `reason` says why (DIGEST_MISMATCH: download again). */
 export class WechatPayBillError extends Error {
@@ -58,8 +59,10 @@ const BILL_TYPES: readonly string[] = ['ALL', 'SUCCESS', 'REFUND'];
 /** The application's query string, checked before anything is sent. */
 export function tradeBillQuery(request: TradeBillRequest): string {
   if (!BILL_DATE.test(request.bill_date)) throw new TypeError('bill_date must be YYYY-MM-DD');
-  if (request.bill_type !== undefined && !BILL_TYPES.includes(request.bill_type)) throw new TypeError(`bill_type must be one of ${BILL_TYPES.join(', ')}`);
-  if (request.tar_type !== undefined && request.tar_type !== 'GZIP') throw new TypeError('tar_type must be GZIP or absent');
+  if (request.bill_type !== undefined && !BILL_TYPES.includes(request.bill_type))
+    throw new TypeError(`bill_type must be one of ${BILL_TYPES.join(', ')}`);
+  if (request.tar_type !== undefined && request.tar_type !== 'GZIP')
+    throw new TypeError('tar_type must be GZIP or absent');
   const query = new URLSearchParams({ bill_date: request.bill_date });
   if (request.bill_type) query.set('bill_type', request.bill_type);
   if (request.tar_type) query.set('tar_type', request.tar_type);
@@ -92,8 +95,13 @@ export interface BillReadResult {
  * the first line dropped; empty lines skipped) and gives each to `onLine`. The digest is compared at the end: a
  * caller must not act on the lines until this resolves (DIGEST_MISMATCH rejects it).
  */
-export async function readBill(source: AsyncIterable<Uint8Array>, options: ReadBillOptions, onLine: (line: string) => void): Promise<BillReadResult> {
-  if (options.hashType.toUpperCase() !== 'SHA1') throw new WechatPayBillError('UNSUPPORTED_HASH', `hash_type ${options.hashType} is not SHA1`);
+export async function readBill(
+  source: AsyncIterable<Uint8Array>,
+  options: ReadBillOptions,
+  onLine: (line: string) => void,
+): Promise<BillReadResult> {
+  if (options.hashType.toUpperCase() !== 'SHA1')
+    throw new WechatPayBillError('UNSUPPORTED_HASH', `hash_type ${options.hashType} is not SHA1`);
   const maxBytes = options.maxBytes ?? 1024 ** 3;
   const hash = createHash('sha1');
   const decoder = new StringDecoder('utf8');
@@ -127,12 +135,17 @@ export async function readBill(source: AsyncIterable<Uint8Array>, options: ReadB
     input.destroy();
     if (error instanceof WechatPayBillError) throw error;
     // a gzip stream that does not inflate, or a connection cut in the middle: the file is not whole
-    throw new WechatPayBillError('MALFORMED', `the bill could not be read: ${(error as Error).message}`, { cause: error });
+    throw new WechatPayBillError('MALFORMED', `the bill could not be read: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   emit(pending + decoder.end());
   const sha1 = hash.digest('hex');
   if (sha1 !== options.hashValue.toLowerCase()) {
-    throw new WechatPayBillError('DIGEST_MISMATCH', `SHA1 of the bill ${sha1} differs from hash_value ${options.hashValue}`);
+    throw new WechatPayBillError(
+      'DIGEST_MISMATCH',
+      `SHA1 of the bill ${sha1} differs from hash_value ${options.hashValue}`,
+    );
   }
   return { lines, plainBytes, sha1 };
 }

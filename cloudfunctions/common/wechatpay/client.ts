@@ -11,7 +11,14 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { decryptAesGcm } from './aesgcm';
-import { responseBodyStream, tradeBillQuery, WechatPayBillError, type BillApplication, type BillDownload, type TradeBillRequest } from './bill';
+import {
+  responseBodyStream,
+  tradeBillQuery,
+  WechatPayBillError,
+  type BillApplication,
+  type BillDownload,
+  type TradeBillRequest,
+} from './bill';
 import { WechatPayApiError, WechatPayNetworkError } from './errors';
 import { encryptSensitive, WechatPaySensitiveError, type SensitiveKey } from './sensitive';
 import { authorize, type MerchantCredential } from './signer';
@@ -95,15 +102,23 @@ export class WechatPayClient {
   }
 
   queryByOutTradeNo(outTradeNo: string): Promise<Transaction> {
-    return this.json('GET', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.mchid)}`);
+    return this.json(
+      'GET',
+      `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.mchid)}`,
+    );
   }
 
   queryByTransactionId(transactionId: string): Promise<Transaction> {
-    return this.json('GET', `/v3/pay/transactions/id/${encodeURIComponent(transactionId)}?mchid=${encodeURIComponent(this.mchid)}`);
+    return this.json(
+      'GET',
+      `/v3/pay/transactions/id/${encodeURIComponent(transactionId)}?mchid=${encodeURIComponent(this.mchid)}`,
+    );
   }
 
   async closeByOutTradeNo(outTradeNo: string): Promise<void> {
-    await this.send('POST', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, { mchid: this.mchid });
+    await this.send('POST', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, {
+      mchid: this.mchid,
+    });
   }
 
   createRefund(request: RefundCreateRequest): Promise<Refund> {
@@ -128,14 +143,23 @@ export class WechatPayClient {
       body.bank_account = encryptSensitive(request.bank_account!, sensitive.key);
       body.real_name = encryptSensitive(request.real_name!, sensitive.key);
     }
-    return this.json('POST', `/v3/refund/domestic/refunds/${encodeURIComponent(refundId)}/apply-abnormal-refund`, body, {
-      'Wechatpay-Serial': sensitive.serial,
-    });
+    return this.json(
+      'POST',
+      `/v3/refund/domestic/refunds/${encodeURIComponent(refundId)}/apply-abnormal-refund`,
+      body,
+      {
+        'Wechatpay-Serial': sensitive.serial,
+      },
+    );
   }
 
   private sensitiveKey(): SensitiveKey {
     const source = this.options.sensitiveKey;
-    if (!source) throw new WechatPaySensitiveError('NO_KEY', 'the client has no sensitiveKey (WeChat Pay public key or platform certificate)');
+    if (!source)
+      throw new WechatPaySensitiveError(
+        'NO_KEY',
+        'the client has no sensitiveKey (WeChat Pay public key or platform certificate)',
+      );
     return typeof source === 'function' ? source() : source;
   }
 
@@ -152,7 +176,8 @@ export class WechatPayClient {
    */
   async downloadBill(downloadUrl: string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<BillDownload> {
     const url = new URL(downloadUrl);
-    if (url.origin !== new URL(this.baseUrl).origin) throw new WechatPayBillError('FOREIGN_URL', `download_url ${url.origin} is not on ${this.baseUrl}`);
+    if (url.origin !== new URL(this.baseUrl).origin)
+      throw new WechatPayBillError('FOREIGN_URL', `download_url ${url.origin} is not on ${this.baseUrl}`);
     const pathAndQuery = url.pathname + url.search;
     const timestamp = String(Math.floor(this.clock() / 1000));
     const controller = new AbortController();
@@ -161,12 +186,20 @@ export class WechatPayClient {
     try {
       response = await this.fetchImpl(url.toString(), {
         method: 'GET',
-        headers: { Accept: '*/*', Authorization: authorize(this.options.credential, 'GET', pathAndQuery, '', timestamp, this.nonce()), 'User-Agent': 'wxpay-miniprogram/0.1 (node)' },
+        headers: {
+          Accept: '*/*',
+          Authorization: authorize(this.options.credential, 'GET', pathAndQuery, '', timestamp, this.nonce()),
+          'User-Agent': 'wxpay-miniprogram/0.1 (node)',
+        },
         signal: controller.signal,
       });
     } catch (error) {
       clearTimeout(timer);
-      throw new WechatPayNetworkError(`GET ${url.pathname} failed: ${(error as Error).message}`, controller.signal.aborted, { cause: error });
+      throw new WechatPayNetworkError(
+        `GET ${url.pathname} failed: ${(error as Error).message}`,
+        controller.signal.aborted,
+        { cause: error },
+      );
     }
     const requestId = response.headers.get('Request-ID') ?? undefined;
     if (response.status < 200 || response.status >= 300) {
@@ -187,7 +220,12 @@ export class WechatPayClient {
     if (!apiV3Key) throw new TypeError('downloadCertificates needs apiV3Key');
     const response = await this.send('GET', '/v3/certificates', undefined, { verify: false });
     const parsed = JSON.parse(response.body.toString('utf8')) as {
-      data: { serial_no: string; effective_time: string; expire_time: string; encrypt_certificate: { nonce: string; associated_data: string; ciphertext: string } }[];
+      data: {
+        serial_no: string;
+        effective_time: string;
+        expire_time: string;
+        encrypt_certificate: { nonce: string; associated_data: string; ciphertext: string };
+      }[];
     };
     const certificates = parsed.data.map((item) => {
       const pem = decryptAesGcm({
@@ -197,14 +235,18 @@ export class WechatPayClient {
         ciphertext: item.encrypt_certificate.ciphertext,
       });
       const serial = new X509Certificate(pem).serialNumber.toUpperCase();
-      if (serial !== item.serial_no.toUpperCase()) throw new Error(`certificate serial ${serial} differs from serial_no ${item.serial_no}`);
+      if (serial !== item.serial_no.toUpperCase())
+        throw new Error(`certificate serial ${serial} differs from serial_no ${item.serial_no}`);
       return { serialNo: serial, effectiveTime: item.effective_time, expireTime: item.expire_time, pem };
     });
     const headers = response.headers;
     try {
       this.options.verifier.verify(headers, response.body);
     } catch (known) {
-      const own = new SignatureVerifier({ keys: loadPlatformKeys(certificates.map((c) => ({ pem: c.pem }))), clock: this.clock });
+      const own = new SignatureVerifier({
+        keys: loadPlatformKeys(certificates.map((c) => ({ pem: c.pem }))),
+        clock: this.clock,
+      });
       try {
         own.verify(headers, response.body);
       } catch {
@@ -214,7 +256,12 @@ export class WechatPayClient {
     return certificates;
   }
 
-  private async json<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+  private async json<T>(
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const response = await this.send(method, pathAndQuery, body, { headers });
     return JSON.parse(response.body.toString('utf8')) as T;
   }
@@ -256,7 +303,9 @@ export class WechatPayClient {
       } catch (error) {
         const timedOut = controller.signal.aborted;
         lastError = new WechatPayNetworkError(
-          timedOut ? `${method} ${pathAndQuery} timed out after ${this.timeoutMs} ms` : `${method} ${pathAndQuery} failed: ${(error as Error).message}`,
+          timedOut
+            ? `${method} ${pathAndQuery} timed out after ${this.timeoutMs} ms`
+            : `${method} ${pathAndQuery} failed: ${(error as Error).message}`,
           timedOut,
           { cause: error },
         );
@@ -291,11 +340,13 @@ function checkAbnormalRefund(refundId: string, request: AbnormalRefundRequest): 
   const problem = (what: string) => new TypeError(`applyAbnormalRefund: ${what}`);
   if (refundId.length < 1 || refundId.length > 32) throw problem('refund_id must be 1-32 characters');
   if (!OUT_REFUND_NO.test(request.out_refund_no)) throw problem('out_refund_no must be 1-64 of [0-9A-Za-z_-|*@]');
-  if (!ABNORMAL_REFUND_TYPES.includes(request.type)) throw problem(`type must be one of ${ABNORMAL_REFUND_TYPES.join(', ')}`);
+  if (!ABNORMAL_REFUND_TYPES.includes(request.type))
+    throw problem(`type must be one of ${ABNORMAL_REFUND_TYPES.join(', ')}`);
   const bankFields = [request.bank_type, request.bank_account, request.real_name];
   if (request.type === 'MERCHANT_BANK_CARD') {
     // the merchant's own account is on file at WeChat Pay: a user's bank details have no business in this request
-    if (bankFields.some((field) => field !== undefined)) throw problem('MERCHANT_BANK_CARD takes no bank_type, bank_account or real_name');
+    if (bankFields.some((field) => field !== undefined))
+      throw problem('MERCHANT_BANK_CARD takes no bank_type, bank_account or real_name');
     return;
   }
   if (bankFields.some((field) => !field)) throw problem('USER_BANK_CARD needs bank_type, bank_account and real_name');

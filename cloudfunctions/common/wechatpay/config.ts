@@ -54,7 +54,10 @@ export function checkNotifyUrl(value: string): string | undefined {
   return 'must be https (http only for 127.0.0.1/localhost)';
 }
 
-export function loadWechatPayConfig(env: Env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): WechatPayConfig {
+export function loadWechatPayConfig(
+  env: Env,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): WechatPayConfig {
   const problems: string[] = [];
   const text = (name: string): string | undefined => {
     const value = env[name]?.trim();
@@ -79,17 +82,29 @@ export function loadWechatPayConfig(env: Env, readFile: (path: string) => string
   };
 
   const mchid = need(WECHATPAY_ENV.mchid, text(WECHATPAY_ENV.mchid), /^\d{6,32}$/, 'digits');
-  const appid = need(WECHATPAY_ENV.appid, text(WECHATPAY_ENV.appid), /^wx[0-9a-zA-Z]{8,30}$/, 'wx followed by letters and digits');
-  const merchantSerialNo = need(WECHATPAY_ENV.merchantSerialNo, text(WECHATPAY_ENV.merchantSerialNo), /^[0-9A-Fa-f]{8,40}$/, 'hex certificate serial').toUpperCase();
+  const appid = need(
+    WECHATPAY_ENV.appid,
+    text(WECHATPAY_ENV.appid),
+    /^wx[0-9a-zA-Z]{8,30}$/,
+    'wx followed by letters and digits',
+  );
+  const merchantSerialNo = need(
+    WECHATPAY_ENV.merchantSerialNo,
+    text(WECHATPAY_ENV.merchantSerialNo),
+    /^[0-9A-Fa-f]{8,40}$/,
+    'hex certificate serial',
+  ).toUpperCase();
 
   let merchantPrivateKey: KeyObject | undefined;
   const keyPem = pem(WECHATPAY_ENV.merchantPrivateKey);
   if (keyPem === undefined) {
-    if (!problems.some((p) => p.startsWith(WECHATPAY_ENV.merchantPrivateKey))) problems.push(`${WECHATPAY_ENV.merchantPrivateKey} (or _PATH) is missing`);
+    if (!problems.some((p) => p.startsWith(WECHATPAY_ENV.merchantPrivateKey)))
+      problems.push(`${WECHATPAY_ENV.merchantPrivateKey} (or _PATH) is missing`);
   } else {
     try {
       merchantPrivateKey = createPrivateKey(keyPem);
-      if (merchantPrivateKey.asymmetricKeyType !== 'rsa') problems.push(`${WECHATPAY_ENV.merchantPrivateKey} is not an RSA private key`);
+      if (merchantPrivateKey.asymmetricKeyType !== 'rsa')
+        problems.push(`${WECHATPAY_ENV.merchantPrivateKey} is not an RSA private key`);
     } catch {
       problems.push(`${WECHATPAY_ENV.merchantPrivateKey} is not a PEM private key`);
     }
@@ -106,16 +121,20 @@ export function loadWechatPayConfig(env: Env, readFile: (path: string) => string
   if ((publicKeyId === undefined) !== (publicKey === undefined)) {
     problems.push(`${WECHATPAY_ENV.publicKeyId} and ${WECHATPAY_ENV.publicKey} must be set together`);
   } else if (publicKeyId && publicKey) {
-    if (!/^PUB_KEY_ID_\w+$/.test(publicKeyId)) problems.push(`${WECHATPAY_ENV.publicKeyId} is malformed (PUB_KEY_ID_…)`);
+    if (!/^PUB_KEY_ID_\w+$/.test(publicKeyId))
+      problems.push(`${WECHATPAY_ENV.publicKeyId} is malformed (PUB_KEY_ID_…)`);
     sources.push({ id: publicKeyId, pem: publicKey });
   }
   const certificates = pem(WECHATPAY_ENV.platformCertificates);
   if (certificates !== undefined) {
-    if (splitPemBlocks(certificates, 'CERTIFICATE').length === 0) problems.push(`${WECHATPAY_ENV.platformCertificates} holds no PEM certificate`);
+    if (splitPemBlocks(certificates, 'CERTIFICATE').length === 0)
+      problems.push(`${WECHATPAY_ENV.platformCertificates} holds no PEM certificate`);
     else sources.push({ pem: certificates });
   }
   if (sources.length === 0 && publicKeyId === undefined && publicKey === undefined) {
-    problems.push(`no WeChat Pay key: set ${WECHATPAY_ENV.publicKeyId}+${WECHATPAY_ENV.publicKey} and/or ${WECHATPAY_ENV.platformCertificates}`);
+    problems.push(
+      `no WeChat Pay key: set ${WECHATPAY_ENV.publicKeyId}+${WECHATPAY_ENV.publicKey} and/or ${WECHATPAY_ENV.platformCertificates}`,
+    );
   }
   let platformKeys = new Map<string, KeyObject>();
   try {
@@ -126,13 +145,27 @@ export function loadWechatPayConfig(env: Env, readFile: (path: string) => string
 
   const notifyUrl = need(WECHATPAY_ENV.notifyUrl, text(WECHATPAY_ENV.notifyUrl));
   const refundNotifyUrl = text(WECHATPAY_ENV.refundNotifyUrl) ?? notifyUrl;
-  for (const [name, value] of [[WECHATPAY_ENV.notifyUrl, notifyUrl], [WECHATPAY_ENV.refundNotifyUrl, refundNotifyUrl]] as const) {
+  for (const [name, value] of [
+    [WECHATPAY_ENV.notifyUrl, notifyUrl],
+    [WECHATPAY_ENV.refundNotifyUrl, refundNotifyUrl],
+  ] as const) {
     const problem = value ? checkNotifyUrl(value) : undefined;
     if (problem && !problems.some((p) => p.startsWith(name))) problems.push(`${name} ${problem}`);
   }
   const baseUrl = text(WECHATPAY_ENV.baseUrl) ?? WECHATPAY_BASE_URL;
-  if (!/^https?:\/\/[^/?#]+\/?$/.test(baseUrl)) problems.push(`${WECHATPAY_ENV.baseUrl} must be an origin like https://api.mch.weixin.qq.com`);
+  if (!/^https?:\/\/[^/?#]+\/?$/.test(baseUrl))
+    problems.push(`${WECHATPAY_ENV.baseUrl} must be an origin like https://api.mch.weixin.qq.com`);
 
   if (problems.length > 0 || !merchantPrivateKey) throw new WechatPayConfigError(problems);
-  return { mchid, appid, merchantSerialNo, merchantPrivateKey, apiV3Key, platformKeys, notifyUrl, refundNotifyUrl, baseUrl };
+  return {
+    mchid,
+    appid,
+    merchantSerialNo,
+    merchantPrivateKey,
+    apiV3Key,
+    platformKeys,
+    notifyUrl,
+    refundNotifyUrl,
+    baseUrl,
+  };
 }

@@ -29,7 +29,11 @@ export type HeaderBag = Record<string, string | string[] | undefined> | Headers;
  * The value of header `name`. `lowerName` (name lower-cased) may be passed by hot callers so that nothing is
  * allocated when the header is written as WeChat Pay writes it or lower-cased, as gateways pass it.
  */
-export function getHeader(headers: HeaderBag, name: string, lowerName: string = name.toLowerCase()): string | undefined {
+export function getHeader(
+  headers: HeaderBag,
+  name: string,
+  lowerName: string = name.toLowerCase(),
+): string | undefined {
   if (typeof (headers as Headers).get === 'function') {
     return (headers as Headers).get(name) ?? undefined;
   }

@@ -20,24 +20,26 @@ export class WechatPayApiError extends Error {
 /** The request never got an answer: network failure or timeout, after the retries allowed. */
 export class WechatPayNetworkError extends Error {
   readonly kind = 'network' as const;
-  constructor(message: string, readonly timedOut: boolean, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'WechatPayNetworkError';
   }
 }
 
 export type VerificationFailure =
-  | 'MISSING_HEADER'
-  | 'MALFORMED_HEADER'
-  | 'SIGNTEST_PROBE'
-  | 'UNKNOWN_SERIAL'
-  | 'STALE_TIMESTAMP'
-  | 'BAD_SIGNATURE';
+  'MISSING_HEADER' | 'MALFORMED_HEADER' | 'SIGNTEST_PROBE' | 'UNKNOWN_SERIAL' | 'STALE_TIMESTAMP' | 'BAD_SIGNATURE';
 
 /** A response or notification whose signature cannot be trusted. */
 export class WechatPayVerificationError extends Error {
   readonly kind = 'verification' as const;
-  constructor(readonly reason: VerificationFailure, message: string) {
+  constructor(
+    readonly reason: VerificationFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'WechatPayVerificationError';
   }
@@ -48,7 +50,10 @@ export type DecryptFailure = 'BAD_KEY' | 'BAD_INPUT' | 'AUTHENTICATION_FAILED';
 /** AES-GCM decryption refused: wrong key, malformed input, or a tag that does not authenticate. */
 export class WechatPayDecryptError extends Error {
   readonly kind = 'decrypt' as const;
-  constructor(readonly reason: DecryptFailure, message: string) {
+  constructor(
+    readonly reason: DecryptFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'WechatPayDecryptError';
   }

@@ -39,7 +39,10 @@ export interface WechatPay {
  */
 export function createWechatPay(
   config: WechatPayConfig,
-  options: { clock?: Clock } & Pick<WechatPayClientOptions, 'fetch' | 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'sleep' | 'sensitiveKey'> = {},
+  options: { clock?: Clock } & Pick<
+    WechatPayClientOptions,
+    'fetch' | 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'sleep' | 'sensitiveKey'
+  > = {},
 ): WechatPay {
   const credential: MerchantCredential = {
     mchid: config.mchid,
@@ -48,6 +51,19 @@ export function createWechatPay(
   };
   const verifier = new SignatureVerifier({ keys: config.platformKeys, clock: options.clock });
   const sensitiveKey = options.sensitiveKey ?? (() => selectSensitiveKey(config.platformKeys));
-  const client = new WechatPayClient({ ...options, baseUrl: config.baseUrl, credential, verifier, apiV3Key: config.apiV3Key, sensitiveKey });
-  return { config, credential, verifier, client, notifications: new NotificationParser({ verifier, apiV3Key: config.apiV3Key }) };
+  const client = new WechatPayClient({
+    ...options,
+    baseUrl: config.baseUrl,
+    credential,
+    verifier,
+    apiV3Key: config.apiV3Key,
+    sensitiveKey,
+  });
+  return {
+    config,
+    credential,
+    verifier,
+    client,
+    notifications: new NotificationParser({ verifier, apiV3Key: config.apiV3Key }),
+  };
 }

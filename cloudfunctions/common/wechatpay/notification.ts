@@ -14,10 +14,28 @@ import { parseJsonObject, parseUtf8JsonObject } from './utf8-json';
 import type { VerifiedHeaders, Verifier } from './verifier';
 
 export type ParsedNotification =
-  | { kind: 'transaction'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: Transaction }
-  | { kind: 'refund'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: RefundNotificationResource }
+  | {
+      kind: 'transaction';
+      eventType: string;
+      envelope: NotificationEnvelope;
+      verified: VerifiedHeaders;
+      resource: Transaction;
+    }
+  | {
+      kind: 'refund';
+      eventType: string;
+      envelope: NotificationEnvelope;
+      verified: VerifiedHeaders;
+      resource: RefundNotificationResource;
+    }
   /** verified and decrypted, of an event type this module does not type (the caller decides to ignore it) */
-  | { kind: 'other'; eventType: string; envelope: NotificationEnvelope; verified: VerifiedHeaders; resource: Record<string, unknown> };
+  | {
+      kind: 'other';
+      eventType: string;
+      envelope: NotificationEnvelope;
+      verified: VerifiedHeaders;
+      resource: Record<string, unknown>;
+    };
 
 export interface NotificationParserOptions {
   verifier: Verifier;
@@ -73,7 +91,10 @@ const TRANSACTION_TEXT_FIELDS = ['trade_state_desc', 'attach'] as const;
 const REFUND_TEXT_FIELDS = ['user_received_account'] as const;
 
 export function parseEnvelope(body: Buffer | string): NotificationEnvelope {
-  const obj = typeof body === 'string' ? parseJsonObject(body, 'notification body') : parseUtf8JsonObject(body, 'notification body', ENVELOPE_TEXT_FIELDS);
+  const obj =
+    typeof body === 'string'
+      ? parseJsonObject(body, 'notification body')
+      : parseUtf8JsonObject(body, 'notification body', ENVELOPE_TEXT_FIELDS);
   const resource = obj.resource as Record<string, unknown> | undefined;
   if (!isString(obj.id) || !isString(obj.event_type) || typeof resource !== 'object' || resource === null) {
     throw new WechatPayNotificationError('notification envelope lacks id, event_type or resource');
@@ -95,7 +116,9 @@ function asTransaction(obj: Record<string, unknown>): Transaction {
     amount === null ||
     !isFen(amount.total)
   ) {
-    throw new WechatPayNotificationError('transaction resource lacks mchid, appid, out_trade_no, trade_state or amount.total');
+    throw new WechatPayNotificationError(
+      'transaction resource lacks mchid, appid, out_trade_no, trade_state or amount.total',
+    );
   }
   return obj as unknown as Transaction;
 }
@@ -112,7 +135,9 @@ function asRefundResource(obj: Record<string, unknown>): RefundNotificationResou
     !isFen(amount.refund) ||
     !isFen(amount.total)
   ) {
-    throw new WechatPayNotificationError('refund resource lacks mchid, out_trade_no, out_refund_no, refund_status or amount');
+    throw new WechatPayNotificationError(
+      'refund resource lacks mchid, out_trade_no, out_refund_no, refund_status or amount',
+    );
   }
   return obj as unknown as RefundNotificationResource;
 }

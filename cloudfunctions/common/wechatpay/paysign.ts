@@ -21,5 +21,11 @@ export function buildRequestPaymentParams(
   nonceStr: string,
 ): RequestPaymentParams {
   const pkg = `prepay_id=${prepayId}`;
-  return { timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign: signer.sign(buildPaySignMessage(appId, timeStamp, nonceStr, pkg)) };
+  return {
+    timeStamp,
+    nonceStr,
+    package: pkg,
+    signType: 'RSA',
+    paySign: signer.sign(buildPaySignMessage(appId, timeStamp, nonceStr, pkg)),
+  };
 }

@@ -14,12 +14,16 @@ import { X509Certificate, constants, privateDecrypt, publicEncrypt, type KeyObje
 import { decodeBase64Strict } from './encoding';
 import type { PlatformKeys } from './verifier';
 
-export type SensitiveFailure = 'NO_KEY' | 'AMBIGUOUS_KEY' | 'BAD_KEY' | 'BAD_INPUT' | 'PLAINTEXT_TOO_LONG' | 'DECRYPT_FAILED';
+export type SensitiveFailure =
+  'NO_KEY' | 'AMBIGUOUS_KEY' | 'BAD_KEY' | 'BAD_INPUT' | 'PLAINTEXT_TOO_LONG' | 'DECRYPT_FAILED';
 
 /** Sensitive-field encryption or decryption refused. Never carries the plaintext. */
 export class WechatPaySensitiveError extends Error {
   readonly kind = 'sensitive' as const;
-  constructor(readonly reason: SensitiveFailure, message: string) {
+  constructor(
+    readonly reason: SensitiveFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'WechatPaySensitiveError';
   }
@@ -53,10 +57,14 @@ export function maxSensitiveBytes(key: KeyObject): number {
 export function encryptSensitive(plaintext: string, key: KeyObject): string {
   const max = maxSensitiveBytes(key);
   // Buffer.from would silently turn a lone surrogate into U+FFFD: a different name or account than the one given
-  if (LONE_SURROGATE.test(plaintext)) throw new WechatPaySensitiveError('BAD_INPUT', 'plaintext is not well-formed Unicode');
+  if (LONE_SURROGATE.test(plaintext))
+    throw new WechatPaySensitiveError('BAD_INPUT', 'plaintext is not well-formed Unicode');
   const bytes = Buffer.from(plaintext, 'utf8');
   if (bytes.length > max) {
-    throw new WechatPaySensitiveError('PLAINTEXT_TOO_LONG', `plaintext is ${bytes.length} bytes; this key encrypts at most ${max}`);
+    throw new WechatPaySensitiveError(
+      'PLAINTEXT_TOO_LONG',
+      `plaintext is ${bytes.length} bytes; this key encrypts at most ${max}`,
+    );
   }
   return publicEncrypt({ key, ...OAEP }, bytes).toString('base64');
 }
@@ -91,7 +99,10 @@ export function decryptSensitive(ciphertext: string, privateKey: KeyObject): str
 export function selectSensitiveKey(keys: PlatformKeys, certificates: readonly X509Certificate[] = []): SensitiveKey {
   const publicKeyIds = [...keys.keys()].filter((id) => PUBLIC_KEY_ID.test(id));
   if (publicKeyIds.length > 1) {
-    throw new WechatPaySensitiveError('AMBIGUOUS_KEY', `several WeChat Pay public keys (${publicKeyIds.join(', ')}): configure one`);
+    throw new WechatPaySensitiveError(
+      'AMBIGUOUS_KEY',
+      `several WeChat Pay public keys (${publicKeyIds.join(', ')}): configure one`,
+    );
   }
   const publicKeyId = publicKeyIds[0];
   if (publicKeyId !== undefined) return { serial: publicKeyId, key: keys.get(publicKeyId)! };
@@ -105,7 +116,8 @@ export function selectSensitiveKey(keys: PlatformKeys, certificates: readonly X5
   }
   const serials = [...keys.keys()];
   if (serials.length === 1) return { serial: serials[0]!, key: keys.get(serials[0]!)! };
-  if (serials.length === 0) throw new WechatPaySensitiveError('NO_KEY', 'no WeChat Pay public key or platform certificate configured');
+  if (serials.length === 0)
+    throw new WechatPaySensitiveError('NO_KEY', 'no WeChat Pay public key or platform certificate configured');
   throw new WechatPaySensitiveError(
     'AMBIGUOUS_KEY',
     `several platform certificates (${serials.join(', ')}) and no public key: pass the certificates so the newest is chosen`,

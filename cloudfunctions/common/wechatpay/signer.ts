@@ -10,7 +10,13 @@ import { createPrivateKey, sign as rsaSign, type KeyObject } from 'node:crypto';
 export const AUTH_SCHEMA = 'WECHATPAY2-SHA256-RSA2048';
 
 /** `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`: URL is path + query exactly as sent; BODY the exact bytes (empty for GET). */
-export function buildRequestMessage(method: string, url: string, timestamp: string, nonce: string, body: string): string {
+export function buildRequestMessage(
+  method: string,
+  url: string,
+  timestamp: string,
+  nonce: string,
+  body: string,
+): string {
   return `${method}\n${url}\n${timestamp}\n${nonce}\n${body}\n`;
 }
 

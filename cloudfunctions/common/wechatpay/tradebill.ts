@@ -141,7 +141,15 @@ export class TradeBillParser {
   private width = 0;
   private summaryColumns: string[] = [];
   private lineNo = 0;
-  readonly totals: TradeBillTotals = { count: 0, settlementFen: 0, refundFen: 0, rechargeRefundFen: 0, feeMilliFen: 0, orderFen: 0, refundApplyFen: 0 };
+  readonly totals: TradeBillTotals = {
+    count: 0,
+    settlementFen: 0,
+    refundFen: 0,
+    rechargeRefundFen: 0,
+    feeMilliFen: 0,
+    orderFen: 0,
+    refundApplyFen: 0,
+  };
   private summary: TradeBillTotals | undefined;
 
   constructor(private readonly onRow: (row: TradeBillRow) => void) {}
@@ -169,8 +177,11 @@ export class TradeBillParser {
 
   /** The totals, once the whole file was read and its summary row agrees with its rows. */
   finish(): TradeBillTotals {
-    if (this.stage !== 'done' || !this.summary) throw new WechatPayBillError('MALFORMED', `the bill ended before its summary row (after line ${this.lineNo})`);
-    const differing = (Object.keys(this.totals) as (keyof TradeBillTotals)[]).filter((k) => this.summary![k] !== this.totals[k]);
+    if (this.stage !== 'done' || !this.summary)
+      throw new WechatPayBillError('MALFORMED', `the bill ended before its summary row (after line ${this.lineNo})`);
+    const differing = (Object.keys(this.totals) as (keyof TradeBillTotals)[]).filter(
+      (k) => this.summary![k] !== this.totals[k],
+    );
     if (differing.length > 0) {
       const detail = differing.map((k) => `${k}: summary ${this.summary![k]}, rows ${this.totals[k]}`).join('; ');
       throw new WechatPayBillError('SUMMARY_MISMATCH', `the bill's summary row does not match its rows (${detail})`);
@@ -270,7 +281,8 @@ export class TradeBillParser {
       return value;
     };
     const count = Number(f[at(SUMMARY.count)]);
-    if (at(SUMMARY.count) < 0 || !Number.isSafeInteger(count) || !/^\d+$/.test(f[at(SUMMARY.count)]!)) throw this.malformed(`${SUMMARY.count} is not a count`);
+    if (at(SUMMARY.count) < 0 || !Number.isSafeInteger(count) || !/^\d+$/.test(f[at(SUMMARY.count)]!))
+      throw this.malformed(`${SUMMARY.count} is not a count`);
     return {
       count,
       settlementFen: money(SUMMARY.settlement),

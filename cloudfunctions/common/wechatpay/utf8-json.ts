@@ -30,7 +30,11 @@ export function parseJsonObject(text: string | Buffer, what: string): Record<str
 const BACKSLASH = 0x5c;
 const BACKSLASH_U = Buffer.from('\\u');
 
-export function parseUtf8JsonObject(bytes: Buffer, what: string, textFields: readonly string[]): Record<string, unknown> {
+export function parseUtf8JsonObject(
+  bytes: Buffer,
+  what: string,
+  textFields: readonly string[],
+): Record<string, unknown> {
   const latin1 = bytes.toString('latin1');
   const obj = parseJsonObject(latin1, what);
   // each byte ≥ 0x80 is one Latin-1 character that takes two bytes in UTF-8

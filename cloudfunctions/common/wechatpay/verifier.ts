@@ -102,7 +102,10 @@ export class SignatureVerifier implements Verifier {
     const timestamp = Number(timestampText);
     const now = Math.floor(this.clock() / 1000);
     if (Math.abs(now - timestamp) > this.maxSkew) {
-      throw new WechatPayVerificationError('STALE_TIMESTAMP', `timestamp ${timestamp} is more than ${this.maxSkew}s from now`);
+      throw new WechatPayVerificationError(
+        'STALE_TIMESTAMP',
+        `timestamp ${timestamp} is more than ${this.maxSkew}s from now`,
+      );
     }
     const key = this.keys.get(serial);
     if (!key) throw new WechatPayVerificationError('UNKNOWN_SERIAL', `no WeChat Pay key with serial ${serial}`);

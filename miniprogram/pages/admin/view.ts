@@ -25,7 +25,9 @@ export function toExceptionRow(e: ExceptionView) {
     firstSeenText: formatTime(e.firstSeenAt),
     lastSeenText: formatTime(e.lastSeenAt),
     occurrences: e.occurrences,
-    resolvedText: e.resolvedAt ? `${RESOLUTION_TEXT[e.resolution?.action ?? ''] ?? e.resolution?.action ?? '已处理'} · ${formatTime(e.resolvedAt)}` : '',
+    resolvedText: e.resolvedAt
+      ? `${RESOLUTION_TEXT[e.resolution?.action ?? ''] ?? e.resolution?.action ?? '已处理'} · ${formatTime(e.resolvedAt)}`
+      : '',
     note: e.resolution?.note ?? '',
   };
 }
@@ -37,7 +39,10 @@ export function toSummaryRow(o: AdminOrderSummary) {
     id: o.id,
     statusText: ORDER_STATUS_TEXT[o.status],
     statusTheme: ORDER_STATUS_THEME[o.status],
-    title: o.items.length > 1 ? `${o.items[0]!.title} 等 ${count} 件` : `${o.items[0]?.title ?? ''}${count > 1 ? ` × ${count}` : ''}`,
+    title:
+      o.items.length > 1
+        ? `${o.items[0]!.title} 等 ${count} 件`
+        : `${o.items[0]?.title ?? ''}${count > 1 ? ` × ${count}` : ''}`,
     totalText: formatFen(o.totalFen),
     paidText: formatFen(o.paidFen),
     refundedText: o.refundedFen > 0 ? formatFen(o.refundedFen) : '',

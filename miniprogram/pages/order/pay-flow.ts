@@ -19,7 +19,13 @@ export interface PayFlowData {
   failReason: string;
 }
 
-export const payFlowData: PayFlowData = { paying: false, payOrderId: '', cancelDialogVisible: false, failDialogVisible: false, failReason: '' };
+export const payFlowData: PayFlowData = {
+  paying: false,
+  payOrderId: '',
+  cancelDialogVisible: false,
+  failDialogVisible: false,
+  failReason: '',
+};
 
 export interface PayHost {
   data: PayFlowData;
@@ -36,7 +42,12 @@ export type OrderSource = string | (() => Promise<string>);
 /** Call from a tap handler without awaiting first: the subscribe dialog must open within the tap. */
 export async function startPayment(host: PayHost, source: OrderSource): Promise<void> {
   if (host.data.paying) return;
-  host.setData({ paying: true, cancelDialogVisible: false, failDialogVisible: false, ...(typeof source === 'string' ? { payOrderId: source } : {}) });
+  host.setData({
+    paying: true,
+    cancelDialogVisible: false,
+    failDialogVisible: false,
+    ...(typeof source === 'string' ? { payOrderId: source } : {}),
+  });
   const subscribed = askPaySuccessMessage(typeof source === 'string' ? source : undefined);
   let orderId = typeof source === 'string' ? source : '';
   try {

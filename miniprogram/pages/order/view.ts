@@ -27,7 +27,10 @@ export function toCard(order: OrderView): OrderCard {
     status: order.status,
     statusText: ORDER_STATUS_TEXT[order.status],
     statusTheme: ORDER_STATUS_THEME[order.status],
-    title: order.items.length > 1 ? `${order.items[0]!.title} 等 ${count} 件` : `${order.items[0]!.title}${count > 1 ? ` × ${count}` : ''}`,
+    title:
+      order.items.length > 1
+        ? `${order.items[0]!.title} 等 ${count} 件`
+        : `${order.items[0]!.title}${count > 1 ? ` × ${count}` : ''}`,
     count,
     totalText: formatFen(order.totalFen),
     createdText: formatTime(order.createdAt),
@@ -39,7 +42,11 @@ export function toCard(order: OrderView): OrderCard {
 export function toDetail(order: OrderView, now = Date.now()) {
   return {
     ...toCard(order),
-    items: order.items.map((i) => ({ ...i, priceText: formatFen(i.unitPriceFen), subtotalText: formatFen(i.subtotalFen) })),
+    items: order.items.map((i) => ({
+      ...i,
+      priceText: formatFen(i.unitPriceFen),
+      subtotalText: formatFen(i.subtotalFen),
+    })),
     paidText: formatFen(order.paidFen),
     refundedText: formatFen(order.refundedFen),
     hasPaid: order.paidFen > 0,
@@ -49,7 +56,9 @@ export function toDetail(order: OrderView, now = Date.now()) {
     remainingMs: order.can.pay ? Math.max(0, order.expiresAt - now) : 0,
     contactText: `${order.contact.name} ${maskPhone(order.contact.phone)}`,
     remark: order.remark,
-    timeline: order.timeline.map((e) => ({ title: TIMELINE_TEXT[e.event] ?? e.event, time: formatTime(e.at) })).reverse(),
+    timeline: order.timeline
+      .map((e) => ({ title: TIMELINE_TEXT[e.event] ?? e.event, time: formatTime(e.at) }))
+      .reverse(),
     refunds: order.refunds.map((r) => ({
       outRefundNo: r.outRefundNo,
       amountText: formatFen(r.amountFen),

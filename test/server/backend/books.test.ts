@@ -27,14 +27,24 @@ afterEach(() => t.close());
 
 const db = () => t.cloud.engine.database();
 const control = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${t.cloud.urls.wechatpay}${path}`, { method, headers: { 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${t.cloud.urls.wechatpay}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, json: (await res.json()) as unknown };
 };
 /** WeChat Pay's clock to the next morning, 10:30 China time: the day's bill is served. */
 const nextMorning = () => t.cloud.pay.setClock(chinaDayStart(day)! + (24 + 10.5) * 3600_000);
 const runDay = (billDate = day) => t.ok<StatementView>('admin', { action: 'runBillDay', billDate }, 'admin');
 const billExceptions = async (status: 'open' | 'resolved' = 'open') =>
-  (await t.ok<{ exceptions: ExceptionView[] }>('admin', { action: 'listExceptions', kind: 'bill_difference', status, pageSize: 50 }, 'admin')).exceptions;
+  (
+    await t.ok<{ exceptions: ExceptionView[] }>(
+      'admin',
+      { action: 'listExceptions', kind: 'bill_difference', status, pageSize: 50 },
+      'admin',
+    )
+  ).exceptions;
 
 async function paidOrder(user: string, quantity = 1): Promise<OrderView> {
   const order = await t.confirm(user, [{ productId: 'latte', quantity }]);
@@ -42,24 +52,55 @@ async function paidOrder(user: string, quantity = 1): Promise<OrderView> {
 }
 
 /** The bill's summary row, read from the file the simulator serves for the day. */
-async function summaryRow(): Promise<{ rows: number; settlementFen: number; refundFen: number; feeMilliFen: number; orderFen: number }> {
+async function summaryRow(): Promise<{
+  rows: number;
+  settlementFen: number;
+  refundFen: number;
+  feeMilliFen: number;
+  orderFen: number;
+}> {
   const file = (await t.cloud.pay.bills.buildTradeBill(day, 'ALL'))!;
   const lines = file.bytes.toString('utf8').trim().split('\r\n');
   const f = lines[lines.length - 1]!.slice(1).split(',`');
-  return { rows: Number(f[0]), settlementFen: parseYuan(f[1]!, 2)!, refundFen: parseYuan(f[2]!, 2)!, feeMilliFen: parseYuan(f[4]!, 5)!, orderFen: parseYuan(f[5]!, 2)! };
+  return {
+    rows: Number(f[0]),
+    settlementFen: parseYuan(f[1]!, 2)!,
+    refundFen: parseYuan(f[2]!, 2)!,
+    feeMilliFen: parseYuan(f[4]!, 5)!,
+    orderFen: parseYuan(f[5]!, 2)!,
+  };
 }
 
 test('a clean day: the statement’s totals are the bill’s summary row on both sides, nothing to look at, each payment settled by its notification', async () => {
   const a = await paidOrder('alice', 2);
   const b = await paidOrder('bob', 1);
-  await t.ok('admin', { action: 'refund', orderId: a.id, amountFen: 100, reason: '少一杯', requestId: 'refund-clean-0001' }, 'admin');
+  await t.ok(
+    'admin',
+    { action: 'refund', orderId: a.id, amountFen: 100, reason: '少一杯', requestId: 'refund-clean-0001' },
+    'admin',
+  );
   await settleRefunds(t, 'alice', a.id);
   nextMorning();
   const statement = await runDay();
   const summary = await summaryRow();
   expect(statement).toMatchObject({ billDate: day, status: 'done', differenceCount: 0, openCount: 0, differences: [] });
-  expect(statement.bill).toMatchObject({ rows: summary.rows, settlementFen: summary.settlementFen, refundFen: summary.refundFen, feeMilliFen: summary.feeMilliFen, grossFen: summary.orderFen, paymentCount: 2, refundCount: 1 });
-  expect(statement.books).toEqual({ paymentCount: 2, refundCount: 1, grossFen: a.totalFen + b.totalFen, refundFen: 100, feeFen: statement.bill!.feeFen, netFen: statement.bill!.netFen });
+  expect(statement.bill).toMatchObject({
+    rows: summary.rows,
+    settlementFen: summary.settlementFen,
+    refundFen: summary.refundFen,
+    feeMilliFen: summary.feeMilliFen,
+    grossFen: summary.orderFen,
+    paymentCount: 2,
+    refundCount: 1,
+  });
+  expect(statement.books).toEqual({
+    paymentCount: 2,
+    refundCount: 1,
+    grossFen: a.totalFen + b.totalFen,
+    refundFen: 100,
+    feeFen: statement.bill!.feeFen,
+    netFen: statement.bill!.netFen,
+  });
   expect(summary.orderFen).toBe(a.totalFen + b.totalFen);
   expect(await billExceptions()).toEqual([]);
   const payments = (await db().collection('payments').where({}).get()).data as unknown as PaymentDoc[];
@@ -70,15 +111,31 @@ test('a clean day: the statement’s totals are the bill’s summary row on both
 test('each bill fault yields exactly its difference and one exception; a re-run resolves the one before', async () => {
   const a = await paidOrder('alice', 1);
   const b = await paidOrder('bob', 2);
-  await t.ok('admin', { action: 'refund', orderId: a.id, amountFen: 50, reason: '部分退款', requestId: 'refund-fault-0001' }, 'admin');
+  await t.ok(
+    'admin',
+    { action: 'refund', orderId: a.id, amountFen: 50, reason: '部分退款', requestId: 'refund-fault-0001' },
+    'admin',
+  );
   await settleRefunds(t, 'alice', a.id);
   const refundNo = (await t.order('alice', a.id)).refunds[0]!.outRefundNo;
   nextMorning();
   const cases: [Record<string, unknown>, Partial<StatementView['differences'][number]>][] = [
-    [{ kind: 'ROW_MISSING', outTradeNo: `${b.id}P1` }, { kind: 'missing_in_bill', subject: 'payment', outTradeNo: `${b.id}P1`, booksFen: b.totalFen }],
-    [{ kind: 'EXTRA_ROW', outTradeNo: 'EXTRA0000000001', amountFen: 321 }, { kind: 'missing_here', subject: 'payment', outTradeNo: 'EXTRA0000000001', billFen: 321 }],
-    [{ kind: 'AMOUNT_CHANGED', outTradeNo: `${a.id}P1`, amountFen: a.totalFen + 1 }, { kind: 'amount_differs', outTradeNo: `${a.id}P1`, billFen: a.totalFen + 1, booksFen: a.totalFen }],
-    [{ kind: 'REFUND_STATE_CHANGED', outRefundNo: refundNo }, { kind: 'refund_state_differs', outRefundNo: refundNo, billState: 'REFUNDCLOSE', booksState: 'success' }],
+    [
+      { kind: 'ROW_MISSING', outTradeNo: `${b.id}P1` },
+      { kind: 'missing_in_bill', subject: 'payment', outTradeNo: `${b.id}P1`, booksFen: b.totalFen },
+    ],
+    [
+      { kind: 'EXTRA_ROW', outTradeNo: 'EXTRA0000000001', amountFen: 321 },
+      { kind: 'missing_here', subject: 'payment', outTradeNo: 'EXTRA0000000001', billFen: 321 },
+    ],
+    [
+      { kind: 'AMOUNT_CHANGED', outTradeNo: `${a.id}P1`, amountFen: a.totalFen + 1 },
+      { kind: 'amount_differs', outTradeNo: `${a.id}P1`, billFen: a.totalFen + 1, booksFen: a.totalFen },
+    ],
+    [
+      { kind: 'REFUND_STATE_CHANGED', outRefundNo: refundNo },
+      { kind: 'refund_state_differs', outRefundNo: refundNo, billState: 'REFUNDCLOSE', booksState: 'success' },
+    ],
   ];
   for (const [fault, difference] of cases) {
     expect((await control('POST', '/sim/bills/faults', fault)).status).toBe(200);
@@ -91,26 +148,57 @@ test('each bill fault yields exactly its difference and one exception; a re-run 
   }
   expect(await billExceptions('resolved')).toHaveLength(3);
   // each exception opened was posted to the merchant's WeCom group once
-  await waitFor(async () => t.cloud.wecom.messages, (m) => m.length === 4);
-  expect(t.cloud.wecom.messages.every((m) => m.msgtype === 'markdown' && m.content.includes('bill_difference') && m.errcode === 0)).toBe(true);
+  await waitFor(
+    async () => t.cloud.wecom.messages,
+    (m) => m.length === 4,
+  );
+  expect(
+    t.cloud.wecom.messages.every(
+      (m) => m.msgtype === 'markdown' && m.content.includes('bill_difference') && m.errcode === 0,
+    ),
+  ).toBe(true);
 });
 
 test('an order paid at WeChat Pay whose notification was lost is healed by the job; one marked paid here while WeChat Pay says NOTPAY is reported', async () => {
   const lost = await t.confirm('alice', [{ productId: 'latte', quantity: 1 }]);
   t.cloud.pay.faults.add({ target: 'notify', kind: 'DROP', times: 1 });
-  const { params } = await t.ok<{ params: Record<string, string> }>('payment', { action: 'pay', orderId: lost.id }, 'alice');
+  const { params } = await t.ok<{ params: Record<string, string> }>(
+    'payment',
+    { action: 'pay', orderId: lost.id },
+    'alice',
+  );
   await t.cloud.pay.cashier('pay', { appId: t.cloud.keys.appid, ...params } as never);
   expect((await t.order('alice', lost.id)).status).toBe('pending_payment');
   // an attacker with database access marks an unpaid order paid
   const forged = await t.confirm('bob', [{ productId: 'latte', quantity: 3 }]);
   await t.ok('payment', { action: 'pay', orderId: forged.id }, 'bob');
-  await db().collection('orders').doc(forged.id).update({ data: { status: 'paid', paidFen: forged.totalFen, refundableFen: forged.totalFen, paidAt: Date.now(), paidOutTradeNo: `${forged.id}P1` } });
+  await db()
+    .collection('orders')
+    .doc(forged.id)
+    .update({
+      data: {
+        status: 'paid',
+        paidFen: forged.totalFen,
+        refundableFen: forged.totalFen,
+        paidAt: Date.now(),
+        paidOutTradeNo: `${forged.id}P1`,
+      },
+    });
   nextMorning();
   const statement = await runDay();
   expect(statement.differences).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ kind: 'missing_here', outTradeNo: `${lost.id}P1`, healed: expect.stringContaining('paid') }),
-      expect.objectContaining({ kind: 'missing_in_bill', outTradeNo: `${forged.id}P1`, orderId: forged.id, detail: expect.stringContaining('NOTPAY') }),
+      expect.objectContaining({
+        kind: 'missing_here',
+        outTradeNo: `${lost.id}P1`,
+        healed: expect.stringContaining('paid'),
+      }),
+      expect.objectContaining({
+        kind: 'missing_in_bill',
+        outTradeNo: `${forged.id}P1`,
+        orderId: forged.id,
+        detail: expect.stringContaining('NOTPAY'),
+      }),
     ]),
   );
   expect(statement).toMatchObject({ differenceCount: 2, healedCount: 1, openCount: 1 });
@@ -123,11 +211,20 @@ test('an order paid at WeChat Pay whose notification was lost is healed by the j
 test('what settled each payment is kept for the metrics: reconcile’s query', async () => {
   const order = await t.confirm('carol', [{ productId: 'latte', quantity: 1 }]);
   t.cloud.pay.faults.add({ target: 'notify', kind: 'DROP', times: 1 });
-  const { params } = await t.ok<{ params: Record<string, string> }>('payment', { action: 'pay', orderId: order.id }, 'carol');
+  const { params } = await t.ok<{ params: Record<string, string> }>(
+    'payment',
+    { action: 'pay', orderId: order.id },
+    'carol',
+  );
   await t.cloud.pay.cashier('pay', { appId: t.cloud.keys.appid, ...params } as never);
-  await db().collection('payments').doc(`${order.id}P1`).update({ data: { nextCheckAt: 0 } });
+  await db()
+    .collection('payments')
+    .doc(`${order.id}P1`)
+    .update({ data: { nextCheckAt: 0 } });
   await runReconcile(t);
-  expect(((await db().collection('payments').doc(`${order.id}P1`).get()).data as unknown as PaymentDoc).settledVia).toBe('reconcile');
+  expect(
+    ((await db().collection('payments').doc(`${order.id}P1`).get()).data as unknown as PaymentDoc).settledVia,
+  ).toBe('reconcile');
 });
 
 test('WeChat Pay’s answers: STATEMENT_CREATING then the bill; an expired link applied for again; a wrong SHA1 refused and fetched again; NO_STATEMENT_EXIST', async () => {
@@ -157,27 +254,42 @@ test('WeChat Pay’s answers: STATEMENT_CREATING then the bill; an expired link 
 test('the same faulty day run twice: one statement, one exception seen twice, one alert', async () => {
   const a = await paidOrder('alice');
   nextMorning();
-  await control('POST', '/sim/bills/faults', { kind: 'AMOUNT_CHANGED', outTradeNo: `${a.id}P1`, amountFen: 1, billDate: day });
+  await control('POST', '/sim/bills/faults', {
+    kind: 'AMOUNT_CHANGED',
+    outTradeNo: `${a.id}P1`,
+    amountFen: 1,
+    billDate: day,
+  });
   await runDay();
   const second = await runDay();
   expect(second).toMatchObject({ runs: 2, differenceCount: 1 });
   const open = await billExceptions();
   expect(open).toHaveLength(1);
   expect(open[0]).toMatchObject({ occurrences: 2, expectedFen: a.totalFen, actualFen: 1 });
-  await waitFor(async () => t.cloud.wecom.messages, (m) => m.length >= 1);
+  await waitFor(
+    async () => t.cloud.wecom.messages,
+    (m) => m.length >= 1,
+  );
   expect(t.cloud.wecom.messages).toHaveLength(1);
 });
 
 test('a failing WeCom robot leaves the job’s outcome unchanged; the failed delivery is recorded', async () => {
   const a = await paidOrder('alice');
   nextMorning();
-  await control('POST', '/sim/bills/faults', { kind: 'AMOUNT_CHANGED', outTradeNo: `${a.id}P1`, amountFen: 2, billDate: day });
+  await control('POST', '/sim/bills/faults', {
+    kind: 'AMOUNT_CHANGED',
+    outTradeNo: `${a.id}P1`,
+    amountFen: 2,
+    billDate: day,
+  });
   t.cloud.wecom.fail(10, 200, 93000);
   const statement = await runDay();
   expect(statement).toMatchObject({ status: 'done', differenceCount: 1, openCount: 1 });
   expect(await billExceptions()).toHaveLength(1);
   const alerts = (await db().collection('alerts').where({}).get()).data as unknown as AlertDoc[];
-  expect(alerts.map((x) => x.sends[0]!.deliveries)).toEqual([[expect.objectContaining({ channel: 'wecom', ok: false, status: 200, errcode: 93000 })]]);
+  expect(alerts.map((x) => x.sends[0]!.deliveries)).toEqual([
+    [expect.objectContaining({ channel: 'wecom', ok: false, status: 200, errcode: 93000 })],
+  ]);
 });
 
 test('the books timer runs as a timer only, and an admin reads statements and metrics', async () => {
@@ -190,9 +302,18 @@ test('the books timer runs as a timer only, and an admin reads statements and me
   await runDay();
   const list = await t.ok<{ statements: StatementView[] }>('admin', { action: 'listStatements' }, 'admin');
   expect(list.statements.map((s) => s.billDate)).toContain(day);
-  expect(await t.ok('admin', { action: 'getStatement', billDate: day }, 'admin')).toMatchObject({ billDate: day, status: 'done' });
-  expect(await t.call('admin', { action: 'getStatement', billDate: day }, 'alice')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-  expect(await t.call('admin', { action: 'runBillDay', billDate: '2020-01-01' }, 'admin')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  expect(await t.ok('admin', { action: 'getStatement', billDate: day }, 'admin')).toMatchObject({
+    billDate: day,
+    status: 'done',
+  });
+  expect(await t.call('admin', { action: 'getStatement', billDate: day }, 'alice')).toMatchObject({
+    ok: false,
+    error: { code: 'FORBIDDEN' },
+  });
+  expect(await t.call('admin', { action: 'runBillDay', billDate: '2020-01-01' }, 'admin')).toMatchObject({
+    ok: false,
+    error: { code: 'INVALID_ARGUMENT' },
+  });
   const metrics = await t.ok<{ metrics: unknown[] }>('admin', { action: 'listMetrics', days: 30 }, 'admin');
   expect(Array.isArray(metrics.metrics)).toBe(true);
 });
@@ -203,13 +324,21 @@ test('the CLI spoils a bill, sets the bills room and shows what the robot receiv
     expect(await runCli(argv, { cloudUrl: t.cloud.urls.cloud, out: (l) => lines.push(l) })).toBe(0);
     return JSON.parse(lines.join('\n')) as unknown;
   };
-  for (const word of ['bill-fault', 'bill-faults', 'bill-config', 'robot', 'bill-download']) expect(HELP).toContain(word);
+  for (const word of ['bill-fault', 'bill-faults', 'bill-config', 'robot', 'bill-download'])
+    expect(HELP).toContain(word);
   const a = await paidOrder('alice');
-  expect(await cli('bill-fault', 'AMOUNT_CHANGED', '--date', day, '--out-trade-no', `${a.id}P1`, '--amount', '5')).toEqual([{ kind: 'AMOUNT_CHANGED', billDate: day, outTradeNo: `${a.id}P1`, amountFen: 5 }]);
+  expect(
+    await cli('bill-fault', 'AMOUNT_CHANGED', '--date', day, '--out-trade-no', `${a.id}P1`, '--amount', '5'),
+  ).toEqual([{ kind: 'AMOUNT_CHANGED', billDate: day, outTradeNo: `${a.id}P1`, amountFen: 5 }]);
   expect(await cli('bill-config', '--link-lifetime', '60000')).toMatchObject({ linkLifetimeMs: 60_000 });
   nextMorning();
   expect(await runDay()).toMatchObject({ differenceCount: 1 });
-  await waitFor(async () => t.cloud.wecom.messages, (m) => m.length === 1);
-  expect(await cli('robot')).toEqual([expect.objectContaining({ msgtype: 'markdown', errcode: 0, content: expect.stringContaining('amount_differs') })]);
+  await waitFor(
+    async () => t.cloud.wecom.messages,
+    (m) => m.length === 1,
+  );
+  expect(await cli('robot')).toEqual([
+    expect.objectContaining({ msgtype: 'markdown', errcode: 0, content: expect.stringContaining('amount_differs') }),
+  ]);
   expect(await cli('bill-faults', 'clear')).toEqual([]);
 });

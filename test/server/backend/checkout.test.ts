@@ -14,7 +14,9 @@ import { runReconcile } from '../../support/refunds';
 
 let t: TestCloud;
 beforeAll(async () => {
-  t = await startTestCloud({ env: { ADMIN_OPENIDS: 'placeholder_admin', CHECKOUT_ALLOWED_ORIGINS: 'https://shop.example.com' } });
+  t = await startTestCloud({
+    env: { ADMIN_OPENIDS: 'placeholder_admin', CHECKOUT_ALLOWED_ORIGINS: 'https://shop.example.com' },
+  });
   process.env.ADMIN_OPENIDS = t.openid('admin');
 });
 afterAll(() => t.close());
@@ -22,7 +24,11 @@ afterAll(() => t.close());
 // every request here comes from 127.0.0.1 (the platform's sourceIp): each test starts with fresh rate-limit windows
 beforeEach(() => t.cloud.engine.database().collection('rate_limits').where({}).remove());
 
-async function http<T = Record<string, unknown>>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function http<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const response = await fetch(`${t.cloud.urls.http}/checkout${path}`, {
     method,
     headers: {
@@ -34,7 +40,12 @@ async function http<T = Record<string, unknown>>(method: string, path: string, o
   });
   const text = await response.text();
   const isJson = (response.headers.get('content-type') ?? '').includes('json');
-  return { status: response.status, headers: response.headers, text, json: (isJson && text ? JSON.parse(text) : {}) as T };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: (isJson && text ? JSON.parse(text) : {}) as T,
+  };
 }
 
 async function guestOrder(items = [{ productId: 'latte', quantity: 2 }]) {
@@ -62,16 +73,39 @@ test('a Native order: priced by the server, scanned and paid as bob, settled by 
   const catalog = await http<{ products: { id: string; priceFen: number }[] }>('GET', '/api/catalog');
   expect(catalog.json.products.find((p) => p.id === 'latte')).toMatchObject({ priceFen: 1990 });
   const { token, id, code } = await guestOrder();
-  expect(code).toMatchObject({ codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/), lapsed: false, svg: expect.stringMatching(/^<svg /) });
-  expect(await readOrder(token)).toMatchObject({ id, status: 'pending_payment', totalFen: 3980, code: { codeUrl: code.codeUrl } });
+  expect(code).toMatchObject({
+    codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/),
+    lapsed: false,
+    svg: expect.stringMatching(/^<svg /),
+  });
+  expect(await readOrder(token)).toMatchObject({
+    id,
+    status: 'pending_payment',
+    totalFen: 3980,
+    code: { codeUrl: code.codeUrl },
+  });
 
   await t.cloud.pay.scan('pay', code.codeUrl, t.openid('bob'));
-  const paid = await waitFor(() => readOrder(token), (o) => o.status === 'paid');
+  const paid = await waitFor(
+    () => readOrder(token),
+    (o) => o.status === 'paid',
+  );
   expect(paid).not.toHaveProperty('code');
-  expect(await t.cloud.pay.getTransaction(`${id}P1`)).toMatchObject({ trade_type: 'NATIVE', trade_state: 'SUCCESS', payer: { openid: t.openid('bob') }, attach: id });
-  await waitFor(() => t.cloud.pay.notifier.list({ outTradeNo: `${id}P1` }), (ds) => ds.length === 1 && ds[0]!.state === 'delivered');
+  expect(await t.cloud.pay.getTransaction(`${id}P1`)).toMatchObject({
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    payer: { openid: t.openid('bob') },
+    attach: id,
+  });
+  await waitFor(
+    () => t.cloud.pay.notifier.list({ outTradeNo: `${id}P1` }),
+    (ds) => ds.length === 1 && ds[0]!.state === 'delivered',
+  );
   // bob's mini-program sees nothing of it: a guest's order belongs to its token
-  expect(await t.call('orders', { action: 'get', orderId: id }, 'bob')).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  expect(await t.call('orders', { action: 'get', orderId: id }, 'bob')).toMatchObject({
+    ok: false,
+    error: { code: 'NOT_FOUND' },
+  });
 });
 
 test('a lost notification: "我已支付" queries WeChat Pay and settles; reconcile settles one nobody asks about', async () => {
@@ -79,11 +113,17 @@ test('a lost notification: "我已支付" queries WeChat Pay and settles; reconc
   const first = await guestOrder();
   await t.cloud.pay.scan('pay', first.code.codeUrl, t.openid('bob'));
   expect((await readOrder(first.token)).status).toBe('pending_payment');
-  expect((await http<CheckoutAnswer>('POST', '/api/order/check', { token: first.token })).json.order.status).toBe('paid');
+  expect((await http<CheckoutAnswer>('POST', '/api/order/check', { token: first.token })).json.order.status).toBe(
+    'paid',
+  );
 
   const second = await guestOrder([{ productId: 'croissant', quantity: 1 }]);
   await t.cloud.pay.scan('pay', second.code.codeUrl, t.openid('carol'));
-  await t.cloud.engine.database().collection('payments').where({ _id: `${second.id}P1` }).update({ data: { nextCheckAt: 0 } });
+  await t.cloud.engine
+    .database()
+    .collection('payments')
+    .where({ _id: `${second.id}P1` })
+    .update({ data: { nextCheckAt: 0 } });
   await runReconcile(t);
   expect((await readOrder(second.token)).status).toBe('paid');
 });
@@ -91,17 +131,35 @@ test('a lost notification: "我已支付" queries WeChat Pay and settles; reconc
 test('an admin refunds a Native order in full by the usual path; an expired one is closed at WeChat Pay by reconcile', async () => {
   const { token, id, code } = await guestOrder();
   await t.cloud.pay.scan('pay', code.codeUrl, t.openid('bob'));
-  await waitFor(() => readOrder(token), (o) => o.status === 'paid');
-  expect(await t.call<OrderView>('admin', { action: 'refund', orderId: id, amountFen: 3980, reason: '顾客取消', requestId: `refund-${id}` }, 'admin')).toMatchObject({ ok: true });
-  await waitFor(() => readOrder(token), (o) => o.status === 'refunded');
+  await waitFor(
+    () => readOrder(token),
+    (o) => o.status === 'paid',
+  );
+  expect(
+    await t.call<OrderView>(
+      'admin',
+      { action: 'refund', orderId: id, amountFen: 3980, reason: '顾客取消', requestId: `refund-${id}` },
+      'admin',
+    ),
+  ).toMatchObject({ ok: true });
+  await waitFor(
+    () => readOrder(token),
+    (o) => o.status === 'refunded',
+  );
   expect(await t.cloud.pay.getTransaction(`${id}P1`)).toMatchObject({ trade_state: 'REFUND', refund_reserved: 3980 });
 
   const late = await guestOrder([{ productId: 'americano', quantity: 1 }]);
-  await t.cloud.engine.database().collection('orders').where({ _id: late.id }).update({ data: { expiresAt: 0, nextCheckAt: 0 } });
+  await t.cloud.engine
+    .database()
+    .collection('orders')
+    .where({ _id: late.id })
+    .update({ data: { expiresAt: 0, nextCheckAt: 0 } });
   await runReconcile(t);
   expect(await readOrder(late.token)).toMatchObject({ status: 'closed' });
   expect((await t.cloud.pay.getTransaction(`${late.id}P1`))!.trade_state).toBe('CLOSED');
-  await expect(t.cloud.pay.scan('pay', late.code.codeUrl, t.openid('bob'))).rejects.toMatchObject({ code: 'ORDER_CLOSED' });
+  await expect(t.cloud.pay.scan('pay', late.code.codeUrl, t.openid('bob'))).rejects.toMatchObject({
+    code: 'ORDER_CLOSED',
+  });
 });
 
 test("the books: a Native order whose notification was lost is settled from the day's bill, which names it NATIVE and its payer", async () => {
@@ -111,14 +169,20 @@ test("the books: a Native order whose notification was lost is settled from the 
   await t.cloud.pay.scan('pay', code.codeUrl, t.openid('frank'));
   expect((await readOrder(token)).status).toBe('pending_payment');
   const bill = (await t.cloud.pay.bills.buildTradeBill(day, 'ALL'))!.bytes.toString('utf8');
-  expect(bill.split('\r\n').find((line) => line.includes(`${id}P1`))).toMatch(new RegExp(`,\`${t.openid('frank')},\`NATIVE,\`SUCCESS,`));
+  expect(bill.split('\r\n').find((line) => line.includes(`${id}P1`))).toMatch(
+    new RegExp(`,\`${t.openid('frank')},\`NATIVE,\`SUCCESS,`),
+  );
   // WeChat Pay's clock to the next morning, when the day's bill is served; the admin runs the day
   t.cloud.pay.setClock(chinaDayStart(day)! + (24 + 10.5) * 3600_000);
   try {
     const statement = await t.ok<StatementView>('admin', { action: 'runBillDay', billDate: day }, 'admin');
-    expect(statement.differences.find((d) => d.outTradeNo === `${id}P1`)).toMatchObject({ kind: 'missing_here', healed: expect.any(String) });
+    expect(statement.differences.find((d) => d.outTradeNo === `${id}P1`)).toMatchObject({
+      kind: 'missing_here',
+      healed: expect.any(String),
+    });
     expect((await readOrder(token)).status).toBe('paid');
-    const payment = (await t.cloud.engine.database().collection('payments').doc(`${id}P1`).get()).data as unknown as PaymentDoc;
+    const payment = (await t.cloud.engine.database().collection('payments').doc(`${id}P1`).get())
+      .data as unknown as PaymentDoc;
     expect(payment).toMatchObject({ status: 'success', settledVia: 'bill', tradeType: 'NATIVE' });
   } finally {
     t.cloud.pay.simClock.reset();
@@ -133,17 +197,29 @@ test("doors: another order's token, no token, a bad body, another method, a mini
   expect(other.text).not.toContain(mine.id);
   expect(other.text).not.toContain(mine.code.codeUrl);
   for (const token of [undefined, `${mine.token.slice(0, 42)}x`, mine.id]) {
-    expect(await http('GET', '/api/order', { ...(token ? { token } : {}) })).toMatchObject({ status: 404, json: { error: { code: 'NOT_FOUND' } } });
+    expect(await http('GET', '/api/order', { ...(token ? { token } : {}) })).toMatchObject({
+      status: 404,
+      json: { error: { code: 'NOT_FOUND' } },
+    });
   }
-  expect((await http('POST', '/api/orders', { body: { items: [{ productId: 'latte', quantity: 1, unitPriceFen: 1 }] } })).status).toBe(400);
-  expect((await http('POST', '/api/orders', { body: { items: [] } })).json).toMatchObject({ error: { code: 'INVALID_ARGUMENT', field: 'items' } });
+  expect(
+    (await http('POST', '/api/orders', { body: { items: [{ productId: 'latte', quantity: 1, unitPriceFen: 1 }] } }))
+      .status,
+  ).toBe(400);
+  expect((await http('POST', '/api/orders', { body: { items: [] } })).json).toMatchObject({
+    error: { code: 'INVALID_ARGUMENT', field: 'items' },
+  });
   expect((await http('PUT', '/api/orders', { body: {} })).status).toBe(405);
   expect((await http('GET', '/api/nothing')).status).toBe(404);
-  expect(await t.cloud.call('checkout', { httpMethod: 'GET', headers: {}, path: '/api/catalog' }, 'alice')).toMatchObject({ statusCode: 403 });
+  expect(
+    await t.cloud.call('checkout', { httpMethod: 'GET', headers: {}, path: '/api/catalog' }, 'alice'),
+  ).toMatchObject({ statusCode: 403 });
 });
 
 test('CORS only for the configured origin of a page on static hosting', async () => {
-  const preflight = await http('OPTIONS', '/api/orders', { headers: { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'POST' } });
+  const preflight = await http('OPTIONS', '/api/orders', {
+    headers: { Origin: 'https://shop.example.com', 'Access-Control-Request-Method': 'POST' },
+  });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
   expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
@@ -155,7 +231,10 @@ test('CORS only for the configured origin of a page on static hosting', async ()
 });
 
 test('rate limits answer 429 with Retry-After and the readable message; the page and other calls keep answering', async () => {
-  for (let i = 0; i < CHECKOUT_LIMITS.create.max; i++) expect((await http('POST', '/api/orders', { body: { items: [{ productId: 'latte', quantity: 1 }] } })).status).toBe(201);
+  for (let i = 0; i < CHECKOUT_LIMITS.create.max; i++)
+    expect((await http('POST', '/api/orders', { body: { items: [{ productId: 'latte', quantity: 1 }] } })).status).toBe(
+      201,
+    );
   const limited = await http('POST', '/api/orders', { body: { items: [{ productId: 'latte', quantity: 1 }] } });
   expect(limited).toMatchObject({ status: 429, json: { error: { message: '请求过于频繁，请稍后再试' } } });
   expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -164,7 +243,11 @@ test('rate limits answer 429 with Retry-After and the readable message; the page
 });
 
 test("the client's address: the platform's sourceIp, else the last X-Forwarded-For hop (the platform proxy's own), never a forged first hop", () => {
-  const event = (headers: Record<string, string>, requestContext?: unknown) => ({ httpMethod: 'GET', headers, ...(requestContext ? { requestContext } : {}) });
+  const event = (headers: Record<string, string>, requestContext?: unknown) => ({
+    httpMethod: 'GET',
+    headers,
+    ...(requestContext ? { requestContext } : {}),
+  });
   expect(clientOf(event({ 'x-forwarded-for': '1.1.1.1' }, { sourceIp: '203.0.113.9' }))).toEqual({ ip: '203.0.113.9' });
   expect(clientOf(event({ 'X-Forwarded-For': '6.6.6.6, 198.51.100.4' }))).toEqual({ ip: '198.51.100.4' });
   expect(clientOf(event({}))).toEqual({ ip: 'unknown' });

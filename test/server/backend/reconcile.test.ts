@@ -20,7 +20,11 @@ afterEach(() => {
 const db = () => t.cloud.engine.database();
 /** Moves records' clocks back instead of waiting: reconcile looks at payments and refunds when their next check is due. */
 async function age(collection: 'payments' | 'refunds') {
-  if (collection === 'payments') await db().collection('payments').where({}).update({ data: { nextCheckAt: 0 } });
+  if (collection === 'payments')
+    await db()
+      .collection('payments')
+      .where({})
+      .update({ data: { nextCheckAt: 0 } });
   else await makeRefundsDue(t);
 }
 const reconcile = () => t.cloud.host.runTimer('reconcile') as Promise<ReconcileSummary>;
@@ -28,20 +32,38 @@ const reconcile = () => t.cloud.host.runTimer('reconcile') as Promise<ReconcileS
 /** The order, its payments and refunds agree with the WeChat Pay simulator's ledger. */
 async function expectAgreesWithLedger(orderId: string) {
   const order = await t.order('alice', orderId);
-  const payments = (await db().collection('payments').where({ orderId }).get()).data as unknown as { _id: string; status: string }[];
+  const payments = (await db().collection('payments').where({ orderId }).get()).data as unknown as {
+    _id: string;
+    status: string;
+  }[];
   for (const payment of payments) {
     const tx = await t.cloud.pay.getTransaction(payment._id);
     if (!tx) continue;
-    const expected = { SUCCESS: 'success', REFUND: 'success', CLOSED: 'closed', NOTPAY: 'prepaid', PAYERROR: 'prepaid', USERPAYING: 'prepaid', REVOKED: 'closed' }[tx.trade_state];
+    const expected = {
+      SUCCESS: 'success',
+      REFUND: 'success',
+      CLOSED: 'closed',
+      NOTPAY: 'prepaid',
+      PAYERROR: 'prepaid',
+      USERPAYING: 'prepaid',
+      REVOKED: 'closed',
+    }[tx.trade_state];
     expect({ payment: payment._id, status: payment.status }).toEqual({ payment: payment._id, status: expected });
   }
-  const paidAtWechat = (await Promise.all(payments.map((p) => t.cloud.pay.getTransaction(p._id)))).filter((tx) => tx && ['SUCCESS', 'REFUND'].includes(tx.trade_state));
+  const paidAtWechat = (await Promise.all(payments.map((p) => t.cloud.pay.getTransaction(p._id)))).filter(
+    (tx) => tx && ['SUCCESS', 'REFUND'].includes(tx.trade_state),
+  );
   expect(order.paidFen).toBe(paidAtWechat.reduce((sum, tx) => sum + tx!.amount.total, 0));
   const refundsAtWechat = paidAtWechat.length ? await t.cloud.pay.listRefunds(paidAtWechat[0]!._id) : [];
-  expect(order.refundedFen).toBe(refundsAtWechat.filter((r) => r.status === 'SUCCESS').reduce((sum, r) => sum + r.amount.refund, 0));
+  expect(order.refundedFen).toBe(
+    refundsAtWechat.filter((r) => r.status === 'SUCCESS').reduce((sum, r) => sum + r.amount.refund, 0),
+  );
   for (const refund of order.refunds) {
     const wx = refundsAtWechat.find((r) => r._id === refund.outRefundNo);
-    expect({ refund: refund.outRefundNo, status: refund.status }).toEqual({ refund: refund.outRefundNo, status: wx ? wx.status.toLowerCase() : 'failed' });
+    expect({ refund: refund.outRefundNo, status: refund.status }).toEqual({
+      refund: refund.outRefundNo,
+      status: wx ? wx.status.toLowerCase() : 'failed',
+    });
   }
   return order;
 }
@@ -62,14 +84,23 @@ test('a dropped notification: reconcile settles the order', async () => {
 test('an expired order: reconcile closes it (at WeChat Pay first) and a late payment attempt is refused', async () => {
   const order = await t.confirm('alice');
   const { prepayId } = await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
-  await db().collection('orders').doc(order.id).update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
-  expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({ ok: false, error: { code: 'ORDER_EXPIRED' } });
+  await db()
+    .collection('orders')
+    .doc(order.id)
+    .update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
+  expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({
+    ok: false,
+    error: { code: 'ORDER_EXPIRED' },
+  });
   const summary = await reconcile();
   expect(summary.expiredClosed).toBeGreaterThanOrEqual(1);
   expect((await t.order('alice', order.id)).status).toBe('closed');
   expect((await t.cloud.pay.getTransaction(`${order.id}P1`))!.trade_state).toBe('CLOSED');
   await expect(t.cloud.pay.cashier('pay', prepayId)).rejects.toMatchObject({ code: 'ORDER_CLOSED' });
-  expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+  expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({
+    ok: false,
+    error: { code: 'CONFLICT' },
+  });
   await expectAgreesWithLedger(order.id);
 });
 
@@ -78,7 +109,10 @@ test('an expired order paid just before it expired: reconcile finds it paid inst
   const order = await t.confirm('alice');
   const { prepayId } = await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
   await t.cloud.pay.cashier('pay', prepayId);
-  await db().collection('orders').doc(order.id).update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
+  await db()
+    .collection('orders')
+    .doc(order.id)
+    .update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
   const summary = await reconcile();
   expect(summary.expiredFoundPaid).toBe(1);
   expect((await expectAgreesWithLedger(order.id)).status).toBe('paid');
@@ -87,7 +121,10 @@ test('an expired order paid just before it expired: reconcile finds it paid inst
 test('two reconciles at once do no harm', async () => {
   const orders = await Promise.all([t.confirm('alice'), t.confirm('alice'), t.confirm('alice')]);
   for (const o of orders) await t.ok('payment', { action: 'pay', orderId: o.id }, 'alice');
-  await db().collection('orders').where({ _id: db().command.in(orders.map((o) => o.id)) }).update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
+  await db()
+    .collection('orders')
+    .where({ _id: db().command.in(orders.map((o) => o.id)) })
+    .update({ data: { expiresAt: Date.now() - 1000, nextCheckAt: Date.now() - 1000 } });
   const [a, b] = await Promise.all([reconcile(), reconcile()]);
   expect(a.expiredClosed + b.expiredClosed).toBe(3);
   for (const o of orders) expect((await expectAgreesWithLedger(o.id)).status).toBe('closed');
@@ -106,13 +143,18 @@ describe('WeChat Pay faults: retried with the same numbers, nothing duplicated a
     const order = await t.confirm('alice');
     const result = await t.call<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
     expect(result).toMatchObject({ ok: true });
-    expect((await t.cloud.pay.listTransactions()).filter((tx) => tx._id.startsWith(order.id)).map((tx) => tx._id)).toEqual([`${order.id}P1`]);
+    expect(
+      (await t.cloud.pay.listTransactions()).filter((tx) => tx._id.startsWith(order.id)).map((tx) => tx._id),
+    ).toEqual([`${order.id}P1`]);
   });
 
   test('WeChat Pay down: PAYMENT_PROVIDER_ERROR, and paying later works on the same order', async () => {
     t.cloud.pay.faults.add({ target: 'prepay', kind: 'SYSTEM_ERROR', times: null });
     const order = await t.confirm('alice');
-    expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({ ok: false, error: { code: 'PAYMENT_PROVIDER_ERROR' } });
+    expect(await t.call('payment', { action: 'pay', orderId: order.id }, 'alice')).toMatchObject({
+      ok: false,
+      error: { code: 'PAYMENT_PROVIDER_ERROR' },
+    });
     t.cloud.pay.faults.clear();
     const paid = await t.payAndWait('alice', order.id);
     expect(paid.status).toBe('paid');
@@ -123,8 +165,17 @@ describe('WeChat Pay faults: retried with the same numbers, nothing duplicated a
     await t.payAndWait('alice', order.id);
     t.cloud.pay.faults.add({ target: 'refund', kind: 'SYSTEM_ERROR', times: 1 });
     t.cloud.pay.faults.add({ target: 'refund', kind: 'TIMEOUT', times: 1, delayMs: 2000 });
-    expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 500, reason: '退款', requestId: 'fault-refund-01' }, 'admin')).toMatchObject({ ok: true });
-    await waitFor(() => t.order('alice', order.id), (o) => o.status === 'partially_refunded');
+    expect(
+      await t.call(
+        'admin',
+        { action: 'refund', orderId: order.id, amountFen: 500, reason: '退款', requestId: 'fault-refund-01' },
+        'admin',
+      ),
+    ).toMatchObject({ ok: true });
+    await waitFor(
+      () => t.order('alice', order.id),
+      (o) => o.status === 'partially_refunded',
+    );
     expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(1);
   });
 
@@ -133,14 +184,27 @@ describe('WeChat Pay faults: retried with the same numbers, nothing duplicated a
     await t.payAndWait('alice', order.id);
     t.cloud.pay.faults.add({ target: 'refund', kind: 'SYSTEM_ERROR', times: 3 });
     // the outcome is unknown: recorded and reserved, not an error, not released
-    expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 700, reason: '退款', requestId: 'unknown-refund-01' }, 'admin')).toMatchObject({
+    expect(
+      await t.call(
+        'admin',
+        { action: 'refund', orderId: order.id, amountFen: 700, reason: '退款', requestId: 'unknown-refund-01' },
+        'admin',
+      ),
+    ).toMatchObject({
       ok: true,
-      data: { status: 'refunding', refundableFen: order.totalFen - 700, refunds: [expect.objectContaining({ status: 'unknown' })] },
+      data: {
+        status: 'refunding',
+        refundableFen: order.totalFen - 700,
+        refunds: [expect.objectContaining({ status: 'unknown' })],
+      },
     });
     // reconcile queries first (404: never accepted), then resubmits the same out_refund_no
     await age('refunds');
     await reconcile();
-    await waitFor(() => t.order('alice', order.id), (o) => o.status === 'partially_refunded');
+    await waitFor(
+      () => t.order('alice', order.id),
+      (o) => o.status === 'partially_refunded',
+    );
     expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(1);
     await expectAgreesWithLedger(order.id);
   });
@@ -152,9 +216,15 @@ describe('a function that dies between two writes', () => {
     const { prepayId } = await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
     t.cloud.engine.injectWriteFailure(1); // order CAS succeeds, payment CAS dies
     await t.cloud.pay.cashier('pay', prepayId);
-    await waitFor(async () => (await t.cloud.pay.notifier.list({ outTradeNo: `${order.id}P1` }))[0], (d) => (d?.attempts.length ?? 0) >= 1);
+    await waitFor(
+      async () => (await t.cloud.pay.notifier.list({ outTradeNo: `${order.id}P1` }))[0],
+      (d) => (d?.attempts.length ?? 0) >= 1,
+    );
     t.cloud.engine.clearWriteFailure();
-    await waitFor(async () => (await t.cloud.pay.notifier.list({ outTradeNo: `${order.id}P1` }))[0], (d) => d?.state === 'delivered');
+    await waitFor(
+      async () => (await t.cloud.pay.notifier.list({ outTradeNo: `${order.id}P1` }))[0],
+      (d) => d?.state === 'delivered',
+    );
     const [delivery] = await t.cloud.pay.notifier.list({ outTradeNo: `${order.id}P1` });
     expect(delivery!.attempts[0]!.status).toBe(500);
     expect((await expectAgreesWithLedger(order.id)).status).toBe('paid');
@@ -166,9 +236,14 @@ describe('a function that dies between two writes', () => {
     const { prepayId } = await t.ok<PayResponse>('payment', { action: 'pay', orderId: order.id }, 'alice');
     await t.cloud.pay.cashier('pay', prepayId);
     t.cloud.engine.injectWriteFailure(1);
-    expect(await t.call('payment', { action: 'confirm', orderId: order.id }, 'alice')).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(await t.call('payment', { action: 'confirm', orderId: order.id }, 'alice')).toMatchObject({
+      ok: false,
+      error: { code: 'INTERNAL' },
+    });
     t.cloud.engine.clearWriteFailure();
-    const payment = (await db().collection('payments').doc(`${order.id}P1`).get()).data as unknown as { status: string };
+    const payment = (await db().collection('payments').doc(`${order.id}P1`).get()).data as unknown as {
+      status: string;
+    };
     expect(payment.status).toBe('prepaid');
     await age('payments');
     await reconcile();
@@ -180,10 +255,19 @@ describe('a function that dies between two writes', () => {
     await t.payAndWait('alice', order.id);
     t.cloud.pay.faults.add({ target: 'notify', kind: 'DROP', times: 1 });
     t.cloud.engine.injectWriteFailure(3); // reservation, refund insert, refund gate; the write after WeChat Pay's answer dies
-    expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 990, reason: '退款', requestId: 'crash-refund-01' }, 'admin')).toMatchObject({ ok: false });
+    expect(
+      await t.call(
+        'admin',
+        { action: 'refund', orderId: order.id, amountFen: 990, reason: '退款', requestId: 'crash-refund-01' },
+        'admin',
+      ),
+    ).toMatchObject({ ok: false });
     t.cloud.engine.clearWriteFailure();
     expect((await t.order('alice', order.id)).refunds).toEqual([expect.objectContaining({ status: 'queued' })]);
-    await waitFor(async () => (await t.cloud.pay.listRefunds(`${order.id}P1`))[0], (r) => r?.status === 'SUCCESS');
+    await waitFor(
+      async () => (await t.cloud.pay.listRefunds(`${order.id}P1`))[0],
+      (r) => r?.status === 'SUCCESS',
+    );
     await age('refunds');
     await reconcile();
     const settled = await expectAgreesWithLedger(order.id);
@@ -194,11 +278,20 @@ describe('a function that dies between two writes', () => {
     const order = await t.confirm('alice');
     await t.payAndWait('alice', order.id);
     t.cloud.engine.injectWriteFailure(1); // reservation succeeds, refund insert dies
-    const request = { action: 'refund', orderId: order.id, amountFen: 300, reason: '退款', requestId: 'crash-refund-02' };
+    const request = {
+      action: 'refund',
+      orderId: order.id,
+      amountFen: 300,
+      reason: '退款',
+      requestId: 'crash-refund-02',
+    };
     expect(await t.call('admin', request, 'admin')).toMatchObject({ ok: false });
     t.cloud.engine.clearWriteFailure();
     expect(await t.call<OrderView>('admin', request, 'admin')).toMatchObject({ ok: true });
-    await waitFor(() => t.order('alice', order.id), (o) => o.status === 'partially_refunded');
+    await waitFor(
+      () => t.order('alice', order.id),
+      (o) => o.status === 'partially_refunded',
+    );
     expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(1);
     await expectAgreesWithLedger(order.id);
   });
@@ -207,15 +300,28 @@ describe('a function that dies between two writes', () => {
     const order = await t.confirm('alice');
     await t.payAndWait('alice', order.id);
     t.cloud.engine.injectWriteFailure(1); // reservation succeeds, refund insert dies
-    expect(await t.call('admin', { action: 'refund', orderId: order.id, amountFen: 400, reason: '退款', requestId: 'crash-refund-03' }, 'admin')).toMatchObject({ ok: false });
+    expect(
+      await t.call(
+        'admin',
+        { action: 'refund', orderId: order.id, amountFen: 400, reason: '退款', requestId: 'crash-refund-03' },
+        'admin',
+      ),
+    ).toMatchObject({ ok: false });
     t.cloud.engine.clearWriteFailure();
     const held = await t.order('alice', order.id);
     expect(held).toMatchObject({ status: 'refunding', refundableFen: order.totalFen - 400, refunds: [] });
     expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(0);
-    await db().collection('orders').doc(order.id).update({ data: { nextCheckAt: 0 } });
+    await db()
+      .collection('orders')
+      .doc(order.id)
+      .update({ data: { nextCheckAt: 0 } });
     expect((await reconcile()).orphanReservationsRecorded).toBe(1);
     const settled = await settleRefunds(t, 'alice', order.id);
-    expect(settled).toMatchObject({ status: 'partially_refunded', refundedFen: 400, refundableFen: order.totalFen - 400 });
+    expect(settled).toMatchObject({
+      status: 'partially_refunded',
+      refundedFen: 400,
+      refundableFen: order.totalFen - 400,
+    });
     expect(await t.cloud.pay.listRefunds(`${order.id}P1`)).toHaveLength(1);
     await expectAgreesWithLedger(order.id);
   });

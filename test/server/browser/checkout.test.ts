@@ -27,7 +27,9 @@ describeInBrowser('checkout page', () => {
   beforeAll(async () => {
     staticSite = createServer((req, res) => {
       if (req.url !== '/' && req.url !== '/index.html') return void res.writeHead(404).end();
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(readFileSync(join(staticDir, 'index.html')));
+      res
+        .writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+        .end(readFileSync(join(staticDir, 'index.html')));
     });
     await new Promise<void>((resolve) => staticSite.listen(0, '127.0.0.1', resolve));
     staticOrigin = `http://127.0.0.1:${(staticSite.address() as AddressInfo).port}`;
@@ -47,16 +49,27 @@ describeInBrowser('checkout page', () => {
 
   const pageUrl = () => `${t.cloud.urls.http}/checkout/`;
   const sim = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${t.cloud.urls.wechatpay}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${t.cloud.urls.wechatpay}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
-  const scanAndPay = (codeUrl: string, user: string) => sim('POST', '/sim/native/scan', { code_url: codeUrl, openid: t.openid(user), action: 'pay' });
+  const scanAndPay = (codeUrl: string, user: string) =>
+    sim('POST', '/sim/native/scan', { code_url: codeUrl, openid: t.openid(user), action: 'pay' });
   const orderIdOn = (page: Page) => textOf(page, '#order-id');
   const tokenOn = async (page: Page) => /#t=(.+)$/.exec(page.url())?.[1] ?? '';
-  const payment = async (orderId: string) => (await t.cloud.engine.database().collection('payments').doc(`${orderId}P1`).get()).data as unknown as PaymentDoc;
+  const payment = async (orderId: string) =>
+    (await t.cloud.engine.database().collection('payments').doc(`${orderId}P1`).get()).data as unknown as PaymentDoc;
   /** the QR code as the page draws it: waits until it is shown and not veiled, then reads its pixels */
   async function qrOn(page: Page): Promise<string> {
-    await page.waitForFunction(() => document.querySelector('#qr')?.className === 'qr' && (document.querySelector('#qr-img') as HTMLImageElement | null)?.complete === true, { timeout: 5000, polling: 50 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#qr')?.className === 'qr' &&
+        (document.querySelector('#qr-img') as HTMLImageElement | null)?.complete === true,
+      { timeout: 5000, polling: 50 },
+    );
     const decoded = await readQr((await page.$('#qr'))!);
     if (!decoded) throw new Error('no QR code could be read from the page');
     return decoded;
@@ -64,7 +77,8 @@ describeInBrowser('checkout page', () => {
   async function pickAndSubmit(page: Page, picks: Record<string, number>) {
     await page.goto(pageUrl());
     await page.waitForSelector('.product .plus');
-    for (const [productId, count] of Object.entries(picks)) for (let i = 0; i < count; i++) await page.click(`.product[data-id="${productId}"] .plus`);
+    for (const [productId, count] of Object.entries(picks))
+      for (let i = 0; i < count; i++) await page.click(`.product[data-id="${productId}"] .plus`);
     await page.click('#submit');
     await page.waitForSelector('#order-id:not(:empty)');
   }
@@ -85,7 +99,10 @@ describeInBrowser('checkout page', () => {
     expect(await page.$eval('#status', (el) => el.getAttribute('data-status'))).toBe('pending_payment');
     const scanned = Date.now();
     expect((await scanAndPay(decoded, 'bob')).status).toBe(200);
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { timeout: 3000, polling: 20 });
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', {
+      timeout: 3000,
+      polling: 20,
+    });
     const shownAfterMs = Date.now() - scanned;
     expect(shownAfterMs).toBeLessThan(3000);
     expect(await textOf(page, '#done-title')).toBe('支付成功');
@@ -103,9 +120,16 @@ describeInBrowser('checkout page', () => {
 
     // two hours pass: WeChat Pay's clock (the simulator's control API), and the backend's record of the code with it
     expect((await sim('POST', '/sim/clock', { advanceMs: CODE_URL_LIFETIME_MS })).status).toBe(200);
-    await t.cloud.engine.database().collection('payments').doc(`${orderId}P1`).update({ data: { prepayExpiresAt: Date.now() - 1 } });
+    await t.cloud.engine
+      .database()
+      .collection('payments')
+      .doc(`${orderId}P1`)
+      .update({ data: { prepayExpiresAt: Date.now() - 1 } });
     expect(await scanAndPay(first, 'bob')).toMatchObject({ status: 400, json: { code: 'CODE_EXPIRED' } });
-    await page.waitForFunction(() => document.querySelector('#qr')?.className === 'qr lapsed', { timeout: 5000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#qr')?.className === 'qr lapsed', {
+      timeout: 5000,
+      polling: 50,
+    });
     expect(await textOf(page, '#countdown')).toBe('二维码已失效，请刷新后重新扫码');
 
     await page.click('#refresh');
@@ -114,8 +138,15 @@ describeInBrowser('checkout page', () => {
     expect(second).toBe((await payment(orderId)).codeUrl);
     expect(await textOf(page, '#countdown')).toMatch(/^二维码 [12]:\d\d:\d\d 后失效$/);
     expect((await scanAndPay(second, 'bob')).status).toBe(200);
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { timeout: 3000, polling: 20 });
-    expect(await t.cloud.pay.getTransaction(`${orderId}P1`)).toMatchObject({ trade_state: 'SUCCESS', trade_type: 'NATIVE', payer: { openid: t.openid('bob') } });
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', {
+      timeout: 3000,
+      polling: 20,
+    });
+    expect(await t.cloud.pay.getTransaction(`${orderId}P1`)).toMatchObject({
+      trade_state: 'SUCCESS',
+      trade_type: 'NATIVE',
+      payer: { openid: t.openid('bob') },
+    });
     await sim('DELETE', '/sim/clock');
     expect(problems).toEqual([]);
     await page.close();
@@ -130,7 +161,9 @@ describeInBrowser('checkout page', () => {
 
     const second = await openPage(browser);
     const sent: string[] = [];
-    second.page.on('request', (request: HTTPRequest) => sent.push(`${request.url()} ${request.headers().authorization ?? ''}`));
+    second.page.on('request', (request: HTTPRequest) =>
+      sent.push(`${request.url()} ${request.headers().authorization ?? ''}`),
+    );
     await pickAndSubmit(second.page, { 'beans-250g': 1 });
     const secondId = await orderIdOn(second.page);
     const secondCode = await qrOn(second.page);
@@ -142,7 +175,10 @@ describeInBrowser('checkout page', () => {
 
     // the first is paid: the second tab still shows its own order, unpaid
     await scanAndPay(firstCode, 'bob');
-    await first.page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { timeout: 3000, polling: 50 });
+    await first.page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', {
+      timeout: 3000,
+      polling: 50,
+    });
     await new Promise((resolve) => setTimeout(resolve, 2500)); // a poll of the second tab has come and gone
     expect(await second.page.$eval('#status', (el) => el.getAttribute('data-status'))).toBe('pending_payment');
     expect(await orderIdOn(second.page)).toBe(secondId);
@@ -150,7 +186,10 @@ describeInBrowser('checkout page', () => {
     // a third tab with a token that is nobody's (one character off the first's) is told there is no such order
     const third = await openPage(browser);
     await third.page.goto(`${pageUrl()}#t=${firstToken.slice(0, -1)}${firstToken.endsWith('A') ? 'B' : 'A'}`);
-    await third.page.waitForFunction(() => document.querySelector('#ended-title')?.textContent === '订单不存在', { timeout: 5000, polling: 50 });
+    await third.page.waitForFunction(() => document.querySelector('#ended-title')?.textContent === '订单不存在', {
+      timeout: 5000,
+      polling: 50,
+    });
     const thirdHtml = await third.page.content();
     for (const secret of [firstId, firstCode]) expect(thirdHtml).not.toContain(secret);
     expect([...first.problems, ...second.problems, ...third.problems]).toEqual([]);
@@ -177,7 +216,10 @@ describeInBrowser('checkout page', () => {
     });
     const skewedFrom = polls.length;
     await new Promise((resolve) => setTimeout(resolve, 8000));
-    const later = polls.slice(skewedFrom).map((at, i, all) => (i === 0 ? 0 : at - all[i - 1]!)).slice(1);
+    const later = polls
+      .slice(skewedFrom)
+      .map((at, i, all) => (i === 0 ? 0 : at - all[i - 1]!))
+      .slice(1);
     expect(later.length).toBeGreaterThanOrEqual(1);
     for (const gap of later) expect(gap).toBeGreaterThanOrEqual(4900);
     expect(problems).toEqual([]);
@@ -194,7 +236,10 @@ describeInBrowser('checkout page', () => {
     const decoded = await qrOn(page);
     expect(decoded).toBe((await payment(await orderIdOn(page))).codeUrl);
     expect((await scanAndPay(decoded, 'bob')).status).toBe(200);
-    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', { timeout: 3000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-status') === 'paid', {
+      timeout: 3000,
+      polling: 50,
+    });
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -23,7 +23,12 @@ describeInBrowser('console', () => {
 
   const statusOf = (page: Page, orderId: string) => textOf(page, `tr[data-order="${orderId}"] .status`);
   const waitForCell = (page: Page, selector: string, text: string) =>
-    page.waitForFunction((sel, want) => [...document.querySelectorAll(sel)].some((el) => el.textContent === want), { timeout: 5000, polling: 50 }, selector, text);
+    page.waitForFunction(
+      (sel, want) => [...document.querySelectorAll(sel)].some((el) => el.textContent === want),
+      { timeout: 5000, polling: 50 },
+      selector,
+      text,
+    );
 
   test('fault on → the notification is dropped and shown as dropped → replay → the order is paid, all by clicks', async () => {
     const order = await t.confirm('alice');
@@ -56,7 +61,10 @@ describeInBrowser('console', () => {
     expect(delivery).toMatchObject({ state: 'dropped' });
     expect(await textOf(page, `tr[data-delivery="${delivery!._id}"] .state`)).toBe('dropped');
     await page.click('[data-tab="faults"]');
-    await page.waitForFunction(() => document.querySelector('#faults')?.textContent?.includes('No fault'), { timeout: 5000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#faults')?.textContent?.includes('No fault'), {
+      timeout: 5000,
+      polling: 50,
+    });
     await page.click('[data-tab="orders"]');
     expect(await statusOf(page, order.id)).toBe('pending_payment');
 
@@ -71,7 +79,10 @@ describeInBrowser('console', () => {
 
     // the delivery as sent and answered: signature headers, the body, the 204, the backend's verdict
     await page.click(`#order-${order.id} button[data-show="${delivery!._id}"]`);
-    await page.waitForFunction(() => document.querySelector('#delivery-detail')?.textContent?.includes('Attempt 1'), { timeout: 5000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#delivery-detail')?.textContent?.includes('Attempt 1'), {
+      timeout: 5000,
+      polling: 50,
+    });
     const detail = await textOf(page, '#delivery-detail');
     expect(detail).toMatch(/Wechatpay-Signature: /i);
     expect(detail).toContain('204');
@@ -82,27 +93,47 @@ describeInBrowser('console', () => {
   });
 
   test('a Native code in the cashier is scanned and paid as the chosen user; the clock moves from the page', async () => {
-    const created = await fetch(`${t.cloud.urls.http}/checkout/api/orders`, { method: 'POST', body: JSON.stringify({ items: [{ productId: 'croissant', quantity: 1 }] }), headers: { 'Content-Type': 'application/json' } });
+    const created = await fetch(`${t.cloud.urls.http}/checkout/api/orders`, {
+      method: 'POST',
+      body: JSON.stringify({ items: [{ productId: 'croissant', quantity: 1 }] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
     const { token, order } = (await created.json()) as { token: string; order: { id: string } };
-    await fetch(`${t.cloud.urls.http}/checkout/api/order/pay`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    await fetch(`${t.cloud.urls.http}/checkout/api/order/pay`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const { page, problems } = await openPage(browser);
     await page.goto(`${t.cloud.urls.cloud}/console#cashier`);
     await page.waitForSelector('tr[data-code] button[data-act="pay"]');
     await page.click('#scan-user', { count: 3 });
     await page.type('#scan-user', 'dave');
     await page.keyboard.press('Tab');
-    await page.waitForFunction((openid) => document.querySelector('#scan-openid')?.textContent?.includes(openid), { timeout: 5000, polling: 50 }, t.openid('dave'));
+    await page.waitForFunction(
+      (openid) => document.querySelector('#scan-openid')?.textContent?.includes(openid),
+      { timeout: 5000, polling: 50 },
+      t.openid('dave'),
+    );
     await page.click('tr[data-code] button[data-act="pay"]');
-    await waitFor(() => t.cloud.pay.getTransaction(`${order.id}P1`), (tx) => tx?.trade_state === 'SUCCESS');
+    await waitFor(
+      () => t.cloud.pay.getTransaction(`${order.id}P1`),
+      (tx) => tx?.trade_state === 'SUCCESS',
+    );
     expect((await t.cloud.pay.getTransaction(`${order.id}P1`))!.payer.openid).toBe(t.openid('dave'));
 
     await page.click('[data-tab="wechatpay"]');
     const before = t.cloud.pay.simClock.offset;
     await page.click('[data-advance="3600000"]');
-    await page.waitForFunction(() => document.querySelector('#clock-offset')?.textContent?.includes('+60 min'), { timeout: 5000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#clock-offset')?.textContent?.includes('+60 min'), {
+      timeout: 5000,
+      polling: 50,
+    });
     expect(t.cloud.pay.simClock.offset - before).toBe(3_600_000);
     await page.click('#clock-reset');
-    await page.waitForFunction(() => document.querySelector('#clock-offset')?.textContent?.includes('wall time'), { timeout: 5000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#clock-offset')?.textContent?.includes('wall time'), {
+      timeout: 5000,
+      polling: 50,
+    });
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -21,7 +21,11 @@ function executable(path: string): boolean {
 export const CHROMIUM: string | undefined =
   process.env.CHROMIUM_PATH === 'none'
     ? undefined
-    : [process.env.CHROMIUM_PATH, ...(process.env.PATH ?? '').split(':').map((dir) => dir && join(dir, 'chromium')), '/usr/bin/chromium'].find((p): p is string => !!p && executable(p));
+    : [
+        process.env.CHROMIUM_PATH,
+        ...(process.env.PATH ?? '').split(':').map((dir) => dir && join(dir, 'chromium')),
+        '/usr/bin/chromium',
+      ].find((p): p is string => !!p && executable(p));
 
 export const SKIP_NOTICE =
   'Browser tests SKIPPED: no Chromium found (looked for CHROMIUM_PATH, `chromium` on the PATH, /usr/bin/chromium). ' +
@@ -49,28 +53,48 @@ export function launch(): Promise<Browser> {
   return puppeteer.launch({
     executablePath: CHROMIUM!,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--hide-scrollbars',
+    ],
   });
 }
 
 /** A page at 1280×800 (or the size given) whose console errors and failed requests fail the test that reads `problems`. */
-export async function openPage(browser: Browser, width = 1280, height = 800): Promise<{ page: Page; problems: string[] }> {
+export async function openPage(
+  browser: Browser,
+  width = 1280,
+  height = 800,
+): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage();
   await page.setViewport({ width, height });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${(error as Error).message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
+    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text()))
+      problems.push(`console: ${message.text()}`);
   });
   return { page, problems };
 }
 
 /** Text of the first element matching `selector` ('' when absent). */
-export const textOf = (page: Page, selector: string): Promise<string> => page.$eval(selector, (el) => (el as HTMLElement).innerText ?? el.textContent ?? '').catch(() => '');
+export const textOf = (page: Page, selector: string): Promise<string> =>
+  page.$eval(selector, (el) => (el as HTMLElement).innerText ?? el.textContent ?? '').catch(() => '');
 
 /** Waits (bounded) until `selector`'s text contains `text`. */
 export async function waitForText(page: Page, selector: string, text: string, timeout = 5000): Promise<void> {
-  await page.waitForFunction((sel, want) => (document.querySelector(sel)?.textContent ?? '').includes(want), { timeout, polling: 50 }, selector, text);
+  await page.waitForFunction(
+    (sel, want) => (document.querySelector(sel)?.textContent ?? '').includes(want),
+    { timeout, polling: 50 },
+    selector,
+    text,
+  );
 }
 
 // ---- pixels ---------------------------------------------------------------------------------------------------------
@@ -91,7 +115,8 @@ export function decodePng(png: Buffer): { width: number; height: number; data: U
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       const [depth, colour, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
-      if (depth !== 8 || interlace !== 0 || (colour !== 2 && colour !== 6)) throw new Error(`unsupported PNG (depth ${depth}, colour ${colour}, interlace ${interlace})`);
+      if (depth !== 8 || interlace !== 0 || (colour !== 2 && colour !== 6))
+        throw new Error(`unsupported PNG (depth ${depth}, colour ${colour}, interlace ${interlace})`);
       channels = colour === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;

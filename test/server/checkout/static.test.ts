@@ -11,8 +11,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 test('the served page with the API URL and a CSP that lets it reach only that origin', () => {
   const html = readFileSync(exportCheckoutPage('https://env-1a2b.service.tcloudbase.com/checkout', dir), 'utf8');
   expect(html).toContain('<meta name="checkout-api" content="https://env-1a2b.service.tcloudbase.com/checkout/">');
-  expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; img-src data:; connect-src https:\/\/env-1a2b\.service\.tcloudbase\.com; base-uri 'none'; form-action 'none'">/);
-  expect(html.replace(/<meta http-equiv[^>]+>\n<meta name="checkout-api"[^>]+>/, '<!-- checkout-api -->')).toBe(CHECKOUT_PAGE);
+  expect(html).toMatch(
+    /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'; img-src data:; connect-src https:\/\/env-1a2b\.service\.tcloudbase\.com; base-uri 'none'; form-action 'none'">/,
+  );
+  expect(html.replace(/<meta http-equiv[^>]+>\n<meta name="checkout-api"[^>]+>/, '<!-- checkout-api -->')).toBe(
+    CHECKOUT_PAGE,
+  );
 });
 
 test('https only (http for 127.0.0.1), no query', () => {

@@ -7,7 +7,14 @@
  */
 import type { AxiosResponse, AxiosResponseTransformer } from 'axios';
 import { Aes, Decorator, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
-import { describeConformance, type Answer, type ConformanceMerchant, type ConformanceWorld, type Json, type RequestPayment } from '../../support/conformance';
+import {
+  describeConformance,
+  type Answer,
+  type ConformanceMerchant,
+  type ConformanceWorld,
+  type Json,
+  type RequestPayment,
+} from '../../support/conformance';
 
 type Verifier = (this: { url: string }, data: string, headers: Record<string, string>, status: number) => unknown;
 
@@ -15,7 +22,11 @@ type Verifier = (this: { url: string }, data: string, headers: Record<string, st
 async function call(request: () => Promise<AxiosResponse<Json | ''>>): Promise<Answer> {
   try {
     const response = await request();
-    return { status: response.status, body: response.data === '' ? {} : response.data, serial: String(response.headers['wechatpay-serial']) };
+    return {
+      status: response.status,
+      body: response.data === '' ? {} : response.data,
+      serial: String(response.headers['wechatpay-serial']),
+    };
   } catch (error) {
     const response = (error as { response?: AxiosResponse<Json> }).response;
     if (!response || (response.status >= 200 && response.status < 300)) throw error; // a verification failure (EV3_RES_*)
@@ -26,13 +37,26 @@ async function call(request: () => Promise<AxiosResponse<Json | ''>>): Promise<A
 /** The first certificate download, as the plugin's CLI (`wxpay crt`) does it: decrypt, then verify with what came. */
 async function downloadPlatformCertificates(world: ConformanceWorld): Promise<Record<string, string>> {
   const { keys } = world;
-  const config = { baseURL: `${world.baseUrl}/`, mchid: keys.mchid, serial: keys.merchantSerialNo, privateKey: keys.merchantPrivateKeyPem, certs: { any: undefined } as Record<string, unknown> };
+  const config = {
+    baseURL: `${world.baseUrl}/`,
+    mchid: keys.mchid,
+    serial: keys.merchantSerialNo,
+    privateKey: keys.merchantPrivateKeyPem,
+    certs: { any: undefined } as Record<string, unknown>,
+  };
   const wxpay = new Wechatpay(config as unknown as ConstructorParameters<typeof Wechatpay>[0]);
   // The plugin keeps its verifier's map as `config.certs` after construction. (Its CLI writes into the object it
   // passed in, which the plugin copied: with 0.9.6 the CLI's own download fails its check. See the report.)
   const trusted = config.certs;
   const injector = (data: string) => {
-    for (const entry of (JSON.parse(data) as { data: { serial_no: string; encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string } }[] }).data) {
+    for (const entry of (
+      JSON.parse(data) as {
+        data: {
+          serial_no: string;
+          encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string };
+        }[];
+      }
+    ).data) {
       const { ciphertext, nonce, associated_data } = entry.encrypt_certificate;
       trusted[entry.serial_no] = Aes.AesGcm.decrypt(ciphertext, keys.apiV3Key, nonce, associated_data);
     }
@@ -60,7 +84,9 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
     ...(situation.serialHeader ? { headers: { 'Wechatpay-Serial': keys.publicKeyId } } : {}),
   });
   const merchantKey = Rsa.from(keys.merchantPrivateKeyPem, Rsa.KEY_TYPE_PRIVATE);
-  const verifier = Decorator.responseVerifier(Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, Rsa.from(pem, Rsa.KEY_TYPE_PUBLIC)]))) as Verifier;
+  const verifier = Decorator.responseVerifier(
+    Object.fromEntries(Object.entries(certs).map(([id, pem]) => [id, Rsa.from(pem, Rsa.KEY_TYPE_PUBLIC)])),
+  ) as Verifier;
   // the plugin's chain, by the path WeChat Pay documents (placeholders filled from the request config)
   const api = (path: string) => wxpay.chain(path);
 
@@ -69,19 +95,55 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
       const answer = await call(() => api('v3/pay/transactions/jsapi').post(order));
       if (answer.status !== 200) return answer;
       // README "APIv3数据签名 · JSAPI"
-      const params = { appId: keys.appid, timeStamp: `${Formatter.timestamp()}`, nonceStr: Formatter.nonce(), package: `prepay_id=${String(answer.body.prepay_id)}`, signType: 'RSA' };
-      const requestPayment: RequestPayment = { ...params, paySign: Rsa.sign(Formatter.joinedByLineFeed(params.appId, params.timeStamp, params.nonceStr, params.package), merchantKey) };
+      const params = {
+        appId: keys.appid,
+        timeStamp: `${Formatter.timestamp()}`,
+        nonceStr: Formatter.nonce(),
+        package: `prepay_id=${String(answer.body.prepay_id)}`,
+        signType: 'RSA',
+      };
+      const requestPayment: RequestPayment = {
+        ...params,
+        paySign: Rsa.sign(
+          Formatter.joinedByLineFeed(params.appId, params.timeStamp, params.nonceStr, params.package),
+          merchantKey,
+        ),
+      };
       return { ...answer, requestPayment };
     },
-    queryByOutTradeNo: (outTradeNo) => call(() => api('v3/pay/transactions/out-trade-no/{out_trade_no}').get({ params: { mchid: keys.mchid }, out_trade_no: outTradeNo })),
-    queryByTransactionId: (transactionId) => call(() => api('v3/pay/transactions/id/{transaction_id}').get({ params: { mchid: keys.mchid }, transaction_id: transactionId })),
-    close: (outTradeNo) => call(() => api('v3/pay/transactions/out-trade-no/{out_trade_no}/close').post({ mchid: keys.mchid }, { out_trade_no: outTradeNo })),
+    queryByOutTradeNo: (outTradeNo) =>
+      call(() =>
+        api('v3/pay/transactions/out-trade-no/{out_trade_no}').get({
+          params: { mchid: keys.mchid },
+          out_trade_no: outTradeNo,
+        }),
+      ),
+    queryByTransactionId: (transactionId) =>
+      call(() =>
+        api('v3/pay/transactions/id/{transaction_id}').get({
+          params: { mchid: keys.mchid },
+          transaction_id: transactionId,
+        }),
+      ),
+    close: (outTradeNo) =>
+      call(() =>
+        api('v3/pay/transactions/out-trade-no/{out_trade_no}/close').post(
+          { mchid: keys.mchid },
+          { out_trade_no: outTradeNo },
+        ),
+      ),
     refund: (request) => call(() => api('v3/refund/domestic/refunds').post(request)),
-    refundQuery: (outRefundNo) => call(() => api('v3/refund/domestic/refunds/{out_refund_no}').get({ out_refund_no: outRefundNo })),
+    refundQuery: (outRefundNo) =>
+      call(() => api('v3/refund/domestic/refunds/{out_refund_no}').get({ out_refund_no: outRefundNo })),
     async certificates() {
       const answer = await call(() => api('v3/certificates').get());
       if (answer.status !== 200) return answer;
-      const certificates = (answer.body.data as { serial_no: string; encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string } }[]).map(({ serial_no, encrypt_certificate: c }) => ({
+      const certificates = (
+        answer.body.data as {
+          serial_no: string;
+          encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string };
+        }[]
+      ).map(({ serial_no, encrypt_certificate: c }) => ({
         serial_no,
         pem: Aes.AesGcm.decrypt(c.ciphertext, keys.apiV3Key, c.nonce, c.associated_data),
       }));
@@ -89,7 +151,8 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
     },
     // The plugin's own answer check (timestamp window, serial lookup in `certs`, RSA-SHA256) applied to the notification.
     verifyNotification: async ({ headers, body }) => verifier.call({ url: '/notify' }, body, headers, 200) === body,
-    decryptResource: ({ ciphertext, nonce, associated_data }) => JSON.parse(Aes.AesGcm.decrypt(ciphertext, keys.apiV3Key, nonce, associated_data)) as Json,
+    decryptResource: ({ ciphertext, nonce, associated_data }) =>
+      JSON.parse(Aes.AesGcm.decrypt(ciphertext, keys.apiV3Key, nonce, associated_data)) as Json,
   };
 }
 

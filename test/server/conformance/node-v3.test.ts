@@ -17,7 +17,14 @@
 import WxPay from 'wechatpay-node-v3';
 import type { Output } from 'wechatpay-node-v3/dist/lib/interface-v2';
 import type { IPayRequest } from 'wechatpay-node-v3/dist/lib/pay-request.interface';
-import { describeConformance, type Answer, type ConformanceMerchant, type ConformanceWorld, type Json, type RequestPayment } from '../../support/conformance';
+import {
+  describeConformance,
+  type Answer,
+  type ConformanceMerchant,
+  type ConformanceWorld,
+  type Json,
+  type RequestPayment,
+} from '../../support/conformance';
 
 const WECHATPAY_ORIGIN = 'https://api.mch.weixin.qq.com';
 
@@ -49,7 +56,11 @@ class SimulatorTransport implements IPayRequest {
 
   private async send(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Captured> {
     if (!url.startsWith(WECHATPAY_ORIGIN)) throw new Error(`unexpected URL ${url}`);
-    const response = await fetch(this.baseUrl + url.slice(WECHATPAY_ORIGIN.length), { method, headers: { ...headers, ...this.extraHeaders }, body });
+    const response = await fetch(this.baseUrl + url.slice(WECHATPAY_ORIGIN.length), {
+      method,
+      headers: { ...headers, ...this.extraHeaders },
+      body,
+    });
     const raw = await response.text();
     const captured: Captured = { status: response.status, raw, headers: Object.fromEntries(response.headers) };
     // as the SDK's own transport: `data` on success, the text as `error` otherwise
@@ -76,7 +87,10 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
     privateKey: Buffer.from(keys.merchantPrivateKeyPem),
     key: keys.apiV3Key,
   });
-  const transport = new SimulatorTransport(world.baseUrl, situation.serialHeader ? { 'Wechatpay-Serial': keys.publicKeyId } : {});
+  const transport = new SimulatorTransport(
+    world.baseUrl,
+    situation.serialHeader ? { 'Wechatpay-Serial': keys.publicKeyId } : {},
+  );
   pay.createHttp(transport);
   // certificate mode: nothing configured, verifySign downloads the platform certificate on first use
   Merchant.trust(situation.mode === 'certificate' ? {} : { [keys.publicKeyId]: keys.platformPublicKeyPem });
@@ -84,7 +98,8 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
   /** verifySign on a 2xx (throws if the SDK rejects it); a 4xx/5xx is handed back as it came. */
   async function answer(output: Output): Promise<Answer> {
     const captured = output as Captured;
-    if (captured.status < 200 || captured.status >= 300) return { status: captured.status, body: JSON.parse(captured.raw) as Json };
+    if (captured.status < 200 || captured.status >= 300)
+      return { status: captured.status, body: JSON.parse(captured.raw) as Json };
     const h = captured.headers;
     const verified = await pay.verifySign({
       timestamp: h['wechatpay-timestamp']!,
@@ -93,8 +108,15 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
       serial: h['wechatpay-serial']!,
       signature: h['wechatpay-signature']!,
     });
-    if (!verified) throw new Error(`wechatpay-node-v3 verifySign rejected a ${captured.status} answer signed by ${h['wechatpay-serial']}`);
-    return { status: captured.status, body: captured.raw ? (JSON.parse(captured.raw) as Json) : {}, serial: h['wechatpay-serial']! };
+    if (!verified)
+      throw new Error(
+        `wechatpay-node-v3 verifySign rejected a ${captured.status} answer signed by ${h['wechatpay-serial']}`,
+      );
+    return {
+      status: captured.status,
+      body: captured.raw ? (JSON.parse(captured.raw) as Json) : {},
+      serial: h['wechatpay-serial']!,
+    };
   }
 
   return {
@@ -120,18 +142,30 @@ async function merchantOf(world: ConformanceWorld): Promise<ConformanceMerchant>
       }
       const downloaded = transport.last!;
       const verified = await answer(downloaded); // get_certificates itself does not check the answer's signature
-      const certificates = (verified.body.data as { serial_no: string; encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string } }[]).map(
-        ({ serial_no, encrypt_certificate: c }) => ({ serial_no, pem: pay.decipher_gcm<string>(c.ciphertext, c.associated_data, c.nonce) }),
-      );
+      const certificates = (
+        verified.body.data as {
+          serial_no: string;
+          encrypt_certificate: { ciphertext: string; nonce: string; associated_data: string };
+        }[]
+      ).map(({ serial_no, encrypt_certificate: c }) => ({
+        serial_no,
+        pem: pay.decipher_gcm<string>(c.ciphertext, c.associated_data, c.nonce),
+      }));
       // the SDK derives each certificate's public key too: the one it trusts for that serial
       expect(listed.map((c) => c.serial_no)).toEqual(certificates.map((c) => c.serial_no));
       return { ...verified, certificates };
     },
     verifyNotification: ({ headers, body }) =>
-      pay.verifySign({ timestamp: headers['wechatpay-timestamp']!, nonce: headers['wechatpay-nonce']!, body, serial: headers['wechatpay-serial']!, signature: headers['wechatpay-signature']! }),
-    decryptResource: ({ ciphertext, associated_data, nonce }) => pay.decipher_gcm<Json>(ciphertext, associated_data, nonce),
+      pay.verifySign({
+        timestamp: headers['wechatpay-timestamp']!,
+        nonce: headers['wechatpay-nonce']!,
+        body,
+        serial: headers['wechatpay-serial']!,
+        signature: headers['wechatpay-signature']!,
+      }),
+    decryptResource: ({ ciphertext, associated_data, nonce }) =>
+      pay.decipher_gcm<Json>(ciphertext, associated_data, nonce),
   };
 }
 
 describeConformance('wechatpay-node-v3', merchantOf);
-

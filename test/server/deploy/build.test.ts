@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, ROOT } from '../../../cloudfunctions/functions';
-import { BuildError, buildFunctions, refuseTrackedKeys, type BuiltFunction } from '../../../scripts/release/build-functions';
+import {
+  BuildError,
+  buildFunctions,
+  refuseTrackedKeys,
+  type BuiltFunction,
+} from '../../../scripts/release/build-functions';
 import { ENV_LIMIT_BYTES, envBytes } from '../../../scripts/release/config-checks';
 import { readSecrets } from '../../../scripts/release/secrets';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
@@ -26,7 +31,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const keyFiles = (f: BuiltFunction) => f.files.filter((x) => x.path.startsWith('wechatpay/')).map((x) => x.path.slice('wechatpay/'.length));
+const keyFiles = (f: BuiltFunction) =>
+  f.files.filter((x) => x.path.startsWith('wechatpay/')).map((x) => x.path.slice('wechatpay/'.length));
 const byName = (built: BuiltFunction[]) => Object.fromEntries(built.map((f) => [f.name, f]));
 
 test('key files go to the functions that pay, the merchant certificate only to wechatpayKeys, readable by the owner only', async () => {
@@ -34,7 +40,8 @@ test('key files go to the functions that pay, the merchant certificate only to w
   expect(keyFiles(built.login!)).toEqual([]);
   expect(keyFiles(built.catalog!)).toEqual([]);
   for (const name of listFunctions().filter((n) => !profileOf(n).pay)) expect(keyFiles(built[name]!)).toEqual([]);
-  for (const name of ['admin', 'orders', 'payNotify', 'payment', 'reconcile']) expect(keyFiles(built[name]!)).toEqual(['apiclient_key.pem', 'pub_key.pem']);
+  for (const name of ['admin', 'orders', 'payNotify', 'payment', 'reconcile'])
+    expect(keyFiles(built[name]!)).toEqual(['apiclient_key.pem', 'pub_key.pem']);
   expect(keyFiles(built.wechatpayKeys!)).toEqual(['apiclient_cert.pem', 'apiclient_key.pem', 'pub_key.pem']);
   const shipped = join(built.payment!.dir, 'wechatpay', 'apiclient_key.pem');
   expect(readFileSync(shipped, 'utf8')).toBe(readFileSync(join(secrets, 'wechatpay', 'apiclient_key.pem'), 'utf8'));
@@ -55,7 +62,14 @@ test("each function's environment is its own settings, sized against 4 KB", asyn
   expect(built.login!.env.bytes).toBe(`WX_APPID=${env.WX_APPID}`.length + `WX_APP_SECRET=${env.WX_APP_SECRET}`.length);
   expect(built.catalog!.env.names).toEqual([]);
   expect(built.payment!.env.names).not.toContain('WX_APP_SECRET');
-  expect(built.payment!.env.names).toEqual(expect.arrayContaining(['WECHATPAY_MCHID', 'WECHATPAY_APIV3_KEY', 'WECHATPAY_PUBLIC_KEY_ID', 'WECHATPAY_NOTIFY_URL']));
+  expect(built.payment!.env.names).toEqual(
+    expect.arrayContaining([
+      'WECHATPAY_MCHID',
+      'WECHATPAY_APIV3_KEY',
+      'WECHATPAY_PUBLIC_KEY_ID',
+      'WECHATPAY_NOTIFY_URL',
+    ]),
+  );
   expect(built.payment!.env.bytes).toBe(envBytes(built.payment!.env.values));
   for (const f of Object.values(built)) expect(f.env.bytes).toBeLessThan(ENV_LIMIT_BYTES);
 });
@@ -66,7 +80,10 @@ test("each function's environment is its own settings, sized against 4 KB", asyn
  */
 function inlineSecrets(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  const pem = (file: string) => readFileSync(join(secrets, 'wechatpay', file), 'utf8').trim().replace(/\n/g, '\\n');
+  const pem = (file: string) =>
+    readFileSync(join(secrets, 'wechatpay', file), 'utf8')
+      .trim()
+      .replace(/\n/g, '\\n');
   const base = readFileSync(join(secrets, 'cloud.env'), 'utf8');
   const certs = join(tmp, 'data', 'keys', 'wechatpay', 'platform_cert.pem');
   writeFileSync(
@@ -81,7 +98,9 @@ function inlineSecrets(dir: string): void {
 test('key material inline in the environment: the build names every function over 4 KB and fails', async () => {
   const dir = join(tmp, 'secrets-inline');
   inlineSecrets(dir);
-  expect(readSecrets(dir).notes).toEqual(expect.arrayContaining([expect.stringContaining('WECHATPAY_MERCHANT_PRIVATE_KEY holds key material inline')]));
+  expect(readSecrets(dir).notes).toEqual(
+    expect.arrayContaining([expect.stringContaining('WECHATPAY_MERCHANT_PRIVATE_KEY holds key material inline')]),
+  );
   const error = await buildFunctions(join(tmp, 'out-inline'), listFunctions(), { secretsDir: dir }).then(
     () => undefined,
     (e: unknown) => e,
@@ -96,8 +115,12 @@ test('key material inline in the environment: the build names every function ove
 
 function runBuild(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/build-functions.ts'), ...args], { cwd: ROOT, timeout: 50_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/build-functions.ts'), ...args],
+      { cwd: ROOT, timeout: 50_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -139,7 +162,10 @@ describe('key material tracked by git', () => {
 
   test('untracked (ignored) secrets are fine; this repository tracks none', async () => {
     mkdirSync(join(repo, 'secrets', 'wechatpay'), { recursive: true });
-    writeFileSync(join(repo, 'secrets', 'wechatpay', 'apiclient_key.pem'), readFileSync(join(secrets, 'wechatpay', 'apiclient_key.pem')));
+    writeFileSync(
+      join(repo, 'secrets', 'wechatpay', 'apiclient_key.pem'),
+      readFileSync(join(secrets, 'wechatpay', 'apiclient_key.pem')),
+    );
     expect(await refusal()).toBeUndefined();
     expect(refuseTrackedKeys(ROOT)).toEqual({ git: true });
   });
@@ -153,7 +179,12 @@ describe('key material tracked by git', () => {
     git('add', '-f', 'secrets/cloud.env', 'pub_key.pem', 'config.js');
     const error = await refusal();
     expect(error).toBeInstanceOf(BuildError);
-    expect(error!.problems.slice(1).map((p) => p.trim()).sort()).toEqual(['config.js', 'pub_key.pem', 'secrets/cloud.env']);
+    expect(
+      error!.problems
+        .slice(1)
+        .map((p) => p.trim())
+        .sort(),
+    ).toEqual(['config.js', 'pub_key.pem', 'secrets/cloud.env']);
     expect(leaked(error!.message, secretFragments(join(secrets, 'wechatpay')))).toEqual([]);
   });
 });

@@ -92,7 +92,11 @@ function servedBy(query: Query): string | undefined {
   return indexes.find((index) => {
     const fields = index.fields.map(([field]) => field);
     const head = fields.slice(0, equality.length);
-    return head.length === equality.length && equality.every((f) => head.includes(f)) && after.every((f, i) => fields[equality.length + i] === f);
+    return (
+      head.length === equality.length &&
+      equality.every((f) => head.includes(f)) &&
+      after.every((f, i) => fields[equality.length + i] === f)
+    );
   })?.name;
 }
 
@@ -112,13 +116,28 @@ describe('the functions at work', () => {
     await t.payAndWait('alice', paid.id);
     const other = await t.confirm('alice', [{ productId: 'latte', quantity: 2 }]);
     await t.payAndWait('alice', other.id);
-    await t.ok('orders', { action: 'requestRefund', orderId: paid.id, reason: '不想要了', requestId: 'db-test-refund-1' }, 'alice');
-    await t.ok('admin', { action: 'refund', orderId: other.id, amountFen: 100, reason: '部分退款', requestId: 'db-test-refund-2' }, 'admin');
+    await t.ok(
+      'orders',
+      { action: 'requestRefund', orderId: paid.id, reason: '不想要了', requestId: 'db-test-refund-1' },
+      'alice',
+    );
+    await t.ok(
+      'admin',
+      { action: 'refund', orderId: other.id, amountFen: 100, reason: '部分退款', requestId: 'db-test-refund-2' },
+      'admin',
+    );
     await settleRefunds(t, 'alice', paid.id);
     await settleRefunds(t, 'alice', other.id);
-    for (const status of [undefined, 'pending_payment', 'paid', 'refunds'] as const) await t.ok('orders', { action: 'list', ...(status ? { status } : {}) }, 'alice');
+    for (const status of [undefined, 'pending_payment', 'paid', 'refunds'] as const)
+      await t.ok('orders', { action: 'list', ...(status ? { status } : {}) }, 'alice');
     await t.ok('orders', { action: 'get', orderId: paid.id }, 'alice');
-    for (const filter of [{}, { status: 'open' }, { kind: 'duplicate_charge' }, { status: 'resolved', kind: 'abnormal_refund' }]) await t.ok('admin', { action: 'listExceptions', ...filter }, 'admin');
+    for (const filter of [
+      {},
+      { status: 'open' },
+      { kind: 'duplicate_charge' },
+      { status: 'resolved', kind: 'abnormal_refund' },
+    ])
+      await t.ok('admin', { action: 'listExceptions', ...filter }, 'admin');
     await t.cloud.host.runTimer('reconcile');
     await t.cloud.host.runTimer('wechatpayKeys');
   });
@@ -134,7 +153,8 @@ describe('the functions at work', () => {
       shapes.set(shape, q);
     }
     const collections = new Set(queries.map((q) => q.collection));
-    for (const c of ['products', 'orders', 'payments', 'refunds', 'exceptions', CERTIFICATE_COLLECTION]) expect(collections).toContain(c);
+    for (const c of ['products', 'orders', 'payments', 'refunds', 'exceptions', CERTIFICATE_COLLECTION])
+      expect(collections).toContain(c);
     expect(shapes.size).toBeGreaterThan(10);
     const unserved = [...shapes].filter(([, q]) => servedBy(q) === undefined).map(([shape]) => shape);
     expect(unserved).toEqual([]);

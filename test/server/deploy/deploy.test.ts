@@ -22,7 +22,10 @@ let appid: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'deploy-test-'));
   fixture = join(tmp, 'secrets');
-  writeLocalSecrets(fixture, { dataDir: join(tmp, 'data'), notifyUrl: 'https://prod-1a2b3c.service.tcloudbase.com/wxpay/notify' });
+  writeLocalSecrets(fixture, {
+    dataDir: join(tmp, 'data'),
+    notifyUrl: 'https://prod-1a2b3c.service.tcloudbase.com/wxpay/notify',
+  });
   appid = /WX_APPID=(\S+)/.exec(readFileSync(join(fixture, 'cloud.env'), 'utf8'))![1]!;
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -42,7 +45,16 @@ const untouchable: CiClient = {
 
 async function plan(options: Partial<DeployOptions> = {}) {
   const lines: string[] = [];
-  const result = await deploy({ envId: 'prod-1a2b3c', dryRun: true, secretsDir: fixture, appid, outDir: join(tmp, 'out'), ci: untouchable, out: (l) => lines.push(l), ...options });
+  const result = await deploy({
+    envId: 'prod-1a2b3c',
+    dryRun: true,
+    secretsDir: fixture,
+    appid,
+    outDir: join(tmp, 'out'),
+    ci: untouchable,
+    out: (l) => lines.push(l),
+    ...options,
+  });
   return { ...result, lines, text: lines.join('\n') };
 }
 
@@ -66,7 +78,9 @@ test('the dry-run plan for a fixture configuration: every function with its file
   expect(block(lines, 'catalog')).toContain('environment  0 / 4096 bytes: (none)');
   const payment = block(lines, 'payment');
   expect(payment).toMatch(/wechatpay\/apiclient_key\.pem 1\.7 KB, wechatpay\/pub_key\.pem 451 B/);
-  expect(payment).toMatch(/environment {2}\d{3} \/ 4096 bytes: WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_MERCHANT_SERIAL_NO, WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_NOTIFY_URL, WECHATPAY_KEY_MODE/);
+  expect(payment).toMatch(
+    /environment {2}\d{3} \/ 4096 bytes: WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_MERCHANT_SERIAL_NO, WECHATPAY_APIV3_KEY, WECHATPAY_PUBLIC_KEY_ID, WECHATPAY_NOTIFY_URL, WECHATPAY_KEY_MODE/,
+  );
   expect(payment).toContain('config.json  timeout 20 s, openapi subscribeMessage.send');
   expect(block(lines, 'wechatpayKeys')).toContain('wechatpay/apiclient_cert.pem');
   expect(block(lines, 'reconcile')).toContain('trigger reconcileEvery5Minutes "0 */5 * * * * *"');
@@ -87,7 +101,11 @@ test('the dry-run plan for a fixture configuration: every function with its file
 
 test('certificate mode: the plan ships the platform certificate and says how it is kept current', async () => {
   const secrets = join(tmp, 'secrets-cert');
-  writeLocalSecrets(secrets, { dataDir: join(tmp, 'data'), mode: 'certificate', notifyUrl: 'https://prod-1a2b3c.service.tcloudbase.com/wxpay/notify' });
+  writeLocalSecrets(secrets, {
+    dataDir: join(tmp, 'data'),
+    mode: 'certificate',
+    notifyUrl: 'https://prod-1a2b3c.service.tcloudbase.com/wxpay/notify',
+  });
   const { ok, lines, text } = await plan({ secretsDir: secrets });
   expect(ok).toBe(true);
   expect(block(lines, 'payNotify')).toMatch(/wechatpay\/apiclient_key\.pem [\d.]+ KB, wechatpay\/platform_cert\.pem/);
@@ -99,14 +117,30 @@ test('certificate mode: the plan ships the platform certificate and says how it 
 test('what refuses a deploy: the tourist appid, no upload key, a loopback notify URL, the simulator, a serial or key that does not match, a certificate about to expire', async () => {
   const secrets = join(tmp, 'secrets-bad');
   cpSync(fixture, secrets, { recursive: true });
-  appendFileSync(join(secrets, 'cloud.env'), 'WECHATPAY_BASE_URL=http://127.0.0.1:8788\nWECHATPAY_REFUND_NOTIFY_URL=http://127.0.0.1:8787/http/payNotify\n');
-  writeFileSync(join(secrets, 'cloud.env'), readFileSync(join(secrets, 'cloud.env'), 'utf8').replace(/WECHATPAY_MERCHANT_SERIAL_NO=\S+/, 'WECHATPAY_MERCHANT_SERIAL_NO=ABCDEF0123456789'));
+  appendFileSync(
+    join(secrets, 'cloud.env'),
+    'WECHATPAY_BASE_URL=http://127.0.0.1:8788\nWECHATPAY_REFUND_NOTIFY_URL=http://127.0.0.1:8787/http/payNotify\n',
+  );
+  writeFileSync(
+    join(secrets, 'cloud.env'),
+    readFileSync(join(secrets, 'cloud.env'), 'utf8').replace(
+      /WECHATPAY_MERCHANT_SERIAL_NO=\S+/,
+      'WECHATPAY_MERCHANT_SERIAL_NO=ABCDEF0123456789',
+    ),
+  );
   const other = join(tmp, 'secrets-other');
   writeLocalSecrets(other, { dataDir: join(tmp, 'data-other') });
   cpSync(join(other, 'wechatpay', 'apiclient_key.pem'), join(secrets, 'wechatpay', 'apiclient_key.pem'));
-  const certEnd = Date.parse(new X509Certificate(readFileSync(join(secrets, 'wechatpay', 'apiclient_cert.pem'))).validTo);
+  const certEnd = Date.parse(
+    new X509Certificate(readFileSync(join(secrets, 'wechatpay', 'apiclient_cert.pem'))).validTo,
+  );
 
-  const { ok, problems, text } = await plan({ secretsDir: secrets, appid: 'touristappid', dryRun: false, now: certEnd - 3 * 24 * 3600 * 1000 });
+  const { ok, problems, text } = await plan({
+    secretsDir: secrets,
+    appid: 'touristappid',
+    dryRun: false,
+    now: certEnd - 3 * 24 * 3600 * 1000,
+  });
   expect(ok).toBe(false);
   expect(problems).toEqual(
     expect.arrayContaining([
@@ -126,11 +160,18 @@ test('what refuses a deploy: the tourist appid, no upload key, a loopback notify
 test('settings a function needs are missing: named once, with the functions that need them', async () => {
   const secrets = join(tmp, 'secrets-missing');
   cpSync(fixture, secrets, { recursive: true });
-  writeFileSync(join(secrets, 'cloud.env'), readFileSync(join(secrets, 'cloud.env'), 'utf8').replace(/^WX_APP_SECRET=.*\n/m, '').replace(/^WECHATPAY_MCHID=.*\n/m, ''));
+  writeFileSync(
+    join(secrets, 'cloud.env'),
+    readFileSync(join(secrets, 'cloud.env'), 'utf8')
+      .replace(/^WX_APP_SECRET=.*\n/m, '')
+      .replace(/^WECHATPAY_MCHID=.*\n/m, ''),
+  );
   const { problems, lines } = await plan({ secretsDir: secrets });
   const paying = listFunctions().filter((name) => profileOf(name).pay);
   expect(paying).toEqual(expect.arrayContaining(['orders', 'payment', 'payNotify', 'reconcile', 'wechatpayKeys']));
-  expect(problems).toEqual(expect.arrayContaining(['WX_APP_SECRET is missing (login)', `WECHATPAY_MCHID is missing (${paying.join(', ')})`]));
+  expect(problems).toEqual(
+    expect.arrayContaining(['WX_APP_SECRET is missing (login)', `WECHATPAY_MCHID is missing (${paying.join(', ')})`]),
+  );
   expect(block(lines, 'login')).toContain('missing      WX_APP_SECRET');
 });
 
@@ -145,18 +186,32 @@ test('the upload path: each function uploaded with its dependencies installed in
       }
     },
     cloud: {
-      uploadFunction: async (options) => (calls.push({ what: 'uploadFunction', options }), { filesCount: 3, packSize: 20_000 }),
+      uploadFunction: async (options) => (
+        calls.push({ what: 'uploadFunction', options }),
+        { filesCount: 3, packSize: 20_000 }
+      ),
       createTimeTrigger: async (options) => (calls.push({ what: 'createTimeTrigger', options }), '创建定时触发器成功'),
     },
   };
   const result = await plan({ dryRun: false, keyPath: key, ci });
   expect(result.problems).toEqual([]);
   expect(result.uploaded).toEqual(listFunctions());
-  expect(calls[0]).toEqual({ what: 'Project', options: { appid, type: 'miniProgram', projectPath: ROOT, privateKeyPath: key, ignores: ['node_modules/**/*'] } });
+  expect(calls[0]).toEqual({
+    what: 'Project',
+    options: { appid, type: 'miniProgram', projectPath: ROOT, privateKeyPath: key, ignores: ['node_modules/**/*'] },
+  });
   const uploads = calls.filter((c) => c.what === 'uploadFunction').map((c) => c.options);
-  expect(uploads.map((u) => [u.name, u.env, u.remoteNpmInstall, u.path])).toEqual(listFunctions().map((name) => [name, 'prod-1a2b3c', true, join(tmp, 'out', name)]));
-  const triggers = calls.filter((c) => c.what === 'createTimeTrigger').map((c) => [c.options.functionName, c.options.envId, c.options.triggersConfig]);
-  const withTriggers = listFunctions().filter((name) => (JSON.parse(readFileSync(join(ROOT, 'cloudfunctions', name, 'config.json'), 'utf8')) as { triggers?: unknown[] }).triggers?.length);
+  expect(uploads.map((u) => [u.name, u.env, u.remoteNpmInstall, u.path])).toEqual(
+    listFunctions().map((name) => [name, 'prod-1a2b3c', true, join(tmp, 'out', name)]),
+  );
+  const triggers = calls
+    .filter((c) => c.what === 'createTimeTrigger')
+    .map((c) => [c.options.functionName, c.options.envId, c.options.triggersConfig]);
+  const withTriggers = listFunctions().filter(
+    (name) =>
+      (JSON.parse(readFileSync(join(ROOT, 'cloudfunctions', name, 'config.json'), 'utf8')) as { triggers?: unknown[] })
+        .triggers?.length,
+  );
   expect(triggers.map(([name]) => name)).toEqual(withTriggers);
   expect(triggers).toEqual(
     expect.arrayContaining([
@@ -168,12 +223,30 @@ test('the upload path: each function uploaded with its dependencies installed in
 });
 
 test('the command line', async () => {
-  expect(parseArgs(['--env', 'prod-1a2b3c', '--key', 'k.key', '--dry-run'])).toEqual({ options: { envId: 'prod-1a2b3c', keyPath: join(process.cwd(), 'k.key'), dryRun: true }, problems: [] });
-  expect(parseArgs(['--env', '--dry-run', '--bogus']).problems).toEqual(['--env needs a value', 'unknown argument --bogus']);
+  expect(parseArgs(['--env', 'prod-1a2b3c', '--key', 'k.key', '--dry-run'])).toEqual({
+    options: { envId: 'prod-1a2b3c', keyPath: join(process.cwd(), 'k.key'), dryRun: true },
+    problems: [],
+  });
+  expect(parseArgs(['--env', '--dry-run', '--bogus']).problems).toEqual([
+    '--env needs a value',
+    'unknown argument --bogus',
+  ]);
   const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
     execFile(
       process.execPath,
-      [require.resolve('tsx/cli'), join(ROOT, 'scripts/release/deploy.ts'), '--env', 'prod-1a2b3c', '--dry-run', '--secrets', fixture, '--appid', appid, '--out', join(tmp, 'cli-out')],
+      [
+        require.resolve('tsx/cli'),
+        join(ROOT, 'scripts/release/deploy.ts'),
+        '--env',
+        'prod-1a2b3c',
+        '--dry-run',
+        '--secrets',
+        fixture,
+        '--appid',
+        appid,
+        '--out',
+        join(tmp, 'cli-out'),
+      ],
       { cwd: ROOT, timeout: 50_000, env: { ...process.env, NODE_OPTIONS: '' } },
       (error, stdout) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }),
     );

@@ -3,7 +3,15 @@
  * never failing the job; the conditions the books timer watches; and the daily metrics against hand-counted fixtures.
  */
 import type { DailyMetrics } from '../../../typings/api';
-import { AlertCenter, DEFAULT_ALERT_SETTINGS, loadAlertSettings, REMINDER_MS, WECOM_MAX_BYTES, type AlertDoc, type AlertSettings } from '../../../cloudfunctions/common/domain/attention/alerts';
+import {
+  AlertCenter,
+  DEFAULT_ALERT_SETTINGS,
+  loadAlertSettings,
+  REMINDER_MS,
+  WECOM_MAX_BYTES,
+  type AlertDoc,
+  type AlertSettings,
+} from '../../../cloudfunctions/common/domain/attention/alerts';
 import { subscribeAlerts } from '../../../cloudfunctions/common/domain/books/admin';
 import { runBillDay } from '../../../cloudfunctions/common/domain/books/books';
 import { openException } from '../../../cloudfunctions/common/domain/attention/exceptions';
@@ -46,7 +54,12 @@ afterEach(() => h.close());
 
 describe('one alert per cause', () => {
   it('sends a cause once, counts the repeats, and reminds at most once a day', async () => {
-    const alert = { cause: 'bill_missing:2026-03-01', severity: 'critical' as const, message: 'no statement by noon', detail: { billDate: '2026-03-01' } };
+    const alert = {
+      cause: 'bill_missing:2026-03-01',
+      severity: 'critical' as const,
+      message: 'no statement by noon',
+      detail: { billDate: '2026-03-01' },
+    };
     await h.deps.alerts!.raise(alert);
     await h.deps.alerts!.raise(alert);
     h.advance(REMINDER_MS - 1);
@@ -55,12 +68,19 @@ describe('one alert per cause', () => {
     expect(posts[0]!.body.msgtype).toBe('markdown');
     expect(posts[0]!.body.markdown.content).toContain('no statement by noon');
     expect(posts[0]!.body.markdown.content).toContain('严重');
-    expect(await alertDoc(alert.cause)).toMatchObject({ sendCount: 1, suppressed: 2, sends: [{ at: T0, reminder: false, deliveries: [{ channel: 'wecom', ok: true, status: 200, errcode: 0 }] }] });
+    expect(await alertDoc(alert.cause)).toMatchObject({
+      sendCount: 1,
+      suppressed: 2,
+      sends: [{ at: T0, reminder: false, deliveries: [{ channel: 'wecom', ok: true, status: 200, errcode: 0 }] }],
+    });
     h.advance(1);
     await h.deps.alerts!.raise(alert);
     expect(posts).toHaveLength(2);
     expect(posts[1]!.body.markdown.content).toContain('每日提醒');
-    expect(await alertDoc(alert.cause)).toMatchObject({ sendCount: 2, sends: [{ reminder: false }, { reminder: true, at: T0 + REMINDER_MS }] });
+    expect(await alertDoc(alert.cause)).toMatchObject({
+      sendCount: 2,
+      sends: [{ reminder: false }, { reminder: true, at: T0 + REMINDER_MS }],
+    });
   });
 
   it('two raisers at once send once', async () => {
@@ -72,12 +92,23 @@ describe('one alert per cause', () => {
   });
 
   it('an exception alerts when it opens, not when its cause is seen again', async () => {
-    const input = { kind: 'amount_mismatch' as const, key: 'T1P1', orderId: 'T1', outTradeNo: 'T1P1', expectedFen: 100, actualFen: 99, detail: 'WeChat Pay total 99 fen' };
+    const input = {
+      kind: 'amount_mismatch' as const,
+      key: 'T1P1',
+      orderId: 'T1',
+      outTradeNo: 'T1P1',
+      expectedFen: 100,
+      actualFen: 99,
+      detail: 'WeChat Pay total 99 fen',
+    };
     await openException(h.deps, input);
     await openException(h.deps, input);
     expect(posts).toHaveLength(1);
     expect(posts[0]!.body.markdown.content).toContain('amount_mismatch');
-    expect(await alertDoc('exception:amount_mismatch:T1P1')).toMatchObject({ severity: 'critical', detail: { orderId: 'T1', expectedFen: 100, actualFen: 99 } });
+    expect(await alertDoc('exception:amount_mismatch:T1P1')).toMatchObject({
+      severity: 'critical',
+      detail: { orderId: 'T1', expectedFen: 100, actualFen: 99 },
+    });
     await openException(h.deps, { kind: 'abnormal_refund', key: 'R1', detail: 'abnormal' });
     expect(await alertDoc('exception:abnormal_refund:R1')).toMatchObject({ severity: 'warning' });
   });
@@ -93,19 +124,49 @@ describe('subscribe messages to admins who accepted them', () => {
     h.deps.alerts = center({ templateId: 'TPL-ALERT' });
     await h.deps.alerts.raise({ cause: 'a', severity: 'warning', message: 'first' });
     expect(h.messages).toEqual([]); // the admin accepted nothing yet
-    expect(await subscribeAlerts(h.deps, { openid: ADMIN }, { action: 'subscribeAlerts', accepted: 2 })).toEqual({ credits: 2 });
-    expect(await subscribeAlerts(h.deps, { openid: ADMIN }, { action: 'subscribeAlerts', accepted: 1 })).toEqual({ credits: 3 });
-    await expect(subscribeAlerts(h.deps, { openid: 'o-somebody-else' }, { action: 'subscribeAlerts', accepted: 1 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await h.deps.alerts.raise({ cause: 'b', severity: 'critical', message: '账单差异需要处理，这是一条比二十个字更长的消息' });
+    expect(await subscribeAlerts(h.deps, { openid: ADMIN }, { action: 'subscribeAlerts', accepted: 2 })).toEqual({
+      credits: 2,
+    });
+    expect(await subscribeAlerts(h.deps, { openid: ADMIN }, { action: 'subscribeAlerts', accepted: 1 })).toEqual({
+      credits: 3,
+    });
+    await expect(
+      subscribeAlerts(h.deps, { openid: 'o-somebody-else' }, { action: 'subscribeAlerts', accepted: 1 }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await h.deps.alerts.raise({
+      cause: 'b',
+      severity: 'critical',
+      message: '账单差异需要处理，这是一条比二十个字更长的消息',
+    });
     expect(h.messages).toEqual([
-      { touser: ADMIN, templateId: 'TPL-ALERT', page: 'pages/home/index', data: { thing1: { value: expect.stringMatching(/^严重: .{15}…$/u) }, time2: { value: '2026-03-01 10:00' }, thing3: { value: 'b' } } },
+      {
+        touser: ADMIN,
+        templateId: 'TPL-ALERT',
+        page: 'pages/home/index',
+        data: {
+          thing1: { value: expect.stringMatching(/^严重: .{15}…$/u) },
+          time2: { value: '2026-03-01 10:00' },
+          thing3: { value: 'b' },
+        },
+      },
     ]);
     expect(await h.store.getById(COLLECTIONS.alertSubscriptions, ADMIN)).toMatchObject({ credits: 2 });
     h.deps.messenger.sendSubscribeMessage = async () => {
-      throw Object.assign(new Error('openapi.subscribeMessage.send:fail user refuse to accept the msg'), { errCode: 43101 });
+      throw Object.assign(new Error('openapi.subscribeMessage.send:fail user refuse to accept the msg'), {
+        errCode: 43101,
+      });
     };
     await h.deps.alerts.raise({ cause: 'c', severity: 'warning', message: 'third' });
-    expect(await alertDoc('c')).toMatchObject({ sends: [{ deliveries: [{ channel: 'wecom', ok: true }, { channel: 'subscribe', to: ADMIN, ok: false, errcode: 43101 }] }] });
+    expect(await alertDoc('c')).toMatchObject({
+      sends: [
+        {
+          deliveries: [
+            { channel: 'wecom', ok: true },
+            { channel: 'subscribe', to: ADMIN, ok: false, errcode: 43101 },
+          ],
+        },
+      ],
+    });
     // WeChat says the admin has none left: the credit count follows WeChat, and nothing more is tried
     expect(await h.store.getById(COLLECTIONS.alertSubscriptions, ADMIN)).toMatchObject({ credits: 0 });
     let tried = 0;
@@ -124,7 +185,20 @@ describe('a failing channel never fails the job', () => {
     const order = await seedPaidOrder(h, 1990);
     const room = new BillsRoom({
       ledger: recordsLedger({
-        transactions: async () => [{ _id: order.paidOutTradeNo!, appid: h.deps.pay.config.appid, mchid: h.deps.pay.config.mchid, description: '拿铁', attach: order._id, payer: { openid: order.openid }, amount: { total: 1990 }, trade_state: 'SUCCESS', transaction_id: order.transactionId!, success_time: '2026-03-01T10:00:00+08:00' }],
+        transactions: async () => [
+          {
+            _id: order.paidOutTradeNo!,
+            appid: h.deps.pay.config.appid,
+            mchid: h.deps.pay.config.mchid,
+            description: '拿铁',
+            attach: order._id,
+            payer: { openid: order.openid },
+            amount: { total: 1990 },
+            trade_state: 'SUCCESS',
+            transaction_id: order.transactionId!,
+            success_time: '2026-03-01T10:00:00+08:00',
+          },
+        ],
         refunds: async () => [],
       }),
       clock: h.now,
@@ -137,10 +211,16 @@ describe('a failing channel never fails the job', () => {
       const url = new URL(path, 'http://sim');
       return room.route('GET', url.pathname)!.run(url);
     };
-    h.wx.applyTradeBill.fallback = async (r) => ((await call(`/v3/bill/tradebill?bill_date=${r.bill_date}&tar_type=GZIP`)) as unknown as { body: never }).body;
+    h.wx.applyTradeBill.fallback = async (r) =>
+      ((await call(`/v3/bill/tradebill?bill_date=${r.bill_date}&tar_type=GZIP`)) as unknown as { body: never }).body;
     h.wx.downloadBill.fallback = async (u) => {
       const raw = ((await call(new URL(u).pathname + new URL(u).search)) as { raw: Buffer }).raw;
-      return { body: (async function* () { yield raw; })(), requestId: 'R' };
+      return {
+        body: (async function* () {
+          yield raw;
+        })(),
+        requestId: 'R',
+      };
     };
     h.advance(Date.parse('2026-03-02T10:30:00+08:00') - h.now());
     const view = await runBillDay(h.deps, '2026-03-01', { by: 'test' });
@@ -150,24 +230,32 @@ describe('a failing channel never fails the job', () => {
   }
 
   it.each([
-    ['answers an error code', async () => new Response('{"errcode":93000,"errmsg":"invalid webhook url"}', { status: 200 })],
+    [
+      'answers an error code',
+      async () => new Response('{"errcode":93000,"errmsg":"invalid webhook url"}', { status: 200 }),
+    ],
     ['is unreachable', async () => Promise.reject(new TypeError('fetch failed'))],
     ['answers 502', async () => new Response('bad gateway', { status: 502 })],
-  ])('the webhook %s: the statement is what it is with a working webhook; the failed delivery is recorded', async (_name, failing) => {
-    const working = await dayWithADifference();
-    const causes = await h.store.find<AlertDoc>(COLLECTIONS.alerts, {}, { limit: 10 });
-    expect(causes.map((c) => c.sends[0]!.deliveries[0]!.ok)).toEqual([true]);
-    await h.close();
-    h = createHarness();
-    posts = [];
-    webhook = failing;
-    h.deps.alerts = center();
-    const broken = await dayWithADifference();
-    expect(broken).toEqual(working);
-    const [doc] = await h.store.find<AlertDoc>(COLLECTIONS.alerts, {}, { limit: 10 });
-    expect(doc!.sends[0]!.deliveries).toEqual([expect.objectContaining({ channel: 'wecom', ok: false, error: expect.any(String) })]);
-    expect(await h.store.countWhere(COLLECTIONS.exceptions, { kind: 'bill_difference', status: 'open' })).toBe(1);
-  });
+  ])(
+    'the webhook %s: the statement is what it is with a working webhook; the failed delivery is recorded',
+    async (_name, failing) => {
+      const working = await dayWithADifference();
+      const causes = await h.store.find<AlertDoc>(COLLECTIONS.alerts, {}, { limit: 10 });
+      expect(causes.map((c) => c.sends[0]!.deliveries[0]!.ok)).toEqual([true]);
+      await h.close();
+      h = createHarness();
+      posts = [];
+      webhook = failing;
+      h.deps.alerts = center();
+      const broken = await dayWithADifference();
+      expect(broken).toEqual(working);
+      const [doc] = await h.store.find<AlertDoc>(COLLECTIONS.alerts, {}, { limit: 10 });
+      expect(doc!.sends[0]!.deliveries).toEqual([
+        expect.objectContaining({ channel: 'wecom', ok: false, error: expect.any(String) }),
+      ]);
+      expect(await h.store.countWhere(COLLECTIONS.exceptions, { kind: 'bill_difference', status: 'open' })).toBe(1);
+    },
+  );
 
   it('an alert that cannot even be recorded (the database refuses) leaves the job as it was', async () => {
     const working = await dayWithADifference();
@@ -183,15 +271,28 @@ describe('a failing channel never fails the job', () => {
 describe('settings', () => {
   it('read from the environment, a malformed value reported by name and left at its default', () => {
     expect(loadAlertSettings({})).toEqual({ settings: DEFAULT_ALERT_SETTINGS, problems: [] });
-    const { settings, problems } = loadAlertSettings({ ALERT_WEBHOOK_URL: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc', ALERT_TEMPLATE_ID: 'T1', ALERT_VERIFY_FAILURES: '5', ALERT_VERIFY_WINDOW_MINUTES: 'x' });
-    expect(settings).toMatchObject({ webhookUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc', templateId: 'T1', verifyFailures: 5, verifyWindowMinutes: 10 });
+    const { settings, problems } = loadAlertSettings({
+      ALERT_WEBHOOK_URL: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc',
+      ALERT_TEMPLATE_ID: 'T1',
+      ALERT_VERIFY_FAILURES: '5',
+      ALERT_VERIFY_WINDOW_MINUTES: 'x',
+    });
+    expect(settings).toMatchObject({
+      webhookUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc',
+      templateId: 'T1',
+      verifyFailures: 5,
+      verifyWindowMinutes: 10,
+    });
     expect(problems).toEqual(['ALERT_VERIFY_WINDOW_MINUTES must be an integer between 1 and 1440']);
-    expect(loadAlertSettings({ ALERT_WEBHOOK_URL: 'ftp://x' }).problems).toEqual(['ALERT_WEBHOOK_URL must be an http(s) URL']);
+    expect(loadAlertSettings({ ALERT_WEBHOOK_URL: 'ftp://x' }).problems).toEqual([
+      'ALERT_WEBHOOK_URL must be an http(s) URL',
+    ]);
   });
 });
 
 describe('watched conditions', () => {
-  const rejected = (at: number, reason = 'BAD_SIGNATURE') => h.store.append(COLLECTIONS.notifications, { receivedAt: at, verdict: `rejected:${reason}`, ms: 1 });
+  const rejected = (at: number, reason = 'BAD_SIGNATURE') =>
+    h.store.append(COLLECTIONS.notifications, { receivedAt: at, verdict: `rejected:${reason}`, ms: 1 });
 
   it('verification failures at the threshold within the window raise one critical alert; a SIGNTEST probe or an old failure does not count', async () => {
     h.deps.alerts = center({ verifyFailures: 3, verifyWindowMinutes: 10 });
@@ -202,12 +303,32 @@ describe('watched conditions', () => {
     expect(await watchConditions(h.deps, '2026-02-28')).toEqual([]);
     await rejected(h.now(), 'DECRYPT_AUTHENTICATION_FAILED');
     expect(await watchConditions(h.deps, '2026-02-28')).toEqual(['verification_failures']);
-    expect(await alertDoc('verification_failures')).toMatchObject({ severity: 'critical', detail: { failures: 3, windowMinutes: 10, threshold: 3 } });
+    expect(await alertDoc('verification_failures')).toMatchObject({
+      severity: 'critical',
+      detail: { failures: 3, windowMinutes: 10, threshold: 3 },
+    });
   });
 
   it('a refund abnormal for longer than the setting, and exceptions open for more than a day', async () => {
     h.deps.alerts = center({ abnormalRefundHours: 24 });
-    const refund = { _id: 'R-ABN', kind: 'order', orderId: 'O1', outTradeNo: 'O1P1', openid: 'o', amountFen: 50, totalFen: 100, reason: '', requestedBy: 'user', requestedByOpenid: 'o', status: 'abnormal', nextAttemptAt: 0, attempts: 0, abnormalAt: h.now(), createdAt: h.now(), updatedAt: h.now() } as RefundDoc;
+    const refund = {
+      _id: 'R-ABN',
+      kind: 'order',
+      orderId: 'O1',
+      outTradeNo: 'O1P1',
+      openid: 'o',
+      amountFen: 50,
+      totalFen: 100,
+      reason: '',
+      requestedBy: 'user',
+      requestedByOpenid: 'o',
+      status: 'abnormal',
+      nextAttemptAt: 0,
+      attempts: 0,
+      abnormalAt: h.now(),
+      createdAt: h.now(),
+      updatedAt: h.now(),
+    } as RefundDoc;
     await h.store.insert(COLLECTIONS.refunds, refund);
     await openException(h.deps, { kind: 'abnormal_refund', key: 'R-ABN', outRefundNo: 'R-ABN', detail: 'abnormal' });
     h.advance(24 * 3600_000 - 1);
@@ -224,7 +345,12 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
 
   it('counts orders, payments by what settled them, prepay-to-paid buckets, deliveries by verdict, refunds and open exceptions', async () => {
     const order = (id: string, status: string, createdAt: number, paidAt?: number) =>
-      h.store.insert(COLLECTIONS.orders, { _id: id, status, createdAt, ...(paidAt !== undefined ? { paidAt } : {}) } as never);
+      h.store.insert(COLLECTIONS.orders, {
+        _id: id,
+        status,
+        createdAt,
+        ...(paidAt !== undefined ? { paidAt } : {}),
+      } as never);
     // created that day: 6 (2 paid that day, 1 closed by expiry, 2 cancelled, 1 pending); one paid that day was created the day before
     await order('O1', 'paid', at('09:00'), at('09:00'));
     await order('O2', 'refunded', at('10:00'), at('10:05'));
@@ -235,7 +361,13 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
     await order('O0', 'paid', start - 3600_000, at('00:10'));
     await order('O7', 'paid', start + 86_400_000, start + 86_400_000); // the next day: not counted
     const payment = (id: string, settledVia: PaymentDoc['settledVia'] | undefined, createdAt: number, paidAt: number) =>
-      h.store.insert(COLLECTIONS.payments, { _id: id, status: 'success', createdAt, paidAt, ...(settledVia ? { settledVia } : {}) } as never);
+      h.store.insert(COLLECTIONS.payments, {
+        _id: id,
+        status: 'success',
+        createdAt,
+        paidAt,
+        ...(settledVia ? { settledVia } : {}),
+      } as never);
     await payment('O1P1', 'notification', at('09:00'), at('09:00') + 8_000); // 8 s → ≤ 10 s
     await payment('O2P1', 'notification', at('10:00'), at('10:00') + 25_000); // ≤ 30 s
     await payment('O0P1', 'reconcile', start - 3600_000, at('00:10')); // 70 min → ≤ 7200 s
@@ -243,10 +375,21 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
     await payment('O9P1', 'bill', at('14:00'), at('14:00') + 20_000); // ≤ 30 s
     await payment('OAP1', undefined, at('15:00'), at('15:00') + 3 * 3600_000); // beyond the last bucket
     await payment('OBP1', 'notification', start - 10_000, start - 1); // the day before
-    const delivery = (verdict: string, receivedAt: number) => h.store.append(COLLECTIONS.notifications, { receivedAt, verdict, ms: 1 });
-    for (const v of ['paid', 'paid', 'duplicate', 'settled', 'rejected:BAD_SIGNATURE', 'ignored_event_type', 'something_new']) await delivery(v, at('16:00'));
+    const delivery = (verdict: string, receivedAt: number) =>
+      h.store.append(COLLECTIONS.notifications, { receivedAt, verdict, ms: 1 });
+    for (const v of [
+      'paid',
+      'paid',
+      'duplicate',
+      'settled',
+      'rejected:BAD_SIGNATURE',
+      'ignored_event_type',
+      'something_new',
+    ])
+      await delivery(v, at('16:00'));
     await delivery('paid', start - 1);
-    const refund = (id: string, status: string, createdAt: number) => h.store.insert(COLLECTIONS.refunds, { _id: id, status, createdAt } as never);
+    const refund = (id: string, status: string, createdAt: number) =>
+      h.store.insert(COLLECTIONS.refunds, { _id: id, status, createdAt } as never);
     await refund('R1', 'success', at('10:30'));
     await refund('R2', 'processing', at('23:58')); // created that day, open for less than 5 minutes at roll-up time
     await refund('R3', 'abnormal', at('11:00'));
@@ -254,7 +397,13 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
     await openException(h.deps, { kind: 'bill_difference', key: 'k1', detail: 'x' });
     await openException(h.deps, { kind: 'bill_difference', key: 'k2', detail: 'x' });
     await openException(h.deps, { kind: 'duplicate_charge', key: 'k3', detail: 'x' });
-    await h.store.insert(COLLECTIONS.statements, { _id: DAY, status: 'done', differenceCount: 3, healedCount: 1, openCount: 2 } as never);
+    await h.store.insert(COLLECTIONS.statements, {
+      _id: DAY,
+      status: 'done',
+      differenceCount: 3,
+      healedCount: 1,
+      openCount: 2,
+    } as never);
     h.advance(Date.parse('2026-03-02T00:01:00+08:00') - h.now());
 
     const metrics = await rollUpDay(h.deps, DAY, start);
@@ -280,9 +429,26 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
         p50Seconds: 30, // the 3rd of 6
         p90Seconds: null, // the 6th of 6: beyond two hours
       },
-      notifications: { total: 7, byVerdict: { paid: 2, duplicate: 1, settled: 1, 'rejected:BAD_SIGNATURE': 1, ignored_event_type: 1, other: 1 } },
-      refunds: { created: 3, byStatus: { queued: 0, unknown: 0, processing: 1, abnormal: 1, success: 1, closed: 0, failed: 0 }, openOver5Minutes: 2, openOver3Days: 1 },
-      exceptionsOpen: { amount_mismatch: 0, duplicate_charge: 1, abnormal_refund: 0, refund_unapplied: 0, refund_refused: 0, unknown_payment: 0, payment_mismatch: 0, bill_difference: 2 },
+      notifications: {
+        total: 7,
+        byVerdict: { paid: 2, duplicate: 1, settled: 1, 'rejected:BAD_SIGNATURE': 1, ignored_event_type: 1, other: 1 },
+      },
+      refunds: {
+        created: 3,
+        byStatus: { queued: 0, unknown: 0, processing: 1, abnormal: 1, success: 1, closed: 0, failed: 0 },
+        openOver5Minutes: 2,
+        openOver3Days: 1,
+      },
+      exceptionsOpen: {
+        amount_mismatch: 0,
+        duplicate_charge: 1,
+        abnormal_refund: 0,
+        refund_unapplied: 0,
+        refund_refused: 0,
+        unknown_payment: 0,
+        payment_mismatch: 0,
+        bill_difference: 2,
+      },
       bill: { status: 'done', differences: 3, healed: 1, open: 2 },
     };
     expect(metrics).toEqual(expected);
@@ -290,7 +456,10 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
     await h.store.updateWhere(COLLECTIONS.statements, { _id: DAY }, { healedCount: 2, openCount: 1 });
     h.advance(60_000);
     await rollUpDay(h.deps, DAY, start);
-    expect(await h.store.getById(COLLECTIONS.metrics, DAY)).toMatchObject({ rolledUpAt: h.now(), bill: { healed: 2, open: 1 }, orders: expected.orders });
+    expect(await h.store.getById(COLLECTIONS.metrics, DAY)).toMatchObject({
+      rolledUpAt: h.now(),
+      bill: { healed: 2, open: 1 },
+      orders: expected.orders,
+    });
   });
 });
-

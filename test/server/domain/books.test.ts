@@ -4,16 +4,41 @@
  * application and the download to the room. WeChat Pay's own ledger is a list the test keeps beside the books.
  */
 import { createHash } from 'node:crypto';
-import { BillComparison, refundStateAgrees, type BooksRefund } from '../../../cloudfunctions/common/domain/books/bill-compare';
+import {
+  BillComparison,
+  refundStateAgrees,
+  type BooksRefund,
+} from '../../../cloudfunctions/common/domain/books/bill-compare';
 import { booksTimer, runBillDay } from '../../../cloudfunctions/common/domain/books/books';
 import { exceptionId, type ExceptionDoc } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
 import type { StatementDoc } from '../../../cloudfunctions/common/domain/books/statements';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
-import { rfc3339, WechatPayApiError, type TradeBillRow, type Transaction } from '../../../cloudfunctions/common/wechatpay';
+import {
+  rfc3339,
+  WechatPayApiError,
+  type TradeBillRow,
+  type Transaction,
+} from '../../../cloudfunctions/common/wechatpay';
 import { HttpError } from '../../../localcloud/http';
-import { BillsRoom, recordsLedger, type LedgerRefundRecord, type LedgerTransactionRecord } from '../../../localcloud/wechatpay-sim/bills';
-import { APPID, BUYER, createHarness, getOrder, getPayment, MCHID, seedPaidOrder, seedUnpaidOrder, T0, type Harness } from './harness';
+import {
+  BillsRoom,
+  recordsLedger,
+  type LedgerRefundRecord,
+  type LedgerTransactionRecord,
+} from '../../../localcloud/wechatpay-sim/bills';
+import {
+  APPID,
+  BUYER,
+  createHarness,
+  getOrder,
+  getPayment,
+  MCHID,
+  seedPaidOrder,
+  seedUnpaidOrder,
+  T0,
+  type Harness,
+} from './harness';
 
 const DAY = '2026-03-01'; // T0 is 10:00 on this day, China time
 const NEXT_MORNING = Date.parse('2026-03-02T10:30:00+08:00');
@@ -24,12 +49,17 @@ let room: BillsRoom;
 
 /** WeChat Pay's answer to a room call, as the real client would raise it. */
 function asApiError(error: unknown): unknown {
-  return error instanceof HttpError ? new WechatPayApiError(error.status, error.code, error.message, error.detail, 'ROOM') : error;
+  return error instanceof HttpError
+    ? new WechatPayApiError(error.status, error.code, error.message, error.detail, 'ROOM')
+    : error;
 }
 
 async function callRoom(pathAndQuery: string) {
   const url = new URL(pathAndQuery, 'http://sim');
-  return room.route('GET', url.pathname)!.run(url).catch((e: unknown) => Promise.reject(asApiError(e)));
+  return room
+    .route('GET', url.pathname)!
+    .run(url)
+    .catch((e: unknown) => Promise.reject(asApiError(e)));
 }
 
 beforeEach(() => {
@@ -43,13 +73,20 @@ beforeEach(() => {
     mchid: MCHID,
   });
   h.wx.applyTradeBill.fallback = async (request) => {
-    const answer = await callRoom(`/v3/bill/tradebill?bill_date=${request.bill_date}&bill_type=${request.bill_type}&tar_type=${request.tar_type}`);
+    const answer = await callRoom(
+      `/v3/bill/tradebill?bill_date=${request.bill_date}&bill_type=${request.bill_type}&tar_type=${request.tar_type}`,
+    );
     return (answer as { body: { download_url: string; hash_type: string; hash_value: string } }).body;
   };
   h.wx.downloadBill.fallback = async (downloadUrl) => {
     const url = new URL(downloadUrl);
     const answer = (await callRoom(url.pathname + url.search)) as { raw: Buffer };
-    return { body: (async function* () { yield answer.raw; })(), requestId: 'ROOM' };
+    return {
+      body: (async function* () {
+        yield answer.raw;
+      })(),
+      requestId: 'ROOM',
+    };
   };
   // what WeChat Pay answers a query: from its ledger
   h.wx.queryByOutTradeNo.fallback = async (outTradeNo) => {
@@ -66,7 +103,9 @@ function txView(tx: LedgerTransactionRecord): Transaction {
     mchid: tx.mchid,
     out_trade_no: tx._id,
     trade_state: tx.trade_state as Transaction['trade_state'],
-    ...(tx.transaction_id ? { transaction_id: tx.transaction_id, success_time: tx.success_time!, trade_type: 'JSAPI', bank_type: 'OTHERS' } : {}),
+    ...(tx.transaction_id
+      ? { transaction_id: tx.transaction_id, success_time: tx.success_time!, trade_type: 'JSAPI', bank_type: 'OTHERS' }
+      : {}),
     attach: tx.attach ?? '',
     payer: { openid: tx.payer.openid },
     amount: { total: tx.amount.total, payer_total: tx.amount.total, currency: 'CNY', payer_currency: 'CNY' },
@@ -74,8 +113,25 @@ function txView(tx: LedgerTransactionRecord): Transaction {
 }
 
 /** WeChat Pay's record of a payment that succeeded at `at`. */
-function wechatPaid(outTradeNo: string, orderId: string, totalFen: number, at: number, transactionId = `4200${orderId}`): void {
-  ledger.txs.push({ _id: outTradeNo, appid: APPID, mchid: MCHID, description: '拿铁', attach: orderId, payer: { openid: BUYER }, amount: { total: totalFen }, trade_state: 'SUCCESS', transaction_id: transactionId, success_time: rfc3339(at) });
+function wechatPaid(
+  outTradeNo: string,
+  orderId: string,
+  totalFen: number,
+  at: number,
+  transactionId = `4200${orderId}`,
+): void {
+  ledger.txs.push({
+    _id: outTradeNo,
+    appid: APPID,
+    mchid: MCHID,
+    description: '拿铁',
+    attach: orderId,
+    payer: { openid: BUYER },
+    amount: { total: totalFen },
+    trade_state: 'SUCCESS',
+    transaction_id: transactionId,
+    success_time: rfc3339(at),
+  });
 }
 
 /** A paid order in the books and in WeChat Pay's ledger, paid `minutes` after T0 (or at `at`). */
@@ -89,7 +145,14 @@ async function paid(totalFen: number, minutes = 0, at = T0 + minutes * 60_000): 
 }
 
 /** A refund of an order, in the books and at WeChat Pay, created (and accepted) at T0 + `minutes`. */
-async function refunded(order: OrderDoc, amountFen: number, status: 'success' | 'processing' | 'closed', minutes = 30, acceptedAt?: number, at = T0 + minutes * 60_000): Promise<RefundDoc> {
+async function refunded(
+  order: OrderDoc,
+  amountFen: number,
+  status: 'success' | 'processing' | 'closed',
+  minutes = 30,
+  acceptedAt?: number,
+  at = T0 + minutes * 60_000,
+): Promise<RefundDoc> {
   const refund: RefundDoc = {
     _id: `${order._id}-R${amountFen}`,
     kind: 'order',
@@ -123,7 +186,10 @@ async function refunded(order: OrderDoc, amountFen: number, status: 'success' | 
 }
 
 const statement = async () => (await h.store.getById<StatementDoc>(COLLECTIONS.statements, DAY))!;
-const billExceptions = async () => (await h.store.find<ExceptionDoc>(COLLECTIONS.exceptions, { kind: 'bill_difference' }, { limit: 100 })).sort((a, b) => a._id.localeCompare(b._id));
+const billExceptions = async () =>
+  (await h.store.find<ExceptionDoc>(COLLECTIONS.exceptions, { kind: 'bill_difference' }, { limit: 100 })).sort((a, b) =>
+    a._id.localeCompare(b._id),
+  );
 const run = () => runBillDay(h.deps, DAY, { by: 'test' });
 const toNextMorning = () => h.advance(NEXT_MORNING - h.now());
 
@@ -136,14 +202,38 @@ describe('a clean day', () => {
     await refunded(c, 456, 'closed', 40);
     toNextMorning();
     const view = await run();
-    expect(view).toMatchObject({ billDate: DAY, status: 'done', differenceCount: 0, healedCount: 0, openCount: 0, differences: [], runs: 1 });
+    expect(view).toMatchObject({
+      billDate: DAY,
+      status: 'done',
+      differenceCount: 0,
+      healedCount: 0,
+      openCount: 0,
+      differences: [],
+      runs: 1,
+    });
     // the bill's side is read from the rows and held to the summary row (the parser refuses a file where they differ)
     const fees = [1990, 1, 123456].map((f) => Math.floor((f * 60 + 5000) / 10000));
     const refundFees = [990, 456].map((f) => Math.floor((f * 60 + 5000) / 10000));
     const fee = fees.reduce((x, y) => x + y) - refundFees.reduce((x, y) => x + y);
-    expect(view.bill).toMatchObject({ paymentCount: 3, refundCount: 2, grossFen: 125447, refundFen: 1446, feeFen: fee, settlementFen: 125447, feeMilliFen: fee * 1000, rows: 5 });
+    expect(view.bill).toMatchObject({
+      paymentCount: 3,
+      refundCount: 2,
+      grossFen: 125447,
+      refundFen: 1446,
+      feeFen: fee,
+      settlementFen: 125447,
+      feeMilliFen: fee * 1000,
+      rows: 5,
+    });
     expect(view.bill!.netFen).toBe(125447 - 1446 - fee);
-    expect(view.books).toEqual({ paymentCount: 3, refundCount: 2, grossFen: 125447, refundFen: 1446, feeFen: fee, netFen: 125447 - 1446 - fee });
+    expect(view.books).toEqual({
+      paymentCount: 3,
+      refundCount: 2,
+      grossFen: 125447,
+      refundFen: 1446,
+      feeFen: fee,
+      netFen: 125447 - 1446 - fee,
+    });
     expect(await billExceptions()).toEqual([]);
     expect(h.unscripted).toEqual([]);
     // the digest the statement keeps is the original bill's
@@ -166,19 +256,39 @@ describe('each bill fault yields exactly its difference and one exception', () =
     room.faults.add({ kind: 'ROW_MISSING', outTradeNo: b.paidOutTradeNo!, billDate: DAY });
     const view = await run();
     expect(view.differences).toEqual([
-      expect.objectContaining({ kind: 'missing_in_bill', subject: 'payment', outTradeNo: b.paidOutTradeNo, orderId: b._id, booksFen: 500, detail: expect.stringContaining('SUCCESS') }),
+      expect.objectContaining({
+        kind: 'missing_in_bill',
+        subject: 'payment',
+        outTradeNo: b.paidOutTradeNo,
+        orderId: b._id,
+        booksFen: 500,
+        detail: expect.stringContaining('SUCCESS'),
+      }),
     ]);
     expect(view).toMatchObject({ differenceCount: 1, openCount: 1, healedCount: 0 });
     const [exception] = await billExceptions();
     expect(await billExceptions()).toHaveLength(1);
-    expect(exception).toMatchObject({ _id: `bill_difference:${DAY}|missing_in_bill|${b.paidOutTradeNo}`, status: 'open', orderId: b._id, expectedFen: 500 });
+    expect(exception).toMatchObject({
+      _id: `bill_difference:${DAY}|missing_in_bill|${b.paidOutTradeNo}`,
+      status: 'open',
+      orderId: b._id,
+      expectedFen: 500,
+    });
     expect(view.books!.grossFen - view.bill!.grossFen).toBe(500);
   });
 
   it('an extra row: in the bill, unknown here; the query finds nothing to settle', async () => {
     room.faults.add({ kind: 'EXTRA_ROW', outTradeNo: 'EXTRA20260301X', amountFen: 777, billDate: DAY });
     const view = await run();
-    expect(view.differences).toEqual([expect.objectContaining({ kind: 'missing_here', subject: 'payment', outTradeNo: 'EXTRA20260301X', billFen: 777, detail: expect.stringContaining('not_found') })]);
+    expect(view.differences).toEqual([
+      expect.objectContaining({
+        kind: 'missing_here',
+        subject: 'payment',
+        outTradeNo: 'EXTRA20260301X',
+        billFen: 777,
+        detail: expect.stringContaining('not_found'),
+      }),
+    ]);
     expect(view.differences[0]!.healed).toBeUndefined();
     expect((await billExceptions()).map((e) => e._id)).toEqual([`bill_difference:${DAY}|missing_here|EXTRA20260301X`]);
     expect(h.wx.queryByOutTradeNo.calls).toEqual(['EXTRA20260301X']);
@@ -187,17 +297,36 @@ describe('each bill fault yields exactly its difference and one exception', () =
   it('an amount changed', async () => {
     room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: a.paidOutTradeNo!, amountFen: 1999, billDate: DAY });
     const view = await run();
-    expect(view.differences).toEqual([expect.objectContaining({ kind: 'amount_differs', subject: 'payment', outTradeNo: a.paidOutTradeNo, billFen: 1999, booksFen: 1990 })]);
-    expect((await billExceptions()).map((e) => [e._id, e.expectedFen, e.actualFen])).toEqual([[`bill_difference:${DAY}|amount_differs|${a.paidOutTradeNo}`, 1990, 1999]]);
+    expect(view.differences).toEqual([
+      expect.objectContaining({
+        kind: 'amount_differs',
+        subject: 'payment',
+        outTradeNo: a.paidOutTradeNo,
+        billFen: 1999,
+        booksFen: 1990,
+      }),
+    ]);
+    expect((await billExceptions()).map((e) => [e._id, e.expectedFen, e.actualFen])).toEqual([
+      [`bill_difference:${DAY}|amount_differs|${a.paidOutTradeNo}`, 1990, 1999],
+    ]);
   });
 
   it('a refund state changed: SUCCESS here, REFUNDCLOSE in the bill', async () => {
     room.faults.add({ kind: 'REFUND_STATE_CHANGED', outRefundNo: `${a._id}-R990`, billDate: DAY });
     const view = await run();
     expect(view.differences).toEqual([
-      expect.objectContaining({ kind: 'refund_state_differs', subject: 'refund', outRefundNo: `${a._id}-R990`, billState: 'REFUNDCLOSE', booksState: 'success', orderId: a._id }),
+      expect.objectContaining({
+        kind: 'refund_state_differs',
+        subject: 'refund',
+        outRefundNo: `${a._id}-R990`,
+        billState: 'REFUNDCLOSE',
+        booksState: 'success',
+        orderId: a._id,
+      }),
     ]);
-    expect((await billExceptions()).map((e) => e._id)).toEqual([`bill_difference:${DAY}|refund_state_differs|${a._id}-R990`]);
+    expect((await billExceptions()).map((e) => e._id)).toEqual([
+      `bill_difference:${DAY}|refund_state_differs|${a._id}-R990`,
+    ]);
   });
 
   it('run twice: one statement, the same exceptions seen again, none duplicated; cleared ones resolve on the next run', async () => {
@@ -212,7 +341,11 @@ describe('each bill fault yields exactly its difference and one exception', () =
     room.faults.clear();
     const third = await run();
     expect(third).toMatchObject({ runs: 3, differenceCount: 0, differences: [] });
-    expect((await billExceptions())[0]).toMatchObject({ status: 'resolved', resolvedBy: 'system', resolution: { action: 'cleared_on_rerun' } });
+    expect((await billExceptions())[0]).toMatchObject({
+      status: 'resolved',
+      resolvedBy: 'system',
+      resolution: { action: 'cleared_on_rerun' },
+    });
   });
 });
 
@@ -224,11 +357,27 @@ describe('healing and the attacker’s order', () => {
     toNextMorning();
     const view = await run();
     expect(view.differences).toEqual([
-      expect.objectContaining({ kind: 'missing_here', subject: 'payment', outTradeNo: payments[0]!._id, orderId: order._id, billFen: 3300, booksFen: 3300, healed: expect.stringContaining('paid') }),
+      expect.objectContaining({
+        kind: 'missing_here',
+        subject: 'payment',
+        outTradeNo: payments[0]!._id,
+        orderId: order._id,
+        billFen: 3300,
+        booksFen: 3300,
+        healed: expect.stringContaining('paid'),
+      }),
     ]);
     expect(view).toMatchObject({ healedCount: 1, openCount: 0 });
-    expect(await getOrder(h, order._id)).toMatchObject({ status: 'paid', paidFen: 3300, paidOutTradeNo: payments[0]!._id });
-    expect(await getPayment(h, payments[0]!._id)).toMatchObject({ status: 'success', settledVia: 'bill', paidAt: T0 + 5 * 60_000 });
+    expect(await getOrder(h, order._id)).toMatchObject({
+      status: 'paid',
+      paidFen: 3300,
+      paidOutTradeNo: payments[0]!._id,
+    });
+    expect(await getPayment(h, payments[0]!._id)).toMatchObject({
+      status: 'success',
+      settledVia: 'bill',
+      paidAt: T0 + 5 * 60_000,
+    });
     expect(await billExceptions()).toEqual([]);
     // both sides now agree on the day's totals
     expect(view.books).toMatchObject({ paymentCount: 2, grossFen: 5290 });
@@ -238,24 +387,63 @@ describe('healing and the attacker’s order', () => {
   it('an order marked paid here while WeChat Pay says NOTPAY is reported, with WeChat Pay’s word for it', async () => {
     await paid(1990, 1);
     const { order, payments } = await seedUnpaidOrder(h, 8800);
-    ledger.txs.push({ _id: payments[0]!._id, appid: APPID, mchid: MCHID, description: '拿铁', attach: order._id, payer: { openid: BUYER }, amount: { total: 8800 }, trade_state: 'NOTPAY' });
+    ledger.txs.push({
+      _id: payments[0]!._id,
+      appid: APPID,
+      mchid: MCHID,
+      description: '拿铁',
+      attach: order._id,
+      payer: { openid: BUYER },
+      amount: { total: 8800 },
+      trade_state: 'NOTPAY',
+    });
     // marked paid without WeChat Pay's word: the order alone, as an attacker with database access would
-    await h.store.updateWhere(COLLECTIONS.orders, { _id: order._id }, { status: 'paid', paidFen: 8800, refundableFen: 8800, paidAt: T0 + 6 * 60_000, paidOutTradeNo: payments[0]!._id });
+    await h.store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: order._id },
+      { status: 'paid', paidFen: 8800, refundableFen: 8800, paidAt: T0 + 6 * 60_000, paidOutTradeNo: payments[0]!._id },
+    );
     toNextMorning();
     const view = await run();
     expect(view.differences).toEqual([
-      expect.objectContaining({ kind: 'missing_in_bill', subject: 'payment', outTradeNo: payments[0]!._id, orderId: order._id, booksFen: 8800, detail: expect.stringContaining('NOTPAY') }),
+      expect.objectContaining({
+        kind: 'missing_in_bill',
+        subject: 'payment',
+        outTradeNo: payments[0]!._id,
+        orderId: order._id,
+        booksFen: 8800,
+        detail: expect.stringContaining('NOTPAY'),
+      }),
     ]);
-    expect((await billExceptions()).map((e) => [e._id, e.status, e.orderId])).toEqual([[`bill_difference:${DAY}|missing_in_bill|${payments[0]!._id}`, 'open', order._id]]);
+    expect((await billExceptions()).map((e) => [e._id, e.status, e.orderId])).toEqual([
+      [`bill_difference:${DAY}|missing_in_bill|${payments[0]!._id}`, 'open', order._id],
+    ]);
   });
 
   it('a day WeChat Pay has no trades for, while the books say paid: NO_STATEMENT_EXIST stops the retries and reports the books', async () => {
     const { order, payments } = await seedUnpaidOrder(h, 100);
-    await h.store.updateWhere(COLLECTIONS.orders, { _id: order._id }, { status: 'paid', paidFen: 100, paidAt: T0, paidOutTradeNo: payments[0]!._id });
-    ledger.txs.push({ _id: payments[0]!._id, appid: APPID, mchid: MCHID, description: '拿铁', payer: { openid: BUYER }, amount: { total: 100 }, trade_state: 'NOTPAY' });
+    await h.store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: order._id },
+      { status: 'paid', paidFen: 100, paidAt: T0, paidOutTradeNo: payments[0]!._id },
+    );
+    ledger.txs.push({
+      _id: payments[0]!._id,
+      appid: APPID,
+      mchid: MCHID,
+      description: '拿铁',
+      payer: { openid: BUYER },
+      amount: { total: 100 },
+      trade_state: 'NOTPAY',
+    });
     toNextMorning();
     const view = await run();
-    expect(view).toMatchObject({ status: 'no_statement', differenceCount: 1, bill: { rows: 0, grossFen: 0 }, books: { paymentCount: 1, grossFen: 100 } });
+    expect(view).toMatchObject({
+      status: 'no_statement',
+      differenceCount: 1,
+      bill: { rows: 0, grossFen: 0 },
+      books: { paymentCount: 1, grossFen: 100 },
+    });
     expect(view.nextAttemptAt).toBeUndefined();
   });
 });
@@ -265,7 +453,12 @@ describe('WeChat Pay’s bill answers', () => {
     await paid(1990, 1);
     h.advance(Date.parse('2026-03-02T09:55:00+08:00') - h.now());
     const creating = await run();
-    expect(creating).toMatchObject({ status: 'creating', attempts: 1, lastError: expect.stringContaining('STATEMENT_CREATING'), nextAttemptAt: h.now() + 30 * 60_000 });
+    expect(creating).toMatchObject({
+      status: 'creating',
+      attempts: 1,
+      lastError: expect.stringContaining('STATEMENT_CREATING'),
+      nextAttemptAt: h.now() + 30 * 60_000,
+    });
     // the timer runs from 10:00; it waits for nextAttemptAt
     h.advance(10 * 60_000);
     expect(await booksTimer(h.deps)).toMatchObject({ billDate: DAY, bill: 'skipped' });
@@ -301,14 +494,22 @@ describe('WeChat Pay’s bill answers', () => {
   it('a file whose SHA1 is not the one applied for is refused, and the bill fetched again', async () => {
     const a = await paid(1990, 1);
     toNextMorning();
-    h.wx.applyTradeBill.answer(async (request) => ({ ...(await h.wx.applyTradeBill.fallback!(request)), hash_value: '0'.repeat(40) }));
+    h.wx.applyTradeBill.answer(async (request) => ({
+      ...(await h.wx.applyTradeBill.fallback!(request)),
+      hash_value: '0'.repeat(40),
+    }));
     const view = await run();
     expect(view).toMatchObject({ status: 'done', attempts: 2, differenceCount: 0 });
     // nothing of the refused file was acted on: no exception, nothing settled twice
     expect(await billExceptions()).toEqual([]);
     expect(await getOrder(h, a._id)).toMatchObject({ status: 'paid' });
     // every attempt refused: the day is failed and retried later; nothing acted on
-    h.wx.applyTradeBill.answer(...[1, 2, 3].map(() => async (request: Parameters<NonNullable<typeof h.wx.applyTradeBill.fallback>>[0]) => ({ ...(await h.wx.applyTradeBill.fallback!(request)), hash_value: '0'.repeat(40) })));
+    h.wx.applyTradeBill.answer(
+      ...[1, 2, 3].map(() => async (request: Parameters<NonNullable<typeof h.wx.applyTradeBill.fallback>>[0]) => ({
+        ...(await h.wx.applyTradeBill.fallback!(request)),
+        hash_value: '0'.repeat(40),
+      })),
+    );
     const failed = await runBillDay(h.deps, '2026-03-01', { by: 'test' });
     // a day already compared keeps its statement
     expect(failed).toMatchObject({ status: 'done', lastError: expect.stringContaining('DIGEST_MISMATCH'), runs: 1 });
@@ -319,7 +520,12 @@ describe('the books timer', () => {
   it('does nothing with the bill before 10:00, alerts at noon when yesterday has no statement, and rolls up yesterday', async () => {
     await paid(1990, 1);
     h.advance(Date.parse('2026-03-02T09:00:00+08:00') - h.now());
-    expect(await booksTimer(h.deps)).toMatchObject({ billDate: DAY, bill: 'skipped', metrics: 'rolled_up', alerts: [] });
+    expect(await booksTimer(h.deps)).toMatchObject({
+      billDate: DAY,
+      bill: 'skipped',
+      metrics: 'rolled_up',
+      alerts: [],
+    });
     expect(h.wx.applyTradeBill.calls).toHaveLength(0);
     // WeChat Pay fails all morning
     h.wx.applyTradeBill.fallback = async () => {
@@ -328,7 +534,11 @@ describe('the books timer', () => {
     h.advance(3 * 3600_000); // 12:00
     const noon = await booksTimer(h.deps);
     expect(noon).toMatchObject({ bill: 'failed', alerts: [`bill_missing:${DAY}`] });
-    expect(await statement()).toMatchObject({ status: 'failed', lastError: expect.stringContaining('SYSTEM_ERROR'), nextAttemptAt: h.now() + 30 * 60_000 });
+    expect(await statement()).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringContaining('SYSTEM_ERROR'),
+      nextAttemptAt: h.now() + 30 * 60_000,
+    });
   });
 });
 
@@ -338,7 +548,12 @@ describe('exceptions the job opens', () => {
     toNextMorning();
     room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: a.paidOutTradeNo!, amountFen: 1 });
     await run();
-    expect(await h.store.getById<ExceptionDoc>(COLLECTIONS.exceptions, exceptionId('bill_difference', `${DAY}|amount_differs|${a.paidOutTradeNo}`))).toMatchObject({ status: 'open', actualFen: 1 });
+    expect(
+      await h.store.getById<ExceptionDoc>(
+        COLLECTIONS.exceptions,
+        exceptionId('bill_difference', `${DAY}|amount_differs|${a.paidOutTradeNo}`),
+      ),
+    ).toMatchObject({ status: 'open', actualFen: 1 });
     // the rule was for the next bill only: a re-run finds the day clean and resolves it
     await run();
     expect((await billExceptions())[0]).toMatchObject({ status: 'resolved' });
@@ -387,8 +602,16 @@ describe('day boundaries (00:00 China time)', () => {
     await paid(300, 14 * 60); // 00:00:00 the next day
     toNextMorning();
     const view = await run();
-    expect(view).toMatchObject({ status: 'done', differenceCount: 0, bill: { paymentCount: 2, grossFen: 300 }, books: { paymentCount: 2, grossFen: 300 } });
-    expect([first.paidAt, last.paidAt]).toEqual([Date.parse('2026-03-01T00:00:00+08:00'), Date.parse('2026-03-01T23:59:59+08:00')]);
+    expect(view).toMatchObject({
+      status: 'done',
+      differenceCount: 0,
+      bill: { paymentCount: 2, grossFen: 300 },
+      books: { paymentCount: 2, grossFen: 300 },
+    });
+    expect([first.paidAt, last.paidAt]).toEqual([
+      Date.parse('2026-03-01T00:00:00+08:00'),
+      Date.parse('2026-03-01T23:59:59+08:00'),
+    ]);
   });
 
   it('a refund recorded just before midnight and accepted after it is the next day’s; one recorded the evening before and accepted on the day is the day’s', async () => {
@@ -397,21 +620,44 @@ describe('day boundaries (00:00 China time)', () => {
     // recorded here 23:55 the day before, accepted by WeChat Pay at 00:00:30 on the day
     await refunded(a, 1000, 'success', -605, Date.parse('2026-03-01T00:00:30+08:00'));
     // recorded here 23:59:50 on the day, accepted at 00:00:10 the next day
-    await refunded(b, 500, 'processing', 0, Date.parse('2026-03-02T00:00:10+08:00'), Date.parse('2026-03-01T23:59:50+08:00'));
+    await refunded(
+      b,
+      500,
+      'processing',
+      0,
+      Date.parse('2026-03-02T00:00:10+08:00'),
+      Date.parse('2026-03-01T23:59:50+08:00'),
+    );
     h.wx.queryRefund.fallback = async (outRefundNo) => {
       const r = ledger.refunds.find((x) => x._id === outRefundNo)!;
-      return { refund_id: r.refund_id, out_refund_no: r._id, out_trade_no: r.out_trade_no, transaction_id: '', status: r.status, create_time: r.create_time, amount: { refund: r.amount.refund, total: 0 } };
+      return {
+        refund_id: r.refund_id,
+        out_refund_no: r._id,
+        out_trade_no: r.out_trade_no,
+        transaction_id: '',
+        status: r.status,
+        create_time: r.create_time,
+        amount: { refund: r.amount.refund, total: 0 },
+      };
     };
     toNextMorning();
     const view = await run();
-    expect(view).toMatchObject({ status: 'done', differenceCount: 0, bill: { paymentCount: 1, refundCount: 1, refundFen: 1000 }, books: { paymentCount: 1, refundCount: 1, refundFen: 1000 } });
+    expect(view).toMatchObject({
+      status: 'done',
+      differenceCount: 0,
+      bill: { paymentCount: 1, refundCount: 1, refundFen: 1000 },
+      books: { paymentCount: 1, refundCount: 1, refundFen: 1000 },
+    });
     expect(h.wx.queryRefund.calls).toEqual([`${b._id}-R500`]);
   });
 });
 
 describe('comparison rules', () => {
   const snapshot = Date.parse('2026-03-02T09:00:00+08:00');
-  const books = (status: BooksRefund['status'], movedAt?: number): Pick<BooksRefund, 'status' | 'settledAt' | 'abnormalAt'> => ({
+  const books = (
+    status: BooksRefund['status'],
+    movedAt?: number,
+  ): Pick<BooksRefund, 'status' | 'settledAt' | 'abnormalAt'> => ({
     status,
     ...(movedAt !== undefined && status !== 'abnormal' ? { settledAt: movedAt } : {}),
     ...(movedAt !== undefined && status === 'abnormal' ? { abnormalAt: movedAt } : {}),
@@ -470,20 +716,46 @@ describe('comparison rules', () => {
   });
 
   it('a payment or refund the bill lists twice is a difference of its own; amounts are compared to the fen', () => {
-    const refund: BooksRefund = { outRefundNo: 'R1', outTradeNo: 'T1', orderId: 'T', amountFen: 50, status: 'success', createdAt: T0, settledAt: T0, inDay: true };
-    const c = new BillComparison(new Map([['T1', 100], ['T2', 201]]), new Map([['R1', refund]]), snapshot);
+    const refund: BooksRefund = {
+      outRefundNo: 'R1',
+      outTradeNo: 'T1',
+      orderId: 'T',
+      amountFen: 50,
+      status: 'success',
+      createdAt: T0,
+      settledAt: T0,
+      inDay: true,
+    };
+    const c = new BillComparison(
+      new Map([
+        ['T1', 100],
+        ['T2', 201],
+      ]),
+      new Map([['R1', refund]]),
+      snapshot,
+    );
     c.row(row({}));
     c.row(row({}));
     c.row(row({ outTradeNo: 'T2', orderFen: 200 }));
-    const r = row({ kind: 'refund', tradeState: 'REFUND', outRefundNo: 'R1', refundFen: 51, refundStatus: 'SUCCESS', orderFen: 0, settlementFen: 0 });
+    const r = row({
+      kind: 'refund',
+      tradeState: 'REFUND',
+      outRefundNo: 'R1',
+      refundFen: 51,
+      refundStatus: 'SUCCESS',
+      orderFen: 0,
+      settlementFen: 0,
+    });
     c.row(r);
     c.row(r);
-    expect(c.differences.map((d) => [d.kind, d.subject, d.outRefundNo ?? d.outTradeNo, d.billFen, d.booksFen])).toEqual([
-      ['duplicate_row', 'payment', 'T1', 100, undefined],
-      ['amount_differs', 'payment', 'T2', 200, 201],
-      ['amount_differs', 'refund', 'R1', 51, 50],
-      ['duplicate_row', 'refund', 'R1', 51, undefined],
-    ]);
+    expect(c.differences.map((d) => [d.kind, d.subject, d.outRefundNo ?? d.outTradeNo, d.billFen, d.booksFen])).toEqual(
+      [
+        ['duplicate_row', 'payment', 'T1', 100, undefined],
+        ['amount_differs', 'payment', 'T2', 200, 201],
+        ['amount_differs', 'refund', 'R1', 51, 50],
+        ['duplicate_row', 'refund', 'R1', 51, undefined],
+      ],
+    );
     expect(c.refundStates).toEqual([]);
     expect(c.missingFromBill()).toEqual({ payments: [], refunds: [] });
   });

@@ -4,7 +4,14 @@
  * code_url reused and renewed (2 hours, never past the order), Native payments settled by whoever paid, rate limits.
  */
 import { createHash } from 'node:crypto';
-import { checkGuestOrder, CHECKOUT_LIMITS, createGuestOrder, guestOrderId, payGuestOrder, readGuestOrder } from '../../../cloudfunctions/common/domain/orders/checkout';
+import {
+  checkGuestOrder,
+  CHECKOUT_LIMITS,
+  createGuestOrder,
+  guestOrderId,
+  payGuestOrder,
+  readGuestOrder,
+} from '../../../cloudfunctions/common/domain/orders/checkout';
 import { DomainError } from '../../../cloudfunctions/common/domain/errors';
 import { PREPAY_LIFETIME_MS } from '../../../cloudfunctions/common/domain/money/payments';
 import { RateLimitedError } from '../../../cloudfunctions/common/domain/rate-limit';
@@ -12,7 +19,16 @@ import type { OrderDoc, PaymentDoc } from '../../../cloudfunctions/common/domain
 import { settleTransaction } from '../../../cloudfunctions/common/domain/money/settlement';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { seedProducts } from '../../../localcloud/seed';
-import { APPID, createHarness, exceptions, getOrder, getPayment, seedUnpaidOrder, successTx, type Harness } from './harness';
+import {
+  APPID,
+  createHarness,
+  exceptions,
+  getOrder,
+  getPayment,
+  seedUnpaidOrder,
+  successTx,
+  type Harness,
+} from './harness';
 
 let h: Harness;
 const ip = { ip: '203.0.113.7' };
@@ -27,7 +43,8 @@ afterEach(async () => {
   await h.close();
 });
 
-const createOrder = (items = [{ productId: 'latte', quantity: 2 }], client = ip) => createGuestOrder(h.deps, { items }, client);
+const createOrder = (items = [{ productId: 'latte', quantity: 2 }], client = ip) =>
+  createGuestOrder(h.deps, { items }, client);
 const codeOf = async (token: string) => (await readGuestOrder(h.deps, token, ip)).order.code;
 const rejection = async (promise: Promise<unknown>) => {
   const error = await promise.then(
@@ -45,14 +62,21 @@ describe('a guest order', () => {
       { productId: 'croissant', quantity: 1 },
     ]);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(order).toMatchObject({ status: 'pending_payment', totalFen: 2 * 1990 + 1200, items: [expect.objectContaining({ unitPriceFen: 1990 }), expect.objectContaining({ unitPriceFen: 1200 })] });
+    expect(order).toMatchObject({
+      status: 'pending_payment',
+      totalFen: 2 * 1990 + 1200,
+      items: [expect.objectContaining({ unitPriceFen: 1990 }), expect.objectContaining({ unitPriceFen: 1200 })],
+    });
     const tokenHash = createHash('sha256').update(token).digest('hex');
     const stored = await getOrder(h, order.id);
     expect(stored).toMatchObject({ _id: guestOrderId(tokenHash), openid: '', guest: { tokenHash } });
     expect(JSON.stringify(stored)).not.toContain(token);
     expect(order).not.toHaveProperty('contact');
     // prices never come from the client; products off sale or over their limit are refused
-    expect((await rejection(createGuestOrder(h.deps, { items: [{ productId: 'latte', quantity: 1, priceFen: 1 }] }, ip))).code).toBe('INVALID_ARGUMENT');
+    expect(
+      (await rejection(createGuestOrder(h.deps, { items: [{ productId: 'latte', quantity: 1, priceFen: 1 }] }, ip)))
+        .code,
+    ).toBe('INVALID_ARGUMENT');
     expect((await rejection(createOrder([{ productId: 'mooncake-gift', quantity: 1 }]))).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(createOrder([{ productId: 'croissant', quantity: 6 }]))).code).toBe('INVALID_ARGUMENT');
   });
@@ -61,12 +85,19 @@ describe('a guest order', () => {
     const first = await createOrder();
     const second = await createOrder([{ productId: 'americano', quantity: 1 }]);
     expect((await readGuestOrder(h.deps, first.token, ip)).order.id).toBe(first.order.id);
-    expect((await readGuestOrder(h.deps, second.token, ip)).order).toMatchObject({ id: second.order.id, totalFen: 1500 });
+    expect((await readGuestOrder(h.deps, second.token, ip)).order).toMatchObject({
+      id: second.order.id,
+      totalFen: 1500,
+    });
     const unknown = `${first.token.slice(0, -1)}${first.token.endsWith('A') ? 'B' : 'A'}`;
-    for (const token of [unknown, '', 'short', first.order.id, undefined, 42]) expect((await rejection(readGuestOrder(h.deps, token, ip))).code).toBe('NOT_FOUND');
+    for (const token of [unknown, '', 'short', first.order.id, undefined, 42])
+      expect((await rejection(readGuestOrder(h.deps, token, ip))).code).toBe('NOT_FOUND');
     // a mini-program user's order is no guest's, even under a guest-shaped id
     const { order: userOrder } = await seedUnpaidOrder(h, 1990);
-    await h.store.insert(COLLECTIONS.orders, { ...(await getOrder(h, userOrder._id)), _id: guestOrderId('0'.repeat(64)) });
+    await h.store.insert(COLLECTIONS.orders, {
+      ...(await getOrder(h, userOrder._id)),
+      _id: guestOrderId('0'.repeat(64)),
+    });
     expect((await rejection(payGuestOrder(h.deps, 'A'.repeat(43), ip))).code).toBe('NOT_FOUND');
   });
 });
@@ -86,8 +117,17 @@ describe('the code_url', () => {
         amount: { total: 3980, currency: 'CNY' },
       },
     ]);
-    expect(paid.order.code).toEqual({ codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=code\d+$/), expiresAt: order.expiresAt, lapsed: false });
-    expect(await getPayment(h, `${order.id}P1`)).toMatchObject({ tradeType: 'NATIVE', openid: '', status: 'prepaid', codeUrl: paid.order.code!.codeUrl });
+    expect(paid.order.code).toEqual({
+      codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=code\d+$/),
+      expiresAt: order.expiresAt,
+      lapsed: false,
+    });
+    expect(await getPayment(h, `${order.id}P1`)).toMatchObject({
+      tradeType: 'NATIVE',
+      openid: '',
+      status: 'prepaid',
+      codeUrl: paid.order.code!.codeUrl,
+    });
     expect(h.wx.prepayJsapi.calls).toEqual([]);
     // the page asks again (a reload, a second tab): the same code, no second prepay
     h.advance(10 * 60_000);
@@ -124,7 +164,12 @@ describe('a Native payment settles', () => {
     await payGuestOrder(h.deps, token, ip);
     const payment = (await getPayment(h, `${order.id}P1`))!;
     const scanner = 'o-scanned-by-someone-0009';
-    expect(await settleTransaction(h.deps, successTx(payment, { attach: order.id, trade_type: 'NATIVE', payer: { openid: scanner } }))).toBe('paid');
+    expect(
+      await settleTransaction(
+        h.deps,
+        successTx(payment, { attach: order.id, trade_type: 'NATIVE', payer: { openid: scanner } }),
+      ),
+    ).toBe('paid');
     const view = (await readGuestOrder(h.deps, token, ip)).order;
     expect(view.status).toBe('paid');
     expect(view).not.toHaveProperty('code');
@@ -137,21 +182,30 @@ describe('a Native payment settles', () => {
       const { token, order } = await createOrder();
       await payGuestOrder(h.deps, token, ip);
       const payment = (await getPayment(h, `${order.id}P1`))!;
-      expect(await settleTransaction(h.deps, successTx(payment, { attach: order.id, trade_type: 'NATIVE', ...overrides }))).toBe('payment_mismatch');
+      expect(
+        await settleTransaction(h.deps, successTx(payment, { attach: order.id, trade_type: 'NATIVE', ...overrides })),
+      ).toBe('payment_mismatch');
       expect((await getOrder(h, order.id)).status).toBe('pending_payment');
     }
   });
 
   test('a JSAPI payment still needs the payer it was prepaid for', async () => {
     const { payments } = await seedUnpaidOrder(h, 1990);
-    expect(await settleTransaction(h.deps, successTx(payments[0]!, { payer: { openid: 'o-scanned-by-someone-0009' } }))).toBe('payment_mismatch');
+    expect(
+      await settleTransaction(h.deps, successTx(payments[0]!, { payer: { openid: 'o-scanned-by-someone-0009' } })),
+    ).toBe('payment_mismatch');
   });
 
   test('"我已支付" asks WeChat Pay and settles what it says', async () => {
     const { token, order } = await createOrder();
     await payGuestOrder(h.deps, token, ip);
     const payment = (await getPayment(h, `${order.id}P1`)) as PaymentDoc;
-    h.wx.queryByOutTradeNo.answer((no) => successTx({ ...payment, _id: no }, { attach: order.id, trade_type: 'NATIVE', payer: { openid: 'o-scanned-by-someone-0009' } }));
+    h.wx.queryByOutTradeNo.answer((no) =>
+      successTx(
+        { ...payment, _id: no },
+        { attach: order.id, trade_type: 'NATIVE', payer: { openid: 'o-scanned-by-someone-0009' } },
+      ),
+    );
     expect((await checkGuestOrder(h.deps, token, ip)).order.status).toBe('paid');
     expect(h.wx.queryByOutTradeNo.calls).toEqual([`${order.id}P1`]);
     // paid: nothing more to ask
@@ -170,7 +224,9 @@ describe('rate limits', () => {
     await expect(createOrder(undefined, { ip: '198.51.100.1' })).resolves.toHaveProperty('token');
     h.advance((error as RateLimitedError).retryAfterMs);
     await expect(createOrder()).resolves.toHaveProperty('token');
-    expect(await h.store.find<OrderDoc>(COLLECTIONS.orders, {}, { limit: 100 })).toHaveLength(CHECKOUT_LIMITS.create.max + 2);
+    expect(await h.store.find<OrderDoc>(COLLECTIONS.orders, {}, { limit: 100 })).toHaveLength(
+      CHECKOUT_LIMITS.create.max + 2,
+    );
   });
 
   test('calls per token: the 61st in a minute is refused, another token is not held', async () => {
@@ -184,7 +240,12 @@ describe('rate limits', () => {
   test('asking WeChat Pay per token: at most 6 a minute', async () => {
     const { token, order } = await createOrder();
     await payGuestOrder(h.deps, token, ip);
-    h.wx.queryByOutTradeNo.fallback = (no) => ({ appid: APPID, mchid: '1900000109', out_trade_no: no, trade_state: 'NOTPAY' });
+    h.wx.queryByOutTradeNo.fallback = (no) => ({
+      appid: APPID,
+      mchid: '1900000109',
+      out_trade_no: no,
+      trade_state: 'NOTPAY',
+    });
     for (let i = 0; i < CHECKOUT_LIMITS.check.max; i++) await checkGuestOrder(h.deps, token, ip);
     expect(await rejection(checkGuestOrder(h.deps, token, ip))).toBeInstanceOf(RateLimitedError);
     expect(h.wx.queryByOutTradeNo.calls).toEqual(Array(CHECKOUT_LIMITS.check.max).fill(`${order.id}P1`));

@@ -63,7 +63,8 @@ export class Script<A, R> {
   }
 }
 
-export const apiError = (status: number, code: string) => new WechatPayApiError(status, code, `scripted ${code}`, undefined, 'scripted-request-id');
+export const apiError = (status: number, code: string) =>
+  new WechatPayApiError(status, code, `scripted ${code}`, undefined, 'scripted-request-id');
 export const networkError = () => new WechatPayNetworkError('scripted timeout', true);
 
 export interface Harness {
@@ -108,7 +109,12 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
     downloadBill: new Script('downloadBill', unscripted),
   };
   const pay: PayGateway = {
-    config: { mchid: MCHID, appid: APPID, notifyUrl: 'https://example.com/pay/notify', refundNotifyUrl: 'https://example.com/pay/refund-notify' },
+    config: {
+      mchid: MCHID,
+      appid: APPID,
+      notifyUrl: 'https://example.com/pay/notify',
+      refundNotifyUrl: 'https://example.com/pay/refund-notify',
+    },
     credential: { signer: { sign: () => 'scripted-signature' } },
     client: {
       prepayJsapi: (request) => wx.prepayJsapi.run(request),
@@ -223,10 +229,20 @@ function paymentDoc(outTradeNo: string, orderId: string, amountFen: number, at: 
 }
 
 /** An unpaid order whose payment `<orderId>P1` has been prepaid, and `extraPayments` more payments of it. */
-export async function seedUnpaidOrder(h: Harness, totalFen: number, extraPayments = 0): Promise<{ order: OrderDoc; payments: PaymentDoc[] }> {
+export async function seedUnpaidOrder(
+  h: Harness,
+  totalFen: number,
+  extraPayments = 0,
+): Promise<{ order: OrderDoc; payments: PaymentDoc[] }> {
   const orderId = nextOrderId();
-  const payments = Array.from({ length: 1 + extraPayments }, (_, i) => paymentDoc(`${orderId}P${i + 1}`, orderId, totalFen, h.now()));
-  const order: OrderDoc = { ...orderDoc(orderId, totalFen, h.now()), paymentSeq: payments.length, activePaymentId: payments[payments.length - 1]!._id };
+  const payments = Array.from({ length: 1 + extraPayments }, (_, i) =>
+    paymentDoc(`${orderId}P${i + 1}`, orderId, totalFen, h.now()),
+  );
+  const order: OrderDoc = {
+    ...orderDoc(orderId, totalFen, h.now()),
+    paymentSeq: payments.length,
+    activePaymentId: payments[payments.length - 1]!._id,
+  };
   await h.store.insert(COLLECTIONS.orders, order);
   for (const payment of payments) await h.store.insert(COLLECTIONS.payments, payment);
   return { order, payments };
@@ -250,7 +266,13 @@ export async function seedPaidOrder(h: Harness, totalFen: number): Promise<Order
     transactionId,
   };
   await h.store.insert(COLLECTIONS.orders, order);
-  await h.store.insert(COLLECTIONS.payments, { ...paymentDoc(outTradeNo, orderId, totalFen, at), status: 'success', transactionId, paidTotalFen: totalFen, paidAt: at });
+  await h.store.insert(COLLECTIONS.payments, {
+    ...paymentDoc(outTradeNo, orderId, totalFen, at),
+    status: 'success',
+    transactionId,
+    paidTotalFen: totalFen,
+    paidAt: at,
+  });
   await h.store.insert(COLLECTIONS.transactionClaims, { _id: transactionId, outTradeNo, at });
   return order;
 }
@@ -258,7 +280,10 @@ export async function seedPaidOrder(h: Harness, totalFen: number): Promise<Order
 // ---- WeChat Pay's answers ------------------------------------------------------------------------------------------
 
 /** A successful transaction of a payment, as a verified notification or a query carries it. */
-export function successTx(payment: Pick<PaymentDoc, '_id' | 'orderId' | 'amountFen'>, overrides: Partial<Transaction> = {}): Transaction {
+export function successTx(
+  payment: Pick<PaymentDoc, '_id' | 'orderId' | 'amountFen'>,
+  overrides: Partial<Transaction> = {},
+): Transaction {
   return {
     appid: APPID,
     mchid: MCHID,
@@ -277,7 +302,10 @@ export function successTx(payment: Pick<PaymentDoc, '_id' | 'orderId' | 'amountF
 }
 
 /** WeChat Pay's Refund object for a create or query answer. */
-export function refundAnswer(request: Pick<RefundCreateRequest, 'out_refund_no' | 'amount'> & { out_trade_no?: string }, status: RefundStatus): Refund {
+export function refundAnswer(
+  request: Pick<RefundCreateRequest, 'out_refund_no' | 'amount'> & { out_trade_no?: string },
+  status: RefundStatus,
+): Refund {
   return {
     refund_id: `5030${request.out_refund_no}`,
     out_refund_no: request.out_refund_no,
@@ -291,14 +319,22 @@ export function refundAnswer(request: Pick<RefundCreateRequest, 'out_refund_no' 
 
 /** The Refund object as a query by out_refund_no answers it, from the stored refund. */
 export const refundQueryAnswer = (refund: RefundDoc, status: RefundStatus): Refund =>
-  refundAnswer({ out_refund_no: refund._id, out_trade_no: refund.outTradeNo, amount: { refund: refund.amountFen, total: refund.totalFen, currency: 'CNY' } }, status);
+  refundAnswer(
+    {
+      out_refund_no: refund._id,
+      out_trade_no: refund.outTradeNo,
+      amount: { refund: refund.amountFen, total: refund.totalFen, currency: 'CNY' },
+    },
+    status,
+  );
 
 // ---- reading back ------------------------------------------------------------------------------------------------
 
 export const getOrder = async (h: Harness, id: string) => (await h.store.getById<OrderDoc>(COLLECTIONS.orders, id))!;
 export const getPayment = (h: Harness, id: string) => h.store.getById<PaymentDoc>(COLLECTIONS.payments, id);
 export const getRefund = (h: Harness, id: string) => h.store.getById<RefundDoc>(COLLECTIONS.refunds, id);
-export const refundsOfOrder = (h: Harness, orderId: string) => h.store.find<RefundDoc>(COLLECTIONS.refunds, { orderId }, { limit: 100 });
+export const refundsOfOrder = (h: Harness, orderId: string) =>
+  h.store.find<RefundDoc>(COLLECTIONS.refunds, { orderId }, { limit: 100 });
 export const exceptions = (h: Harness) => h.store.find<ExceptionDoc>(COLLECTIONS.exceptions, {}, { limit: 100 });
 export const getException = (h: Harness, id: string) => h.store.getById<ExceptionDoc>(COLLECTIONS.exceptions, id);
 
@@ -311,8 +347,16 @@ export const heldFen = (order: OrderDoc) =>
 /** The order's money adds up: paid = refundable + refunded + held, none negative. Returns the order. */
 export async function expectBalanced(h: Harness, orderId: string): Promise<OrderDoc> {
   const order = await getOrder(h, orderId);
-  const counters = { paid: order.paidFen, refundable: order.refundableFen, refunded: order.refundedFen, held: heldFen(order) };
-  expect({ ...counters, sum: counters.refundable + counters.refunded + counters.held }).toEqual({ ...counters, sum: counters.paid });
+  const counters = {
+    paid: order.paidFen,
+    refundable: order.refundableFen,
+    refunded: order.refundedFen,
+    held: heldFen(order),
+  };
+  expect({ ...counters, sum: counters.refundable + counters.refunded + counters.held }).toEqual({
+    ...counters,
+    sum: counters.paid,
+  });
   expect(Math.min(counters.refundable, counters.refunded, counters.held)).toBeGreaterThanOrEqual(0);
   return order;
 }

@@ -16,7 +16,11 @@ test('a cancel that read the order before a pay call started a new payment refus
   const { order } = await seedUnpaidOrder(h, 1990);
   h.wx.closeByOutTradeNo.answer(() => undefined);
   // a pay call moves the order to a new out_trade_no between the cancel's read and its write
-  await h.store.updateWhere(COLLECTIONS.orders, { _id: order._id }, { paymentSeq: order.paymentSeq + 1, activePaymentId: `${order._id}P2` });
+  await h.store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: order._id },
+    { paymentSeq: order.paymentSeq + 1, activePaymentId: `${order._id}P2` },
+  );
   expect(await endUnpaidOrder(h.deps, order, 'cancelled')).toBe('unchanged');
   expect(await getOrder(h, order._id)).toMatchObject({ status: 'pending_payment', activePaymentId: `${order._id}P2` });
 });

@@ -42,10 +42,18 @@ describe('the transition table', () => {
     expect(Object.keys(REFUND_TRANSITIONS).sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  test.each(REFUND_STATES.map((from) => [from]))('%s: exactly its allowed moves, and moveAllowed agrees with the table', (from) => {
-    expect([...REFUND_TRANSITIONS[from]].sort()).toEqual([...EXPECTED[from]].sort());
-    for (const to of REFUND_STATES) expect({ from, to, allowed: moveAllowed(from, to) }).toEqual({ from, to, allowed: EXPECTED[from].includes(to) });
-  });
+  test.each(REFUND_STATES.map((from) => [from]))(
+    '%s: exactly its allowed moves, and moveAllowed agrees with the table',
+    (from) => {
+      expect([...REFUND_TRANSITIONS[from]].sort()).toEqual([...EXPECTED[from]].sort());
+      for (const to of REFUND_STATES)
+        expect({ from, to, allowed: moveAllowed(from, to) }).toEqual({
+          from,
+          to,
+          allowed: EXPECTED[from].includes(to),
+        });
+    },
+  );
 
   test('no state moves to itself (a repeated answer is a duplicate, not a second move)', () => {
     for (const s of REFUND_STATES) expect({ s, self: moveAllowed(s, s) }).toEqual({ s, self: false });
@@ -63,7 +71,11 @@ describe('the transition table', () => {
   });
 
   test('sourcesOf is the compare-and-set condition of a move: every state that may move there', () => {
-    for (const to of REFUND_STATES) expect({ to, from: sourcesOf(to).sort() }).toEqual({ to, from: REFUND_STATES.filter((f) => EXPECTED[f].includes(to)).sort() });
+    for (const to of REFUND_STATES)
+      expect({ to, from: sourcesOf(to).sort() }).toEqual({
+        to,
+        from: REFUND_STATES.filter((f) => EXPECTED[f].includes(to)).sort(),
+      });
     expect(sourcesOf('success').sort()).toEqual(['abnormal', 'closed', 'failed', 'processing', 'queued', 'unknown']);
     expect(sourcesOf('queued')).toEqual(['unknown']);
     expect(sourcesOf('abnormal').sort()).toEqual(['processing', 'queued', 'unknown']);
@@ -144,7 +156,12 @@ describe('classifyRefundError: each answer by its documented meaning, never by i
   });
 
   test('a 429, a 5xx and an unknown code never release (the reproduction: 429 was released and refunded twice)', () => {
-    for (const [status, code] of [[429, 'FREQUENCY_LIMITED'], [500, 'SYSTEM_ERROR'], [502, 'SYSTEM_ERROR'], [400, 'NEW_CODE']] as const) {
+    for (const [status, code] of [
+      [429, 'FREQUENCY_LIMITED'],
+      [500, 'SYSTEM_ERROR'],
+      [502, 'SYSTEM_ERROR'],
+      [400, 'NEW_CODE'],
+    ] as const) {
       expect(classifyRefundError(status, code).kind).not.toBe('refused');
     }
   });
@@ -157,7 +174,9 @@ describe('classifyRefundError: each answer by its documented meaning, never by i
 
 describe('refundBackoffMs', () => {
   test('a minute, doubling, capped at an hour (an abnormal refund at a day)', () => {
-    expect([0, 1, 2, 3, 5].map((n) => refundBackoffMs('unknown', n))).toEqual([60_000, 120_000, 240_000, 480_000, 1_920_000]);
+    expect([0, 1, 2, 3, 5].map((n) => refundBackoffMs('unknown', n))).toEqual([
+      60_000, 120_000, 240_000, 480_000, 1_920_000,
+    ]);
     expect(refundBackoffMs('processing', 6)).toBe(3600_000);
     expect(refundBackoffMs('queued', 1000)).toBe(3600_000);
     expect(refundBackoffMs('abnormal', 0)).toBe(60_000);
@@ -176,11 +195,28 @@ type Answer =
   | { kind: 'network' }
   | { kind: 'query_not_found' };
 
-const CODES = ['SYSTEM_ERROR', 'USER_ACCOUNT_ABNORMAL', 'NOT_ENOUGH', 'NOTENOUGH', 'PARAM_ERROR', 'MCH_NOT_EXISTS', 'RESOURCE_NOT_EXISTS', 'SIGN_ERROR', 'FREQUENCY_LIMITED', 'INVALID_REQUEST', 'NO_AUTH', 'ANYTHING_ELSE'];
+const CODES = [
+  'SYSTEM_ERROR',
+  'USER_ACCOUNT_ABNORMAL',
+  'NOT_ENOUGH',
+  'NOTENOUGH',
+  'PARAM_ERROR',
+  'MCH_NOT_EXISTS',
+  'RESOURCE_NOT_EXISTS',
+  'SIGN_ERROR',
+  'FREQUENCY_LIMITED',
+  'INVALID_REQUEST',
+  'NO_AUTH',
+  'ANYTHING_ELSE',
+];
 
 const answerArb: fc.Arbitrary<Answer> = fc.oneof(
   fc.constantFrom(...REFUND_STATUSES).map((status): Answer => ({ kind: 'status', status })),
-  fc.record({ kind: fc.constant('error' as const), status: fc.constantFrom(400, 401, 403, 404, 429, 500, 502, 503), code: fc.constantFrom(...CODES) }),
+  fc.record({
+    kind: fc.constant('error' as const),
+    status: fc.constantFrom(400, 401, 403, 404, 429, 500, 502, 503),
+    code: fc.constantFrom(...CODES),
+  }),
   fc.constant<Answer>({ kind: 'network' }),
   fc.constant<Answer>({ kind: 'query_not_found' }),
 );

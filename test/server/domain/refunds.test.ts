@@ -7,7 +7,14 @@
 import { DomainError } from '../../../cloudfunctions/common/domain/errors';
 import { exceptionId } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
-import { advanceRefund, createOrderRefund, moveRefund, outRefundNoFor, submitRefund, type RefundInput } from '../../../cloudfunctions/common/domain/money/refunds';
+import {
+  advanceRefund,
+  createOrderRefund,
+  moveRefund,
+  outRefundNoFor,
+  submitRefund,
+  type RefundInput,
+} from '../../../cloudfunctions/common/domain/money/refunds';
 import { REFUND_GAP_MS } from '../../../cloudfunctions/common/domain/refund-policy';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import {
@@ -36,11 +43,20 @@ afterEach(async () => {
   await h.close();
 });
 
-const accept = (status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' = 'PROCESSING') => (request: Parameters<typeof refundAnswer>[0]) => refundAnswer(request, status);
+const accept =
+  (status: 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' = 'PROCESSING') =>
+  (request: Parameters<typeof refundAnswer>[0]) =>
+    refundAnswer(request, status);
 
 let requestSeq = 0;
 function input(order: OrderDoc, amountFen: number, requestId = `request-${++requestSeq}`): RefundInput {
-  return { outRefundNo: outRefundNoFor(order._id, requestId), amountFen, reason: '测试退款', requestedBy: 'admin', requestedByOpenid: 'o-admin-openid-01' };
+  return {
+    outRefundNo: outRefundNoFor(order._id, requestId),
+    amountFen,
+    reason: '测试退款',
+    requestedBy: 'admin',
+    requestedByOpenid: 'o-admin-openid-01',
+  };
 }
 
 const refundOf = async (no: string) => (await getRefund(h, no))!;
@@ -53,7 +69,15 @@ describe('creating a refund', () => {
     h.wx.createRefund.answer(accept());
     const refund = await createOrderRefund(h.deps, order, input(order, 1000));
 
-    expect(refund).toMatchObject({ kind: 'order', orderId: order._id, outTradeNo: order.paidOutTradeNo, amountFen: 1000, totalFen: 1990, status: 'processing', refundId: `5030${refund._id}` });
+    expect(refund).toMatchObject({
+      kind: 'order',
+      orderId: order._id,
+      outTradeNo: order.paidOutTradeNo,
+      amountFen: 1000,
+      totalFen: 1990,
+      status: 'processing',
+      refundId: `5030${refund._id}`,
+    });
     expect(h.wx.createRefund.calls).toEqual([
       {
         out_trade_no: order.paidOutTradeNo,
@@ -65,7 +89,11 @@ describe('creating a refund', () => {
     ]);
     const reserved = await expectBalanced(h, order._id);
     expect(reserved).toMatchObject({ status: 'refunding', refundableFen: 990, refundedFen: 0 });
-    expect(reserved.refundReservations[refund._id]).toMatchObject({ amountFen: 1000, state: 'reserved', requestedBy: 'admin' });
+    expect(reserved.refundReservations[refund._id]).toMatchObject({
+      amountFen: 1000,
+      state: 'reserved',
+      requestedBy: 'admin',
+    });
 
     expect(await moveRefund(h.deps, refund._id, 'success')).toBe('settled');
     const settled = await expectBalanced(h, order._id);
@@ -78,7 +106,11 @@ describe('creating a refund', () => {
     await expect(createOrderRefund(h.deps, order, input(order, 1991))).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await refundsOfOrder(h, order._id)).toEqual([]);
     expect(h.wx.createRefund.calls).toEqual([]);
-    expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'paid', refundableFen: 1990, refundReservations: {} });
+    expect(await expectBalanced(h, order._id)).toMatchObject({
+      status: 'paid',
+      refundableFen: 1990,
+      refundReservations: {},
+    });
   });
 
   test('a crash after reserving, before recording: nothing is sent unreserved, and the same intent completes it once', async () => {
@@ -107,7 +139,9 @@ describe('creating a refund', () => {
   test('concurrent requests never reserve more than was paid', async () => {
     const order = await seedPaidOrder(h, 1990);
     h.wx.createRefund.fallback = accept();
-    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => createOrderRefund(h.deps, order, input(order, 500))));
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map(() => createOrderRefund(h.deps, order, input(order, 500))),
+    );
 
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -132,7 +166,9 @@ describe('creating a refund', () => {
     expect(after).toMatchObject({ refundableFen: 1490 });
     expect(Object.keys(after.refundReservations)).toEqual([request.outRefundNo]);
     // the same request id with another amount is another intent: refused
-    await expect(createOrderRefund(h.deps, after, { ...request, amountFen: 10 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(createOrderRefund(h.deps, after, { ...request, amountFen: 10 })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });
 
@@ -156,7 +192,11 @@ describe('each answer to a submission, by its documented meaning', () => {
     ]);
     expect((await refundOf(refund._id)).status).toBe('processing');
     expect(await moveRefund(h.deps, refund._id, 'success')).toBe('settled');
-    expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'refunded', refundedFen: 1990, refundableFen: 0 });
+    expect(await expectBalanced(h, order._id)).toMatchObject({
+      status: 'refunded',
+      refundedFen: 1990,
+      refundableFen: 0,
+    });
   });
 
   test('an unknown outcome (timeout) is queried; a 404 means never accepted: resubmitted under the same number', async () => {
@@ -199,8 +239,15 @@ describe('each answer to a submission, by its documented meaning', () => {
     h.wx.queryRefund.answer(refundQueryAnswer(refund, 'SUCCESS'));
     expect(await advanceRefund(h.deps, await refundOf(refund._id))).toBe('settled');
     expect(h.wx.createRefund.calls).toHaveLength(1);
-    expect(await refundOf(refund._id)).toMatchObject({ status: 'success', settledAt: Date.parse('2026-03-01T10:30:00+08:00') });
-    expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'partially_refunded', refundedFen: 1000, refundableFen: 990 });
+    expect(await refundOf(refund._id)).toMatchObject({
+      status: 'success',
+      settledAt: Date.parse('2026-03-01T10:30:00+08:00'),
+    });
+    expect(await expectBalanced(h, order._id)).toMatchObject({
+      status: 'partially_refunded',
+      refundedFen: 1000,
+      refundableFen: 990,
+    });
   });
 
   test('a query that fails leaves an unknown refund unknown (reservation kept, nothing resubmitted)', async () => {
@@ -209,7 +256,9 @@ describe('each answer to a submission, by its documented meaning', () => {
     const refund = await createOrderRefund(h.deps, order, input(order, 1990));
     afterGap();
     h.wx.queryRefund.answer(networkError());
-    await expect(advanceRefund(h.deps, await refundOf(refund._id))).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_ERROR' });
+    await expect(advanceRefund(h.deps, await refundOf(refund._id))).rejects.toMatchObject({
+      code: 'PAYMENT_PROVIDER_ERROR',
+    });
     expect(await refundOf(refund._id)).toMatchObject({ status: 'unknown', attempts: 1 });
     expect(h.wx.createRefund.calls).toHaveLength(1);
     expect(await expectBalanced(h, order._id)).toMatchObject({ refundableFen: 0, status: 'refunding' });
@@ -239,7 +288,11 @@ describe('each answer to a submission, by its documented meaning', () => {
     const released = await expectBalanced(h, order._id);
     expect(released).toMatchObject({ status: 'paid', refundableFen: 1990, refundedFen: 0 });
     expect(released.refundReservations[refund._id]!.state).toBe('released');
-    expect(await getException(h, exceptionId('refund_refused', refund._id))).toMatchObject({ status: 'open', orderId: order._id, expectedFen: 1000 });
+    expect(await getException(h, exceptionId('refund_refused', refund._id))).toMatchObject({
+      status: 'open',
+      orderId: order._id,
+      expectedFen: 1000,
+    });
   });
 });
 
@@ -264,7 +317,12 @@ describe('settling: notifications and queries through the table', () => {
     const held = await expectBalanced(h, order._id);
     expect(held).toMatchObject({ status: 'refunding', refundableFen: 0, refundedFen: 0 });
     expect(held.refundReservations[refund._id]!.state).toBe('reserved');
-    expect(await getException(h, exceptionId('abnormal_refund', refund._id))).toMatchObject({ kind: 'abnormal_refund', status: 'open', outRefundNo: refund._id, expectedFen: 1990 });
+    expect(await getException(h, exceptionId('abnormal_refund', refund._id))).toMatchObject({
+      kind: 'abnormal_refund',
+      status: 'open',
+      outRefundNo: refund._id,
+      expectedFen: 1990,
+    });
 
     // the notification says ABNORMAL again: still one exception, still held
     expect(await moveRefund(h.deps, refund._id, 'abnormal')).toBe('duplicate');
@@ -275,8 +333,15 @@ describe('settling: notifications and queries through the table', () => {
     h.advance(3600_000);
     h.wx.queryRefund.answer(refundQueryAnswer(refund, 'SUCCESS'));
     expect(await advanceRefund(h.deps, await refundOf(refund._id))).toBe('settled');
-    expect(await getException(h, exceptionId('abnormal_refund', refund._id))).toMatchObject({ status: 'resolved', resolvedBy: 'system' });
-    expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'refunded', refundedFen: 1990, refundableFen: 0 });
+    expect(await getException(h, exceptionId('abnormal_refund', refund._id))).toMatchObject({
+      status: 'resolved',
+      resolvedBy: 'system',
+    });
+    expect(await expectBalanced(h, order._id)).toMatchObject({
+      status: 'refunded',
+      refundedFen: 1990,
+      refundableFen: 0,
+    });
   });
 
   test('CLOSED releases the reservation: the order is refundable again', async () => {
@@ -313,15 +378,29 @@ describe('settling: notifications and queries through the table', () => {
     h.wx.createRefund.answer(accept());
     const second = await createOrderRefund(h.deps, await getOrder(h, order._id), input(order, 1990));
     expect(await moveRefund(h.deps, second._id, 'success')).toBe('settled');
-    expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'refunded', refundedFen: 1990, refundableFen: 0 });
+    expect(await expectBalanced(h, order._id)).toMatchObject({
+      status: 'refunded',
+      refundedFen: 1990,
+      refundableFen: 0,
+    });
 
     // WeChat Pay reports the first one successful after all: 3,980 fen left the merchant for a 1,990-fen order
     await moveRefund(h.deps, first._id, 'success');
     expect((await refundOf(first._id)).status).toBe('success');
     const review = await expectBalanced(h, order._id);
-    expect(review).toMatchObject({ status: 'review', refundedFen: 1990, refundableFen: 0, review: { reason: 'refund_unapplied' } });
+    expect(review).toMatchObject({
+      status: 'review',
+      refundedFen: 1990,
+      refundableFen: 0,
+      review: { reason: 'refund_unapplied' },
+    });
     expect(review.refundReservations[first._id]!.state).toBe('released');
-    expect(await getException(h, exceptionId('refund_unapplied', first._id))).toMatchObject({ status: 'open', orderId: order._id, outRefundNo: first._id, actualFen: 1990 });
+    expect(await getException(h, exceptionId('refund_unapplied', first._id))).toMatchObject({
+      status: 'open',
+      orderId: order._id,
+      outRefundNo: first._id,
+      actualFen: 1990,
+    });
     // its repeat changes no money
     await moveRefund(h.deps, first._id, 'success');
     expect(await expectBalanced(h, order._id)).toMatchObject({ refundedFen: 1990, refundableFen: 0 });
@@ -333,7 +412,11 @@ describe('settling: notifications and queries through the table', () => {
     expect(verdicts.filter((v) => v === 'settled')).toHaveLength(1);
     expect(verdicts.filter((v) => v === 'duplicate')).toHaveLength(2);
     expect(await moveRefund(h.deps, refund._id, 'success')).toBe('duplicate');
-    expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'partially_refunded', refundedFen: 700, refundableFen: 1290 });
+    expect(await expectBalanced(h, order._id)).toMatchObject({
+      status: 'partially_refunded',
+      refundedFen: 700,
+      refundableFen: 1290,
+    });
   });
 
   test('a late PROCESSING or CLOSED after SUCCESS changes nothing', async () => {

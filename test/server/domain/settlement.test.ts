@@ -37,7 +37,14 @@ afterEach(async () => {
 
 /** The buyer accepted the payment-success message while paying (payment.subscribe): only then is it sent. */
 const acceptPaidMessage = (orderId: string) =>
-  h.store.insert(COLLECTIONS.paySubscriptions, { _id: orderId, openid: BUYER, templateId: 'tmpl-paid-0001', status: 'accepted', acceptedAt: h.now(), updatedAt: h.now() });
+  h.store.insert(COLLECTIONS.paySubscriptions, {
+    _id: orderId,
+    openid: BUYER,
+    templateId: 'tmpl-paid-0001',
+    status: 'accepted',
+    acceptedAt: h.now(),
+    updatedAt: h.now(),
+  });
 
 describe('a successful transaction', () => {
   test('pays the order (order first, then payment), claims the transaction_id, tells the buyer', async () => {
@@ -57,9 +64,21 @@ describe('a successful transaction', () => {
       paidAt: Date.parse('2026-03-01T10:01:00+08:00'),
     });
     expect(paid.timeline.map((e) => e.event)).toEqual(['created', 'paid']);
-    expect(await getPayment(h, payment._id)).toMatchObject({ status: 'success', transactionId: `4200${payment._id}`, paidTotalFen: 1990 });
-    expect(await h.store.getById(COLLECTIONS.transactionClaims, `4200${payment._id}`)).toMatchObject({ outTradeNo: payment._id });
-    expect(h.messages).toEqual([expect.objectContaining({ touser: BUYER, templateId: 'tmpl-paid-0001', page: `pages/order/detail/index?id=${order._id}` })]);
+    expect(await getPayment(h, payment._id)).toMatchObject({
+      status: 'success',
+      transactionId: `4200${payment._id}`,
+      paidTotalFen: 1990,
+    });
+    expect(await h.store.getById(COLLECTIONS.transactionClaims, `4200${payment._id}`)).toMatchObject({
+      outTradeNo: payment._id,
+    });
+    expect(h.messages).toEqual([
+      expect.objectContaining({
+        touser: BUYER,
+        templateId: 'tmpl-paid-0001',
+        page: `pages/order/detail/index?id=${order._id}`,
+      }),
+    ]);
     expect(await exceptions(h)).toEqual([]);
   });
 
@@ -104,11 +123,22 @@ describe('checks before anything is marked paid', () => {
   test('a wrong amount puts the order in review with an exception; nothing is paid', async () => {
     const { order, payments } = await seedUnpaidOrder(h, 1990);
     const payment = payments[0]!;
-    expect(await settleTransaction(h.deps, successTx(payment, { amount: { total: 1, payer_total: 1, currency: 'CNY' } }))).toBe('amount_mismatch');
+    expect(
+      await settleTransaction(h.deps, successTx(payment, { amount: { total: 1, payer_total: 1, currency: 'CNY' } })),
+    ).toBe('amount_mismatch');
 
     const inReview = await expectBalanced(h, order._id);
-    expect(inReview).toMatchObject({ status: 'review', paidFen: 0, refundableFen: 0, review: { reason: 'amount_mismatch', outTradeNo: payment._id } });
-    expect(await getPayment(h, payment._id)).toMatchObject({ status: 'amount_mismatch', paidTotalFen: 1, transactionId: `4200${payment._id}` });
+    expect(inReview).toMatchObject({
+      status: 'review',
+      paidFen: 0,
+      refundableFen: 0,
+      review: { reason: 'amount_mismatch', outTradeNo: payment._id },
+    });
+    expect(await getPayment(h, payment._id)).toMatchObject({
+      status: 'amount_mismatch',
+      paidTotalFen: 1,
+      transactionId: `4200${payment._id}`,
+    });
     expect(await getException(h, exceptionId('amount_mismatch', payment._id))).toMatchObject({
       kind: 'amount_mismatch',
       status: 'open',
@@ -119,7 +149,9 @@ describe('checks before anything is marked paid', () => {
     });
     expect(h.messages).toEqual([]);
     // its redelivery is a duplicate: still one exception, still in review
-    expect(await settleTransaction(h.deps, successTx(payment, { amount: { total: 1, currency: 'CNY' } }))).toBe('duplicate');
+    expect(await settleTransaction(h.deps, successTx(payment, { amount: { total: 1, currency: 'CNY' } }))).toBe(
+      'duplicate',
+    );
     expect(await exceptions(h)).toHaveLength(1);
     expect((await getOrder(h, order._id)).status).toBe('review');
   });
@@ -139,7 +171,12 @@ describe('checks before anything is marked paid', () => {
     expect(await getPayment(h, payment._id)).toMatchObject({ status: 'prepaid' });
     expect(await h.store.getById(COLLECTIONS.transactionClaims, `4200${payment._id}`)).toBeUndefined();
     const exception = await getException(h, exceptionId('payment_mismatch', payment._id));
-    expect(exception).toMatchObject({ kind: 'payment_mismatch', status: 'open', orderId: order._id, expectedFen: 1990 });
+    expect(exception).toMatchObject({
+      kind: 'payment_mismatch',
+      status: 'open',
+      orderId: order._id,
+      expectedFen: 1990,
+    });
     expect(exception!.detail).toMatch(detail);
     expect(h.messages).toEqual([]);
     // the genuine transaction is still settled afterwards
@@ -150,7 +187,9 @@ describe('checks before anything is marked paid', () => {
     const { order, payments } = await seedUnpaidOrder(h, 1990);
     const writes = h.engine.writeCount;
     expect(await settleTransaction(h.deps, successTx(payments[0]!, { mchid: '1900000999' }))).toBe('merchant_mismatch');
-    expect(await settleTransaction(h.deps, successTx(payments[0]!, { appid: 'wx0000000000000000' }))).toBe('merchant_mismatch');
+    expect(await settleTransaction(h.deps, successTx(payments[0]!, { appid: 'wx0000000000000000' }))).toBe(
+      'merchant_mismatch',
+    );
     expect(h.engine.writeCount).toBe(writes);
     expect((await getOrder(h, order._id)).status).toBe('pending_payment');
   });
@@ -162,19 +201,31 @@ describe('checks before anything is marked paid', () => {
     const paB = b.payments[0]!;
     expect(await settleTransaction(h.deps, successTx(paA))).toBe('paid');
     // B's out_trade_no, B's attach, the buyer's openid: everything matches but the transaction is A's
-    expect(await settleTransaction(h.deps, successTx(paB, { transaction_id: `4200${paA._id}` }))).toBe('transaction_reused');
+    expect(await settleTransaction(h.deps, successTx(paB, { transaction_id: `4200${paA._id}` }))).toBe(
+      'transaction_reused',
+    );
 
     expect(await getOrder(h, b.order._id)).toMatchObject({ status: 'pending_payment', paidFen: 0 });
     expect(await getPayment(h, paB._id)).toMatchObject({ status: 'prepaid' });
-    expect(await h.store.getById(COLLECTIONS.transactionClaims, `4200${paA._id}`)).toMatchObject({ outTradeNo: paA._id });
-    expect(await getException(h, exceptionId('payment_mismatch', paB._id))).toMatchObject({ status: 'open', transactionId: `4200${paA._id}` });
-    expect((await getException(h, exceptionId('payment_mismatch', paB._id)))!.detail).toMatch(/already settled another payment/);
+    expect(await h.store.getById(COLLECTIONS.transactionClaims, `4200${paA._id}`)).toMatchObject({
+      outTradeNo: paA._id,
+    });
+    expect(await getException(h, exceptionId('payment_mismatch', paB._id))).toMatchObject({
+      status: 'open',
+      transactionId: `4200${paA._id}`,
+    });
+    expect((await getException(h, exceptionId('payment_mismatch', paB._id)))!.detail).toMatch(
+      /already settled another payment/,
+    );
   });
 
   test('a payment this backend never made opens an exception', async () => {
     const tx = successTx({ _id: 'ORD-NEVER-MADE-P1', orderId: 'ORD-NEVER-MADE', amountFen: 500 });
     expect(await settleTransaction(h.deps, tx)).toBe('unknown_payment');
-    expect(await getException(h, exceptionId('unknown_payment', 'ORD-NEVER-MADE-P1'))).toMatchObject({ status: 'open', actualFen: 500 });
+    expect(await getException(h, exceptionId('unknown_payment', 'ORD-NEVER-MADE-P1'))).toMatchObject({
+      status: 'open',
+      actualFen: 500,
+    });
   });
 });
 
@@ -191,19 +242,48 @@ describe('a second successful payment for an order already paid (duplicate charg
     const afterFirst = await getOrder(h, order._id);
     expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate_charge');
 
-    expect(await getPayment(h, second._id)).toMatchObject({ status: 'duplicate', transactionId: `4200${second._id}`, paidTotalFen: 1990 });
-    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({ status: 'open', orderId: order._id, actualFen: 1990 });
+    expect(await getPayment(h, second._id)).toMatchObject({
+      status: 'duplicate',
+      transactionId: `4200${second._id}`,
+      paidTotalFen: 1990,
+    });
+    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({
+      status: 'open',
+      orderId: order._id,
+      actualFen: 1990,
+    });
     const no = duplicateChargeRefundNo(second._id);
     expect(no).toBe(`${second._id}-DUP`);
     expect(h.wx.createRefund.calls).toEqual([
-      expect.objectContaining({ out_trade_no: second._id, out_refund_no: no, amount: { refund: 1990, total: 1990, currency: 'CNY' } }),
+      expect.objectContaining({
+        out_trade_no: second._id,
+        out_refund_no: no,
+        amount: { refund: 1990, total: 1990, currency: 'CNY' },
+      }),
     ]);
-    expect(await getRefund(h, no)).toMatchObject({ kind: 'duplicate_charge', orderId: order._id, outTradeNo: second._id, amountFen: 1990, status: 'processing', requestedBy: 'system' });
+    expect(await getRefund(h, no)).toMatchObject({
+      kind: 'duplicate_charge',
+      orderId: order._id,
+      outTradeNo: second._id,
+      amountFen: 1990,
+      status: 'processing',
+      requestedBy: 'system',
+    });
 
     // the order keeps its first payment, its counters untouched
     const order2 = await expectBalanced(h, order._id);
-    expect(order2).toMatchObject({ status: 'paid', paidOutTradeNo: first._id, paidFen: 1990, refundableFen: 1990, refundedFen: 0, refundReservations: {} });
-    expect(order2.timeline.map((e) => e.event)).toEqual([...afterFirst.timeline.map((e) => e.event), 'duplicate_charge']);
+    expect(order2).toMatchObject({
+      status: 'paid',
+      paidOutTradeNo: first._id,
+      paidFen: 1990,
+      refundableFen: 1990,
+      refundedFen: 0,
+      refundReservations: {},
+    });
+    expect(order2.timeline.map((e) => e.event)).toEqual([
+      ...afterFirst.timeline.map((e) => e.event),
+      'duplicate_charge',
+    ]);
 
     // WeChat Pay retries the notification; reconcile queries it: nothing new
     for (let i = 0; i < 3; i++) {
@@ -215,7 +295,10 @@ describe('a second successful payment for an order already paid (duplicate charg
 
     // its refund's success resolves the exception by itself and leaves the order's books alone
     expect(await moveRefund(h.deps, no, 'success')).toBe('settled');
-    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({ status: 'resolved', resolvedBy: 'system' });
+    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({
+      status: 'resolved',
+      resolvedBy: 'system',
+    });
     expect(await expectBalanced(h, order._id)).toMatchObject({ status: 'paid', refundedFen: 0, refundableFen: 1990 });
   });
 
@@ -242,7 +325,11 @@ describe('a second successful payment for an order already paid (duplicate charg
     expect(h.wx.createRefund.calls).toHaveLength(0);
 
     expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate');
-    expect(await getRefund(h, duplicateChargeRefundNo(second._id))).toMatchObject({ kind: 'duplicate_charge', amountFen: 1990, status: 'processing' });
+    expect(await getRefund(h, duplicateChargeRefundNo(second._id))).toMatchObject({
+      kind: 'duplicate_charge',
+      amountFen: 1990,
+      status: 'processing',
+    });
     expect(h.wx.createRefund.calls).toEqual([expect.objectContaining({ out_refund_no: `${second._id}-DUP` })]);
     expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate');
     expect(h.wx.createRefund.calls).toHaveLength(1);
@@ -258,7 +345,10 @@ describe('a second successful payment for an order already paid (duplicate charg
     expect(await getException(h, exceptionId('duplicate_charge', second._id))).toBeUndefined();
 
     expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate');
-    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({ status: 'open', actualFen: 1990 });
+    expect(await getException(h, exceptionId('duplicate_charge', second._id))).toMatchObject({
+      status: 'open',
+      actualFen: 1990,
+    });
     expect((await getOrder(h, order._id)).timeline.filter((e) => e.event === 'duplicate_charge')).toHaveLength(1);
     expect(h.wx.createRefund.calls).toEqual([expect.objectContaining({ out_refund_no: `${second._id}-DUP` })]);
     expect(await settleTransaction(h.deps, successTx(second))).toBe('duplicate');

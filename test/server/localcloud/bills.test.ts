@@ -19,7 +19,14 @@ import {
   type BillPayment,
 } from '../../../localcloud/wechatpay-sim/bills-format';
 import { parseBillFaultRule } from '../../../localcloud/wechatpay-sim/bills-faults';
-import { BillsRoom, recordsLedger, type BillAnswer, type BillLedger, type LedgerRefundRecord, type LedgerTransactionRecord } from '../../../localcloud/wechatpay-sim/bills';
+import {
+  BillsRoom,
+  recordsLedger,
+  type BillAnswer,
+  type BillLedger,
+  type LedgerRefundRecord,
+  type LedgerTransactionRecord,
+} from '../../../localcloud/wechatpay-sim/bills';
 
 const APPID = 'wxd678efh567hg6787';
 const MCHID = '1230000109';
@@ -31,24 +38,94 @@ let txs: LedgerTransactionRecord[];
 let refunds: LedgerRefundRecord[];
 let now: number;
 
-function tx(no: string, txId: string, total: number, successTime: string, description: string, attach: string, openid: string): LedgerTransactionRecord {
-  return { _id: no, appid: APPID, mchid: MCHID, description, attach, payer: { openid }, amount: { total }, trade_state: 'SUCCESS', transaction_id: txId, success_time: successTime };
+function tx(
+  no: string,
+  txId: string,
+  total: number,
+  successTime: string,
+  description: string,
+  attach: string,
+  openid: string,
+): LedgerTransactionRecord {
+  return {
+    _id: no,
+    appid: APPID,
+    mchid: MCHID,
+    description,
+    attach,
+    payer: { openid },
+    amount: { total },
+    trade_state: 'SUCCESS',
+    transaction_id: txId,
+    success_time: successTime,
+  };
 }
-function refund(no: string, refundId: string, outTradeNo: string, amount: number, status: LedgerRefundRecord['status'], createTime: string, successTime?: string): LedgerRefundRecord {
-  return { _id: no, refund_id: refundId, out_trade_no: outTradeNo, amount: { refund: amount }, status, create_time: createTime, ...(successTime ? { success_time: successTime } : {}) };
+function refund(
+  no: string,
+  refundId: string,
+  outTradeNo: string,
+  amount: number,
+  status: LedgerRefundRecord['status'],
+  createTime: string,
+  successTime?: string,
+): LedgerRefundRecord {
+  return {
+    _id: no,
+    refund_id: refundId,
+    out_trade_no: outTradeNo,
+    amount: { refund: amount },
+    status,
+    create_time: createTime,
+    ...(successTime ? { success_time: successTime } : {}),
+  };
 }
 
 /** The hand-checked day, 2026-11-22 (China time), with its neighbours. */
 function fixture() {
   txs = [
-    { ...tx('T20261121C003', '4200001234202611210000000003', 10000, '2026-11-21T23:59:59+08:00', '手冲咖啡', 'order-c', 'oUser-C'), trade_state: 'REFUND' },
+    {
+      ...tx(
+        'T20261121C003',
+        '4200001234202611210000000003',
+        10000,
+        '2026-11-21T23:59:59+08:00',
+        '手冲咖啡',
+        'order-c',
+        'oUser-C',
+      ),
+      trade_state: 'REFUND',
+    },
     tx('T20261122A001', '4200001234202611220000000001', 1, '2026-11-22T00:00:00+08:00', '拿铁', 'order-a', 'oUser-A'),
-    tx('T20261122B002', '4200001234202611220000000002', 12345, '2026-11-22T13:14:15+08:00', '美式咖啡, 大杯', '', 'oUser-B'),
+    tx(
+      'T20261122B002',
+      '4200001234202611220000000002',
+      12345,
+      '2026-11-22T13:14:15+08:00',
+      '美式咖啡, 大杯',
+      '',
+      'oUser-B',
+    ),
     tx('T20261123D004', '4200001234202611230000000004', 500, '2026-11-23T00:00:00+08:00', '摩卡', 'order-d', 'oUser-D'),
-    { _id: 'T20261122N005', appid: APPID, mchid: MCHID, description: '未支付', payer: { openid: 'oUser-N' }, amount: { total: 700 }, trade_state: 'NOTPAY' },
+    {
+      _id: 'T20261122N005',
+      appid: APPID,
+      mchid: MCHID,
+      description: '未支付',
+      payer: { openid: 'oUser-N' },
+      amount: { total: 700 },
+      trade_state: 'NOTPAY',
+    },
   ];
   refunds = [
-    refund('R1', '50300000000000000000000000001', 'T20261121C003', 5000, 'SUCCESS', '2026-11-22T09:00:00+08:00', '2026-11-22T09:00:05+08:00'),
+    refund(
+      'R1',
+      '50300000000000000000000000001',
+      'T20261121C003',
+      5000,
+      'SUCCESS',
+      '2026-11-22T09:00:00+08:00',
+      '2026-11-22T09:00:05+08:00',
+    ),
     refund('R2', '50300000000000000000000000002', 'T20261122B002', 345, 'PROCESSING', '2026-11-22T20:00:00+08:00'),
   ];
 }
@@ -71,11 +148,15 @@ async function call(room: BillsRoom, pathAndQuery: string): Promise<BillAnswer> 
   return route.run(url);
 }
 
-async function callError(room: BillsRoom, pathAndQuery: string): Promise<{ status: number; code: string; message: string; detail?: unknown }> {
+async function callError(
+  room: BillsRoom,
+  pathAndQuery: string,
+): Promise<{ status: number; code: string; message: string; detail?: unknown }> {
   try {
     await call(room, pathAndQuery);
   } catch (error) {
-    if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message, detail: error.detail };
+    if (error instanceof HttpError)
+      return { status: error.status, code: error.code, message: error.message, detail: error.detail };
     throw error;
   }
   throw new Error(`${pathAndQuery} answered 2xx`);
@@ -111,7 +192,15 @@ beforeEach(() => {
 
 describe('amounts, rates and fees from integer fen', () => {
   it('writes yuan with two decimals for edge amounts, the fee with five, the rate like 0.60%', () => {
-    expect([0, 1, 10, 100, 123456789, -27, 100000].map(fenToYuan)).toEqual(['0.00', '0.01', '0.10', '1.00', '1234567.89', '-0.27', '1000.00']);
+    expect([0, 1, 10, 100, 123456789, -27, 100000].map(fenToYuan)).toEqual([
+      '0.00',
+      '0.01',
+      '0.10',
+      '1.00',
+      '1234567.89',
+      '-0.27',
+      '1000.00',
+    ]);
     expect([0, 32, -27, 123456789].map(fenToYuan5)).toEqual(['0.00000', '0.32000', '-0.27000', '1234567.89000']);
     expect([60, 54, 100, 38, 1250, 0].map(formatRate)).toEqual(['0.60%', '0.54%', '1.00%', '0.38%', '12.50%', '0.00%']);
     expect(() => fenToYuan(1.5)).toThrow(RangeError);
@@ -147,7 +236,18 @@ describe('the trade bill file', () => {
     // client test of its download: the framing below is the only one that hashes to WeChat Pay's value.
     const p = (time: string, transactionId: string, outTradeNo: string) =>
       paymentRow(
-        { outTradeNo, transactionId, appid: 'wx81be3101902f7cb2', mchid: '1601959334', openid: 'ofyak5qR_1wYsC99CsWA6R9MJazA', totalFen: 1, successTime: at(`${time.replace(' ', 'T')}+08:00`), description: 'for testing', attach: 'cipher code', tradeType: 'NATIVE' },
+        {
+          outTradeNo,
+          transactionId,
+          appid: 'wx81be3101902f7cb2',
+          mchid: '1601959334',
+          openid: 'ofyak5qR_1wYsC99CsWA6R9MJazA',
+          totalFen: 1,
+          successTime: at(`${time.replace(' ', 'T')}+08:00`),
+          description: 'for testing',
+          attach: 'cipher code',
+          tradeType: 'NATIVE',
+        },
         100,
       );
     const rows = [
@@ -161,7 +261,7 @@ describe('the trade bill file', () => {
     expect(lines(file.bytes.toString('utf8')).at(-2)).toBe('`3,`0.03,`0.00,`0.00,`0.00000,`0.03,`0.00');
   });
 
-  it('ALL: the day\'s payments and accepted refunds, each field backticked, refund rows carrying their payment\'s columns', async () => {
+  it("ALL: the day's payments and accepted refunds, each field backticked, refund rows carrying their payment's columns", async () => {
     const file = await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=ALL');
     expect(lines(file)).toEqual([
       '\ufeff交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',
@@ -177,12 +277,18 @@ describe('the trade bill file', () => {
 
   it('SUCCESS and REFUND bills have their own columns and summaries; the REFUND bill files rows under the payment time', async () => {
     const success = lines(await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=SUCCESS'));
-    expect(success[0]).toBe('\ufeff交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注');
+    expect(success[0]).toBe(
+      '\ufeff交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注',
+    );
     expect(success.slice(1, 3)).toEqual([
       '`2026-11-22 00:00:00,`wxd678efh567hg6787,`1230000109,`0,`,`4200001234202611220000000001,`T20261122A001,`oUser-A,`JSAPI,`SUCCESS,`OTHERS,`CNY,`0.01,`0.00,`拿铁,`order-a,`0.00000,`0.60%,`0.01,`',
       '`2026-11-22 13:14:15,`wxd678efh567hg6787,`1230000109,`0,`,`4200001234202611220000000002,`T20261122B002,`oUser-B,`JSAPI,`SUCCESS,`OTHERS,`CNY,`123.45,`0.00,`美式咖啡, 大杯,`,`0.74000,`0.60%,`123.45,`',
     ]);
-    expect(success.slice(3)).toEqual(['总交易单数,应结订单总金额,手续费总金额,订单总金额', '`2,`123.46,`0.74000,`123.46', '']);
+    expect(success.slice(3)).toEqual([
+      '总交易单数,应结订单总金额,手续费总金额,订单总金额',
+      '`2,`123.46,`0.74000,`123.46',
+      '',
+    ]);
 
     const refundBill = lines(await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=REFUND'));
     expect(refundBill.slice(1)).toEqual([
@@ -196,29 +302,65 @@ describe('the trade bill file', () => {
   });
 
   it('cuts days at 00:00 China time: 23:59:59 belongs to the day before, 00:00:00 to the day it starts', async () => {
-    refunds.push(refund('R6', '50300000000000000000000000006', 'T20261122B002', 100, 'PROCESSING', '2026-11-23T00:00:00+08:00'));
+    refunds.push(
+      refund('R6', '50300000000000000000000000006', 'T20261122B002', 100, 'PROCESSING', '2026-11-23T00:00:00+08:00'),
+    );
     const room = makeRoom();
-    const refundsOf = (file: string) => lines(file).filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[17]);
-    expect(refundsOf(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=REFUND'))).toEqual(['R1', 'R2']);
+    const refundsOf = (file: string) =>
+      lines(file)
+        .filter((l) => l.startsWith('`2026'))
+        .map((l) => l.split(',`')[17]);
+    expect(refundsOf(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=REFUND'))).toEqual([
+      'R1',
+      'R2',
+    ]);
     const day21 = lines(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-21&bill_type=SUCCESS'));
     expect(day21.filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[6])).toEqual(['T20261121C003']);
     const day22 = lines(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=SUCCESS'));
-    expect(day22.filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[6])).toEqual(['T20261122A001', 'T20261122B002']);
+    expect(day22.filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[6])).toEqual([
+      'T20261122A001',
+      'T20261122B002',
+    ]);
     now = at('2026-11-24T10:00:00+08:00');
     const day23 = lines(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-23&bill_type=SUCCESS'));
     expect(day23.filter((l) => l.startsWith('`2026')).map((l) => l.split(',`')[6])).toEqual(['T20261123D004']);
-    expect(refundsOf(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-23&bill_type=REFUND'))).toEqual(['R6']);
+    expect(refundsOf(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-23&bill_type=REFUND'))).toEqual([
+      'R6',
+    ]);
   });
 
   it('is a snapshot taken at 09:00 the next day: a refund that succeeded later still reads PROCESSING; CLOSED and ABNORMAL read REFUNDCLOSE and CHANGE', async () => {
     refunds = [
-      refund('R1', '50300000000000000000000000001', 'T20261121C003', 100, 'SUCCESS', '2026-11-22T09:00:00+08:00', '2026-11-23T08:59:59+08:00'),
-      refund('R3', '50300000000000000000000000003', 'T20261121C003', 100, 'SUCCESS', '2026-11-22T21:00:00+08:00', '2026-11-23T09:00:01+08:00'),
+      refund(
+        'R1',
+        '50300000000000000000000000001',
+        'T20261121C003',
+        100,
+        'SUCCESS',
+        '2026-11-22T09:00:00+08:00',
+        '2026-11-23T08:59:59+08:00',
+      ),
+      refund(
+        'R3',
+        '50300000000000000000000000003',
+        'T20261121C003',
+        100,
+        'SUCCESS',
+        '2026-11-22T21:00:00+08:00',
+        '2026-11-23T09:00:01+08:00',
+      ),
       refund('R4', '50300000000000000000000000004', 'T20261122B002', 100, 'CLOSED', '2026-11-22T21:30:00+08:00'),
       refund('R5', '50300000000000000000000000005', 'T20261122B002', 100, 'ABNORMAL', '2026-11-22T22:00:00+08:00'),
     ];
-    const rows = lines(await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=REFUND')).filter((l) => l.startsWith('`2026'));
-    expect(rows.map((l) => { const f = l.split(',`'); return [f[17], f[21], f[15]]; })).toEqual([
+    const rows = lines(await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=REFUND')).filter(
+      (l) => l.startsWith('`2026'),
+    );
+    expect(
+      rows.map((l) => {
+        const f = l.split(',`');
+        return [f[17], f[21], f[15]];
+      }),
+    ).toEqual([
       ['R1', 'SUCCESS', '2026-11-23 08:59:59'],
       ['R3', 'PROCESSING', ''],
       ['R4', 'REFUNDCLOSE', ''],
@@ -226,10 +368,22 @@ describe('the trade bill file', () => {
     ]);
   });
 
-  it('writes CR, LF and \\x01 in the merchant\'s text the way WeChat Pay escapes them', async () => {
-    txs = [tx('T20261122E006', '4200001234202611220000000006', 100, '2026-11-22T08:00:00+08:00', 'two\r\nlines', `a${String.fromCharCode(1)}b`, 'oUser-E')];
+  it("writes CR, LF and \\x01 in the merchant's text the way WeChat Pay escapes them", async () => {
+    txs = [
+      tx(
+        'T20261122E006',
+        '4200001234202611220000000006',
+        100,
+        '2026-11-22T08:00:00+08:00',
+        'two\r\nlines',
+        `a${String.fromCharCode(1)}b`,
+        'oUser-E',
+      ),
+    ];
     refunds = [];
-    const row = lines(await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22')).filter((l) => l.startsWith('`2026'));
+    const row = lines(await fetchBill(makeRoom(), '/v3/bill/tradebill?bill_date=2026-11-22')).filter((l) =>
+      l.startsWith('`2026'),
+    );
     expect(row).toHaveLength(1);
     expect(row[0]!.split(',`').slice(20, 22)).toEqual(['two\\r\\nlines', 'a b']);
   });
@@ -259,14 +413,22 @@ describe('the fund flow bill', () => {
   it('has nothing for the operation and fees accounts, which never move here', async () => {
     const room = makeRoom();
     for (const account of ['OPERATION', 'FEES']) {
-      expect(await callError(room, `/v3/bill/fundflowbill?bill_date=2026-11-22&account_type=${account}`)).toMatchObject({ status: 400, code: 'NO_STATEMENT_EXIST' });
+      expect(await callError(room, `/v3/bill/fundflowbill?bill_date=2026-11-22&account_type=${account}`)).toMatchObject(
+        { status: 400, code: 'NO_STATEMENT_EXIST' },
+      );
     }
-    expect(await callError(room, '/v3/bill/fundflowbill?bill_date=2026-11-22&account_type=ALL')).toMatchObject({ status: 400, code: 'PARAM_ERROR' });
+    expect(await callError(room, '/v3/bill/fundflowbill?bill_date=2026-11-22&account_type=ALL')).toMatchObject({
+      status: 400,
+      code: 'PARAM_ERROR',
+    });
   });
 });
 
 describe('bill faults', () => {
-  const detail = (file: string) => lines(file).filter((l) => l.startsWith('`2026')).map((l) => l.split(',`'));
+  const detail = (file: string) =>
+    lines(file)
+      .filter((l) => l.startsWith('`2026'))
+      .map((l) => l.split(',`'));
   const summary = (file: string) => lines(file).at(-2)!;
   const ALL = '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=ALL';
 
@@ -274,7 +436,7 @@ describe('bill faults', () => {
     const room = makeRoom();
     room.faults.add({ kind: 'ROW_MISSING', times: 1 });
     const faulty = await fetchBill(room, ALL);
-    expect(detail(faulty).map((f) => f[15] === '0' ? f[6] : f[15])).toEqual(['R1', 'T20261122B002', 'R2']);
+    expect(detail(faulty).map((f) => (f[15] === '0' ? f[6] : f[15]))).toEqual(['R1', 'T20261122B002', 'R2']);
     expect(summary(faulty)).toBe('`3,`123.45,`53.45,`0.00,`0.42000,`123.45,`53.45');
     expect(room.faults.list()).toEqual([]);
     expect(detail(await fetchBill(room, ALL))).toHaveLength(4);
@@ -284,8 +446,15 @@ describe('bill faults', () => {
     const room = makeRoom();
     room.faults.add({ kind: 'ROW_MISSING', billDate: '2026-11-22', outRefundNo: 'R2' });
     room.faults.add({ kind: 'AMOUNT_CHANGED', billDate: '2026-11-22' });
-    for (let i = 0; i < 2; i++) expect(detail(await fetchBill(room, ALL)).map((f) => [f[15], f[24]])).toEqual([['0', '0.02'], ['R1', '0.00'], ['0', '123.45']]);
-    expect(detail(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-21')).map((f) => [f[6], f[24]])).toEqual([['T20261121C003', '100.00']]);
+    for (let i = 0; i < 2; i++)
+      expect(detail(await fetchBill(room, ALL)).map((f) => [f[15], f[24]])).toEqual([
+        ['0', '0.02'],
+        ['R1', '0.00'],
+        ['0', '123.45'],
+      ]);
+    expect(detail(await fetchBill(room, '/v3/bill/tradebill?bill_date=2026-11-21')).map((f) => [f[6], f[24]])).toEqual([
+      ['T20261121C003', '100.00'],
+    ]);
     expect(room.faults.list()).toHaveLength(2);
   });
 
@@ -302,7 +471,7 @@ describe('bill faults', () => {
     expect(room.faults.list()).toEqual([]);
   });
 
-  it('AMOUNT_CHANGED changes a payment\'s amounts (fee follows) or a refund\'s, by default one fen up', async () => {
+  it("AMOUNT_CHANGED changes a payment's amounts (fee follows) or a refund's, by default one fen up", async () => {
     const room = makeRoom();
     room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: 'T20261122B002', amountFen: 10000 });
     room.faults.add({ kind: 'AMOUNT_CHANGED', outRefundNo: 'R1' });
@@ -330,10 +499,19 @@ describe('bill faults', () => {
     expect(parseBillFaultRule({ kind: 'ROW_MISSING', times: 0 })).toMatch(/times/);
     expect(parseBillFaultRule({ kind: 'AMOUNT_CHANGED', amountFen: 1.5 })).toMatch(/amountFen/);
     expect(parseBillFaultRule({ kind: 'ROW_MISSING', amountFen: 5 })).toMatch(/amountFen is for/);
-    expect(parseBillFaultRule({ kind: 'REFUND_STATE_CHANGED', refundStatus: 'CLOSED' })).toMatch(/refundStatus must be/);
+    expect(parseBillFaultRule({ kind: 'REFUND_STATE_CHANGED', refundStatus: 'CLOSED' })).toMatch(
+      /refundStatus must be/,
+    );
     expect(parseBillFaultRule({ kind: 'REFUND_STATE_CHANGED', outTradeNo: 'T1' })).toMatch(/outRefundNo/);
     expect(parseBillFaultRule({ kind: 'EXTRA_ROW' })).toEqual({ kind: 'EXTRA_ROW', times: 1 });
-    expect(parseBillFaultRule({ kind: 'REFUND_STATE_CHANGED', billDate: '2026-11-22', outRefundNo: 'R1', refundStatus: 'CHANGE' })).toEqual({
+    expect(
+      parseBillFaultRule({
+        kind: 'REFUND_STATE_CHANGED',
+        billDate: '2026-11-22',
+        outRefundNo: 'R1',
+        refundStatus: 'CHANGE',
+      }),
+    ).toEqual({
       kind: 'REFUND_STATE_CHANGED',
       billDate: '2026-11-22',
       outRefundNo: 'R1',
@@ -369,23 +547,40 @@ describe('the endpoints', () => {
     expect(plain.equals(direct!.bytes)).toBe(true);
   });
 
-  it('links live 30 s on the simulator\'s clock, then 400 INVALID_REQUEST; an unknown token too', async () => {
+  it("links live 30 s on the simulator's clock, then 400 INVALID_REQUEST; an unknown token too", async () => {
     const room = makeRoom();
     const info = json(await call(room, '/v3/bill/fundflowbill?bill_date=2026-11-22'));
     const { pathname, search } = new URL(info.download_url);
     now += 29_999;
     expect('raw' in (await call(room, pathname + search))).toBe(true);
     now += 1;
-    expect(await callError(room, pathname + search)).toEqual({ status: 400, code: 'INVALID_REQUEST', message: '下载链接已失效，请重新申请账单', detail: undefined });
-    expect(await callError(room, '/v3/billdownload/file?token=nope')).toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
+    expect(await callError(room, pathname + search)).toEqual({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      message: '下载链接已失效，请重新申请账单',
+      detail: undefined,
+    });
+    expect(await callError(room, '/v3/billdownload/file?token=nope')).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+    });
   });
 
   it('STATEMENT_CREATING until 10:00 China time of the next day, and for today', async () => {
     const room = makeRoom();
     now = at('2026-11-23T09:59:59.999+08:00');
-    expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-22')).toEqual({ status: 400, code: 'STATEMENT_CREATING', message: '账单生成中', detail: undefined });
-    expect(await callError(room, '/v3/bill/fundflowbill?bill_date=2026-11-22')).toMatchObject({ code: 'STATEMENT_CREATING' });
-    expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-23')).toMatchObject({ code: 'STATEMENT_CREATING' });
+    expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-22')).toEqual({
+      status: 400,
+      code: 'STATEMENT_CREATING',
+      message: '账单生成中',
+      detail: undefined,
+    });
+    expect(await callError(room, '/v3/bill/fundflowbill?bill_date=2026-11-22')).toMatchObject({
+      code: 'STATEMENT_CREATING',
+    });
+    expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-23')).toMatchObject({
+      code: 'STATEMENT_CREATING',
+    });
     now = at('2026-11-23T10:00:00+08:00');
     expect(json(await call(room, '/v3/bill/tradebill?bill_date=2026-11-22')).hash_type).toBe('SHA1');
   });
@@ -396,13 +591,19 @@ describe('the endpoints', () => {
     expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-20')).toEqual(noStatement);
     expect(await callError(room, '/v3/bill/fundflowbill?bill_date=2026-11-20')).toEqual(noStatement);
     expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-21&bill_type=REFUND')).toEqual(noStatement);
-    expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=RECHARGE_REFUND')).toEqual(noStatement);
+    expect(await callError(room, '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=RECHARGE_REFUND')).toEqual(
+      noStatement,
+    );
   });
 
   it('PARAM_ERROR for bad parameters, a future day, and days older than three months', async () => {
     const room = makeRoom();
     const bad = async (q: string) => (await callError(room, q)).code;
-    expect(await callError(room, '/v3/bill/tradebill')).toMatchObject({ status: 400, code: 'PARAM_ERROR', detail: { field: 'bill_date', location: 'query', issue: 'missing' } });
+    expect(await callError(room, '/v3/bill/tradebill')).toMatchObject({
+      status: 400,
+      code: 'PARAM_ERROR',
+      detail: { field: 'bill_date', location: 'query', issue: 'missing' },
+    });
     for (const q of [
       '/v3/bill/tradebill?bill_date=20261122',
       '/v3/bill/tradebill?bill_date=2026-13-01',
@@ -428,12 +629,18 @@ describe('the endpoints', () => {
 
   it('control API: faults listed, added, cleared; fee rate and link lifetime configured; bad input refused', async () => {
     const room = makeRoom();
-    expect(room.control('POST', '/sim/bills/faults', { kind: 'ROW_MISSING', billDate: '2026-11-22' })).toEqual({ status: 200, body: [{ kind: 'ROW_MISSING', billDate: '2026-11-22' }] });
+    expect(room.control('POST', '/sim/bills/faults', { kind: 'ROW_MISSING', billDate: '2026-11-22' })).toEqual({
+      status: 200,
+      body: [{ kind: 'ROW_MISSING', billDate: '2026-11-22' }],
+    });
     expect(room.control('GET', '/sim/bills/faults', undefined)?.body).toHaveLength(1);
     expect(() => room.control('POST', '/sim/bills/faults', { kind: 'X' })).toThrow(HttpError);
     expect(room.control('DELETE', '/sim/bills/faults', undefined)).toEqual({ status: 200, body: [] });
     expect(room.faults.list()).toEqual([]);
-    expect(room.control('POST', '/sim/bills/config', { feeRateBp: 100, linkLifetimeMs: 5000 })).toEqual({ status: 200, body: { feeRateBp: 100, linkLifetimeMs: 5000, wrongHashes: 0 } });
+    expect(room.control('POST', '/sim/bills/config', { feeRateBp: 100, linkLifetimeMs: 5000 })).toEqual({
+      status: 200,
+      body: { feeRateBp: 100, linkLifetimeMs: 5000, wrongHashes: 0 },
+    });
     expect(() => room.control('POST', '/sim/bills/config', { feeRateBp: 0.6 })).toThrow(HttpError);
     expect(() => room.control('POST', '/sim/bills/config', { linkLifetimeMs: 0 })).toThrow(HttpError);
     expect(room.control('GET', '/sim/other', undefined)).toBeUndefined();
@@ -441,7 +648,9 @@ describe('the endpoints', () => {
     expect(file[2]!.split(',`')[17]).toBe('1.00%');
     const info = json(await call(room, '/v3/bill/tradebill?bill_date=2026-11-22'));
     now += 5000;
-    expect(await callError(room, new URL(info.download_url).pathname + new URL(info.download_url).search)).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(
+      await callError(room, new URL(info.download_url).pathname + new URL(info.download_url).search),
+    ).toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
   it('wrongHashes: the next applications answer a hash_value that is not the file’s, then the file’s again', async () => {
@@ -466,8 +675,19 @@ describe('scale', () => {
     expect(digest([...syntheticPayments(args)])).toBe(digest(payments)); // the same call, the same day
     expect(new Set(payments.map((p) => p.outTradeNo)).size).toBe(100_000);
     const start = chinaDayStart('2026-11-22')!;
-    expect(payments.every((p) => p.successTime >= start && p.successTime < start + 86_400_000 && Number.isSafeInteger(p.totalFen) && p.totalFen >= 1)).toBe(true);
-    const ledger: BillLedger = { paymentsSucceededBetween: async () => payments, refundsCreatedBetween: async () => [] };
+    expect(
+      payments.every(
+        (p) =>
+          p.successTime >= start &&
+          p.successTime < start + 86_400_000 &&
+          Number.isSafeInteger(p.totalFen) &&
+          p.totalFen >= 1,
+      ),
+    ).toBe(true);
+    const ledger: BillLedger = {
+      paymentsSucceededBetween: async () => payments,
+      refundsCreatedBetween: async () => [],
+    };
     const room = new BillsRoom({ ledger, clock: () => now, baseUrl: () => BASE, appid: APPID, mchid: MCHID });
     const file = await room.buildTradeBill('2026-11-22', 'ALL', { gzip: true });
     const plain = gunzipSync(file!.bytes);
@@ -476,6 +696,8 @@ describe('scale', () => {
     expect(file!.lines).toBe(100_003); // header, rows, summary header, summary
     const totalFen = payments.reduce((sum, p) => sum + p.totalFen, 0);
     const fees = payments.reduce((sum, p) => sum + feeFen(p.totalFen, 60), 0);
-    expect(lines(text).at(-2)).toBe(`\`100000,\`${fenToYuan(totalFen)},\`0.00,\`0.00,\`${fenToYuan5(fees)},\`${fenToYuan(totalFen)},\`0.00`);
+    expect(lines(text).at(-2)).toBe(
+      `\`100000,\`${fenToYuan(totalFen)},\`0.00,\`0.00,\`${fenToYuan5(fees)},\`${fenToYuan(totalFen)},\`0.00`,
+    );
   });
 });

@@ -30,7 +30,9 @@ describe('the command table', () => {
     for (const name of Object.keys(COMMANDS)) {
       const lines: string[] = [];
       expect(await runCli([name], { cloudUrl: 'http://127.0.0.1:1', out: (l) => lines.push(l) })).toBe(1);
-      expect(lines.join('\n')).toMatch(/^error: (missing |cannot reach http:\/\/127\.0\.0\.1:1: is the local cloud running)/);
+      expect(lines.join('\n')).toMatch(
+        /^error: (missing |cannot reach http:\/\/127\.0\.0\.1:1: is the local cloud running)/,
+      );
     }
   });
 
@@ -59,7 +61,9 @@ describe('where the CLI finds the cloud', () => {
 
   test('a port npm start refuses, the CLI refuses with the same message; port 0 (the OS chose) needs LOCALCLOUD_URL', () => {
     for (const bad of ['abc', '70000', '-1', '80.5']) {
-      expect(() => cloudUrl({ LOCALCLOUD_PORT: bad })).toThrow(new SettingError('LOCALCLOUD_PORT must be a port number (0 lets the OS choose)'));
+      expect(() => cloudUrl({ LOCALCLOUD_PORT: bad })).toThrow(
+        new SettingError('LOCALCLOUD_PORT must be a port number (0 lets the OS choose)'),
+      );
     }
     expect(() => cloudUrl({ LOCALCLOUD_PORT: '0' })).toThrow(/LOCALCLOUD_URL/);
     expect(cloudUrl({ LOCALCLOUD_PORT: '0', LOCALCLOUD_URL: 'http://127.0.0.1:40001' })).toBe('http://127.0.0.1:40001');
@@ -71,7 +75,13 @@ describe('where the CLI finds the cloud', () => {
     let port: number;
     let printed: string;
     const env = () => {
-      const e: NodeJS.ProcessEnv = { ...process.env, LOCALCLOUD_DATA: dataDir, LOCALCLOUD_PORT: String(port), LOCALCLOUD_PAY_PORT: '0', LOG_LEVEL: 'silent' };
+      const e: NodeJS.ProcessEnv = {
+        ...process.env,
+        LOCALCLOUD_DATA: dataDir,
+        LOCALCLOUD_PORT: String(port),
+        LOCALCLOUD_PAY_PORT: '0',
+        LOG_LEVEL: 'silent',
+      };
       delete e.LOCALCLOUD_URL;
       return e;
     };
@@ -85,7 +95,11 @@ describe('where the CLI finds the cloud', () => {
           server.close(() => done(free));
         });
       });
-      child = spawn(process.execPath, [TSX, join(ROOT, 'localcloud/main.ts')], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, [TSX, join(ROOT, 'localcloud/main.ts')], {
+        cwd: ROOT,
+        env: env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       printed = await new Promise<string>((done, fail) => {
         let output = '';
         const timer = setTimeout(() => fail(new Error(`the local cloud did not start: ${output}`)), 60_000);
@@ -100,15 +114,19 @@ describe('where the CLI finds the cloud', () => {
       });
     });
     afterAll(async () => {
-      if (child && child.exitCode === null) await new Promise<void>((r) => (child!.once('exit', () => r()), child!.kill('SIGTERM')));
+      if (child && child.exitCode === null)
+        await new Promise<void>((r) => (child!.once('exit', () => r()), child!.kill('SIGTERM')));
       rmSync(dataDir, { recursive: true, force: true });
     });
 
     test('npm start listens where cloudUrl says, and the CLI reaches it there', async () => {
       expect(printed).toContain(`${cloudUrl({ LOCALCLOUD_PORT: String(port) })}/console`);
       const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done) =>
-        execFile(process.execPath, [TSX, join(ROOT, 'localcloud/cli.ts'), 'login', 'carol'], { cwd: ROOT, env: env(), timeout: 60_000 }, (error, stdout) =>
-          done({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+        execFile(
+          process.execPath,
+          [TSX, join(ROOT, 'localcloud/cli.ts'), 'login', 'carol'],
+          { cwd: ROOT, env: env(), timeout: 60_000 },
+          (error, stdout) => done({ code: error ? Number(error.code ?? 1) : 0, stdout }),
         ),
       );
       expect(code).toBe(0);

@@ -19,18 +19,54 @@ async function cli(...argv: string[]): Promise<string> {
 }
 
 test('help names the console and its commands', () => {
-  for (const word of ['/console', 'orders [--status S]', 'inspect <orderId>', 'pending', 'scan <code_url>', 'checkout [--item', 'refunds', 'exceptions', 'books', 'users']) expect(HELP).toContain(word);
+  for (const word of [
+    '/console',
+    'orders [--status S]',
+    'inspect <orderId>',
+    'pending',
+    'scan <code_url>',
+    'checkout [--item',
+    'refunds',
+    'exceptions',
+    'books',
+    'users',
+  ])
+    expect(HELP).toContain(word);
 });
 
 test('checkout → pending → scan as a user → orders and inspect show it paid, by that payer', async () => {
-  const created = JSON.parse(await cli('checkout', '--item', 'latte:2')) as { orderId: string; totalFen: number; page: string; codeUrl: string };
-  expect(created).toMatchObject({ totalFen: 3980, page: expect.stringMatching(/\/http\/checkout\/#t=[A-Za-z0-9_-]{43}$/), codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/) });
+  const created = JSON.parse(await cli('checkout', '--item', 'latte:2')) as {
+    orderId: string;
+    totalFen: number;
+    page: string;
+    codeUrl: string;
+  };
+  expect(created).toMatchObject({
+    totalFen: 3980,
+    page: expect.stringMatching(/\/http\/checkout\/#t=[A-Za-z0-9_-]{43}$/),
+    codeUrl: expect.stringMatching(/^weixin:\/\/wxpay\/bizpayurl\?pr=/),
+  });
   expect(await cli('pending')).toContain(`NATIVE  ${created.orderId}P1`);
 
-  expect(JSON.parse(await cli('scan', created.codeUrl, '--user', 'erin'))).toMatchObject({ result: 'pay', user: 'erin', openid: t.openid('erin'), trade_state: 'SUCCESS' });
-  await waitFor(() => cli('orders', '--status', 'paid'), (text) => text.includes(created.orderId));
-  expect(await cli('orders', '--status', 'paid')).toMatch(new RegExp(`${created.orderId}\\s+paid\\s+3980 fen\\s+guest\\s+WeChat Pay: SUCCESS`));
-  const detail = JSON.parse(await cli('inspect', created.orderId)) as { order: { status: string }; payments: { tradeType?: string }[]; wechatpay: { payer: string; trade_type: string }[]; deliveries: { state: string }[] };
+  expect(JSON.parse(await cli('scan', created.codeUrl, '--user', 'erin'))).toMatchObject({
+    result: 'pay',
+    user: 'erin',
+    openid: t.openid('erin'),
+    trade_state: 'SUCCESS',
+  });
+  await waitFor(
+    () => cli('orders', '--status', 'paid'),
+    (text) => text.includes(created.orderId),
+  );
+  expect(await cli('orders', '--status', 'paid')).toMatch(
+    new RegExp(`${created.orderId}\\s+paid\\s+3980 fen\\s+guest\\s+WeChat Pay: SUCCESS`),
+  );
+  const detail = JSON.parse(await cli('inspect', created.orderId)) as {
+    order: { status: string };
+    payments: { tradeType?: string }[];
+    wechatpay: { payer: string; trade_type: string }[];
+    deliveries: { state: string }[];
+  };
   expect(detail.order.status).toBe('paid');
   expect(detail.payments).toEqual([expect.objectContaining({ tradeType: 'NATIVE', status: 'success' })]);
   expect(detail.wechatpay).toEqual([expect.objectContaining({ trade_type: 'NATIVE', payer: t.openid('erin') })]);
@@ -46,6 +82,8 @@ test('refunds, exceptions, books and users read what the console reads', async (
   expect(JSON.parse(await cli('books'))).toEqual({ statements: expect.any(Array), alerts: expect.any(Array) });
   expect(JSON.parse(await cli('users'))).toEqual({ users: expect.any(Array), sessions: expect.any(Array) });
   const lines: string[] = [];
-  expect(await runCli(['inspect', 'ONOSUCHORDER'], { cloudUrl: t.cloud.urls.cloud, out: (l) => lines.push(l) })).toBe(1);
+  expect(await runCli(['inspect', 'ONOSUCHORDER'], { cloudUrl: t.cloud.urls.cloud, out: (l) => lines.push(l) })).toBe(
+    1,
+  );
   expect(lines.join('\n')).toContain('no order ONOSUCHORDER');
 });

@@ -17,7 +17,16 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 async function seed() {
   const orders = db.collection('orders');
   for (let i = 1; i <= 5; i++) {
-    await orders.add({ data: { _id: `o${i}`, owner: i % 2 ? 'alice' : 'bob', status: i <= 3 ? 'pending' : 'paid', totalFen: i * 100, buyer: { city: i === 1 ? 'sz' : 'bj' }, tags: i === 2 ? ['gift', 'vip'] : [] } });
+    await orders.add({
+      data: {
+        _id: `o${i}`,
+        owner: i % 2 ? 'alice' : 'bob',
+        status: i <= 3 ? 'pending' : 'paid',
+        totalFen: i * 100,
+        buyer: { city: i === 1 ? 'sz' : 'bj' },
+        tags: i === 2 ? ['gift', 'vip'] : [],
+      },
+    });
   }
 }
 
@@ -26,7 +35,8 @@ describe('reads', () => {
 
   test('where with equality, nested objects as paths, dotted paths and commands', async () => {
     const _ = db.command;
-    const ids = async (q: unknown) => (await db.collection('orders').where(q).orderBy('_id', 'asc').get()).data.map((d) => d._id);
+    const ids = async (q: unknown) =>
+      (await db.collection('orders').where(q).orderBy('_id', 'asc').get()).data.map((d) => d._id);
     expect(await ids({ owner: 'alice' })).toEqual(['o1', 'o3', 'o5']);
     expect(await ids({ buyer: { city: 'sz' } })).toEqual(['o1']);
     expect(await ids({ 'buyer.city': 'bj', status: 'pending' })).toEqual(['o2', 'o3']);
@@ -40,16 +50,30 @@ describe('reads', () => {
   });
 
   test('orderBy, skip, limit, field and count', async () => {
-    const page = await db.collection('orders').where({}).orderBy('totalFen', 'desc').skip(1).limit(2).field({ totalFen: true }).get();
-    expect(page.data).toEqual([{ _id: 'o4', totalFen: 400 }, { _id: 'o3', totalFen: 300 }]);
+    const page = await db
+      .collection('orders')
+      .where({})
+      .orderBy('totalFen', 'desc')
+      .skip(1)
+      .limit(2)
+      .field({ totalFen: true })
+      .get();
+    expect(page.data).toEqual([
+      { _id: 'o4', totalFen: 400 },
+      { _id: 'o3', totalFen: 300 },
+    ]);
     expect((await db.collection('orders').where({ status: 'pending' }).count()).total).toBe(3);
   });
 
   test('doc().get throws for a missing document unless throwOnNotFound is false', async () => {
-    await expect(db.collection('orders').doc('nope').get()).rejects.toThrow('document.get:fail document with _id nope does not exist');
+    await expect(db.collection('orders').doc('nope').get()).rejects.toThrow(
+      'document.get:fail document with _id nope does not exist',
+    );
     const lenient = db.engine.database({ throwOnNotFound: false });
     await expect(lenient.collection('orders').doc('nope').get()).resolves.toMatchObject({ data: null });
-    await expect(lenient.collection('orders').doc('o1').get()).resolves.toMatchObject({ data: { _id: 'o1', totalFen: 100 } });
+    await expect(lenient.collection('orders').doc('o1').get()).resolves.toMatchObject({
+      data: { _id: 'o1', totalFen: 100 },
+    });
   });
 
   test('returned documents are copies', async () => {
@@ -91,7 +115,12 @@ describe('writes', () => {
 
   test('50 concurrent conditional updates of one document: exactly one winner', async () => {
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => db.collection('orders').where({ _id: 'o2', status: 'pending' }).update({ data: { status: 'paid', winner: i } })),
+      Array.from({ length: 50 }, (_, i) =>
+        db
+          .collection('orders')
+          .where({ _id: 'o2', status: 'pending' })
+          .update({ data: { status: 'paid', winner: i } }),
+      ),
     );
     expect(results.filter((r) => r.stats.updated === 1)).toHaveLength(1);
     expect(results.filter((r) => r.stats.updated === 0)).toHaveLength(49);
@@ -101,7 +130,12 @@ describe('writes', () => {
     const _ = db.command;
     await db.collection('balances').add({ data: { _id: 'b', left: 100 } });
     const results = await Promise.all(
-      Array.from({ length: 30 }, () => db.collection('balances').where({ _id: 'b', left: _.gte(7) }).update({ data: { left: _.inc(-7) } })),
+      Array.from({ length: 30 }, () =>
+        db
+          .collection('balances')
+          .where({ _id: 'b', left: _.gte(7) })
+          .update({ data: { left: _.inc(-7) } }),
+      ),
     );
     expect(results.filter((r) => r.stats.updated === 1)).toHaveLength(14);
     expect((await db.collection('balances').doc('b').get()).data).toMatchObject({ left: 2 });
@@ -114,7 +148,9 @@ describe('writes', () => {
     expect((await doc.get()).data).toMatchObject({ buyer: { city: 'bj', name: '张三' } });
     await doc.update({ data: { buyer: _.set({ name: '李四' }) } });
     expect((await doc.get()).data!.buyer).toEqual({ name: '李四' });
-    await doc.update({ data: { totalFen: _.inc(5), tags: _.push(['new']), removed: _.remove(), events: _.push({ at: 1 }) } });
+    await doc.update({
+      data: { totalFen: _.inc(5), tags: _.push(['new']), removed: _.remove(), events: _.push({ at: 1 }) },
+    });
     await doc.update({ data: { tags: _.pull('gift'), low: _.min(3), high: _.max(9) } });
     await doc.update({ data: { tags: _.addToSet('vip'), stamp: db.serverDate() } });
     const data = (await doc.get()).data!;
@@ -136,13 +172,19 @@ describe('writes', () => {
   test('runTransaction commits, and undoes every write when it throws or rolls back', async () => {
     const _ = db.command;
     await db.runTransaction(async (tx) => {
-      await tx.collection('orders').doc('o1').update({ data: { totalFen: _.inc(1) } });
+      await tx
+        .collection('orders')
+        .doc('o1')
+        .update({ data: { totalFen: _.inc(1) } });
       await tx.collection('log').add({ data: { _id: 'l1' } });
     });
     expect((await db.collection('orders').doc('o1').get()).data).toMatchObject({ totalFen: 101 });
     await expect(
       db.runTransaction(async (tx) => {
-        await tx.collection('orders').doc('o1').update({ data: { totalFen: _.inc(1) } });
+        await tx
+          .collection('orders')
+          .doc('o1')
+          .update({ data: { totalFen: _.inc(1) } });
         await tx.collection('orders').doc('o2').remove();
         await tx.collection('log').add({ data: { _id: 'l2' } });
         tx.rollback('no');
@@ -164,18 +206,29 @@ describe('unsupported operators are rejected by name', () => {
   test('raw $-operators in queries and updates', async () => {
     expect(() => db.collection('orders').where({ $where: 'true' })).toThrow(UnsupportedOperatorError);
     expect(() => db.collection('orders').where({ a: { $regex: 'x' } })).toThrow(/"\$regex"/);
-    await expect(db.collection('orders').doc('o1').update({ data: { $set: { a: 1 } } })).rejects.toThrow(UnsupportedOperatorError);
+    await expect(
+      db
+        .collection('orders')
+        .doc('o1')
+        .update({ data: { $set: { a: 1 } } }),
+    ).rejects.toThrow(UnsupportedOperatorError);
   });
 });
 
 describe('persistence', () => {
   test('data survives a restart', async () => {
     await seed();
-    await db.collection('orders').doc('o1').update({ data: { status: 'paid' } });
+    await db
+      .collection('orders')
+      .doc('o1')
+      .update({ data: { status: 'paid' } });
     await db.collection('orders').doc('o5').remove();
     const reopened = new LocalDatabaseEngine(dir).database();
     expect((await reopened.collection('orders').count()).total).toBe(4);
-    expect((await reopened.collection('orders').doc('o1').get()).data).toMatchObject({ status: 'paid', buyer: { city: 'sz' } });
+    expect((await reopened.collection('orders').doc('o1').get()).data).toMatchObject({
+      status: 'paid',
+      buyer: { city: 'sz' },
+    });
   });
 
   test('a torn last line is cut and everything before it kept', async () => {
@@ -188,7 +241,9 @@ describe('persistence', () => {
   });
 
   test('kill -9 in the middle of writes: every acknowledged write survives, no torn file', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '../../support/db-writer.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '../../support/db-writer.ts'), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const acknowledged: string[] = [];
     let buffer = '';
     await new Promise<void>((done, fail) => {
@@ -210,10 +265,12 @@ describe('persistence', () => {
     const { total } = await reopened.collection('journal').count();
     expect(total).toBeGreaterThanOrEqual(acknowledged.length);
     expect(total).toBeLessThanOrEqual(acknowledged.length + 1);
-    for (const id of acknowledged.slice(-20)) await expect(reopened.collection('journal').doc(id).get()).resolves.toBeTruthy();
+    for (const id of acknowledged.slice(-20))
+      await expect(reopened.collection('journal').doc(id).get()).resolves.toBeTruthy();
     const counter = (await reopened.collection('counters').doc('c').get()).data as unknown as { last: number };
     expect(counter.last).toBeGreaterThanOrEqual(acknowledged.length - 1);
     // After the reopen every line of the compacted files parses.
-    for (const line of readFileSync(join(dir, 'journal.db'), 'utf8').split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of readFileSync(join(dir, 'journal.db'), 'utf8').split('\n').filter(Boolean))
+      expect(() => JSON.parse(line)).not.toThrow();
   }, 30_000);
 });

@@ -11,11 +11,24 @@ import { Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { buildRequestPaymentParams, RsaSha256Signer } from '../../../cloudfunctions/common/wechatpay';
 import { LocalCloud } from '../../../localcloud/cloud';
 import { wechatpayEnvironment } from '../../../localcloud/env';
-import { REFUND_INTERVAL_MS, WechatPaySimulator, type RequestPaymentInput } from '../../../localcloud/wechatpay-sim/simulator';
+import {
+  REFUND_INTERVAL_MS,
+  WechatPaySimulator,
+  type RequestPaymentInput,
+} from '../../../localcloud/wechatpay-sim/simulator';
 import { parseFaultRule } from '../../../localcloud/wechatpay-sim/faults';
 import type { Delivery } from '../../../localcloud/wechatpay-sim/notifier';
 import { testKeyPair } from '../../support/keys';
-import { apiError, control, outTradeNo, paidOrder, parser, prepayRequest, signedRequest, useSimulator } from '../../support/sim-harness';
+import {
+  apiError,
+  control,
+  outTradeNo,
+  paidOrder,
+  parser,
+  prepayRequest,
+  signedRequest,
+  useSimulator,
+} from '../../support/sim-harness';
 
 const h = useSimulator();
 const refundOf = (no: string, outRefundNo: string, refund: number, total = 1000) => ({
@@ -34,25 +47,41 @@ describe('refund refusals and what they mean', () => {
     expect(error).toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
     expect(error.message).toContain('申请退款金额超过订单可退金额');
     expect(await h.sim.getRefund(`R${no}-2`)).toBeUndefined();
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-3`, 400))).resolves.toMatchObject({ status: 'PROCESSING' });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-3`, 400))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
   });
 
   test('NOT_ENOUGH once: 403, no refund recorded (query 404), the same out_refund_no succeeds afterwards', async () => {
     const no = await paidOrder(h, 1000);
     h.sim.faults.add({ target: 'refund', kind: 'NOT_ENOUGH', times: 1 });
-    expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 500)))).toMatchObject({ status: 403, code: 'NOT_ENOUGH' });
-    expect(await apiError(h.pay.client.queryRefund(`R${no}`))).toMatchObject({ status: 404, code: 'RESOURCE_NOT_EXISTS' });
+    expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 500)))).toMatchObject({
+      status: 403,
+      code: 'NOT_ENOUGH',
+    });
+    expect(await apiError(h.pay.client.queryRefund(`R${no}`))).toMatchObject({
+      status: 404,
+      code: 'RESOURCE_NOT_EXISTS',
+    });
     expect((await h.sim.getTransaction(no))!.refund_reserved).toBe(0);
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 500))).resolves.toMatchObject({ status: 'PROCESSING', out_refund_no: `R${no}` });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 500))).resolves.toMatchObject({
+      status: 'PROCESSING',
+      out_refund_no: `R${no}`,
+    });
   });
 
   test('a standing NOT_ENOUGH refuses every refund until lifted', async () => {
     const no = await paidOrder(h, 1000);
     h.sim.faults.add({ target: 'refund', kind: 'NOT_ENOUGH', times: null });
-    for (let i = 0; i < 3; i++) expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 500)))).toMatchObject({ code: 'NOT_ENOUGH' });
+    for (let i = 0; i < 3; i++)
+      expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 500)))).toMatchObject({
+        code: 'NOT_ENOUGH',
+      });
     expect(await h.sim.listRefunds(no)).toHaveLength(0);
     h.sim.faults.clear();
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 500))).resolves.toMatchObject({ status: 'PROCESSING' });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 500))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
   });
 
   test.each([
@@ -61,14 +90,25 @@ describe('refund refusals and what they mean', () => {
   ] as const)('%s on refund: %i, nothing recorded', async (kind, status) => {
     const no = await paidOrder(h, 1000);
     h.sim.faults.add({ target: 'refund', kind, times: 1 });
-    expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 500)))).toMatchObject({ status, code: kind });
+    expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 500)))).toMatchObject({
+      status,
+      code: kind,
+    });
     expect(await h.sim.listRefunds(no)).toHaveLength(0);
   });
 
   test('business refusals are refund faults, refused before anything is recorded', () => {
-    expect(parseFaultRule({ target: 'refund', kind: 'NOT_ENOUGH' })).toMatchObject({ target: 'refund', kind: 'NOT_ENOUGH', times: 1 });
-    expect(parseFaultRule({ target: 'query', kind: 'NOT_ENOUGH' })).toEqual(expect.stringContaining('target must be refund'));
-    expect(parseFaultRule({ target: 'refund', kind: 'USER_ACCOUNT_ABNORMAL', phase: 'after' })).toEqual(expect.stringContaining('phase must be before'));
+    expect(parseFaultRule({ target: 'refund', kind: 'NOT_ENOUGH' })).toMatchObject({
+      target: 'refund',
+      kind: 'NOT_ENOUGH',
+      times: 1,
+    });
+    expect(parseFaultRule({ target: 'query', kind: 'NOT_ENOUGH' })).toEqual(
+      expect.stringContaining('target must be refund'),
+    );
+    expect(parseFaultRule({ target: 'refund', kind: 'USER_ACCOUNT_ABNORMAL', phase: 'after' })).toEqual(
+      expect.stringContaining('phase must be before'),
+    );
   });
 });
 
@@ -83,9 +123,13 @@ describe('refunds of one payment', () => {
     expect(refused).toMatchObject({ status: 429, code: 'FREQUENCY_LIMITED' });
     expect(refused.message).toContain('1分钟');
     expect(await h.sim.getRefund(`R${no}-2`)).toBeUndefined();
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-1`, 100))).resolves.toMatchObject({ refund_id: first.refund_id });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-1`, 100))).resolves.toMatchObject({
+      refund_id: first.refund_id,
+    });
     h.sim.advanceClock(1_000);
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-2`, 100))).resolves.toMatchObject({ status: 'PROCESSING' });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-2`, 100))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
     // the interval counts from the refund accepted last, not from the refused request
     expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}-3`, 100)))).toMatchObject({ status: 429 });
   });
@@ -95,8 +139,12 @@ describe('refunds of one payment', () => {
     const b = await paidOrder(h, 1000);
     await h.pay.client.createRefund(refundOf(a, `R${a}`, 100));
     await expect(h.pay.client.createRefund(refundOf(b, `R${b}`, 100))).resolves.toMatchObject({ status: 'PROCESSING' });
-    expect((await control(h, 'POST', '/sim/config', { refundIntervalMs: 0 })).json).toMatchObject({ refundIntervalMs: 0 });
-    await expect(h.pay.client.createRefund(refundOf(a, `R${a}-2`, 100))).resolves.toMatchObject({ status: 'PROCESSING' });
+    expect((await control(h, 'POST', '/sim/config', { refundIntervalMs: 0 })).json).toMatchObject({
+      refundIntervalMs: 0,
+    });
+    await expect(h.pay.client.createRefund(refundOf(a, `R${a}-2`, 100))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
     expect((await control(h, 'POST', '/sim/config', { refundIntervalMs: -1 })).status).toBe(400);
   });
 
@@ -108,23 +156,32 @@ describe('refunds of one payment', () => {
     expect(error).toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
     expect(error.message).toContain('50');
     expect(await h.sim.listRefunds(no)).toHaveLength(50);
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-50`, 1))).resolves.toMatchObject({ out_refund_no: `R${no}-50` });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}-50`, 1))).resolves.toMatchObject({
+      out_refund_no: `R${no}-50`,
+    });
   });
 
   test('the error-rate limit (an option): after N error answers within a second the refund API answers 429', async () => {
     await h.restart({ refundErrorLimitPerSecond: 6 });
     const no = await paidOrder(h, 1000);
     for (let i = 0; i < 6; i++) await apiError(h.pay.client.createRefund(refundOf(no, `R${no}-x`, 1, 999)));
-    expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 100)))).toMatchObject({ status: 429, code: 'FREQUENCY_LIMITED' });
+    expect(await apiError(h.pay.client.createRefund(refundOf(no, `R${no}`, 100)))).toMatchObject({
+      status: 429,
+      code: 'FREQUENCY_LIMITED',
+    });
     expect(await h.sim.listRefunds(no)).toHaveLength(0);
     h.sim.advanceClock(1_001);
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 100))).resolves.toMatchObject({ status: 'PROCESSING' });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 100))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
   });
 
   test('the error-rate limit is off by default', async () => {
     const no = await paidOrder(h, 1000);
     for (let i = 0; i < 8; i++) await apiError(h.pay.client.createRefund(refundOf(no, `R${no}-x`, 1, 999)));
-    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 100))).resolves.toMatchObject({ status: 'PROCESSING' });
+    await expect(h.pay.client.createRefund(refundOf(no, `R${no}`, 100))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
   });
 });
 
@@ -132,10 +189,25 @@ describe('query bodies as WeChat Pay sends them', () => {
   test('NOTPAY and CLOSED: only what the order is (no payer, trade_type, transaction_id, bank_type or attach)', async () => {
     const no = outTradeNo();
     await h.pay.client.prepayJsapi(prepayRequest(h, no, { attach: 'order:1' }));
-    const unpaid = { appid: h.keys.appid, mchid: h.keys.mchid, out_trade_no: no, amount: { total: 1990, payer_currency: 'CNY' }, promotion_detail: [], scene_info: { device_id: '' } };
-    expect(await h.pay.client.queryByOutTradeNo(no)).toEqual({ ...unpaid, trade_state: 'NOTPAY', trade_state_desc: '订单未支付' });
+    const unpaid = {
+      appid: h.keys.appid,
+      mchid: h.keys.mchid,
+      out_trade_no: no,
+      amount: { total: 1990, payer_currency: 'CNY' },
+      promotion_detail: [],
+      scene_info: { device_id: '' },
+    };
+    expect(await h.pay.client.queryByOutTradeNo(no)).toEqual({
+      ...unpaid,
+      trade_state: 'NOTPAY',
+      trade_state_desc: '订单未支付',
+    });
     await h.pay.client.closeByOutTradeNo(no);
-    expect(await h.pay.client.queryByOutTradeNo(no)).toEqual({ ...unpaid, trade_state: 'CLOSED', trade_state_desc: '订单已关闭' });
+    expect(await h.pay.client.queryByOutTradeNo(no)).toEqual({
+      ...unpaid,
+      trade_state: 'CLOSED',
+      trade_state_desc: '订单已关闭',
+    });
   });
 
   test('SUCCESS and REFUND: the paid transaction, with WeChat’s wording', async () => {
@@ -161,22 +233,41 @@ describe('query bodies as WeChat Pay sends them', () => {
     });
     await h.pay.client.createRefund(refundOf(no, `R${no}`, 100, 1990));
     await h.receiver.waitFor(2);
-    expect(await h.pay.client.queryByOutTradeNo(no)).toEqual({ ...paid, trade_state: 'REFUND', trade_state_desc: '订单发生过退款，退款详情请查询退款单' });
+    expect(await h.pay.client.queryByOutTradeNo(no)).toEqual({
+      ...paid,
+      trade_state: 'REFUND',
+      trade_state_desc: '订单发生过退款，退款详情请查询退款单',
+    });
   });
 
   test('the TRANSACTION.SUCCESS resource carries the paid transaction', async () => {
     const no = await paidOrder(h);
     const [notice] = h.receiver.received;
     const parsed = parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body });
-    expect(parsed.resource).toMatchObject({ out_trade_no: no, trade_type: 'JSAPI', trade_state: 'SUCCESS', payer: { openid: 'o_local_alice' }, attach: '' });
+    expect(parsed.resource).toMatchObject({
+      out_trade_no: no,
+      trade_type: 'JSAPI',
+      trade_state: 'SUCCESS',
+      payer: { openid: 'o_local_alice' },
+      attach: '',
+    });
   });
 });
 
 describe('ABNORMAL, then apply-abnormal-refund, then SUCCESS', () => {
   const encrypt = (text: string) =>
-    publicEncrypt({ key: h.keys.platformPublicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(text)).toString('base64');
+    publicEncrypt(
+      { key: h.keys.platformPublicKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      Buffer.from(text),
+    ).toString('base64');
   const apply = (refundId: string, body: unknown, serial: string | null = h.keys.publicKeyId) =>
-    signedRequest(h, 'POST', `/v3/refund/domestic/refunds/${refundId}/apply-abnormal-refund`, body, serial ? { 'Wechatpay-Serial': serial } : {});
+    signedRequest(
+      h,
+      'POST',
+      `/v3/refund/domestic/refunds/${refundId}/apply-abnormal-refund`,
+      body,
+      serial ? { 'Wechatpay-Serial': serial } : {},
+    );
 
   async function abnormalRefund(total = 1000) {
     const no = await paidOrder(h, total);
@@ -198,40 +289,94 @@ describe('ABNORMAL, then apply-abnormal-refund, then SUCCESS', () => {
       real_name: encrypt('张三'),
     });
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ refund_id: refund.refund_id, out_refund_no: `R${no}`, status: 'PROCESSING', channel: 'OTHER_BANKCARD', user_received_account: '工商银行借记卡1234' });
+    expect(answer.json).toMatchObject({
+      refund_id: refund.refund_id,
+      out_refund_no: `R${no}`,
+      status: 'PROCESSING',
+      channel: 'OTHER_BANKCARD',
+      user_received_account: '工商银行借记卡1234',
+    });
     const [, , notice] = await h.receiver.waitFor(3);
     const parsed = parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body });
-    expect(parsed).toMatchObject({ eventType: 'REFUND.SUCCESS', resource: { refund_status: 'SUCCESS', out_refund_no: `R${no}`, user_received_account: '工商银行借记卡1234' } });
-    expect(await h.pay.client.queryRefund(`R${no}`)).toMatchObject({ status: 'SUCCESS', success_time: expect.any(String) });
+    expect(parsed).toMatchObject({
+      eventType: 'REFUND.SUCCESS',
+      resource: { refund_status: 'SUCCESS', out_refund_no: `R${no}`, user_received_account: '工商银行借记卡1234' },
+    });
+    expect(await h.pay.client.queryRefund(`R${no}`)).toMatchObject({
+      status: 'SUCCESS',
+      success_time: expect.any(String),
+    });
     expect((await h.pay.client.queryByOutTradeNo(no)).trade_state).toBe('REFUND');
     // only the card's last four digits are kept
     const stored = JSON.stringify(await h.sim.getRefund(`R${no}`));
     expect(stored).not.toContain('6222021234567891234');
     expect(stored).not.toContain('张三');
     // the same application again (its answer lost): the refund as it is now
-    expect((await apply(refund.refund_id, { out_refund_no: `R${no}`, type: 'USER_BANK_CARD', bank_type: 'ICBC_DEBIT', bank_account: encrypt('6222021234567891234'), real_name: encrypt('张三') })).json).toMatchObject({ status: 'SUCCESS' });
+    expect(
+      (
+        await apply(refund.refund_id, {
+          out_refund_no: `R${no}`,
+          type: 'USER_BANK_CARD',
+          bank_type: 'ICBC_DEBIT',
+          bank_account: encrypt('6222021234567891234'),
+          real_name: encrypt('张三'),
+        })
+      ).json,
+    ).toMatchObject({ status: 'SUCCESS' });
   });
 
   test('to the merchant’s bank account: no bank fields needed', async () => {
     const { no, refund } = await abnormalRefund();
     const answer = await apply(refund.refund_id, { out_refund_no: `R${no}`, type: 'MERCHANT_BANK_CARD' }, null);
-    expect(answer).toMatchObject({ status: 200, json: { status: 'PROCESSING', user_received_account: '商户结算银行账户' } });
+    expect(answer).toMatchObject({
+      status: 200,
+      json: { status: 'PROCESSING', user_received_account: '商户结算银行账户' },
+    });
     await h.receiver.waitFor(3);
     expect((await h.pay.client.queryRefund(`R${no}`)).status).toBe('SUCCESS');
   });
 
   test('refused as WeChat Pay refuses: serial missing or unknown, undecryptable or malformed fields, wrong refund, not ABNORMAL', async () => {
     const { no, refund } = await abnormalRefund();
-    const good = { out_refund_no: `R${no}`, type: 'USER_BANK_CARD', bank_type: 'ICBC_DEBIT', bank_account: encrypt('6222021234567891234'), real_name: encrypt('张三') };
-    expect(await apply(refund.refund_id, good, null)).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR', message: 'HTTP header缺少微信支付平台证书序列号(Wechatpay-Serial)' } });
+    const good = {
+      out_refund_no: `R${no}`,
+      type: 'USER_BANK_CARD',
+      bank_type: 'ICBC_DEBIT',
+      bank_account: encrypt('6222021234567891234'),
+      real_name: encrypt('张三'),
+    };
+    expect(await apply(refund.refund_id, good, null)).toMatchObject({
+      status: 400,
+      json: { code: 'PARAM_ERROR', message: 'HTTP header缺少微信支付平台证书序列号(Wechatpay-Serial)' },
+    });
     // a public-key merchant has no platform certificate to name
-    expect(await apply(refund.refund_id, good, h.keys.platformCertificateSerial)).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR', message: '平台证书序列号Wechatpay-Serial错误' } });
-    expect(await apply(refund.refund_id, { ...good, bank_account: Buffer.from('plain').toString('base64') })).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR' } });
-    expect(await apply(refund.refund_id, { ...good, bank_account: encrypt('not a card') })).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR' } });
-    expect(await apply(refund.refund_id, { ...good, real_name: undefined })).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR' } });
-    expect(await apply(refund.refund_id, { ...good, type: 'WALLET' })).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR' } });
-    expect(await apply('50000000000000000000000000000', good)).toMatchObject({ status: 404, json: { code: 'RESOURCE_NOT_EXISTS' } });
-    expect(await apply(refund.refund_id, { ...good, out_refund_no: 'R_OTHER' })).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST' } });
+    expect(await apply(refund.refund_id, good, h.keys.platformCertificateSerial)).toMatchObject({
+      status: 400,
+      json: { code: 'PARAM_ERROR', message: '平台证书序列号Wechatpay-Serial错误' },
+    });
+    expect(
+      await apply(refund.refund_id, { ...good, bank_account: Buffer.from('plain').toString('base64') }),
+    ).toMatchObject({ status: 400, json: { code: 'PARAM_ERROR' } });
+    expect(await apply(refund.refund_id, { ...good, bank_account: encrypt('not a card') })).toMatchObject({
+      status: 400,
+      json: { code: 'PARAM_ERROR' },
+    });
+    expect(await apply(refund.refund_id, { ...good, real_name: undefined })).toMatchObject({
+      status: 400,
+      json: { code: 'PARAM_ERROR' },
+    });
+    expect(await apply(refund.refund_id, { ...good, type: 'WALLET' })).toMatchObject({
+      status: 400,
+      json: { code: 'PARAM_ERROR' },
+    });
+    expect(await apply('50000000000000000000000000000', good)).toMatchObject({
+      status: 404,
+      json: { code: 'RESOURCE_NOT_EXISTS' },
+    });
+    expect(await apply(refund.refund_id, { ...good, out_refund_no: 'R_OTHER' })).toMatchObject({
+      status: 400,
+      json: { code: 'INVALID_REQUEST' },
+    });
     expect((await h.pay.client.queryRefund(`R${no}`)).status).toBe('ABNORMAL');
     // in certificate mode the certificate serial is the one to name
     h.sim.signingMode = 'certificate';
@@ -239,7 +384,10 @@ describe('ABNORMAL, then apply-abnormal-refund, then SUCCESS', () => {
     h.sim.signingMode = 'publicKey';
     const other = await paidOrder(h, 1000);
     const processing = await h.pay.client.createRefund(refundOf(other, `R${other}`, 100));
-    expect(await apply(processing.refund_id, { ...good, out_refund_no: `R${other}` })).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST' } });
+    expect(await apply(processing.refund_id, { ...good, out_refund_no: `R${other}` })).toMatchObject({
+      status: 400,
+      json: { code: 'INVALID_REQUEST' },
+    });
   });
 
   test('the control API settles an ABNORMAL refund handled in the merchant platform: SUCCESS, or CLOSED giving the amount back', async () => {
@@ -247,14 +395,18 @@ describe('ABNORMAL, then apply-abnormal-refund, then SUCCESS', () => {
     const settled = await control(h, 'POST', `/sim/refunds/R${first.no}/settle`, { status: 'SUCCESS' });
     expect(settled).toMatchObject({ status: 200, json: { status: 'SUCCESS' } });
     const [, , notice] = await h.receiver.waitFor(3);
-    expect(parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body }).eventType).toBe('REFUND.SUCCESS');
+    expect(parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body }).eventType).toBe(
+      'REFUND.SUCCESS',
+    );
     expect((await h.sim.getRefund(`R${first.no}`))!.abnormal_handling).toMatchObject({ type: 'MERCHANT_PLATFORM' });
 
     const second = await abnormalRefund();
     await h.sim.settleRefund(`R${second.no}`, 'CLOSED');
     expect((await h.pay.client.queryRefund(`R${second.no}`)).status).toBe('CLOSED');
     h.sim.advanceClock(REFUND_INTERVAL_MS);
-    await expect(h.pay.client.createRefund(refundOf(second.no, `R${second.no}-again`, 1000))).resolves.toMatchObject({ status: 'PROCESSING' });
+    await expect(h.pay.client.createRefund(refundOf(second.no, `R${second.no}-again`, 1000))).resolves.toMatchObject({
+      status: 'PROCESSING',
+    });
   });
 });
 
@@ -262,8 +414,13 @@ describe('the business clock', () => {
   test('GET /sim/clock shows it; POST moves it by advanceMs or to now; sim.advanceClock from code', async () => {
     const start = (await control(h, 'GET', '/sim/clock')).json;
     expect(start).toMatchObject({ now: h.wall.now, offsetMs: 0, time: expect.stringMatching(/\+08:00$/) });
-    expect((await control(h, 'POST', '/sim/clock', { advanceMs: 3_600_000 })).json).toMatchObject({ now: h.wall.now + 3_600_000, offsetMs: 3_600_000 });
-    expect((await control(h, 'POST', '/sim/clock', { now: '2030-01-02T10:00:00+08:00' })).json).toMatchObject({ now: Date.parse('2030-01-02T02:00:00Z') });
+    expect((await control(h, 'POST', '/sim/clock', { advanceMs: 3_600_000 })).json).toMatchObject({
+      now: h.wall.now + 3_600_000,
+      offsetMs: 3_600_000,
+    });
+    expect((await control(h, 'POST', '/sim/clock', { now: '2030-01-02T10:00:00+08:00' })).json).toMatchObject({
+      now: Date.parse('2030-01-02T02:00:00Z'),
+    });
     expect(h.sim.advanceClock(1000)).toBe(Date.parse('2030-01-02T02:00:01Z'));
     expect((await control(h, 'POST', '/sim/clock', { advanceMs: -5 })).status).toBe(400);
     expect((await control(h, 'POST', '/sim/clock', {})).status).toBe(400);
@@ -286,18 +443,28 @@ describe('the business clock', () => {
     const paid = await h.pay.client.queryByOutTradeNo(no);
     expect(Date.parse(paid.success_time!)).toBeGreaterThan(h.wall.now + 23 * 3600 * 1000);
     const [notice] = h.receiver.received;
-    expect(() => parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body })).not.toThrow();
+    expect(() =>
+      parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body }),
+    ).not.toThrow();
   });
 });
 
 describe('signing modes', () => {
   test('publicKey is the default of the simulator and of the local cloud; a merchant in that mode holds the public key only', () => {
     expect(new WechatPaySimulator({ keys: h.keys }).signingMode).toBe('publicKey');
-    const endpoints = { wechatpayBaseUrl: h.sim.baseUrl, wxApiBaseUrl: h.sim.baseUrl, notifyUrl: h.receiver.url, refundNotifyUrl: h.receiver.url };
+    const endpoints = {
+      wechatpayBaseUrl: h.sim.baseUrl,
+      wxApiBaseUrl: h.sim.baseUrl,
+      notifyUrl: h.receiver.url,
+      refundNotifyUrl: h.receiver.url,
+    };
     expect(wechatpayEnvironment(h.keys, endpoints)).toMatchObject({ WECHATPAY_PUBLIC_KEY_ID: h.keys.publicKeyId });
     expect(wechatpayEnvironment(h.keys, endpoints)).not.toHaveProperty('WECHATPAY_PLATFORM_CERTIFICATES');
     expect(wechatpayEnvironment(h.keys, endpoints, 'certificate')).not.toHaveProperty('WECHATPAY_PUBLIC_KEY');
-    expect(wechatpayEnvironment(h.keys, endpoints, 'both')).toMatchObject({ WECHATPAY_PUBLIC_KEY_ID: h.keys.publicKeyId, WECHATPAY_PLATFORM_CERTIFICATES: h.keys.platformCertificatePem });
+    expect(wechatpayEnvironment(h.keys, endpoints, 'both')).toMatchObject({
+      WECHATPAY_PUBLIC_KEY_ID: h.keys.publicKeyId,
+      WECHATPAY_PLATFORM_CERTIFICATES: h.keys.platformCertificatePem,
+    });
     const dataDir = mkdtempSync(join(tmpdir(), 'localcloud-mode-'));
     try {
       expect(new LocalCloud({ dataDir }).pay.signingMode).toBe('publicKey');
@@ -312,9 +479,21 @@ describe('signing modes', () => {
     const no = outTradeNo();
     await h.pay.client.prepayJsapi(prepayRequest(h, no));
     const query = `/v3/pay/transactions/out-trade-no/${no}?mchid=${h.keys.mchid}`;
-    expect((await signedRequest(h, 'GET', query)).headers.get('wechatpay-serial')).toBe(h.keys.platformCertificateSerial);
-    expect((await signedRequest(h, 'GET', query, undefined, { 'Wechatpay-Serial': h.keys.publicKeyId })).headers.get('wechatpay-serial')).toBe(h.keys.publicKeyId);
-    expect((await signedRequest(h, 'GET', query, undefined, { 'Wechatpay-Serial': 'PUB_KEY_ID_0000000000000000000000000000000' })).headers.get('wechatpay-serial')).toBe(h.keys.platformCertificateSerial);
+    expect((await signedRequest(h, 'GET', query)).headers.get('wechatpay-serial')).toBe(
+      h.keys.platformCertificateSerial,
+    );
+    expect(
+      (await signedRequest(h, 'GET', query, undefined, { 'Wechatpay-Serial': h.keys.publicKeyId })).headers.get(
+        'wechatpay-serial',
+      ),
+    ).toBe(h.keys.publicKeyId);
+    expect(
+      (
+        await signedRequest(h, 'GET', query, undefined, {
+          'Wechatpay-Serial': 'PUB_KEY_ID_0000000000000000000000000000000',
+        })
+      ).headers.get('wechatpay-serial'),
+    ).toBe(h.keys.platformCertificateSerial);
     expect((await signedRequest(h, 'GET', path)).status).toBe(404);
   });
 
@@ -337,13 +516,18 @@ describe('signing modes', () => {
   });
 
   test('both: a fixed share from /sim/config, and certificate or public key alone', async () => {
-    expect((await control(h, 'POST', '/sim/config', { signingMode: 'both', publicKeyShare: 0 })).json).toMatchObject({ signingMode: 'both', notificationPublicKeyShare: 0 });
+    expect((await control(h, 'POST', '/sim/config', { signingMode: 'both', publicKeyShare: 0 })).json).toMatchObject({
+      signingMode: 'both',
+      notificationPublicKeyShare: 0,
+    });
     await paidOrder(h);
     expect(h.receiver.received.at(-1)!.headers['wechatpay-serial']).toBe(h.keys.platformCertificateSerial);
     await control(h, 'POST', '/sim/config', { publicKeyShare: 1 });
     await paidOrder(h);
     expect(h.receiver.received.at(-1)!.headers['wechatpay-serial']).toBe(h.keys.publicKeyId);
-    expect((await control(h, 'POST', '/sim/config', { publicKeyShare: null })).json).toMatchObject({ publicKeyShare: null });
+    expect((await control(h, 'POST', '/sim/config', { publicKeyShare: null })).json).toMatchObject({
+      publicKeyShare: null,
+    });
     expect((await control(h, 'POST', '/sim/config', { publicKeyShare: 2 })).status).toBe(400);
     h.sim.signingMode = 'certificate';
     expect(h.sim.notificationSerial('any')).toBe(h.keys.platformCertificateSerial);
@@ -364,13 +548,31 @@ describe('the delivery log', () => {
     delivery!.attempts.forEach((attempt, i) => {
       const sent = received[i]!;
       expect(attempt.request.body).toBe(sent.body.toString('utf8'));
-      for (const name of ['Wechatpay-Timestamp', 'Wechatpay-Nonce', 'Wechatpay-Signature', 'Wechatpay-Serial', 'Wechatpay-Signature-Type']) {
+      for (const name of [
+        'Wechatpay-Timestamp',
+        'Wechatpay-Nonce',
+        'Wechatpay-Signature',
+        'Wechatpay-Serial',
+        'Wechatpay-Signature-Type',
+      ]) {
         expect(attempt.request.headers[name]).toBe(sent.headers[name.toLowerCase()]);
       }
       // re-verified from the log alone: by the protocol module and by wechatpay-axios-plugin
-      expect(() => parser(h).parse({ headers: attempt.request.headers, body: Buffer.from(attempt.request.body) })).not.toThrow();
-      const message = Formatter.response(attempt.request.headers['Wechatpay-Timestamp']!, attempt.request.headers['Wechatpay-Nonce']!, attempt.request.body);
-      expect(Rsa.verify(message, attempt.request.headers['Wechatpay-Signature']!, Rsa.from(h.keys.platformPublicKeyPem, Rsa.KEY_TYPE_PUBLIC))).toBe(true);
+      expect(() =>
+        parser(h).parse({ headers: attempt.request.headers, body: Buffer.from(attempt.request.body) }),
+      ).not.toThrow();
+      const message = Formatter.response(
+        attempt.request.headers['Wechatpay-Timestamp']!,
+        attempt.request.headers['Wechatpay-Nonce']!,
+        attempt.request.body,
+      );
+      expect(
+        Rsa.verify(
+          message,
+          attempt.request.headers['Wechatpay-Signature']!,
+          Rsa.from(h.keys.platformPublicKeyPem, Rsa.KEY_TYPE_PUBLIC),
+        ),
+      ).toBe(true);
     });
     expect(delivery!.attempts.map((a) => a.response)).toEqual([
       expect.objectContaining({ status: 500, body: '{"code":"FAIL","message":"later"}' }),
@@ -385,11 +587,19 @@ describe('the delivery log', () => {
     const no = await paidOrder(h);
     await waitForState(no, 'delivered');
     const [delivery] = await h.sim.notifier.list({ outTradeNo: no });
-    expect(delivery!.attempts[0]).toMatchObject({ kind: 'probe', request: { headers: { 'Wechatpay-Signature': expect.stringMatching(/^WECHATPAY\/SIGNTEST\//) } }, response: { status: 200 } });
+    expect(delivery!.attempts[0]).toMatchObject({
+      kind: 'probe',
+      request: { headers: { 'Wechatpay-Signature': expect.stringMatching(/^WECHATPAY\/SIGNTEST\//) } },
+      response: { status: 200 },
+    });
     await h.receiver.close();
     await h.sim.notifier.replay(delivery!._id);
     const [replayed] = await h.sim.notifier.list({ outTradeNo: no });
-    expect(replayed!.attempts.at(-1)).toMatchObject({ kind: 'replay', error: expect.any(String), request: { body: delivery!.body } });
+    expect(replayed!.attempts.at(-1)).toMatchObject({
+      kind: 'replay',
+      error: expect.any(String),
+      request: { body: delivery!.body },
+    });
     expect(replayed!.attempts.at(-1)!.response).toBeUndefined();
   });
 
@@ -409,7 +619,13 @@ describe('the cashier checks what WeChat’s payment sheet checks', () => {
     const no = outTradeNo();
     const { prepay_id } = await h.pay.client.prepayJsapi(prepayRequest(h, no));
     // the backend's parameters, made by the merchant's own paysign module
-    const params = buildRequestPaymentParams(merchant(), h.keys.appid, prepay_id, String(Math.floor(h.wall.now / 1000)), 'n0nce5tr');
+    const params = buildRequestPaymentParams(
+      merchant(),
+      h.keys.appid,
+      prepay_id,
+      String(Math.floor(h.wall.now / 1000)),
+      'n0nce5tr',
+    );
     return { no, prepayId: prepay_id, params, input: { appId: h.keys.appid, ...params } };
   }
   const state = async (no: string) => (await h.pay.client.queryByOutTradeNo(no)).trade_state;
@@ -419,12 +635,23 @@ describe('the cashier checks what WeChat’s payment sheet checks', () => {
     await expect(h.sim.cashier('pay', a.input)).resolves.toMatchObject({ result: 'pay' });
     expect(await state(a.no)).toBe('SUCCESS');
     const b = await prepaid();
-    expect(await control(h, 'POST', '/sim/cashier/pay', b.input)).toMatchObject({ status: 200, json: { result: 'pay' } });
+    expect(await control(h, 'POST', '/sim/cashier/pay', b.input)).toMatchObject({
+      status: 200,
+      json: { result: 'pay' },
+    });
     expect(await state(b.no)).toBe('SUCCESS');
   });
 
   test.each([
-    ['paySign by another key', (i: RequestPaymentInput) => ({ ...i, paySign: new RsaSha256Signer(testKeyPair('stranger').privateKey).sign(`${i.appId}\n${i.timeStamp}\n${i.nonceStr}\n${i.package}\n`) })],
+    [
+      'paySign by another key',
+      (i: RequestPaymentInput) => ({
+        ...i,
+        paySign: new RsaSha256Signer(testKeyPair('stranger').privateKey).sign(
+          `${i.appId}\n${i.timeStamp}\n${i.nonceStr}\n${i.package}\n`,
+        ),
+      }),
+    ],
     ['a tampered nonceStr', (i: RequestPaymentInput) => ({ ...i, nonceStr: 'other' })],
     ['a tampered timeStamp', (i: RequestPaymentInput) => ({ ...i, timeStamp: String(Number(i.timeStamp) + 1) })],
     ['signType MD5 (APIv2)', (i: RequestPaymentInput) => ({ ...i, signType: 'MD5' })],
@@ -432,33 +659,66 @@ describe('the cashier checks what WeChat’s payment sheet checks', () => {
   ])('%s: requestPayment:fail 支付验证签名失败, nothing paid, whatever the user chose', async (_name, spoil) => {
     const a = await prepaid();
     for (const action of ['pay', 'cancel'] as const) {
-      await expect(h.sim.cashier(action, spoil(a.input))).rejects.toMatchObject({ status: 400, code: 'PAYSIGN_ERROR', message: 'requestPayment:fail 支付验证签名失败' });
+      await expect(h.sim.cashier(action, spoil(a.input))).rejects.toMatchObject({
+        status: 400,
+        code: 'PAYSIGN_ERROR',
+        message: 'requestPayment:fail 支付验证签名失败',
+      });
     }
     expect(await state(a.no)).toBe('NOTPAY');
   });
 
   test('paySign made for another appid fails, and another app’s appId is refused before the signature', async () => {
     const a = await prepaid();
-    const forOther = buildRequestPaymentParams(merchant(), 'wx0000000000000000', a.prepayId, a.params.timeStamp, a.params.nonceStr);
-    await expect(h.sim.cashier('pay', { appId: h.keys.appid, ...forOther })).rejects.toMatchObject({ code: 'PAYSIGN_ERROR' });
-    await expect(h.sim.cashier('pay', { appId: 'wx0000000000000000', ...forOther })).rejects.toMatchObject({ code: 'APPID_MISMATCH', message: expect.stringMatching(/^requestPayment:fail .*appid/) });
+    const forOther = buildRequestPaymentParams(
+      merchant(),
+      'wx0000000000000000',
+      a.prepayId,
+      a.params.timeStamp,
+      a.params.nonceStr,
+    );
+    await expect(h.sim.cashier('pay', { appId: h.keys.appid, ...forOther })).rejects.toMatchObject({
+      code: 'PAYSIGN_ERROR',
+    });
+    await expect(h.sim.cashier('pay', { appId: 'wx0000000000000000', ...forOther })).rejects.toMatchObject({
+      code: 'APPID_MISMATCH',
+      message: expect.stringMatching(/^requestPayment:fail .*appid/),
+    });
     expect(await state(a.no)).toBe('NOTPAY');
   });
 
   test('parameters as wx.requestPayment validates them, an unknown prepay_id, a lapsed prepay', async () => {
     const a = await prepaid();
     const { paySign: _omitted, ...noSign } = a.input;
-    await expect(h.sim.cashier('pay', noSign as RequestPaymentInput)).rejects.toMatchObject({ code: 'PARAMETER_ERROR', message: 'requestPayment:fail parameter error: parameter.paySign should be String instead of Undefined;' });
-    await expect(h.sim.cashier('pay', { ...a.input, timeStamp: 1 } as unknown as RequestPaymentInput)).rejects.toMatchObject({ message: expect.stringContaining('parameter.timeStamp should be String instead of Number') });
-    await expect(h.sim.cashier('pay', { ...a.input, package: a.prepayId })).rejects.toMatchObject({ code: 'PARAMETER_ERROR' });
-    await expect(h.sim.cashier('pay', { ...a.input, package: 'prepay_id=wx_nope' })).rejects.toMatchObject({ status: 404, code: 'PREPAY_NOT_FOUND' });
+    await expect(h.sim.cashier('pay', noSign as RequestPaymentInput)).rejects.toMatchObject({
+      code: 'PARAMETER_ERROR',
+      message: 'requestPayment:fail parameter error: parameter.paySign should be String instead of Undefined;',
+    });
+    await expect(
+      h.sim.cashier('pay', { ...a.input, timeStamp: 1 } as unknown as RequestPaymentInput),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('parameter.timeStamp should be String instead of Number'),
+    });
+    await expect(h.sim.cashier('pay', { ...a.input, package: a.prepayId })).rejects.toMatchObject({
+      code: 'PARAMETER_ERROR',
+    });
+    await expect(h.sim.cashier('pay', { ...a.input, package: 'prepay_id=wx_nope' })).rejects.toMatchObject({
+      status: 404,
+      code: 'PREPAY_NOT_FOUND',
+    });
     h.sim.advanceClock(2 * 3600 * 1000 + 1);
-    await expect(h.sim.cashier('pay', a.input)).rejects.toMatchObject({ code: 'PREPAY_EXPIRED', message: expect.stringMatching(/^requestPayment:fail /) });
+    await expect(h.sim.cashier('pay', a.input)).rejects.toMatchObject({
+      code: 'PREPAY_EXPIRED',
+      message: expect.stringMatching(/^requestPayment:fail /),
+    });
     expect((await control(h, 'POST', '/sim/cashier/pay', a.input)).json).toMatchObject({ code: 'PREPAY_EXPIRED' });
   });
 
   test('a bare prepay_id is a tester’s shortcut past the sheet', async () => {
     const a = await prepaid();
-    expect(await control(h, 'POST', '/sim/cashier/pay', { prepay_id: a.prepayId })).toMatchObject({ status: 200, json: { result: 'pay' } });
+    expect(await control(h, 'POST', '/sim/cashier/pay', { prepay_id: a.prepayId })).toMatchObject({
+      status: 200,
+      json: { result: 'pay' },
+    });
   });
 });

@@ -11,10 +11,28 @@ const dir = join(__dirname, '../../../localcloud/wechatpay-sim');
 
 test('no file of the simulator imports the merchant’s protocol module or any cloud function code', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
-  expect(files).toEqual(expect.arrayContaining(['simulator.ts', 'server.ts', 'auth.ts', 'signing.ts', 'ledger.ts', 'transactions.ts', 'refunds.ts', 'certificates.ts', 'cashier.ts', 'control.ts', 'notifier.ts', 'faults.ts', 'clock.ts']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'simulator.ts',
+      'server.ts',
+      'auth.ts',
+      'signing.ts',
+      'ledger.ts',
+      'transactions.ts',
+      'refunds.ts',
+      'certificates.ts',
+      'cashier.ts',
+      'control.ts',
+      'notifier.ts',
+      'faults.ts',
+      'clock.ts',
+    ]),
+  );
   const offending: string[] = [];
   for (const file of files) {
-    for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import|require\()\s*['"]([^'"]+)['"]/g)) {
+    for (const [, specifier] of readFileSync(join(dir, file), 'utf8').matchAll(
+      /(?:from|import|require\()\s*['"]([^'"]+)['"]/g,
+    )) {
       if (specifier!.includes('cloudfunctions')) offending.push(`${file}: ${specifier}`);
     }
   }
@@ -27,11 +45,17 @@ describe('plugging a room in', () => {
   /** a stand-in for a bills room: one signed JSON endpoint, one raw unsigned download, one control endpoint */
   const room: Room = {
     route(method, path) {
-      if (method === 'GET' && path === '/v3/echo') return { target: 'echo', run: async (url) => ({ status: 200, body: { echo: url.searchParams.get('q') } }) };
-      if (method === 'GET' && path === '/v3/echo/file') return { target: 'echo-file', run: async () => ({ status: 200, raw: Buffer.from('a,b\n'), headers: { 'Content-Type': 'text/plain' } }) };
+      if (method === 'GET' && path === '/v3/echo')
+        return { target: 'echo', run: async (url) => ({ status: 200, body: { echo: url.searchParams.get('q') } }) };
+      if (method === 'GET' && path === '/v3/echo/file')
+        return {
+          target: 'echo-file',
+          run: async () => ({ status: 200, raw: Buffer.from('a,b\n'), headers: { 'Content-Type': 'text/plain' } }),
+        };
       return undefined;
     },
-    control: (method, path) => (method === 'GET' && path === '/sim/echo' ? { status: 200, body: { room: 'echo' } } : undefined),
+    control: (method, path) =>
+      method === 'GET' && path === '/sim/echo' ? { status: 200, body: { room: 'echo' } } : undefined,
   };
 
   test('its endpoints are authenticated, faulted and signed like the built-in ones; raw answers go out unsigned', async () => {

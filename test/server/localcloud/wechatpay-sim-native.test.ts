@@ -6,7 +6,15 @@
  */
 import { recordsLedger } from '../../../localcloud/wechatpay-sim/bills';
 import { CODE_URL_LIFETIME_MS, type PendingView } from '../../../localcloud/wechatpay-sim/simulator';
-import { apiError, control, outTradeNo, parser, prepayRequest, useSimulator, type SimHarness } from '../../support/sim-harness';
+import {
+  apiError,
+  control,
+  outTradeNo,
+  parser,
+  prepayRequest,
+  useSimulator,
+  type SimHarness,
+} from '../../support/sim-harness';
 
 const h = useSimulator();
 const SCANNER = 'o_local_bob_scanned';
@@ -28,18 +36,44 @@ test('code_url, scan-and-pay as a user: that user is the payer in the notificati
   await expect(h.sim.scan('pay', code_url, SCANNER)).resolves.toMatchObject({ result: 'pay' });
   const [notice] = await h.receiver.waitFor(1);
   const parsed = parser(h).parse({ headers: notice!.headers as Record<string, string>, body: notice!.body });
-  expect(parsed.resource).toMatchObject({ out_trade_no: no, trade_type: 'NATIVE', trade_state: 'SUCCESS', payer: { openid: SCANNER }, attach: 'ORDER-1' });
-  expect(await h.pay.client.queryByOutTradeNo(no)).toMatchObject({ trade_type: 'NATIVE', trade_state: 'SUCCESS', payer: { openid: SCANNER }, amount: { total: 1990 } });
+  expect(parsed.resource).toMatchObject({
+    out_trade_no: no,
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    payer: { openid: SCANNER },
+    attach: 'ORDER-1',
+  });
+  expect(await h.pay.client.queryByOutTradeNo(no)).toMatchObject({
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    payer: { openid: SCANNER },
+    amount: { total: 1990 },
+  });
   // a refund goes the usual way
-  await expect(h.pay.client.createRefund({ out_trade_no: no, out_refund_no: `R${no}`, amount: { refund: 1990, total: 1990, currency: 'CNY' } })).resolves.toMatchObject({ status: 'PROCESSING' });
+  await expect(
+    h.pay.client.createRefund({
+      out_trade_no: no,
+      out_refund_no: `R${no}`,
+      amount: { refund: 1990, total: 1990, currency: 'CNY' },
+    }),
+  ).resolves.toMatchObject({ status: 'PROCESSING' });
 });
 
 test('validated as WeChat Pay does: notify_url and amount required, scene_info.payer_client_ip when scene_info is given', async () => {
   const { notify_url: _n, ...noNotify } = nativeRequest(h, outTradeNo());
-  expect(await apiError(h.pay.client.prepayNative(noNotify as never))).toMatchObject({ status: 400, code: 'PARAM_ERROR' });
-  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo(), { amount: { total: 0 } })))).toMatchObject({ status: 400, code: 'PARAM_ERROR' });
-  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo(), { scene_info: {} })))).toMatchObject({ code: 'PARAM_ERROR' });
-  await expect(h.pay.client.prepayNative(nativeRequest(h, outTradeNo(), { scene_info: { payer_client_ip: '203.0.113.7' } }))).resolves.toHaveProperty('code_url');
+  expect(await apiError(h.pay.client.prepayNative(noNotify as never))).toMatchObject({
+    status: 400,
+    code: 'PARAM_ERROR',
+  });
+  expect(
+    await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo(), { amount: { total: 0 } }))),
+  ).toMatchObject({ status: 400, code: 'PARAM_ERROR' });
+  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo(), { scene_info: {} })))).toMatchObject({
+    code: 'PARAM_ERROR',
+  });
+  await expect(
+    h.pay.client.prepayNative(nativeRequest(h, outTradeNo(), { scene_info: { payer_client_ip: '203.0.113.7' } })),
+  ).resolves.toHaveProperty('code_url');
 });
 
 test('identical re-prepay renews the code (both usable); different fields, or JSAPI on the same out_trade_no, are OUT_TRADE_NO_USED', async () => {
@@ -47,14 +81,25 @@ test('identical re-prepay renews the code (both usable); different fields, or JS
   const first = await h.pay.client.prepayNative(nativeRequest(h, no));
   const second = await h.pay.client.prepayNative(nativeRequest(h, no));
   expect(second.code_url).not.toBe(first.code_url);
-  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, no, { amount: { total: 1, currency: 'CNY' } })))).toMatchObject({ status: 403, code: 'OUT_TRADE_NO_USED' });
-  expect(await apiError(h.pay.client.prepayJsapi(prepayRequest(h, no, { attach: 'ORDER-1' })))).toMatchObject({ status: 403, code: 'OUT_TRADE_NO_USED' });
+  expect(
+    await apiError(h.pay.client.prepayNative(nativeRequest(h, no, { amount: { total: 1, currency: 'CNY' } }))),
+  ).toMatchObject({ status: 403, code: 'OUT_TRADE_NO_USED' });
+  expect(await apiError(h.pay.client.prepayJsapi(prepayRequest(h, no, { attach: 'ORDER-1' })))).toMatchObject({
+    status: 403,
+    code: 'OUT_TRADE_NO_USED',
+  });
   const jsapi = outTradeNo();
   await h.pay.client.prepayJsapi(prepayRequest(h, jsapi, { attach: 'ORDER-1' }));
-  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, jsapi)))).toMatchObject({ status: 403, code: 'OUT_TRADE_NO_USED' });
+  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, jsapi)))).toMatchObject({
+    status: 403,
+    code: 'OUT_TRADE_NO_USED',
+  });
   // the first code still pays; afterwards prepaying again is ORDERPAID and the other code is refused
   await h.sim.scan('pay', first.code_url, SCANNER);
-  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, no)))).toMatchObject({ status: 400, code: 'ORDERPAID' });
+  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, no)))).toMatchObject({
+    status: 400,
+    code: 'ORDERPAID',
+  });
   await expect(h.sim.scan('pay', second.code_url, SCANNER)).rejects.toMatchObject({ status: 409, code: 'ORDERPAID' });
 });
 
@@ -82,8 +127,13 @@ test('time_expire and close hold for scans too; fail leaves it payable', async (
   const closed = await h.pay.client.prepayNative(nativeRequest(h, closedNo));
   await h.pay.client.closeByOutTradeNo(closedNo);
   await expect(h.sim.scan('pay', closed.code_url, SCANNER)).rejects.toMatchObject({ code: 'ORDER_CLOSED' });
-  await expect(h.sim.scan('pay', 'weixin://wxpay/bizpayurl?pr=NOSUCHCODE', SCANNER)).rejects.toMatchObject({ status: 404 });
-  await expect(h.sim.scan('pay', 'https://example.com/pay', SCANNER)).rejects.toMatchObject({ status: 400, code: 'INVALID_CODE' });
+  await expect(h.sim.scan('pay', 'weixin://wxpay/bizpayurl?pr=NOSUCHCODE', SCANNER)).rejects.toMatchObject({
+    status: 404,
+  });
+  await expect(h.sim.scan('pay', 'https://example.com/pay', SCANNER)).rejects.toMatchObject({
+    status: 400,
+    code: 'INVALID_CODE',
+  });
 });
 
 test('control API: scan as a user, pending JSAPI prepays and Native codes (lapsed and paid ones drop out); prepay faults reach Native', async () => {
@@ -93,16 +143,28 @@ test('control API: scan as a user, pending JSAPI prepays and Native codes (lapse
   const { prepay_id } = await h.pay.client.prepayJsapi(prepayRequest(h, jsapiNo));
   const pending = (await control(h, 'GET', '/sim/cashier/pending')).json as unknown as PendingView;
   expect(pending.codes.map((c) => c.code_url)).toEqual([code_url]);
-  expect(pending.prepays).toEqual([expect.objectContaining({ prepay_id, out_trade_no: jsapiNo, payer: 'o_local_alice', amount: 1990 })]);
+  expect(pending.prepays).toEqual([
+    expect.objectContaining({ prepay_id, out_trade_no: jsapiNo, payer: 'o_local_alice', amount: 1990 }),
+  ]);
 
-  expect((await control(h, 'POST', '/sim/native/scan', { code_url, openid: SCANNER, action: 'refund' })).status).toBe(400);
+  expect((await control(h, 'POST', '/sim/native/scan', { code_url, openid: SCANNER, action: 'refund' })).status).toBe(
+    400,
+  );
   expect((await control(h, 'POST', '/sim/native/scan', { code_url })).status).toBe(400);
-  expect(await control(h, 'POST', '/sim/native/scan', { code_url, openid: SCANNER })).toMatchObject({ status: 200, json: { result: 'pay' } });
+  expect(await control(h, 'POST', '/sim/native/scan', { code_url, openid: SCANNER })).toMatchObject({
+    status: 200,
+    json: { result: 'pay' },
+  });
   expect(((await control(h, 'GET', '/sim/cashier/pending')).json as unknown as PendingView).codes).toEqual([]);
-  expect((await control(h, 'GET', '/sim/native/codes')).json).toEqual([expect.objectContaining({ code_url, trade_state: 'SUCCESS', payer: SCANNER, lapsed: false })]);
+  expect((await control(h, 'GET', '/sim/native/codes')).json).toEqual([
+    expect.objectContaining({ code_url, trade_state: 'SUCCESS', payer: SCANNER, lapsed: false }),
+  ]);
 
   h.sim.faults.add({ target: 'prepay', kind: 'SYSTEM_ERROR', times: null });
-  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo())))).toMatchObject({ status: 500, code: 'SYSTEM_ERROR' });
+  expect(await apiError(h.pay.client.prepayNative(nativeRequest(h, outTradeNo())))).toMatchObject({
+    status: 500,
+    code: 'SYSTEM_ERROR',
+  });
 });
 
 test("the trade bill names a Native payment's trade type and the payer who scanned", async () => {

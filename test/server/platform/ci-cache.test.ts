@@ -15,7 +15,9 @@ jest.setTimeout(60_000);
 test('the compiler cache folder is made under the temp folder, with the name miniprogram-ci gives it, and not in the working directory', () => {
   loadMiniprogramCi();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the factory miniprogram-ci's compile goes through
-  const { SummerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as { SummerCompilerFactory: new () => { project: unknown; ensureCacheDir(): string } };
+  const { SummerCompilerFactory } = require('miniprogram-ci/dist/modules/createSummer') as {
+    SummerCompilerFactory: new () => { project: unknown; ensureCacheDir(): string };
+  };
   const projectPath = mkdtempSync(join(tmpdir(), 'ci-cache-project-'));
   const cwd = process.cwd();
   const hex = () => readdirSync(cwd).filter((n) => /^[0-9a-f]{32}$/.test(n));

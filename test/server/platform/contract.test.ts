@@ -35,7 +35,8 @@ function repositoryTree(): Tree {
   return new Map(paths.map((p) => [p, readFileSync(join(ROOT, p), 'utf8')]));
 }
 
-const parse = (path: string, text: string) => ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+const parse = (path: string, text: string) =>
+  ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
 
 function visit(node: ts.Node, fn: (node: ts.Node) => void): void {
   fn(node);
@@ -43,7 +44,8 @@ function visit(node: ts.Node, fn: (node: ts.Node) => void): void {
 }
 
 const isContract = (path: string) => path.startsWith(`${CONTRACT_DIR}/`);
-const sideOf = (path: string): 'cloud' | 'client' | undefined => (path.startsWith('cloudfunctions/') ? 'cloud' : path.startsWith('miniprogram/') ? 'client' : undefined);
+const sideOf = (path: string): 'cloud' | 'client' | undefined =>
+  path.startsWith('cloudfunctions/') ? 'cloud' : path.startsWith('miniprogram/') ? 'client' : undefined;
 const sourceFiles = (tree: Tree) => [...tree].filter(([path]) => path.endsWith('.ts'));
 
 /** The exported types and interfaces of typings/api/ whose name ends in Request or Response. */
@@ -60,7 +62,8 @@ function contractTypes(tree: Tree): string[] {
   return names.sort();
 }
 
-const nameText = (name: ts.PropertyName): string | undefined => (ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined);
+const nameText = (name: ts.PropertyName): string | undefined =>
+  ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
 
 /** The `Actions` map: key → the names of its request and response types. */
 function actionsMap(tree: Tree): Map<string, { request: string; response: string }> {
@@ -73,7 +76,10 @@ function actionsMap(tree: Tree): Map<string, { request: string; response: string
       if (!ts.isPropertySignature(member) || !member.type || !ts.isTypeLiteralNode(member.type)) continue;
       const key = nameText(member.name);
       const part = (which: string) => {
-        const m = member.type && ts.isTypeLiteralNode(member.type) ? member.type.members.find((x) => x.name && nameText(x.name) === which) : undefined;
+        const m =
+          member.type && ts.isTypeLiteralNode(member.type)
+            ? member.type.members.find((x) => x.name && nameText(x.name) === which)
+            : undefined;
         return m && ts.isPropertySignature(m) && m.type ? m.type.getText() : '';
       };
       if (key !== undefined) map.set(key, { request: part('request'), response: part('response') });
@@ -91,7 +97,12 @@ function usesBySide(tree: Tree): Record<'cloud' | 'client', Set<string>> {
     if (!side) continue;
     visit(parse(path, source), (node) => {
       if (ts.isIdentifier(node)) uses[side].add(node.text);
-      if (side === 'client' && ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'callApi') {
+      if (
+        side === 'client' &&
+        ts.isCallExpression(node) &&
+        ts.isIdentifier(node.expression) &&
+        node.expression.text === 'callApi'
+      ) {
         const key = node.arguments[0];
         const entry = key && ts.isStringLiteralLike(key) ? actions.get(key.text) : undefined;
         if (entry) for (const name of [entry.request, entry.response]) uses.client.add(name);
@@ -110,7 +121,9 @@ function unusedContractTypes(tree: Tree): string[] {
 /** The request types of the Actions map the cloud side never names (no operation types what it parses with it). */
 function requestsNotParsed(tree: Tree): string[] {
   const { cloud } = usesBySide(tree);
-  return [...actionsMap(tree)].filter(([, { request }]) => !cloud.has(request)).map(([key, { request }]) => `${key}: ${request}`);
+  return [...actionsMap(tree)]
+    .filter(([, { request }]) => !cloud.has(request))
+    .map(([key, { request }]) => `${key}: ${request}`);
 }
 
 function resolveIn(tree: Tree, from: string, specifier: string): string | undefined {
@@ -138,7 +151,13 @@ function functionRoutes(tree: Tree): Map<string, FunctionRoutes> {
       if (node.expression.text === 'callable') callable = true;
       const table = node.arguments[0];
       if (node.expression.text === 'byAction' && table && ts.isObjectLiteralExpression(table)) {
-        routed = table.properties.flatMap((p) => (p.name && (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && nameText(p.name) !== undefined ? [nameText(p.name)!] : []));
+        routed = table.properties.flatMap((p) =>
+          p.name &&
+          (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) &&
+          nameText(p.name) !== undefined
+            ? [nameText(p.name)!]
+            : [],
+        );
       }
     });
     if (!routed) {
@@ -149,7 +168,8 @@ function functionRoutes(tree: Tree): Map<string, FunctionRoutes> {
         const target = resolveIn(tree, path, statement.moduleSpecifier.text);
         if (!target?.startsWith('cloudfunctions/common/domain/')) continue;
         visit(parse(target, tree.get(target)!), (node) => {
-          if (!ts.isCallExpression(node) || !ts.isIdentifier(node.expression) || node.expression.text !== 'readEnum') return;
+          if (!ts.isCallExpression(node) || !ts.isIdentifier(node.expression) || node.expression.text !== 'readEnum')
+            return;
           const [, key, values] = node.arguments;
           const list = values && ts.isAsExpression(values) ? values.expression : values;
           if (key && ts.isStringLiteral(key) && key.text === 'action' && list && ts.isArrayLiteralExpression(list)) {
@@ -191,12 +211,19 @@ describe('the contract (typings/api/) against both sides', () => {
 
   test('the scan sees the contract, the Actions map, the functions and both sides', () => {
     expect([...tree.keys()].filter(isContract).sort()).toEqual(
-      ['admin', 'books', 'catalog', 'client-log', 'errors', 'index', 'login', 'orders', 'payment', 'shapes'].map((f) => `${CONTRACT_DIR}/${f}.ts`),
+      ['admin', 'books', 'catalog', 'client-log', 'errors', 'index', 'login', 'orders', 'payment', 'shapes'].map(
+        (f) => `${CONTRACT_DIR}/${f}.ts`,
+      ),
     );
-    expect(contractTypes(tree)).toEqual(expect.arrayContaining(['ConfirmOrderRequest', 'ListOrdersResponse', 'LoginRequest', 'ClientLogResponse']));
+    expect(contractTypes(tree)).toEqual(
+      expect.arrayContaining(['ConfirmOrderRequest', 'ListOrdersResponse', 'LoginRequest', 'ClientLogResponse']),
+    );
     expect(actionsMap(tree).get('orders.confirm')).toEqual({ request: 'ConfirmOrderRequest', response: 'OrderView' });
     const routes = functionRoutes(tree);
-    expect(routes.get('orders')).toEqual({ callable: true, actions: ['confirm', 'get', 'list', 'cancel', 'requestRefund'] });
+    expect(routes.get('orders')).toEqual({
+      callable: true,
+      actions: ['confirm', 'get', 'list', 'cancel', 'requestRefund'],
+    });
     expect(routes.get('catalog')).toEqual({ callable: true, actions: ['list'] });
     expect(routes.get('clientLog')).toEqual({ callable: true, actions: ['report'] });
     expect(routes.get('login')).toEqual({ callable: true, actions: [] });
@@ -253,33 +280,68 @@ describe('the checks (negative controls, in memory)', () => {
   const tree: Tree = new Map([
     [CONTRACT_INDEX, index],
     [`${CONTRACT_DIR}/x.ts`, contract],
-    ['cloudfunctions/orders/index.ts', "import { byAction, callable } from '../common/runtime/handler';\nexport const main = callable(rt, byAction<unknown>({ get: getOrder, list }));"],
+    [
+      'cloudfunctions/orders/index.ts',
+      "import { byAction, callable } from '../common/runtime/handler';\nexport const main = callable(rt, byAction<unknown>({ get: getOrder, list }));",
+    ],
     ['cloudfunctions/orders/config.json', '{}'],
-    ['cloudfunctions/catalog/index.ts', "import { listCatalog } from '../common/domain/catalog';\nexport const main = callable(rt, (d, _c, e) => listCatalog(d, e));"],
+    [
+      'cloudfunctions/catalog/index.ts',
+      "import { listCatalog } from '../common/domain/catalog';\nexport const main = callable(rt, (d, _c, e) => listCatalog(d, e));",
+    ],
     ['cloudfunctions/catalog/config.json', '{}'],
-    ['cloudfunctions/common/domain/catalog.ts', "export function listCatalog(obj) { readEnum(obj, 'action', ['list'] as const); }"],
-    ['cloudfunctions/login/index.ts', "import { login } from '../common/domain/users';\nexport const main = callable(rt, login);"],
+    [
+      'cloudfunctions/common/domain/catalog.ts',
+      "export function listCatalog(obj) { readEnum(obj, 'action', ['list'] as const); }",
+    ],
+    [
+      'cloudfunctions/login/index.ts',
+      "import { login } from '../common/domain/users';\nexport const main = callable(rt, login);",
+    ],
     ['cloudfunctions/login/config.json', '{}'],
-    ['cloudfunctions/common/domain/users.ts', "export function login(obj: UsedRequest): UsedResponse { readString(obj, 'code'); }"],
+    [
+      'cloudfunctions/common/domain/users.ts',
+      "export function login(obj: UsedRequest): UsedResponse { readString(obj, 'code'); }",
+    ],
     ['cloudfunctions/books/index.ts', 'export const main = timer(rt, run);'],
     ['cloudfunctions/books/config.json', '{}'],
     // a folder without config.json is no function
-    ['cloudfunctions/nowhere/index.ts', "export const main = callable(rt, byAction({ list }));"],
-    ['miniprogram/services/x.ts', "// MentionedRequest in a comment\nconst s = 'MentionedRequest';\nexport const f = (r: ClientOnlyRequest) => callApi('orders.get', { orderId: 'x' });"],
+    ['cloudfunctions/nowhere/index.ts', 'export const main = callable(rt, byAction({ list }));'],
+    [
+      'miniprogram/services/x.ts',
+      "// MentionedRequest in a comment\nconst s = 'MentionedRequest';\nexport const f = (r: ClientOnlyRequest) => callApi('orders.get', { orderId: 'x' });",
+    ],
     ['test/x.ts', 'export type T = UnusedRequest;'],
     [`${CONTRACT_DIR}/y.ts`, 'export type Z = UnusedResponse;'],
   ]);
 
   test('an exported request or response no side names is reported, even when a comment, a string, a test or the contract names it', () => {
-    expect(contractTypes(tree)).toEqual(['ByKeyResponse', 'ClientOnlyRequest', 'MentionedRequest', 'UnusedRequest', 'UnusedResponse', 'UsedRequest', 'UsedResponse']);
+    expect(contractTypes(tree)).toEqual([
+      'ByKeyResponse',
+      'ClientOnlyRequest',
+      'MentionedRequest',
+      'UnusedRequest',
+      'UnusedResponse',
+      'UsedRequest',
+      'UsedResponse',
+    ]);
     expect(unusedContractTypes(tree)).toEqual(['ByKeyResponse', 'MentionedRequest', 'UnusedRequest', 'UnusedResponse']);
   });
 
   test('a callApi key uses its request and response on the client', () => {
-    const withCall = new Map(tree).set('miniprogram/services/y.ts', "callApi('orders.nope', {});\nnotCallApi('catalog.list', {});");
+    const withCall = new Map(tree).set(
+      'miniprogram/services/y.ts',
+      "callApi('orders.nope', {});\nnotCallApi('catalog.list', {});",
+    );
     const uses = usesBySide(withCall).client;
     expect(uses.has('UsedRequest') && uses.has('UsedResponse')).toBe(true);
-    const byKey = new Map(withCall).set(CONTRACT_INDEX, index.replace("'orders.nope': { request: UsedRequest; response: UsedResponse }", "'orders.nope': { request: UsedRequest; response: ByKeyResponse }"));
+    const byKey = new Map(withCall).set(
+      CONTRACT_INDEX,
+      index.replace(
+        "'orders.nope': { request: UsedRequest; response: UsedResponse }",
+        "'orders.nope': { request: UsedRequest; response: ByKeyResponse }",
+      ),
+    );
     expect(unusedContractTypes(byKey)).toEqual(['MentionedRequest', 'UnusedRequest', 'UnusedResponse']);
   });
 
@@ -301,7 +363,10 @@ describe('the checks (negative controls, in memory)', () => {
 
   test('an action routed but missing from the map is reported, and so is a callable taking none whose name is no key', () => {
     expect(routesNotInContract(tree)).toEqual(['orders.list']);
-    const noLogin = new Map(tree).set(CONTRACT_INDEX, index.replace('      login: { request: UsedRequest; response: UsedResponse };\n', ''));
+    const noLogin = new Map(tree).set(
+      CONTRACT_INDEX,
+      index.replace('      login: { request: UsedRequest; response: UsedResponse };\n', ''),
+    );
     expect(routesNotInContract(noLogin)).toEqual(['orders.list', 'login']);
   });
 });

@@ -34,7 +34,8 @@ function withoutFences(markdown: string): string {
     .map((line) => {
       const marker = /^\s*(`{3,}|~{3,})/.exec(line);
       if (fence) {
-        if (marker && marker[1]![0] === fence.char && marker[1]!.length >= fence.length && line.trim() === marker[1]) fence = undefined;
+        if (marker && marker[1]![0] === fence.char && marker[1]!.length >= fence.length && line.trim() === marker[1])
+          fence = undefined;
         return '';
       }
       if (marker) {
@@ -48,10 +49,13 @@ function withoutFences(markdown: string): string {
 
 /** The text with fenced code blocks blanked and inline code spans removed (a span runs to the next backtick string of its length, across line breaks but not paragraphs). */
 function withoutCode(markdown: string): string {
-  return withoutFences(markdown).replace(/(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))*?(?<!`)\1(?!`)/g, (span) => span.replace(/[^\n]/g, ''));
+  return withoutFences(markdown).replace(/(?<!`)(`+)(?!`)(?:[^\n]|\n(?![ \t]*\n))*?(?<!`)\1(?!`)/g, (span) =>
+    span.replace(/[^\n]/g, ''),
+  );
 }
 
-const INLINE_LINK = /(!?)\[((?:[^[\]\n]|\n(?![ \t]*\n)|\[[^[\]\n]*\])*)\]\(\s*(<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?\s*\)/g;
+const INLINE_LINK =
+  /(!?)\[((?:[^[\]\n]|\n(?![ \t]*\n)|\[[^[\]\n]*\])*)\]\(\s*(<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:"[^"\n]*"|'[^'\n]*'|\([^)\n]*\)))?\s*\)/g;
 const REFERENCE_DEFINITION = /^ {0,3}\[[^\]\n]+\]:[ \t]*(<[^>\n]*>|\S+)/gm;
 
 /** Every link and image target of a page, outside code: inline ones (images inside link texts too) and reference definitions. */
@@ -69,7 +73,8 @@ function linksOf(markdown: string): Link[] {
     }
   };
   scan(text, 0);
-  for (const match of text.matchAll(REFERENCE_DEFINITION)) links.push({ target: unwrap(match[1]!), line: lineAt(match.index!) });
+  for (const match of text.matchAll(REFERENCE_DEFINITION))
+    links.push({ target: unwrap(match[1]!), line: lineAt(match.index!) });
   return links.sort((a, b) => a.line - b.line);
 }
 
@@ -107,7 +112,8 @@ function anchorsOf(markdown: string): Set<string> {
     const atx = /^ {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/.exec(line);
     if (atx) add(atx[1] ?? '');
     const previous = lines[i - 1];
-    if (/^ {0,3}(=+|-+)[ \t]*$/.test(line) && previous?.trim() && !/^ {0,3}(#|[-*+] |\d+[.)] |>|\|)/.test(previous)) add(previous.trim());
+    if (/^ {0,3}(=+|-+)[ \t]*$/.test(line) && previous?.trim() && !/^ {0,3}(#|[-*+] |\d+[.)] |>|\|)/.test(previous))
+      add(previous.trim());
     for (const match of line.matchAll(/<[a-z][^>]*\s(?:id|name)=["']([^"']+)["']/gi)) anchors.add(match[1]!);
   });
   return anchors;
@@ -169,7 +175,8 @@ function markdownUnder(dir: string, keep: (name: string) => boolean): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : markdownUnder(path, keep);
+    if (entry.isDirectory())
+      return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : markdownUnder(path, keep);
     return entry.isFile() && keep(entry.name) ? [path] : [];
   });
 }
@@ -217,12 +224,19 @@ describe('relative links in README.md, docs/ and the READMEs of localcloud/ and 
 
 describe('the link check itself', () => {
   test("GitHub's slugs", () => {
-    expect(slugOf('Books: the daily bill, statements, metrics and alerts')).toBe('books-the-daily-bill-statements-metrics-and-alerts');
+    expect(slugOf('Books: the daily bill, statements, metrics and alerts')).toBe(
+      'books-the-daily-bill-statements-metrics-and-alerts',
+    );
     expect(slugOf('The books job (`npm run bench -- bill`)')).toBe('the-books-job-npm-run-bench----bill');
     expect(slugOf("A new merchant's first day (public-key mode)")).toBe('a-new-merchants-first-day-public-key-mode');
     expect(slugOf('What `npm test` runs: snake_case kept')).toBe('what-npm-test-runs-snake_case-kept');
     expect(slugOf('支付成功（通知）与 [退款](x.md)')).toBe('支付成功通知与-退款');
-    expect([...anchorsOf('# Notes\n\n## Notes\n\n```\n# not a heading\n```\n\nSetext\n------\n\n## Notes\n')]).toEqual(['notes', 'notes-1', 'setext', 'notes-2']);
+    expect([...anchorsOf('# Notes\n\n## Notes\n\n```\n# not a heading\n```\n\nSetext\n------\n\n## Notes\n')]).toEqual([
+      'notes',
+      'notes-1',
+      'setext',
+      'notes-2',
+    ]);
   });
 
   test('a broken link, a missing picture and a wrong anchor are reported; code, absolute links and good ones are not', () => {
@@ -244,7 +258,10 @@ describe('the link check itself', () => {
           '```',
         ].join('\n'),
       ],
-      ['/virtual/docs/guide.md', '# Guide\n\n## First steps\n\n## 支付成功（通知）\n\n## The `npm test` tier\n\n[back](../README.md#front-door), [up](../README.md#back-door)\n'],
+      [
+        '/virtual/docs/guide.md',
+        '# Guide\n\n## First steps\n\n## 支付成功（通知）\n\n## The `npm test` tier\n\n[back](../README.md#front-door), [up](../README.md#back-door)\n',
+      ],
     ]);
     const present = new Set([...pages.keys(), '/virtual/docs', '/virtual/docs/badge.png']);
     const files: Files = { exists: (path) => present.has(path), read: (path) => pages.get(path) };

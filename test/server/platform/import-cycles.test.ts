@@ -17,7 +17,11 @@ function staticSpecifiers(fileName: string, source: string): string[] {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const specifiers: string[] = [];
   for (const statement of file.statements) {
-    if ((ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+      statement.moduleSpecifier &&
+      ts.isStringLiteral(statement.moduleSpecifier)
+    ) {
       specifiers.push(statement.moduleSpecifier.text);
     } else if (
       ts.isImportEqualsDeclaration(statement) &&
@@ -124,13 +128,25 @@ describe('import cycles under cloudfunctions/', () => {
   test('the scan sees the tree: every function, the domain, and type-only edges', () => {
     const files = [...graph.keys()].map(rel);
     expect(files.filter((f) => f.startsWith('cloudfunctions/')).length).toBe(tsFilesUnder(SCANNED).length);
-    expect(files).toEqual(expect.arrayContaining(['cloudfunctions/payNotify/index.ts', 'cloudfunctions/common/domain/money/refunds.ts', 'typings/api/index.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'cloudfunctions/payNotify/index.ts',
+        'cloudfunctions/common/domain/money/refunds.ts',
+        'typings/api/index.ts',
+      ]),
+    );
     const edgesOf = (f: string) => (graph.get(join(ROOT, f)) ?? []).map(rel);
     // a value import
-    expect(edgesOf('cloudfunctions/common/domain/money/settlement.ts')).toContain('cloudfunctions/common/domain/money/refunds.ts');
+    expect(edgesOf('cloudfunctions/common/domain/money/settlement.ts')).toContain(
+      'cloudfunctions/common/domain/money/refunds.ts',
+    );
     // type-only imports count
     expect(edgesOf('cloudfunctions/common/domain/deps.ts')).toEqual(
-      expect.arrayContaining(['cloudfunctions/common/wechatpay/index.ts', 'cloudfunctions/common/store/store.ts', 'cloudfunctions/common/domain/config.ts']),
+      expect.arrayContaining([
+        'cloudfunctions/common/wechatpay/index.ts',
+        'cloudfunctions/common/store/store.ts',
+        'cloudfunctions/common/domain/config.ts',
+      ]),
     );
     // re-exports count
     expect(edgesOf('cloudfunctions/common/wechatpay/index.ts')).toContain('cloudfunctions/common/wechatpay/errors.ts');
@@ -168,7 +184,8 @@ describe('the detector (negative controls)', () => {
     const sources: Record<string, string> = {
       '/m/orders.ts': "import type { PaymentDoc } from './payments';\nexport const x = 1;",
       '/m/payments.ts': "export { refund } from './refunds';\nexport interface PaymentDoc { id: string }",
-      '/m/refunds.ts': "import { type OrderDoc } from './orders.js';\nimport { readFileSync } from 'node:fs';\nexport const refund = 1;",
+      '/m/refunds.ts':
+        "import { type OrderDoc } from './orders.js';\nimport { readFileSync } from 'node:fs';\nexport const refund = 1;",
       '/m/leaf.ts': "import './orders';",
     };
     const graph: Graph = new Map();
@@ -185,7 +202,8 @@ describe('the detector (negative controls)', () => {
   });
 
   test('comments and strings that look like imports are not edges', () => {
-    const source = "// import { a } from './a';\nconst s = \"import b from './b'\";\n/* export * from './c' */\nexport const t = `from './d'`;";
+    const source =
+      "// import { a } from './a';\nconst s = \"import b from './b'\";\n/* export * from './c' */\nexport const t = `from './d'`;";
     expect(staticSpecifiers('/m/x.ts', source)).toEqual([]);
   });
 });
@@ -207,7 +225,8 @@ function kernelBreaches(graph: Graph, domain = DOMAIN): string[] {
   const out: string[] = [];
   for (const [file, edges] of graph) {
     if (concernOf(file, domain) !== '') continue;
-    for (const target of edges) if (concernOf(target, domain)) out.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+    for (const target of edges)
+      if (concernOf(target, domain)) out.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
   }
   return out.sort();
 }
@@ -237,13 +256,19 @@ describe('layers', () => {
 
   test('no two concern folders import each other, directly or in a loop', () => {
     const folders = concernGraph(graph);
-    expect([...folders.keys()].sort()).toEqual(expect.arrayContaining(['admin', 'attention', 'books', 'money', 'orders']));
+    expect([...folders.keys()].sort()).toEqual(
+      expect.arrayContaining(['admin', 'attention', 'books', 'money', 'orders']),
+    );
     expect(findCycles(folders).map((c) => [...c, c[0]].join(' → '))).toEqual([]);
   });
 
   test('the WeChat Pay protocol module imports only itself (node built-ins aside)', () => {
     const protocol = join(ROOT, 'cloudfunctions/common/wechatpay');
-    const outside = [...graph].flatMap(([file, edges]) => (file.startsWith(protocol) ? edges.filter((t) => !t.startsWith(protocol)).map((t) => `${rel(file)} → ${rel(t)}`) : []));
+    const outside = [...graph].flatMap(([file, edges]) =>
+      file.startsWith(protocol)
+        ? edges.filter((t) => !t.startsWith(protocol)).map((t) => `${rel(file)} → ${rel(t)}`)
+        : [],
+    );
     expect(outside).toEqual([]);
   });
 
@@ -256,7 +281,9 @@ describe('layers', () => {
   test('nothing under cloudfunctions/ or localcloud/ reaches scripts/ (starting the cloud never loads the build tool)', () => {
     const scripts = join(ROOT, 'scripts');
     const local = importGraph(join(ROOT, 'localcloud')).graph;
-    const reach = [...graph, ...local].filter(([file]) => !file.startsWith(scripts)).flatMap(([file, edges]) => edges.filter((t) => t.startsWith(scripts)).map((t) => `${rel(file)} → ${rel(t)}`));
+    const reach = [...graph, ...local]
+      .filter(([file]) => !file.startsWith(scripts))
+      .flatMap(([file, edges]) => edges.filter((t) => t.startsWith(scripts)).map((t) => `${rel(file)} → ${rel(t)}`));
     expect(reach).toEqual([]);
   });
 
@@ -269,7 +296,9 @@ describe('layers', () => {
       ['/d/orders/orders.ts', ['/d/money/payments.ts']],
       ['/d/books/books.ts', ['/d/money/payments.ts']],
     ]);
-    expect(kernelBreaches(g, d)).toEqual([`${relative(ROOT, '/d/records.ts')} → ${relative(ROOT, '/d/money/refund-table.ts')}`]);
+    expect(kernelBreaches(g, d)).toEqual([
+      `${relative(ROOT, '/d/records.ts')} → ${relative(ROOT, '/d/money/refund-table.ts')}`,
+    ]);
     expect(findCycles(concernGraph(g, d))).toEqual([['money', 'orders']]);
   });
 });

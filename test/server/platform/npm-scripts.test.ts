@@ -6,18 +6,29 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../../..');
-const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts;
 
 /** the files an npm script runs with tsx or node */
 const filesOf = (command: string) => [...command.matchAll(/\b(?:tsx|node)\s+(\S+\.[cm]?[jt]s)\b/g)].map((m) => m[1]!);
 
 test('every file an npm script runs exists', () => {
-  const missing = Object.entries(scripts).flatMap(([name, command]) => filesOf(command).filter((f) => !existsSync(join(ROOT, f))).map((f) => `${name}: ${f}`));
+  const missing = Object.entries(scripts).flatMap(([name, command]) =>
+    filesOf(command)
+      .filter((f) => !existsSync(join(ROOT, f)))
+      .map((f) => `${name}: ${f}`),
+  );
   expect(missing).toEqual([]);
 });
 
 test('the scripts by purpose: release, pictures, bench', () => {
-  expect(Object.fromEntries(Object.entries(scripts).filter(([, c]) => /scripts\//.test(c)).map(([name, c]) => [name, filesOf(c)]))).toEqual({
+  expect(
+    Object.fromEntries(
+      Object.entries(scripts)
+        .filter(([, c]) => /scripts\//.test(c))
+        .map(([name, c]) => [name, filesOf(c)]),
+    ),
+  ).toEqual({
     build: ['scripts/release/build-functions.ts'],
     deploy: ['scripts/release/deploy.ts'],
     upload: ['scripts/release/upload.ts'],
@@ -27,7 +38,9 @@ test('the scripts by purpose: release, pictures, bench', () => {
     'screenshots:web': ['scripts/pictures/web-screenshots.ts'],
     bench: ['scripts/bench/index.ts'],
   });
-  const top = readdirSync(join(ROOT, 'scripts')).filter((name) => !statSync(join(ROOT, 'scripts', name)).isDirectory() || !['release', 'pictures', 'bench'].includes(name));
+  const top = readdirSync(join(ROOT, 'scripts')).filter(
+    (name) => !statSync(join(ROOT, 'scripts', name)).isDirectory() || !['release', 'pictures', 'bench'].includes(name),
+  );
   expect(top).toEqual([]);
 });
 

@@ -9,7 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OrderView, PayResponse } from '../../../typings/api';
-import { CertificateKeeper, CertificateStore, CERTIFICATE_COLLECTION, REFRESH_GAP_MS } from '../../../cloudfunctions/common/runtime/certificates';
+import {
+  CertificateKeeper,
+  CertificateStore,
+  CERTIFICATE_COLLECTION,
+  REFRESH_GAP_MS,
+} from '../../../cloudfunctions/common/runtime/certificates';
 import type { KeyWatchSummary } from '../../../cloudfunctions/common/runtime/key-watch';
 import type { CloudDatabase } from '../../../cloudfunctions/common/store/database';
 import { createWechatPay, loadWechatPayConfig } from '../../../cloudfunctions/common/wechatpay';
@@ -33,14 +38,27 @@ afterEach(async () => {
 });
 
 const stored = async (cloud: TestCloud) =>
-  ((await cloud.cloud.engine.database().collection(CERTIFICATE_COLLECTION).where({ kind: 'certificate' }).limit(100).get()).data as { _id: string }[]).map((d) => d._id).sort();
+  (
+    (
+      await cloud.cloud.engine
+        .database()
+        .collection(CERTIFICATE_COLLECTION)
+        .where({ kind: 'certificate' })
+        .limit(100)
+        .get()
+    ).data as { _id: string }[]
+  )
+    .map((d) => d._id)
+    .sort();
 /** The notification log's entries for deliveries signed with `serial` (a rejected one is logged by its headers). */
 const loggedWithSerial = async (cloud: TestCloud, serial: string) =>
-  ((await cloud.cloud.engine.database().collection('notification_log').where({}).limit(1000).get()).data as unknown as { verdict: string; wechatpayHeaders?: Record<string, string> }[]).filter((e) =>
-    Object.values(e.wechatpayHeaders ?? {}).includes(serial),
-  );
+  (
+    (await cloud.cloud.engine.database().collection('notification_log').where({}).limit(1000).get())
+      .data as unknown as { verdict: string; wechatpayHeaders?: Record<string, string> }[]
+  ).filter((e) => Object.values(e.wechatpayHeaders ?? {}).includes(serial));
 /** A tripwire: the next /v3/certificates call fails; still listed afterwards means nothing asked for certificates. */
-const tripwire = (cloud: TestCloud) => cloud.cloud.pay.faults.add({ target: 'certificates', kind: 'SYSTEM_ERROR', times: 1 });
+const tripwire = (cloud: TestCloud) =>
+  cloud.cloud.pay.faults.add({ target: 'certificates', kind: 'SYSTEM_ERROR', times: 1 });
 const tripped = (cloud: TestCloud) => !cloud.cloud.pay.faults.list().some((f) => f.target === 'certificates');
 
 async function prepay(cloud: TestCloud, user = 'alice'): Promise<{ order: OrderView; params: PayResponse['params'] }> {
@@ -58,7 +76,12 @@ test('certificate mode with no certificate configured: the first use downloads, 
   try {
     const { result, lines } = await captureLogs(() => prepay(cloud));
     expect(result.params.package).toMatch(/^prepay_id=/);
-    expect(lines).toContainEqual(expect.objectContaining({ message: 'platform certificates downloaded for the first time', serials: [cloud.cloud.keys.platformCertificateSerial] }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'platform certificates downloaded for the first time',
+        serials: [cloud.cloud.keys.platformCertificateSerial],
+      }),
+    );
     expect(await stored(cloud)).toEqual([cloud.cloud.keys.platformCertificateSerial]);
     // another function starts from the stored certificates: no second download
     tripwire(cloud);
@@ -74,11 +97,18 @@ test('the daily timer stores a rotated certificate before WeChat Pay signs with 
   t = await startTestCloud({ signingMode: 'certificate' });
   const sim = t.cloud.pay;
   const first = (await t.cloud.host.runTimer('wechatpayKeys')) as KeyWatchSummary;
-  expect(first).toMatchObject({ mode: 'certificate', refreshed: { serials: [t.cloud.keys.platformCertificateSerial], added: [] }, alerts: [] });
+  expect(first).toMatchObject({
+    mode: 'certificate',
+    refreshed: { serials: [t.cloud.keys.platformCertificateSerial], added: [] },
+    alerts: [],
+  });
 
   const rotated = sim.rotateCertificate(); // listed beside the old one; the old one still signs
   const daily = (await t.cloud.host.runTimer('wechatpayKeys')) as KeyWatchSummary;
-  expect(daily.refreshed).toEqual({ serials: expect.arrayContaining([rotated.serial, t.cloud.keys.platformCertificateSerial]), added: [rotated.serial] });
+  expect(daily.refreshed).toEqual({
+    serials: expect.arrayContaining([rotated.serial, t.cloud.keys.platformCertificateSerial]),
+    added: [rotated.serial],
+  });
   expect(await stored(t)).toEqual([rotated.serial, t.cloud.keys.platformCertificateSerial].sort());
 
   sim.signWithCertificate(rotated.serial);
@@ -86,7 +116,10 @@ test('the daily timer stores a rotated certificate before WeChat Pay signs with 
   const { order, params } = await prepay(t); // the answer is signed with the new certificate
   const { transaction } = await sim.cashier('pay', { appId: t.cloud.keys.appid, ...params });
   const outTradeNo = (transaction as { out_trade_no: string }).out_trade_no;
-  await waitFor(() => sim.notifier.list({ outTradeNo }), (ds) => ds.some((d) => d.state === 'delivered'));
+  await waitFor(
+    () => sim.notifier.list({ outTradeNo }),
+    (ds) => ds.some((d) => d.state === 'delivered'),
+  );
   expect((await t.order('alice', order.id)).status).toBe('paid');
   expect(tripped(t)).toBe(false);
   expect(sim.notificationSerial('any')).toBe(rotated.serial);
@@ -100,11 +133,20 @@ test('a notification signed with an unknown certificate: one refresh, then accep
   const { result: paid, lines } = await captureLogs(async () => {
     const { transaction } = await sim.cashier('pay', { appId: t!.cloud.keys.appid, ...a.params });
     const outTradeNo = (transaction as { out_trade_no: string }).out_trade_no;
-    await waitFor(() => sim.notifier.list({ outTradeNo }), (ds) => ds.some((d) => d.state === 'delivered'));
+    await waitFor(
+      () => sim.notifier.list({ outTradeNo }),
+      (ds) => ds.some((d) => d.state === 'delivered'),
+    );
     return t!.order('alice', a.order.id);
   });
   expect(paid.status).toBe('paid');
-  expect(lines).toContainEqual(expect.objectContaining({ message: 'platform certificates downloaded', reason: `unknown serial ${rotated.serial}`, added: [rotated.serial] }));
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      message: 'platform certificates downloaded',
+      reason: `unknown serial ${rotated.serial}`,
+      added: [rotated.serial],
+    }),
+  );
   expect(await stored(t)).toContain(rotated.serial);
 
   // a second rotation moments later: the gap holds, nothing is downloaded, the notification is rejected (WeChat Pay retries)
@@ -131,9 +173,16 @@ test('public-key mode never asks for certificates; an unknown serial is simply r
   expect(summary.refreshError).toBeUndefined();
   const { order, params } = await prepay(t);
   const { transaction } = await t.cloud.pay.cashier('pay', { appId: t.cloud.keys.appid, ...params });
-  await waitFor(() => t!.order('alice', order.id), (o) => o.status === 'paid');
+  await waitFor(
+    () => t!.order('alice', order.id),
+    (o) => o.status === 'paid',
+  );
   expect(transaction).toBeDefined();
-  const forged = craftNotification(t.cloud.keys, transactionResource(t.cloud.keys, `${order.id}P1`, order.totalFen, t.openid('alice')), { serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' });
+  const forged = craftNotification(
+    t.cloud.keys,
+    transactionResource(t.cloud.keys, `${order.id}P1`, order.totalFen, t.openid('alice')),
+    { serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' },
+  );
   expect((await postNotification(t.cloud.urls.notifyUrl, forged)).status).toBe(401);
   expect(tripped(t)).toBe(false);
   expect(await stored(t)).toEqual([]);
@@ -146,24 +195,39 @@ test('migration mode accepts both: public-key notifications, and certificate one
   const rotated = sim.rotateCertificate({ signNow: true });
   const a = await prepay(t);
   const ta = await sim.cashier('pay', { appId: t.cloud.keys.appid, ...a.params });
-  await waitFor(() => t!.order('alice', a.order.id), (o) => o.status === 'paid');
+  await waitFor(
+    () => t!.order('alice', a.order.id),
+    (o) => o.status === 'paid',
+  );
   expect(await stored(t)).toContain(rotated.serial);
 
   sim.publicKeyShare = 1; // then on the public key
   tripwire(t);
   const b = await prepay(t, 'bob');
   await sim.cashier('pay', { appId: t.cloud.keys.appid, ...b.params });
-  await waitFor(() => t!.order('bob', b.order.id), (o) => o.status === 'paid');
+  await waitFor(
+    () => t!.order('bob', b.order.id),
+    (o) => o.status === 'paid',
+  );
   expect(tripped(t)).toBe(false);
   expect(ta).toBeDefined();
 
   // a public key id nobody configured: certificates cannot help, nothing is downloaded, the log says what to do
   const { result, lines } = await captureLogs(() =>
-    postNotification(t!.cloud.urls.notifyUrl, craftNotification(t!.cloud.keys, transactionResource(t!.cloud.keys, `${b.order.id}P1`, b.order.totalFen, t!.openid('bob')), { serial: 'PUB_KEY_ID_0199999999999999999999999999999999' })),
+    postNotification(
+      t!.cloud.urls.notifyUrl,
+      craftNotification(
+        t!.cloud.keys,
+        transactionResource(t!.cloud.keys, `${b.order.id}P1`, b.order.totalFen, t!.openid('bob')),
+        { serial: 'PUB_KEY_ID_0199999999999999999999999999999999' },
+      ),
+    ),
   );
   expect(result.status).toBe(401);
   expect(tripped(t)).toBe(false);
-  expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining('unknown WeChat Pay public key id') }));
+  expect(lines).toContainEqual(
+    expect.objectContaining({ level: 'error', message: expect.stringContaining('unknown WeChat Pay public key id') }),
+  );
 });
 
 // ---- the keeper itself, with an injected clock: the gap across instances ---------------------------------------
@@ -194,7 +258,16 @@ describe('CertificateKeeper against the simulator, clock injected', () => {
 
   /** One function instance: its own key map, client and keeper, sharing the database (and counting its downloads). */
   function instance() {
-    const env = wechatpayEnvironment(keys, { wechatpayBaseUrl: sim.baseUrl, wxApiBaseUrl: 'http://127.0.0.1:1', notifyUrl: 'http://127.0.0.1:1/n', refundNotifyUrl: 'http://127.0.0.1:1/n' }, 'certificate');
+    const env = wechatpayEnvironment(
+      keys,
+      {
+        wechatpayBaseUrl: sim.baseUrl,
+        wxApiBaseUrl: 'http://127.0.0.1:1',
+        notifyUrl: 'http://127.0.0.1:1/n',
+        refundNotifyUrl: 'http://127.0.0.1:1/n',
+      },
+      'certificate',
+    );
     const config = loadWechatPayConfig(env);
     const pay = createWechatPay(config, { timeoutMs: 2000 });
     const downloads: number[] = [];

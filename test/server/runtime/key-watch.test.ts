@@ -21,17 +21,31 @@ import { freshLocalKeys } from '../../support/local-keys';
 import { captureLogs } from '../../support/logs';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
-const key = (kind: WatchedKey['kind'], id: string, daysLeft: number): WatchedKey => ({ kind, id, expiresAt: T0 + daysLeft * DAY_MS });
+const key = (kind: WatchedKey['kind'], id: string, daysLeft: number): WatchedKey => ({
+  kind,
+  id,
+  expiresAt: T0 + daysLeft * DAY_MS,
+});
 
 describe('expiryAlerts', () => {
   test('quiet beyond 30 days, a warning within them, critical within 7 days and after expiry', () => {
     expect(expiryAlerts([key('merchant_certificate', 'M', 31)], T0)).toEqual([]);
     expect(expiryAlerts([key('merchant_certificate', 'M', 30)], T0)).toEqual([
-      expect.objectContaining({ cause: 'key_expiry:merchant_certificate:M', severity: 'warning', message: expect.stringMatching(/^merchant API certificate M expires in 30 days .*renew it/) }),
+      expect.objectContaining({
+        cause: 'key_expiry:merchant_certificate:M',
+        severity: 'warning',
+        message: expect.stringMatching(/^merchant API certificate M expires in 30 days .*renew it/),
+      }),
     ]);
-    expect(expiryAlerts([key('merchant_certificate', 'M', 7)], T0)).toEqual([expect.objectContaining({ severity: 'critical' })]);
+    expect(expiryAlerts([key('merchant_certificate', 'M', 7)], T0)).toEqual([
+      expect.objectContaining({ severity: 'critical' }),
+    ]);
     expect(expiryAlerts([key('public_key', 'PUB_KEY_ID_1', -1)], T0)).toEqual([
-      expect.objectContaining({ cause: 'key_expiry:public_key:PUB_KEY_ID_1', severity: 'critical', message: expect.stringContaining('has expired') }),
+      expect.objectContaining({
+        cause: 'key_expiry:public_key:PUB_KEY_ID_1',
+        severity: 'critical',
+        message: expect.stringContaining('has expired'),
+      }),
     ]);
     expect(expiryAlerts([key('merchant_certificate', 'M', 20)], T0, 14)).toEqual([]); // KEY_EXPIRY_WARN_DAYS
   });
@@ -39,7 +53,13 @@ describe('expiryAlerts', () => {
   test('a platform certificate near its end is quiet while a newer one is known, and alerts when none is', () => {
     const old = key('platform_certificate', 'OLD', 10);
     expect(expiryAlerts([old, key('platform_certificate', 'NEW', 1800)], T0)).toEqual([]);
-    expect(expiryAlerts([old], T0)).toEqual([expect.objectContaining({ cause: 'key_expiry:platform_certificate:OLD', severity: 'warning', message: expect.stringContaining('no newer certificate is known') })]);
+    expect(expiryAlerts([old], T0)).toEqual([
+      expect.objectContaining({
+        cause: 'key_expiry:platform_certificate:OLD',
+        severity: 'warning',
+        message: expect.stringContaining('no newer certificate is known'),
+      }),
+    ]);
   });
 });
 
@@ -67,7 +87,16 @@ describe('runKeyWatch against the simulator, clock injected', () => {
 
   function setup(extraEnv: Record<string, string> = {}) {
     const env = {
-      ...wechatpayEnvironment(keys, { wechatpayBaseUrl: sim.baseUrl, wxApiBaseUrl: 'http://127.0.0.1:1', notifyUrl: 'http://127.0.0.1:1/n', refundNotifyUrl: 'http://127.0.0.1:1/n' }, 'both'),
+      ...wechatpayEnvironment(
+        keys,
+        {
+          wechatpayBaseUrl: sim.baseUrl,
+          wxApiBaseUrl: 'http://127.0.0.1:1',
+          notifyUrl: 'http://127.0.0.1:1/n',
+          refundNotifyUrl: 'http://127.0.0.1:1/n',
+        },
+        'both',
+      ),
       WECHATPAY_MERCHANT_CERTIFICATE: keys.merchantCertificatePem,
       ...extraEnv,
     };
@@ -81,7 +110,14 @@ describe('runKeyWatch against the simulator, clock injected', () => {
       log: { info: () => {}, warn: () => {}, error: () => {} },
     });
     keeper.add([keys.platformCertificatePem]);
-    const input = { env, material: resolveKeyMaterial(env, undefined), keeper, clock: () => now, alerts: sink, log: { info: () => {}, warn: () => {}, error: () => {} } };
+    const input = {
+      env,
+      material: resolveKeyMaterial(env, undefined),
+      keeper,
+      clock: () => now,
+      alerts: sink,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+    };
     return { input, keeper };
   }
 
@@ -92,7 +128,11 @@ describe('runKeyWatch against the simulator, clock injected', () => {
     const { input } = setup({ WECHATPAY_PUBLIC_KEY_EXPIRES_AT: new Date(now + 400 * DAY_MS).toISOString() });
     const summary = await runKeyWatch(input);
     expect(raised).toEqual([]);
-    expect(summary.checked.map((k) => k.kind).sort()).toEqual(['merchant_certificate', 'platform_certificate', 'public_key']);
+    expect(summary.checked.map((k) => k.kind).sort()).toEqual([
+      'merchant_certificate',
+      'platform_certificate',
+      'public_key',
+    ]);
     expect(summary.notes).toEqual([]);
   });
 
@@ -111,16 +151,25 @@ describe('runKeyWatch against the simulator, clock injected', () => {
     sim.rotateCertificate({ validFrom: now - DAY_MS }); // the successor, downloaded by the same daily run
     const after = await runKeyWatch(setup().input);
     expect(after.refreshed?.added).toHaveLength(1);
-    expect(raised.map((a) => a.cause)).not.toContain(`key_expiry:platform_certificate:${keys.platformCertificateSerial}`);
+    expect(raised.map((a) => a.cause)).not.toContain(
+      `key_expiry:platform_certificate:${keys.platformCertificateSerial}`,
+    );
   });
 
   test('five days before the merchant certificate ends: critical; the public key by its configured date', async () => {
     now = validTo(keys.merchantCertificatePem) - 5 * DAY_MS;
-    const { input } = setup({ WECHATPAY_PUBLIC_KEY_EXPIRES_AT: new Date(now + 12 * DAY_MS).toISOString(), KEY_EXPIRY_WARN_DAYS: '15' });
+    const { input } = setup({
+      WECHATPAY_PUBLIC_KEY_EXPIRES_AT: new Date(now + 12 * DAY_MS).toISOString(),
+      KEY_EXPIRY_WARN_DAYS: '15',
+    });
     await runKeyWatch(input);
     expect(raised).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ cause: `key_expiry:merchant_certificate:${keys.merchantSerialNo}`, severity: 'critical', detail: expect.objectContaining({ daysLeft: 5 }) }),
+        expect.objectContaining({
+          cause: `key_expiry:merchant_certificate:${keys.merchantSerialNo}`,
+          severity: 'critical',
+          detail: expect.objectContaining({ daysLeft: 5 }),
+        }),
         expect.objectContaining({ cause: `key_expiry:public_key:${keys.publicKeyId}`, severity: 'warning' }),
       ]),
     );
@@ -130,18 +179,38 @@ describe('runKeyWatch against the simulator, clock injected', () => {
     now = Date.now();
     const { input } = setup();
     await runKeyWatch({ ...input, payProblems: ['WECHATPAY_MCHID is missing'] });
-    expect(raised[0]).toMatchObject({ cause: 'wechatpay_config', severity: 'critical', detail: { problems: ['WECHATPAY_MCHID is missing'] } });
+    expect(raised[0]).toMatchObject({
+      cause: 'wechatpay_config',
+      severity: 'critical',
+      detail: { problems: ['WECHATPAY_MCHID is missing'] },
+    });
   });
 });
 
 test('until the alerts of the books issue land, an alert is a log line: warn for a warning, error when critical', async () => {
   const sink = logAlerts(jsonLogger);
   const { lines } = await captureLogs(async () => {
-    await sink.raise({ cause: 'key_expiry:public_key:PUB_KEY_ID_1', severity: 'warning', message: 'WeChat Pay public key PUB_KEY_ID_1 expires in 20 days', detail: { daysLeft: 20 } });
+    await sink.raise({
+      cause: 'key_expiry:public_key:PUB_KEY_ID_1',
+      severity: 'warning',
+      message: 'WeChat Pay public key PUB_KEY_ID_1 expires in 20 days',
+      detail: { daysLeft: 20 },
+    });
     await sink.raise({ cause: 'wechatpay_config', severity: 'critical', message: 'WeChat Pay configuration invalid' });
   });
   expect(lines).toEqual([
-    { level: 'warn', message: 'ALERT WeChat Pay public key PUB_KEY_ID_1 expires in 20 days', alert: 'key_expiry:public_key:PUB_KEY_ID_1', severity: 'warning', daysLeft: 20 },
-    { level: 'error', message: 'ALERT WeChat Pay configuration invalid', alert: 'wechatpay_config', severity: 'critical' },
+    {
+      level: 'warn',
+      message: 'ALERT WeChat Pay public key PUB_KEY_ID_1 expires in 20 days',
+      alert: 'key_expiry:public_key:PUB_KEY_ID_1',
+      severity: 'warning',
+      daysLeft: 20,
+    },
+    {
+      level: 'error',
+      message: 'ALERT WeChat Pay configuration invalid',
+      alert: 'wechatpay_config',
+      severity: 'critical',
+    },
   ]);
 });

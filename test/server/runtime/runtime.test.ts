@@ -40,7 +40,10 @@ test('login and the catalogue run with no WeChat Pay setting at all', async () =
   const { result, lines } = await withEnv(Object.fromEntries(wechatpaySettings().map((n) => [n, undefined])), () =>
     captureLogs(async () => {
       const { code } = t.cloud.wxApi.login('alice');
-      return { login: await t.call<Profile>('login', { code }, 'alice'), catalog: await t.call<{ products: unknown[] }>('catalog', { action: 'list' }, 'alice') };
+      return {
+        login: await t.call<Profile>('login', { code }, 'alice'),
+        catalog: await t.call<{ products: unknown[] }>('catalog', { action: 'list' }, 'alice'),
+      };
     }),
   );
   expect(result.login).toMatchObject({ ok: true, data: { openid: t.openid('alice') } });
@@ -59,7 +62,16 @@ test('a WeChat Pay configuration problem fails only what pays, logged once per p
       return {
         login: await t.call('login', { code }, 'alice'),
         catalog: await t.call('catalog', { action: 'list' }, 'alice'),
-        confirm: await t.call<OrderView>('orders', { action: 'confirm', requestId: 'runtime-test-1', items: [{ productId: 'latte', quantity: 1 }], contact: { name: '张三', phone: '13800138000' } }, 'alice'),
+        confirm: await t.call<OrderView>(
+          'orders',
+          {
+            action: 'confirm',
+            requestId: 'runtime-test-1',
+            items: [{ productId: 'latte', quantity: 1 }],
+            contact: { name: '张三', phone: '13800138000' },
+          },
+          'alice',
+        ),
         list: await t.call('orders', { action: 'list' }, 'alice'),
         pay: await t.call('payment', { action: 'pay', orderId: order.id }, 'alice'),
         cancel: await t.call('orders', { action: 'cancel', orderId: order.id }, 'alice'),
@@ -74,13 +86,24 @@ test('a WeChat Pay configuration problem fails only what pays, logged once per p
   const misconfigured = lines.filter((l) => l.message.startsWith(MISCONFIGURED));
   expect([...new Set(misconfigured.map((l) => l.function))].sort()).toEqual(['orders', 'payment']);
   for (const line of misconfigured) {
-    expect(line).toMatchObject({ level: 'error', problems: expect.arrayContaining(['WECHATPAY_MCHID is missing', 'WECHATPAY_APIV3_KEY must be 32 bytes, got 16']) });
+    expect(line).toMatchObject({
+      level: 'error',
+      problems: expect.arrayContaining(['WECHATPAY_MCHID is missing', 'WECHATPAY_APIV3_KEY must be 32 bytes, got 16']),
+    });
   }
-  expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'WeChat Pay unavailable in this function', function: 'payment' }));
+  expect(lines).toContainEqual(
+    expect.objectContaining({
+      level: 'error',
+      message: 'WeChat Pay unavailable in this function',
+      function: 'payment',
+    }),
+  );
   expect(text).not.toContain(badKey);
 
   // fixed: the next call rebuilds, and pays
-  await expect(t.ok<PayResponse>('payment', { action: 'pay', orderId: (result.confirm as { data: OrderView }).data.id }, 'alice')).resolves.toMatchObject({ params: expect.any(Object) });
+  await expect(
+    t.ok<PayResponse>('payment', { action: 'pay', orderId: (result.confirm as { data: OrderView }).data.id }, 'alice'),
+  ).resolves.toMatchObject({ params: expect.any(Object) });
 });
 
 test("the AppSecret is login's alone: without it login fails, the catalogue and payments answer", async () => {
@@ -98,10 +121,13 @@ test("the AppSecret is login's alone: without it login fails, the catalogue and 
   expect(result.login).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   expect(result.catalog).toMatchObject({ ok: true });
   expect(result.pay).toMatchObject({ ok: true });
-  expect(lines.find((l) => l.message === 'service misconfigured')).toMatchObject({ problems: ['WX_APPID is missing', 'WX_APP_SECRET is missing'] });
+  expect(lines.find((l) => l.message === 'service misconfigured')).toMatchObject({
+    problems: ['WX_APPID is missing', 'WX_APP_SECRET is missing'],
+  });
 });
 
 test('the alert channels (the webhook URL is a secret) reach only the functions that can raise an alert', () => {
   for (const name of ['login', 'catalog', 'clientLog']) expect(settingsOf(name)).not.toContain('ALERT_WEBHOOK_URL');
-  for (const name of ['payNotify', 'reconcile', 'books', 'admin', 'wechatpayKeys']) expect(settingsOf(name)).toContain('ALERT_WEBHOOK_URL');
+  for (const name of ['payNotify', 'reconcile', 'books', 'admin', 'wechatpayKeys'])
+    expect(settingsOf(name)).toContain('ALERT_WEBHOOK_URL');
 });

@@ -1,6 +1,12 @@
 /** The client against an in-test HTTP server on 127.0.0.1 (port chosen by the OS). */
 import type { KeyObject } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   buildRequestMessage,
@@ -60,7 +66,12 @@ beforeAll(async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const auth = parseAuthorization(req.headers.authorization ?? '');
       const authorizationValid =
-        !!auth && verifySha256Rsa(buildRequestMessage(req.method!, req.url!, auth.timestamp, auth.nonce, body), auth.signature, merchant.publicKey);
+        !!auth &&
+        verifySha256Rsa(
+          buildRequestMessage(req.method!, req.url!, auth.timestamp, auth.nonce, body),
+          auth.signature,
+          merchant.publicKey,
+        );
       seen.push({ method: req.method!, url: req.url!, body, headers: req.headers, authorizationValid });
       const handler = handlers.shift();
       if (!handler) return reply(res, 500, '{"code":"NO_HANDLER","message":"test set no handler"}');
@@ -105,10 +116,17 @@ test('prepay: signed request, verified answer', async () => {
 });
 
 test('query signs the path with ?mchid= exactly as sent, and escapes the path parameter', async () => {
-  handlers.push((_req, _body, res) => reply(res, 200, '{"trade_state":"NOTPAY","out_trade_no":"A|B*1","appid":"wx","mchid":"1230000109"}'));
+  handlers.push((_req, _body, res) =>
+    reply(res, 200, '{"trade_state":"NOTPAY","out_trade_no":"A|B*1","appid":"wx","mchid":"1230000109"}'),
+  );
   const tx = await client().queryByOutTradeNo('A|B*1');
   expect(tx.trade_state).toBe('NOTPAY');
-  expect(seen[0]).toMatchObject({ method: 'GET', url: '/v3/pay/transactions/out-trade-no/A%7CB*1?mchid=1230000109', body: '', authorizationValid: true });
+  expect(seen[0]).toMatchObject({
+    method: 'GET',
+    url: '/v3/pay/transactions/out-trade-no/A%7CB*1?mchid=1230000109',
+    body: '',
+    authorizationValid: true,
+  });
 });
 
 test('close: a verified 204 with an empty body', async () => {
@@ -121,7 +139,11 @@ test('5xx is retried with the same body bytes, then succeeds', async () => {
   handlers.push((_r, _b, res) => reply(res, 500, '{"code":"SYSTEM_ERROR","message":"系统错误"}', { signed: false }));
   handlers.push((_r, _b, res) => reply(res, 503, 'Service Unavailable', { signed: false }));
   handlers.push((_r, _b, res) => reply(res, 200, '{"refund_id":"5000","out_refund_no":"R1","status":"PROCESSING"}'));
-  const refund = await client().createRefund({ out_trade_no: 'T1', out_refund_no: 'R1', amount: { refund: 50, total: 100, currency: 'CNY' } });
+  const refund = await client().createRefund({
+    out_trade_no: 'T1',
+    out_refund_no: 'R1',
+    amount: { refund: 50, total: 100, currency: 'CNY' },
+  });
   expect(refund.status).toBe('PROCESSING');
   expect(seen).toHaveLength(3);
   expect(new Set(seen.map((s) => s.body)).size).toBe(1);
@@ -129,8 +151,11 @@ test('5xx is retried with the same body bytes, then succeeds', async () => {
 });
 
 test('5xx on every attempt: a typed error after the bounded number of attempts', async () => {
-  for (let i = 0; i < 5; i++) handlers.push((_r, _b, res) => reply(res, 500, '{"code":"SYSTEM_ERROR","message":"系统错误"}', { signed: false }));
-  const error = await client().prepayJsapi(prepay).catch((e: unknown) => e);
+  for (let i = 0; i < 5; i++)
+    handlers.push((_r, _b, res) => reply(res, 500, '{"code":"SYSTEM_ERROR","message":"系统错误"}', { signed: false }));
+  const error = await client()
+    .prepayJsapi(prepay)
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WechatPayApiError);
   expect(error).toMatchObject({ status: 500, code: 'SYSTEM_ERROR', message: expect.stringContaining('系统错误') });
   expect(seen).toHaveLength(3);
@@ -138,11 +163,18 @@ test('5xx on every attempt: a typed error after the bounded number of attempts',
 
 test('4xx is never retried and carries status, code, message, detail and Request-ID', async () => {
   handlers.push((_r, _b, res) =>
-    reply(res, 400, '{"code":"PARAM_ERROR","message":"输入源“/body/amount/total”映射到值字段“总金额”字符串规则校验失败","detail":{"field":"/amount/total","location":"body"}}', {
-      signed: false,
-    }),
+    reply(
+      res,
+      400,
+      '{"code":"PARAM_ERROR","message":"输入源“/body/amount/total”映射到值字段“总金额”字符串规则校验失败","detail":{"field":"/amount/total","location":"body"}}',
+      {
+        signed: false,
+      },
+    ),
   );
-  const error = (await client().prepayJsapi(prepay).catch((e: unknown) => e)) as WechatPayApiError;
+  const error = (await client()
+    .prepayJsapi(prepay)
+    .catch((e: unknown) => e)) as WechatPayApiError;
   expect(error).toBeInstanceOf(WechatPayApiError);
   expect(error.status).toBe(400);
   expect(error.code).toBe('PARAM_ERROR');
@@ -152,18 +184,26 @@ test('4xx is never retried and carries status, code, message, detail and Request
 });
 
 test('429 is a 4xx: not retried', async () => {
-  handlers.push((_r, _b, res) => reply(res, 429, '{"code":"FREQUENCY_LIMITED","message":"频率超限"}', { signed: false }));
+  handlers.push((_r, _b, res) =>
+    reply(res, 429, '{"code":"FREQUENCY_LIMITED","message":"频率超限"}', { signed: false }),
+  );
   await expect(client().queryRefund('R1')).rejects.toMatchObject({ status: 429, code: 'FREQUENCY_LIMITED' });
   expect(seen).toHaveLength(1);
 });
 
 test('an unsigned error that is not JSON still maps to a typed error', async () => {
   handlers.push((_r, _b, res) => res.writeHead(404).end('<html>not found</html>'));
-  await expect(client().queryRefund('R404')).rejects.toMatchObject({ status: 404, code: 'HTTP_404', message: expect.stringContaining('<html>not found</html>') });
+  await expect(client().queryRefund('R404')).rejects.toMatchObject({
+    status: 404,
+    code: 'HTTP_404',
+    message: expect.stringContaining('<html>not found</html>'),
+  });
 });
 
 test('a 2xx whose signature does not verify is refused, not retried', async () => {
-  handlers.push((_r, _b, res) => reply(res, 200, '{"prepay_id":"wx2014"}', { signer: new RsaSha256Signer(merchant.privateKey) }));
+  handlers.push((_r, _b, res) =>
+    reply(res, 200, '{"prepay_id":"wx2014"}', { signer: new RsaSha256Signer(merchant.privateKey) }),
+  );
   await expect(client().prepayJsapi(prepay)).rejects.toBeInstanceOf(WechatPayVerificationError);
   handlers.push((_r, _b, res) => reply(res, 200, '{"prepay_id":"wx2014"}', { signed: false }));
   await expect(client().prepayJsapi(prepay)).rejects.toMatchObject({ reason: 'MISSING_HEADER' });
@@ -179,9 +219,12 @@ test('a dropped connection is retried', async () => {
 });
 
 test('timeouts are retried, then reported as a timed-out network error', async () => {
-  for (let i = 0; i < 3; i++) handlers.push((_r, _b, res) => setTimeout(() => reply(res, 200, '{"prepay_id":"late"}'), 600));
+  for (let i = 0; i < 3; i++)
+    handlers.push((_r, _b, res) => setTimeout(() => reply(res, 200, '{"prepay_id":"late"}'), 600));
   const started = Date.now();
-  const error = (await client({ timeoutMs: 100 }).prepayJsapi(prepay).catch((e: unknown) => e)) as WechatPayNetworkError;
+  const error = (await client({ timeoutMs: 100 })
+    .prepayJsapi(prepay)
+    .catch((e: unknown) => e)) as WechatPayNetworkError;
   expect(error).toBeInstanceOf(WechatPayNetworkError);
   expect(error.timedOut).toBe(true);
   expect(seen).toHaveLength(3);
@@ -203,12 +246,20 @@ describeVectors('certificate download (vector v12)', () => {
   test('decrypts encrypt_certificate and checks the serial', async () => {
     const v = vector('v12_java_sdk_certificate_download_decrypt.json');
     const body = JSON.stringify({
-      data: [{ ...v.response_body_shape.data[0], encrypt_certificate: { ...v.response_body_shape.data[0].encrypt_certificate, ciphertext: v.ciphertext } }],
+      data: [
+        {
+          ...v.response_body_shape.data[0],
+          encrypt_certificate: { ...v.response_body_shape.data[0].encrypt_certificate, ciphertext: v.ciphertext },
+        },
+      ],
     });
     handlers.push((_r, _b, res) => reply(res, 200, body));
     const certificates = await client({ apiV3Key: v.key }).downloadCertificates();
     expect(certificates).toHaveLength(1);
-    expect(certificates[0]).toMatchObject({ serialNo: v.expected_certificate_serial, expireTime: '2028-09-17T23:15:58+08:00' });
+    expect(certificates[0]).toMatchObject({
+      serialNo: v.expected_certificate_serial,
+      expireTime: '2028-09-17T23:15:58+08:00',
+    });
     expect(certificates[0]!.pem).toContain('BEGIN CERTIFICATE');
   });
 });
@@ -216,7 +267,19 @@ describeVectors('certificate download (vector v12)', () => {
 test('certificate download refuses a serial that does not match the certificate', async () => {
   const key = 'a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb';
   const body = JSON.stringify({
-    data: [{ serial_no: 'AAAA', effective_time: '', expire_time: '', encrypt_certificate: { algorithm: 'AEAD_AES_256_GCM', nonce: 'n', associated_data: 'certificate', ciphertext: encryptAesGcm({ key, nonce: 'n', associatedData: 'certificate', plaintext: 'not a cert' }) } }],
+    data: [
+      {
+        serial_no: 'AAAA',
+        effective_time: '',
+        expire_time: '',
+        encrypt_certificate: {
+          algorithm: 'AEAD_AES_256_GCM',
+          nonce: 'n',
+          associated_data: 'certificate',
+          ciphertext: encryptAesGcm({ key, nonce: 'n', associatedData: 'certificate', plaintext: 'not a cert' }),
+        },
+      },
+    ],
   });
   handlers.push((_r, _b, res) => reply(res, 200, body));
   await expect(client({ apiV3Key: key }).downloadCertificates()).rejects.toThrow();
@@ -254,7 +317,11 @@ describe('applyAbnormalRefund', () => {
     expect(request.headers['content-type']).toBe('application/json');
     const body = JSON.parse(request.body) as Record<string, string>;
     expect(Object.keys(body)).toEqual(['out_refund_no', 'type', 'bank_type', 'bank_account', 'real_name']);
-    expect(body).toMatchObject({ out_refund_no: toUser.out_refund_no, type: 'USER_BANK_CARD', bank_type: 'ICBC_DEBIT' });
+    expect(body).toMatchObject({
+      out_refund_no: toUser.out_refund_no,
+      type: 'USER_BANK_CARD',
+      bank_type: 'ICBC_DEBIT',
+    });
     expect(decryptSensitive(body.bank_account!, platform.privateKey)).toBe('6222021234567890123');
     expect(decryptSensitive(body.real_name!, platform.privateKey)).toBe('张三');
     expect(request.body).not.toContain('6222021234567890123');
@@ -280,8 +347,13 @@ describe('applyAbnormalRefund', () => {
   });
 
   test('a 4xx answer is a typed error, as for every call', async () => {
-    handlers.push((_r, _b, res) => reply(res, 400, '{"code":"INVALID_REQUEST","message":"退款单状态不是退款异常"}', { signed: false }));
-    await expect(withKey().applyAbnormalRefund(REFUND_ID, toUser)).rejects.toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
+    handlers.push((_r, _b, res) =>
+      reply(res, 400, '{"code":"INVALID_REQUEST","message":"退款单状态不是退款异常"}', { signed: false }),
+    );
+    await expect(withKey().applyAbnormalRefund(REFUND_ID, toUser)).rejects.toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+    });
   });
 
   test.each<[string, string, AbnormalRefundRequest]>([
@@ -289,7 +361,11 @@ describe('applyAbnormalRefund', () => {
     ['USER_BANK_CARD with an empty bank_account', REFUND_ID, { ...toUser, bank_account: '' }],
     ['USER_BANK_CARD without bank_type', REFUND_ID, { ...toUser, bank_type: undefined }],
     ['bank_type over 16 characters', REFUND_ID, { ...toUser, bank_type: 'ICBC_DEBIT_CARD_X' }],
-    ['MERCHANT_BANK_CARD with a bank account', REFUND_ID, { out_refund_no: 'R1', type: 'MERCHANT_BANK_CARD', bank_account: '6222021234567890123' }],
+    [
+      'MERCHANT_BANK_CARD with a bank account',
+      REFUND_ID,
+      { out_refund_no: 'R1', type: 'MERCHANT_BANK_CARD', bank_account: '6222021234567890123' },
+    ],
     ['an unknown type, bank details given', REFUND_ID, { ...toUser, type: 'BALANCE' as AbnormalRefundRequest['type'] }],
     ['out_refund_no over 64 characters', REFUND_ID, { ...toUser, out_refund_no: 'R'.repeat(65) }],
     ['out_refund_no with a character WeChat Pay refuses', REFUND_ID, { ...toUser, out_refund_no: 'R 1' }],
@@ -308,16 +384,31 @@ describe('applyAbnormalRefund', () => {
   });
 
   test('without an encryption key the call fails before sending', async () => {
-    await expect(client().applyAbnormalRefund(REFUND_ID, toUser)).rejects.toMatchObject({ kind: 'sensitive', reason: 'NO_KEY' });
-    await expect(client().applyAbnormalRefund(REFUND_ID, { out_refund_no: 'R1', type: 'MERCHANT_BANK_CARD' })).rejects.toBeInstanceOf(WechatPaySensitiveError);
+    await expect(client().applyAbnormalRefund(REFUND_ID, toUser)).rejects.toMatchObject({
+      kind: 'sensitive',
+      reason: 'NO_KEY',
+    });
+    await expect(
+      client().applyAbnormalRefund(REFUND_ID, { out_refund_no: 'R1', type: 'MERCHANT_BANK_CARD' }),
+    ).rejects.toBeInstanceOf(WechatPaySensitiveError);
     expect(seen).toHaveLength(0);
   });
 
   test('send(): extra headers are added but never replace the signed ones', async () => {
     handlers.push((_r, _b, res) => reply(res, 200, '{}'));
     handlers.push((_r, _b, res) => reply(res, 200, '{}'));
-    await client().send('POST', '/v3/x', { a: 1 }, { headers: { Authorization: 'forged', Accept: 'text/html', 'Wechatpay-Serial': 'S1' } });
-    await client().send('POST', '/v3/x', { a: 1 }, { headers: { authorization: 'forged', ACCEPT: 'text/html', 'content-type': 'text/plain', 'user-agent': 'x' } });
+    await client().send(
+      'POST',
+      '/v3/x',
+      { a: 1 },
+      { headers: { Authorization: 'forged', Accept: 'text/html', 'Wechatpay-Serial': 'S1' } },
+    );
+    await client().send(
+      'POST',
+      '/v3/x',
+      { a: 1 },
+      { headers: { authorization: 'forged', ACCEPT: 'text/html', 'content-type': 'text/plain', 'user-agent': 'x' } },
+    );
     for (const request of seen) {
       expect(request.authorizationValid).toBe(true);
       expect(request.headers.accept).toBe('application/json');
@@ -338,11 +429,26 @@ describe('createWechatPay wires the sensitive-field key from the configured WeCh
   const certificatePair = testKeyPair('client-platform-certificate');
   const CERT_SERIAL = '4C00000000000000000000000000000000000C0C';
   const certificate = testCertificate(certificatePair, CERT_SERIAL, new Date('2023-01-01T00:00:00Z'));
-  const secondCertificate = testCertificate(testKeyPair('client-platform-certificate-2'), '4D00000000000000000000000000000000000D0D', new Date('2024-01-01T00:00:00Z'));
-  const toUser: AbnormalRefundRequest = { out_refund_no: 'R1', type: 'USER_BANK_CARD', bank_type: 'CMB_DEBIT', bank_account: '6214830000000000', real_name: '李四' };
+  const secondCertificate = testCertificate(
+    testKeyPair('client-platform-certificate-2'),
+    '4D00000000000000000000000000000000000D0D',
+    new Date('2024-01-01T00:00:00Z'),
+  );
+  const toUser: AbnormalRefundRequest = {
+    out_refund_no: 'R1',
+    type: 'USER_BANK_CARD',
+    bank_type: 'CMB_DEBIT',
+    bank_account: '6214830000000000',
+    real_name: '李四',
+  };
 
   /** createWechatPay over a fake fetch that records each request and answers signed by `answerKey` under `answerSerial`. */
-  function wechatPay(platformKeys: Map<string, KeyObject>, answerKey: KeyObject, answerSerial: string, options: Parameters<typeof createWechatPay>[1] = {}) {
+  function wechatPay(
+    platformKeys: Map<string, KeyObject>,
+    answerKey: KeyObject,
+    answerSerial: string,
+    options: Parameters<typeof createWechatPay>[1] = {},
+  ) {
     const requests: { headers: Headers; body: string }[] = [];
     const config: WechatPayConfig = {
       mchid: MCHID,
@@ -358,13 +464,20 @@ describe('createWechatPay wires the sensitive-field key from the configured WeCh
     const fakeFetch: typeof fetch = async (_url, init) => {
       requests.push({ headers: new Headers(init?.headers), body: String(init?.body) });
       const body = '{"refund_id":"5000","out_refund_no":"R1","status":"PROCESSING"}';
-      return new Response(body, { status: 200, headers: signResponse(new RsaSha256Signer(answerKey), answerSerial, body, Math.floor(Date.now() / 1000)) });
+      return new Response(body, {
+        status: 200,
+        headers: signResponse(new RsaSha256Signer(answerKey), answerSerial, body, Math.floor(Date.now() / 1000)),
+      });
     };
     return { pay: createWechatPay(config, { ...options, fetch: fakeFetch }), requests };
   }
 
   test('public-key mode (a certificate beside it): PUB_KEY_ID_ in the header, fields open with its private key', async () => {
-    const { pay, requests } = wechatPay(loadPlatformKeys([{ pem: certificate.pem }, { id: SERIAL, pem: platform.publicPem }]), platform.privateKey, SERIAL);
+    const { pay, requests } = wechatPay(
+      loadPlatformKeys([{ pem: certificate.pem }, { id: SERIAL, pem: platform.publicPem }]),
+      platform.privateKey,
+      SERIAL,
+    );
     await pay.client.applyAbnormalRefund('5000', toUser);
     expect(requests[0]!.headers.get('Wechatpay-Serial')).toBe(SERIAL);
     const body = JSON.parse(requests[0]!.body) as Record<string, string>;
@@ -373,7 +486,11 @@ describe('createWechatPay wires the sensitive-field key from the configured WeCh
   });
 
   test('certificate mode with one certificate: its serial in the header, fields open with its private key', async () => {
-    const { pay, requests } = wechatPay(loadPlatformKeys([{ pem: certificate.pem }]), certificatePair.privateKey, CERT_SERIAL);
+    const { pay, requests } = wechatPay(
+      loadPlatformKeys([{ pem: certificate.pem }]),
+      certificatePair.privateKey,
+      CERT_SERIAL,
+    );
     await pay.client.applyAbnormalRefund('5000', toUser);
     expect(requests[0]!.headers.get('Wechatpay-Serial')).toBe(CERT_SERIAL);
     const body = JSON.parse(requests[0]!.body) as Record<string, string>;
@@ -381,8 +498,14 @@ describe('createWechatPay wires the sensitive-field key from the configured WeCh
   });
 
   test('several certificates and no public key: that call is refused before sending, createWechatPay itself is not', async () => {
-    const { pay, requests } = wechatPay(loadPlatformKeys([{ pem: certificate.pem + secondCertificate.pem }]), certificatePair.privateKey, CERT_SERIAL);
-    await expect(pay.client.applyAbnormalRefund('5000', { out_refund_no: 'R1', type: 'MERCHANT_BANK_CARD' })).rejects.toMatchObject({ reason: 'AMBIGUOUS_KEY' });
+    const { pay, requests } = wechatPay(
+      loadPlatformKeys([{ pem: certificate.pem + secondCertificate.pem }]),
+      certificatePair.privateKey,
+      CERT_SERIAL,
+    );
+    await expect(
+      pay.client.applyAbnormalRefund('5000', { out_refund_no: 'R1', type: 'MERCHANT_BANK_CARD' }),
+    ).rejects.toMatchObject({ reason: 'AMBIGUOUS_KEY' });
     expect(requests).toHaveLength(0);
   });
 

@@ -37,10 +37,17 @@ test('a valid environment loads, with escaped newlines in the PEM and an upper-c
 });
 
 test('the private key may come from a file', () => {
-  const config = loadWechatPayConfig({ ...valid, WECHATPAY_MERCHANT_PRIVATE_KEY: undefined, WECHATPAY_MERCHANT_PRIVATE_KEY_PATH: '/keys/apiclient_key.pem' }, (path) => {
-    expect(path).toBe('/keys/apiclient_key.pem');
-    return merchant.privatePem;
-  });
+  const config = loadWechatPayConfig(
+    {
+      ...valid,
+      WECHATPAY_MERCHANT_PRIVATE_KEY: undefined,
+      WECHATPAY_MERCHANT_PRIVATE_KEY_PATH: '/keys/apiclient_key.pem',
+    },
+    (path) => {
+      expect(path).toBe('/keys/apiclient_key.pem');
+      return merchant.privatePem;
+    },
+  );
   expect(config.merchantPrivateKey.asymmetricKeyType).toBe('rsa');
 });
 
@@ -67,7 +74,10 @@ test.each([
   [{ WECHATPAY_MCHID: '12ab' }, 'WECHATPAY_MCHID is malformed'],
   [{ WECHATPAY_APPID: 'app123' }, 'WECHATPAY_APPID is malformed'],
   [{ WECHATPAY_MERCHANT_PRIVATE_KEY: 'not a pem' }, 'WECHATPAY_MERCHANT_PRIVATE_KEY is not a PEM private key'],
-  [{ WECHATPAY_MERCHANT_PRIVATE_KEY: undefined, WECHATPAY_MERCHANT_PRIVATE_KEY_PATH: '/nope' }, 'WECHATPAY_MERCHANT_PRIVATE_KEY_PATH: cannot read'],
+  [
+    { WECHATPAY_MERCHANT_PRIVATE_KEY: undefined, WECHATPAY_MERCHANT_PRIVATE_KEY_PATH: '/nope' },
+    'WECHATPAY_MERCHANT_PRIVATE_KEY_PATH: cannot read',
+  ],
   [{ WECHATPAY_PUBLIC_KEY_ID: undefined }, 'must be set together'],
   [{ WECHATPAY_PUBLIC_KEY_ID: 'KEY1' }, 'WECHATPAY_PUBLIC_KEY_ID is malformed'],
   [{ WECHATPAY_PUBLIC_KEY_ID: undefined, WECHATPAY_PUBLIC_KEY: undefined }, 'no WeChat Pay key'],
@@ -81,5 +91,7 @@ test.each([
 });
 
 test('http notify URLs are accepted on loopback only (the local cloud)', () => {
-  expect(loadWechatPayConfig({ ...valid, WECHATPAY_NOTIFY_URL: 'http://127.0.0.1:8787/http/payNotify' }).notifyUrl).toContain('127.0.0.1');
+  expect(
+    loadWechatPayConfig({ ...valid, WECHATPAY_NOTIFY_URL: 'http://127.0.0.1:8787/http/payNotify' }).notifyUrl,
+  ).toContain('127.0.0.1');
 });

@@ -30,7 +30,8 @@ test('every single-character change, insertion and deletion of valid base64 is j
         if (changed !== undefined && !same(changed)) differing.push(changed);
         if (!same(inserted)) differing.push(inserted);
       }
-      if (pos < base.length && !same(base.slice(0, pos) + base.slice(pos + 1))) differing.push(base.slice(0, pos) + base.slice(pos + 1));
+      if (pos < base.length && !same(base.slice(0, pos) + base.slice(pos + 1)))
+        differing.push(base.slice(0, pos) + base.slice(pos + 1));
     }
   }
   expect(differing.slice(0, 10)).toEqual([]);

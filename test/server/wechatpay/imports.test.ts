@@ -22,10 +22,12 @@ test('every import of cloudfunctions/common/wechatpay is a node built-in or a si
 
 test('the protocol module holds the merchant’s side only: WeChat Pay’s side lives in the simulator', async () => {
   const protocol = (await import('../../../cloudfunctions/common/wechatpay')) as Record<string, unknown>;
-  for (const weChatPaySide of ['signResponse', 'encryptNotification', 'parseAuthorization']) expect(protocol).not.toHaveProperty(weChatPaySide);
+  for (const weChatPaySide of ['signResponse', 'encryptNotification', 'parseAuthorization'])
+    expect(protocol).not.toHaveProperty(weChatPaySide);
   const simulator = {
     ...((await import('../../../localcloud/wechatpay-sim/signing')) as Record<string, unknown>),
     ...((await import('../../../localcloud/wechatpay-sim/auth')) as Record<string, unknown>),
   };
-  for (const weChatPaySide of ['signResponse', 'encryptNotification', 'parseAuthorization']) expect(typeof simulator[weChatPaySide]).toBe('function');
+  for (const weChatPaySide of ['signResponse', 'encryptNotification', 'parseAuthorization'])
+    expect(typeof simulator[weChatPaySide]).toBe('function');
 });

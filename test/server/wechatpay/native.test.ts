@@ -27,7 +27,11 @@ let answer: (res: ServerResponse) => void = () => {};
 
 function reply(res: ServerResponse, status: number, body: string, signed = true) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Request-ID': 'REQ-NATIVE' };
-  if (signed) Object.assign(headers, signResponse(new RsaSha256Signer(platform.privateKey), SERIAL, body, Math.floor(Date.now() / 1000)));
+  if (signed)
+    Object.assign(
+      headers,
+      signResponse(new RsaSha256Signer(platform.privateKey), SERIAL, body, Math.floor(Date.now() / 1000)),
+    );
   res.writeHead(status, headers).end(body);
 }
 
@@ -38,7 +42,13 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const auth = parseAuthorization(req.headers.authorization ?? '');
-      const signed = !!auth && verifySha256Rsa(buildRequestMessage(req.method!, req.url!, auth.timestamp, auth.nonce, body), auth.signature, merchant.publicKey);
+      const signed =
+        !!auth &&
+        verifySha256Rsa(
+          buildRequestMessage(req.method!, req.url!, auth.timestamp, auth.nonce, body),
+          auth.signature,
+          merchant.publicKey,
+        );
       seen.push({ method: req.method!, url: req.url!, body, signed });
       answer(res);
     });
@@ -83,7 +93,9 @@ test('an unsigned 2xx answer is refused; a 4xx is a typed error, not retried', a
   await expect(client().prepayNative(request)).rejects.toBeInstanceOf(WechatPayVerificationError);
   seen.splice(0);
   answer = (res) => reply(res, 403, '{"code":"OUT_TRADE_NO_USED","message":"商户订单号重复"}', false);
-  const error = await client().prepayNative(request).catch((e: unknown) => e);
+  const error = await client()
+    .prepayNative(request)
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(WechatPayApiError);
   expect(error).toMatchObject({ status: 403, code: 'OUT_TRADE_NO_USED' });
   expect(seen).toHaveLength(1);

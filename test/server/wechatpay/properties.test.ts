@@ -38,13 +38,18 @@ test('sign then verify succeeds for any body, key and timestamp within the windo
 
 test('any single changed body byte is rejected', () => {
   fc.assert(
-    fc.property(fc.string({ minLength: 1, maxLength: 200 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (body, at, xor) => {
-      const headers = signResponse(signers[0]!, serials[0]!, body, NOW);
-      const bytes = Buffer.from(body, 'utf8');
-      const i = at % bytes.length;
-      bytes[i] = bytes[i]! ^ xor;
-      expect(() => verifier.verify(headers, bytes)).toThrow(WechatPayVerificationError);
-    }),
+    fc.property(
+      fc.string({ minLength: 1, maxLength: 200 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (body, at, xor) => {
+        const headers = signResponse(signers[0]!, serials[0]!, body, NOW);
+        const bytes = Buffer.from(body, 'utf8');
+        const i = at % bytes.length;
+        bytes[i] = bytes[i]! ^ xor;
+        expect(() => verifier.verify(headers, bytes)).toThrow(WechatPayVerificationError);
+      },
+    ),
     { numRuns: 150 },
   );
 });
@@ -56,7 +61,9 @@ test('any single changed signature byte is rejected', () => {
       const sig = Buffer.from(headers['Wechatpay-Signature'], 'base64');
       const i = at % sig.length;
       sig[i] = sig[i]! ^ xor;
-      expect(() => verifier.verify({ ...headers, 'Wechatpay-Signature': sig.toString('base64') }, body)).toThrow(WechatPayVerificationError);
+      expect(() => verifier.verify({ ...headers, 'Wechatpay-Signature': sig.toString('base64') }, body)).toThrow(
+        WechatPayVerificationError,
+      );
     }),
     { numRuns: 100 },
   );
@@ -77,34 +84,58 @@ const nonceArb = fc.stringMatching(/^[0-9A-Za-z]{12}$/);
 
 test('encrypt then decrypt returns the plaintext', () => {
   fc.assert(
-    fc.property(aesKeyArb, nonceArb, fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 500 }), (key, nonce, aad, plaintext) => {
-      const ciphertext = encryptAesGcm({ key, nonce, associatedData: aad, plaintext });
-      expect(decryptAesGcm({ key, nonce, associatedData: aad, ciphertext })).toBe(plaintext);
-    }),
+    fc.property(
+      aesKeyArb,
+      nonceArb,
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 500 }),
+      (key, nonce, aad, plaintext) => {
+        const ciphertext = encryptAesGcm({ key, nonce, associatedData: aad, plaintext });
+        expect(decryptAesGcm({ key, nonce, associatedData: aad, ciphertext })).toBe(plaintext);
+      },
+    ),
     { numRuns: 200 },
   );
 });
 
 test('any single changed ciphertext or tag byte is rejected', () => {
   fc.assert(
-    fc.property(aesKeyArb, nonceArb, fc.string({ maxLength: 200 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (key, nonce, plaintext, at, xor) => {
-      const bytes = Buffer.from(encryptAesGcm({ key, nonce, associatedData: 'transaction', plaintext }), 'base64');
-      const i = at % bytes.length;
-      bytes[i] = bytes[i]! ^ xor;
-      expect(() => decryptAesGcm({ key, nonce, associatedData: 'transaction', ciphertext: bytes.toString('base64') })).toThrow(WechatPayDecryptError);
-    }),
+    fc.property(
+      aesKeyArb,
+      nonceArb,
+      fc.string({ maxLength: 200 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (key, nonce, plaintext, at, xor) => {
+        const bytes = Buffer.from(encryptAesGcm({ key, nonce, associatedData: 'transaction', plaintext }), 'base64');
+        const i = at % bytes.length;
+        bytes[i] = bytes[i]! ^ xor;
+        expect(() =>
+          decryptAesGcm({ key, nonce, associatedData: 'transaction', ciphertext: bytes.toString('base64') }),
+        ).toThrow(WechatPayDecryptError);
+      },
+    ),
     { numRuns: 200 },
   );
 });
 
 test('any single changed key byte is rejected', () => {
   fc.assert(
-    fc.property(aesKeyArb, nonceArb, fc.string({ maxLength: 100 }), fc.nat({ max: 31 }), fc.integer({ min: 1, max: 255 }), (key, nonce, plaintext, i, xor) => {
-      const ciphertext = encryptAesGcm({ key, nonce, associatedData: '', plaintext });
-      const wrong = Buffer.from(key);
-      wrong[i] = wrong[i]! ^ xor;
-      expect(() => decryptAesGcm({ key: wrong, nonce, associatedData: '', ciphertext })).toThrow(WechatPayDecryptError);
-    }),
+    fc.property(
+      aesKeyArb,
+      nonceArb,
+      fc.string({ maxLength: 100 }),
+      fc.nat({ max: 31 }),
+      fc.integer({ min: 1, max: 255 }),
+      (key, nonce, plaintext, i, xor) => {
+        const ciphertext = encryptAesGcm({ key, nonce, associatedData: '', plaintext });
+        const wrong = Buffer.from(key);
+        wrong[i] = wrong[i]! ^ xor;
+        expect(() => decryptAesGcm({ key: wrong, nonce, associatedData: '', ciphertext })).toThrow(
+          WechatPayDecryptError,
+        );
+      },
+    ),
     { numRuns: 100 },
   );
 });

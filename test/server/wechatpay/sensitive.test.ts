@@ -3,7 +3,16 @@
  * wrote (wechatpay-axios-plugin, wechatpay-node-v3, node-forge's own pure-JS OAEP), the fixed ciphertexts published by
  * wechatpay-java's tests, the published test keys of ../shared/wechatpay-vectors, refusals, and key selection.
  */
-import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateDecrypt,
+  publicEncrypt,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import forge from 'node-forge';
 import { Rsa } from 'wechatpay-axios-plugin';
 import WxPay from 'wechatpay-node-v3';
@@ -38,7 +47,13 @@ const forgeOaep = () => ({ md: forge.md.sha1.create(), mgf1: { md: forge.md.sha1
 
 function nodeV3(privatePem: string): WxPay {
   // serial_no given, so it does not parse publicKey as a certificate; publicKey is only required to be present
-  return new WxPay({ appid: 'wxd678efh567hg6787', mchid: '1230000109', serial_no: 'TEST', publicKey: Buffer.from('unused'), privateKey: Buffer.from(privatePem) });
+  return new WxPay({
+    appid: 'wxd678efh567hg6787',
+    mchid: '1230000109',
+    serial_no: 'TEST',
+    publicKey: Buffer.from('unused'),
+    privateKey: Buffer.from(privatePem),
+  });
 }
 
 describe('round trip and the scheme', () => {
@@ -55,7 +70,11 @@ describe('round trip and the scheme', () => {
 
   test('it is OAEP with SHA-1: raw node:crypto opens it with sha1 and not with sha256', () => {
     const ciphertext = Buffer.from(encryptSensitive('6222021234567890123', wechatpay.publicKey), 'base64');
-    const open = (oaepHash: string) => privateDecrypt({ key: wechatpay.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, ciphertext).toString('utf8');
+    const open = (oaepHash: string) =>
+      privateDecrypt(
+        { key: wechatpay.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash },
+        ciphertext,
+      ).toString('utf8');
     expect(open('sha1')).toBe('6222021234567890123');
     expect(() => open('sha256')).toThrow();
   });
@@ -74,7 +93,9 @@ describe('interop with outside code', () => {
   test('wechatpay-node-v3 Pay.publicEncrypt / Pay.privateDecrypt, both ways', () => {
     const pay = nodeV3(wechatpay.privatePem);
     for (const plaintext of SAMPLES) {
-      expect(decryptSensitive(pay.publicEncrypt(plaintext, Buffer.from(wechatpay.publicPem)), wechatpay.privateKey)).toBe(plaintext);
+      expect(
+        decryptSensitive(pay.publicEncrypt(plaintext, Buffer.from(wechatpay.publicPem)), wechatpay.privateKey),
+      ).toBe(plaintext);
       expect(pay.privateDecrypt(encryptSensitive(plaintext, wechatpay.publicKey))).toBe(plaintext);
     }
   });
@@ -92,7 +113,8 @@ describe('interop with outside code', () => {
 });
 
 describeVectors('published vectors and keys (../shared/wechatpay-vectors)', () => {
-  const key = (file: string, type: 'public' | 'private'): KeyObject => (type === 'public' ? createPublicKey : createPrivateKey)(vectorText(file));
+  const key = (file: string, type: 'public' | 'private'): KeyObject =>
+    (type === 'public' ? createPublicKey : createPrivateKey)(vectorText(file));
   // wechatpay-java core/src/test/java/com/wechat/pay/java/core/cipher/RSAPrivacyDecryptorTest.java, with TestConfig's
   // MERCHANT_PRIVATE_KEY (resources/merchant_private_key.pem = java_sdk_merchant_private_key.pem)
   const JAVA_OAEP_CIPHERTEXT =
@@ -102,12 +124,16 @@ describeVectors('published vectors and keys (../shared/wechatpay-vectors)', () =
   const JAVA_PKCS1_CIPHERTEXT =
     'ckMdMJormpuX4nBmmhiDJqFBqPsrFIi6uLQEY5s8+Dbr91q2kC29yfghp97zG/BCo6KBGp+Blh+lIPg4/WQuQiCxJ5ZkwWvxtVd1TO7UkZVpgrW9cxDGZP28Rn5pbSMqeGA4rKMROJDblb+KBSCu/Nkvejo3yxoFDasf8ehW7rrXR21eQq1SgbvO/uUR+c81I3fUr5gO+gKgV9aKn8kTgqIRTprZkUE5CE6hvk3ybqAP7gRXAJsMGpHeoxr2uuYDBOhCeXPpRG/6ypkLd52bYOWXFHdd68GWWhN3OGXpdPUwaaJafEW4vnYTMhkacyicxVH3AtWLcsOKJoylIxjFHQ==';
 
-  test("wechatpay-java's fixed OAEP ciphertext decrypts to \"plaintext\"", () => {
-    expect(decryptSensitive(JAVA_OAEP_CIPHERTEXT, key('java_sdk_merchant_private_key.pem', 'private'))).toBe('plaintext');
+  test('wechatpay-java\'s fixed OAEP ciphertext decrypts to "plaintext"', () => {
+    expect(decryptSensitive(JAVA_OAEP_CIPHERTEXT, key('java_sdk_merchant_private_key.pem', 'private'))).toBe(
+      'plaintext',
+    );
   });
 
   test("wechatpay-java's PKCS#1 v1.5 ciphertext of the same plaintext is refused", () => {
-    expect(refused(() => decryptSensitive(JAVA_PKCS1_CIPHERTEXT, key('java_sdk_merchant_private_key.pem', 'private')))).toBe('DECRYPT_FAILED');
+    expect(
+      refused(() => decryptSensitive(JAVA_PKCS1_CIPHERTEXT, key('java_sdk_merchant_private_key.pem', 'private'))),
+    ).toBe('DECRYPT_FAILED');
   });
 
   test("wechatpay-java's WeChat Pay key pair: its public key, its certificate's key, and the plugin, all open with its private key", () => {
@@ -117,8 +143,18 @@ describeVectors('published vectors and keys (../shared/wechatpay-vectors)', () =
     for (const plaintext of SAMPLES) {
       expect(decryptSensitive(encryptSensitive(plaintext, publicKey), privateKey)).toBe(plaintext);
       expect(decryptSensitive(encryptSensitive(plaintext, certificateKey), privateKey)).toBe(plaintext);
-      expect(Rsa.decrypt(encryptSensitive(plaintext, publicKey), Rsa.from(vectorText('java_sdk_wechat_pay_private_key.pem'), Rsa.KEY_TYPE_PRIVATE))).toBe(plaintext);
-      expect(decryptSensitive(Rsa.encrypt(plaintext, Rsa.from(vectorText('java_sdk_wechat_pay_public_key.pem'), Rsa.KEY_TYPE_PUBLIC)), privateKey)).toBe(plaintext);
+      expect(
+        Rsa.decrypt(
+          encryptSensitive(plaintext, publicKey),
+          Rsa.from(vectorText('java_sdk_wechat_pay_private_key.pem'), Rsa.KEY_TYPE_PRIVATE),
+        ),
+      ).toBe(plaintext);
+      expect(
+        decryptSensitive(
+          Rsa.encrypt(plaintext, Rsa.from(vectorText('java_sdk_wechat_pay_public_key.pem'), Rsa.KEY_TYPE_PUBLIC)),
+          privateKey,
+        ),
+      ).toBe(plaintext);
     }
   });
 
@@ -148,7 +184,9 @@ describeVectors('published vectors and keys (../shared/wechatpay-vectors)', () =
     for (const order of [certificates, [...certificates].reverse()]) {
       const chosen = selectSensitiveKey(certificatesOnly, order);
       expect(chosen.serial).toBe('440024045C4A427599D09BB4E3DE0279F2E813FD');
-      expect(decryptSensitive(encryptSensitive('x', chosen.key), key('java_sdk_wechat_pay_private_key.pem', 'private'))).toBe('x');
+      expect(
+        decryptSensitive(encryptSensitive('x', chosen.key), key('java_sdk_wechat_pay_private_key.pem', 'private')),
+      ).toBe('x');
     }
   });
 });
@@ -170,7 +208,10 @@ describe('refusals', () => {
   });
 
   test('a PKCS#1 v1.5 ciphertext made with the right key', () => {
-    const v15 = publicEncrypt({ key: wechatpay.publicKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('6222021234567890123')).toString('base64');
+    const v15 = publicEncrypt(
+      { key: wechatpay.publicKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.from('6222021234567890123'),
+    ).toString('base64');
     expect(refused(() => decryptSensitive(v15, wechatpay.privateKey))).toBe('DECRYPT_FAILED');
   });
 
@@ -183,7 +224,9 @@ describe('refusals', () => {
 
   test('plaintext too long for the key: 214 bytes fit RSA-2048, 215 do not, counted in UTF-8 bytes; the error does not echo it', () => {
     expect(maxSensitiveBytes(wechatpay.publicKey)).toBe(214);
-    expect(decryptSensitive(encryptSensitive('9'.repeat(214), wechatpay.publicKey), wechatpay.privateKey)).toBe('9'.repeat(214));
+    expect(decryptSensitive(encryptSensitive('9'.repeat(214), wechatpay.publicKey), wechatpay.privateKey)).toBe(
+      '9'.repeat(214),
+    );
     expect(refused(() => encryptSensitive('9'.repeat(215), wechatpay.publicKey))).toBe('PLAINTEXT_TOO_LONG');
     expect(() => encryptSensitive('张'.repeat(71), wechatpay.publicKey)).not.toThrow(); // 213 bytes
     expect(refused(() => encryptSensitive('张'.repeat(72), wechatpay.publicKey))).toBe('PLAINTEXT_TOO_LONG'); // 216 bytes
@@ -212,7 +255,10 @@ describe('refusals', () => {
   });
 
   test('a decrypted plaintext that is not UTF-8', () => {
-    const raw = publicEncrypt({ key: wechatpay.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from([0xff, 0xfe])).toString('base64');
+    const raw = publicEncrypt(
+      { key: wechatpay.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      Buffer.from([0xff, 0xfe]),
+    ).toString('base64');
     expect(refused(() => decryptSensitive(raw, wechatpay.privateKey))).toBe('BAD_INPUT');
   });
 
@@ -234,7 +280,11 @@ describe('selectSensitiveKey', () => {
   const newCert = testCertificate(newer, NEW, new Date('2024-03-01T00:00:00Z'));
 
   test('the WeChat Pay public key is preferred, with its id as the serial', () => {
-    const keys = loadPlatformKeys([{ pem: oldCert.pem }, { id: 'PUB_KEY_ID_0114232134912410000000000000', pem: wechatpay.publicPem }, { pem: newCert.pem }]);
+    const keys = loadPlatformKeys([
+      { pem: oldCert.pem },
+      { id: 'PUB_KEY_ID_0114232134912410000000000000', pem: wechatpay.publicPem },
+      { pem: newCert.pem },
+    ]);
     const chosen = selectSensitiveKey(keys, [oldCert.x509, newCert.x509]);
     expect(chosen.serial).toBe('PUB_KEY_ID_0114232134912410000000000000');
     expect(decryptSensitive(encryptSensitive('x', chosen.key), wechatpay.privateKey)).toBe('x');
@@ -248,7 +298,10 @@ describe('selectSensitiveKey', () => {
 
   test('several certificates: the one that became valid last, in any order', () => {
     const keys = loadPlatformKeys([{ pem: newCert.pem + oldCert.pem }]);
-    for (const certificates of [[oldCert.x509, newCert.x509], [newCert.x509, oldCert.x509]]) {
+    for (const certificates of [
+      [oldCert.x509, newCert.x509],
+      [newCert.x509, oldCert.x509],
+    ]) {
       const chosen = selectSensitiveKey(keys, certificates);
       expect(chosen.serial).toBe(NEW);
       expect(decryptSensitive(encryptSensitive('x', chosen.key), newer.privateKey)).toBe('x');
@@ -256,7 +309,9 @@ describe('selectSensitiveKey', () => {
   });
 
   test('several certificates and nothing to date them by, two public keys, or nothing at all: refused, not guessed', () => {
-    expect(refused(() => selectSensitiveKey(loadPlatformKeys([{ pem: newCert.pem + oldCert.pem }])))).toBe('AMBIGUOUS_KEY');
+    expect(refused(() => selectSensitiveKey(loadPlatformKeys([{ pem: newCert.pem + oldCert.pem }])))).toBe(
+      'AMBIGUOUS_KEY',
+    );
     const twoPublicKeys = loadPlatformKeys([
       { id: 'PUB_KEY_ID_A', pem: wechatpay.publicPem },
       { id: 'PUB_KEY_ID_B', pem: other.publicPem },

@@ -70,10 +70,16 @@ describeVectors('request signing: official vectors', () => {
         'WECHATPAY2-Mock',
       );
       expect(parseAuthorization(ours)).toEqual(parseAuthorization(c.expected));
-      expect(parseAuthorization(c.expected)).toMatchObject({ schema: 'WECHATPAY2-Mock', mchid: c.mchid, serialNo: c.serial_no });
+      expect(parseAuthorization(c.expected)).toMatchObject({
+        schema: 'WECHATPAY2-Mock',
+        mchid: c.mchid,
+        serialNo: c.serial_no,
+      });
     }
     // A body that itself ends in \n still gets the final \n.
-    expect(buildRequestMessage('POST', '/v3/certificates', '1', 'n', 'Hello World!\n')).toBe('POST\n/v3/certificates\n1\nn\nHello World!\n\n');
+    expect(buildRequestMessage('POST', '/v3/certificates', '1', 'n', 'Hello World!\n')).toBe(
+      'POST\n/v3/certificates\n1\nn\nHello World!\n\n',
+    );
   });
 });
 
@@ -81,12 +87,20 @@ describe('Authorization parsing', () => {
   test('rejects headers that are not the WECHATPAY2 form', () => {
     expect(parseAuthorization('')).toBeUndefined();
     expect(parseAuthorization('Bearer abc')).toBeUndefined();
-    expect(parseAuthorization('WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",timestamp="1",serial_no="S"')).toBeUndefined();
-    expect(parseAuthorization('WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="1",serial_no="S",junk')).toBeUndefined();
+    expect(
+      parseAuthorization('WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",timestamp="1",serial_no="S"'),
+    ).toBeUndefined();
+    expect(
+      parseAuthorization(
+        'WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="1",serial_no="S",junk',
+      ),
+    ).toBeUndefined();
   });
 
   test('accepts any parameter order', () => {
-    expect(parseAuthorization('WECHATPAY2-SHA256-RSA2048 serial_no="S",timestamp="1",signature="s",nonce_str="n",mchid="1"')).toEqual({
+    expect(
+      parseAuthorization('WECHATPAY2-SHA256-RSA2048 serial_no="S",timestamp="1",signature="s",nonce_str="n",mchid="1"'),
+    ).toEqual({
       schema: 'WECHATPAY2-SHA256-RSA2048',
       mchid: '1',
       nonce: 'n',

@@ -41,7 +41,11 @@ function same(bytes: Buffer): boolean {
   return 'value' in expected ? isDeepStrictEqual((actual as { value: unknown }).value, expected.value) : true;
 }
 
-const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('支付成功', '退款成功', 'é', '', 'a"b\\c\n'));
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('支付成功', '退款成功', 'é', '', 'a"b\\c\n'),
+);
 const envelope = fc.record(
   {
     id: text,
@@ -49,7 +53,12 @@ const envelope = fc.record(
     resource_type: text,
     event_type: text,
     summary: text,
-    resource: fc.record({ algorithm: fc.constant('AEAD_AES_256_GCM'), ciphertext: fc.base64String({ maxLength: 40 }), nonce: text, associated_data: text }),
+    resource: fc.record({
+      algorithm: fc.constant('AEAD_AES_256_GCM'),
+      ciphertext: fc.base64String({ maxLength: 40 }),
+      nonce: text,
+      associated_data: text,
+    }),
     extra: fc.dictionary(text, fc.oneof(text, fc.integer()), { maxKeys: 2 }),
   },
   { requiredKeys: ['resource'] },
@@ -57,12 +66,21 @@ const envelope = fc.record(
 /** characters above U+007F written as \u escapes, as some JSON writers do: all of them, or every other one */
 function escapeNonAscii(json: string, every = 1): string {
   let n = 0;
-  return json.replace(/[\u0080-\uffff]/g, (c) => (n++ % every === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c));
+  return json.replace(/[\u0080-\uffff]/g, (c) =>
+    n++ % every === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c,
+  );
 }
 
 describe('parseUtf8JsonObject equals JSON.parse of the UTF-8 text', () => {
   test('a WeChat Pay envelope with a Chinese summary: the summary decoded, nothing else changed', () => {
-    const body = Buffer.from(JSON.stringify({ id: 'EV-1', event_type: 'TRANSACTION.SUCCESS', summary: '支付成功', resource: { ciphertext: 'QUJD' } }));
+    const body = Buffer.from(
+      JSON.stringify({
+        id: 'EV-1',
+        event_type: 'TRANSACTION.SUCCESS',
+        summary: '支付成功',
+        resource: { ciphertext: 'QUJD' },
+      }),
+    );
     expect(parseUtf8JsonObject(body, 'body', FIELDS)).toStrictEqual(JSON.parse(body.toString('utf8')));
   });
 
@@ -76,7 +94,12 @@ describe('parseUtf8JsonObject equals JSON.parse of the UTF-8 text', () => {
     // escapes and raw bytes in one body: an escaped character must not be taken for raw bytes
     const mixed = ['{"summary":"\\u00e9","x":"é"}', '{"summary":"\\u652f","id":"é"}', '{"summary":"\\u00e9é"}'];
     for (const value of cases) {
-      for (const json of [JSON.stringify(value), escapeNonAscii(JSON.stringify(value)), escapeNonAscii(JSON.stringify(value), 2), ...mixed]) {
+      for (const json of [
+        JSON.stringify(value),
+        escapeNonAscii(JSON.stringify(value)),
+        escapeNonAscii(JSON.stringify(value), 2),
+        ...mixed,
+      ]) {
         const bytes = Buffer.from(json);
         expect(ours(bytes)).toStrictEqual(reference(bytes));
       }
@@ -107,15 +130,21 @@ describe('parseUtf8JsonObject equals JSON.parse of the UTF-8 text', () => {
 
   test('any byte overwritten anywhere: invalid UTF-8 inside strings, broken structure', () => {
     fc.assert(
-      fc.property(envelope, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0x80, max: 0xff }), (value, at, byte, high) => {
-        const bytes = Buffer.from(JSON.stringify(value));
-        const i = at % bytes.length;
-        const once = Buffer.from(bytes);
-        once[i] = byte;
-        const twice = Buffer.from(once);
-        twice[(i * 7 + 3) % bytes.length] = high;
-        return same(once) && same(twice);
-      }),
+      fc.property(
+        envelope,
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0x80, max: 0xff }),
+        (value, at, byte, high) => {
+          const bytes = Buffer.from(JSON.stringify(value));
+          const i = at % bytes.length;
+          const once = Buffer.from(bytes);
+          once[i] = byte;
+          const twice = Buffer.from(once);
+          twice[(i * 7 + 3) % bytes.length] = high;
+          return same(once) && same(twice);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -26,7 +26,17 @@ import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } fro
 import { providerError } from '../provider-errors';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { createOrderRefund, orderViewWithRefunds, outRefundNoFor } from '../money/refunds';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString, type Input, type WithDefaults } from '../validate';
+import {
+  asObject,
+  ID_PATTERN,
+  onlyKeys,
+  readEnum,
+  readInt,
+  readOrderId,
+  readString,
+  type Input,
+  type WithDefaults,
+} from '../validate';
 
 export interface AdminLogEntry {
   at: number;
@@ -56,7 +66,14 @@ export function adminAction<T>(action: string, handler: AdminHandler<T>) {
       // a malformed request is no action: it is refused before anything is read, and not logged
       if (error instanceof DomainError && error.code === 'INVALID_ARGUMENT') throw error;
       log.outcome = error instanceof DomainError ? error.code : 'INTERNAL';
-      log.target = typeof obj.orderId === 'string' ? obj.orderId : typeof obj.outRefundNo === 'string' ? obj.outRefundNo : typeof obj.id === 'string' ? obj.id : '';
+      log.target =
+        typeof obj.orderId === 'string'
+          ? obj.orderId
+          : typeof obj.outRefundNo === 'string'
+            ? obj.outRefundNo
+            : typeof obj.id === 'string'
+              ? obj.id
+              : '';
       await deps.store.append(COLLECTIONS.adminLog, log).catch(() => undefined);
       throw error;
     }
@@ -97,8 +114,18 @@ export const adminRefund = adminAction<OrderView>('refund', async (deps, admin, 
     requestId: readRequestId(obj),
   };
   const order = await loadOrder(deps, orderId);
-  const refund = await createOrderRefund(deps, order, { outRefundNo: outRefundNoFor(order._id, requestId), amountFen, reason, requestedBy: 'admin', requestedByOpenid: admin });
-  return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note: `${refund._id} ${amountFen} fen: ${refund.status}` };
+  const refund = await createOrderRefund(deps, order, {
+    outRefundNo: outRefundNoFor(order._id, requestId),
+    amountFen,
+    reason,
+    requestedBy: 'admin',
+    requestedByOpenid: admin,
+  });
+  return {
+    result: await orderViewWithRefunds(deps, orderId),
+    target: orderId,
+    note: `${refund._id} ${amountFen} fen: ${refund.status}`,
+  };
 });
 
 // ---- exceptions ---------------------------------------------------------------------------------------------------
@@ -114,8 +141,15 @@ export const listExceptions = adminAction<ListExceptionsResponse>('listException
   const where: Record<string, unknown> = {};
   if (status) where.status = status;
   if (kind) where.kind = kind;
-  const docs = await deps.store.find<ExceptionDoc>(COLLECTIONS.exceptions, where, { orderBy: [['lastSeenAt', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 });
-  return { result: { exceptions: docs.slice(0, pageSize).map(toExceptionView), page, hasMore: docs.length > pageSize }, target: `${status ?? '*'}/${kind ?? '*'}` };
+  const docs = await deps.store.find<ExceptionDoc>(COLLECTIONS.exceptions, where, {
+    orderBy: [['lastSeenAt', 'desc']],
+    skip: (page - 1) * pageSize,
+    limit: pageSize + 1,
+  });
+  return {
+    result: { exceptions: docs.slice(0, pageSize).map(toExceptionView), page, hasMore: docs.length > pageSize },
+    target: `${status ?? '*'}/${kind ?? '*'}`,
+  };
 });
 
 export const getException = adminAction<ExceptionView>('getException', async (deps, _admin, obj) => {
@@ -126,9 +160,13 @@ export const getException = adminAction<ExceptionView>('getException', async (de
 
 export const resolveExceptionAction = adminAction<ExceptionView>('resolveException', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'id', 'note']);
-  const { id, note }: ResolveExceptionRequest = { id: readString(obj, 'id', { max: 120, pattern: EXCEPTION_ID }), note: readNote(obj) };
+  const { id, note }: ResolveExceptionRequest = {
+    id: readString(obj, 'id', { max: 120, pattern: EXCEPTION_ID }),
+    note: readNote(obj),
+  };
   await loadException(deps, id);
-  if (!(await resolveException(deps, id, admin, { action: 'resolved', note }))) throw new DomainError('CONFLICT', '该异常已处理');
+  if (!(await resolveException(deps, id, admin, { action: 'resolved', note })))
+    throw new DomainError('CONFLICT', '该异常已处理');
   return { result: toExceptionView(await loadException(deps, id)), target: id, note };
 });
 
@@ -143,25 +181,39 @@ async function acceptAtWechatAmount(deps: Deps, admin: string, orderId: string, 
   const _ = store.command;
   const order = await loadOrder(deps, orderId);
   if (order.status !== 'review') return order;
-  if (order.review?.reason !== 'amount_mismatch' || !order.review.outTradeNo) throw new DomainError('FAILED_PRECONDITION', '该订单的核对原因不能在这里处理');
+  if (order.review?.reason !== 'amount_mismatch' || !order.review.outTradeNo)
+    throw new DomainError('FAILED_PRECONDITION', '该订单的核对原因不能在这里处理');
   const payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, order.review.outTradeNo);
-  if (!payment || payment.status !== 'amount_mismatch' || payment.paidTotalFen === undefined || !payment.transactionId) {
+  if (
+    !payment ||
+    payment.status !== 'amount_mismatch' ||
+    payment.paidTotalFen === undefined ||
+    !payment.transactionId
+  ) {
     throw new DomainError('FAILED_PRECONDITION', '未找到微信支付实收记录');
   }
   const now = deps.clock();
-  const accepted = await store.updateWhere(COLLECTIONS.orders, { _id: orderId, status: 'review' }, {
-    status: 'paid',
-    paidFen: payment.paidTotalFen,
-    refundableFen: payment.paidTotalFen,
-    refundedFen: 0,
-    paidAt: payment.paidAt ?? now,
-    paidOutTradeNo: payment._id,
-    transactionId: payment.transactionId,
-    updatedAt: now,
-    timeline: _.push([entry(now, 'review_accepted', `${payment.paidTotalFen}`)]),
-  });
+  const accepted = await store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: orderId, status: 'review' },
+    {
+      status: 'paid',
+      paidFen: payment.paidTotalFen,
+      refundableFen: payment.paidTotalFen,
+      refundedFen: 0,
+      paidAt: payment.paidAt ?? now,
+      paidOutTradeNo: payment._id,
+      transactionId: payment.transactionId,
+      updatedAt: now,
+      timeline: _.push([entry(now, 'review_accepted', `${payment.paidTotalFen}`)]),
+    },
+  );
   if (accepted) {
-    await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: 'amount_mismatch' }, { status: 'success', updatedAt: now });
+    await store.updateWhere(
+      COLLECTIONS.payments,
+      { _id: payment._id, status: 'amount_mismatch' },
+      { status: 'success', updatedAt: now },
+    );
     await resolveException(deps, exceptionId('amount_mismatch', payment._id), admin, { action: 'accepted', note });
   }
   return (await store.getById<OrderDoc>(COLLECTIONS.orders, orderId))!;
@@ -179,13 +231,24 @@ export const acceptReview = adminAction<OrderView>('acceptReview', async (deps, 
 /** A `review` order refunded in full: accepted at WeChat Pay's amount, then a full refund of that amount. */
 export const refundReview = adminAction<OrderView>('refundReview', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'note', 'requestId']);
-  const { orderId, note, requestId }: RefundReviewRequest = { orderId: readOrderId(obj), note: readNote(obj), requestId: readRequestId(obj) };
+  const { orderId, note, requestId }: RefundReviewRequest = {
+    orderId: readOrderId(obj),
+    note: readNote(obj),
+    requestId: readRequestId(obj),
+  };
   const outRefundNo = outRefundNoFor(orderId, requestId);
   const before = await loadOrder(deps, orderId);
-  if (before.status !== 'review' && !before.refundReservations?.[outRefundNo]) throw new DomainError('CONFLICT', '订单不在核对中');
+  if (before.status !== 'review' && !before.refundReservations?.[outRefundNo])
+    throw new DomainError('CONFLICT', '订单不在核对中');
   const order = await acceptAtWechatAmount(deps, admin, orderId, note);
   const amountFen = order.refundReservations?.[outRefundNo]?.amountFen ?? order.refundableFen;
-  await createOrderRefund(deps, order, { outRefundNo, amountFen, reason: '金额核对后全额退款', requestedBy: 'admin', requestedByOpenid: admin });
+  await createOrderRefund(deps, order, {
+    outRefundNo,
+    amountFen,
+    reason: '金额核对后全额退款',
+    requestedBy: 'admin',
+    requestedByOpenid: admin,
+  });
   return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note };
 });
 
@@ -219,23 +282,39 @@ export const applyAbnormalRefund = adminAction<ExceptionView>('applyAbnormalRefu
       ...(toUser ? { bank_type: bankType, bank_account: bankAccount, real_name: realName } : {}),
     });
   } catch (error) {
-    if (error instanceof WechatPayApiError && error.status < 500) throw new DomainError('FAILED_PRECONDITION', `微信支付拒绝：${error.code} ${error.message}`);
+    if (error instanceof WechatPayApiError && error.status < 500)
+      throw new DomainError('FAILED_PRECONDITION', `微信支付拒绝：${error.code} ${error.message}`);
     throw providerError(error);
   }
   const now = deps.clock();
   // the outcome follows from WeChat Pay (notification or query): look again soon
-  await deps.store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, status: 'abnormal' }, { abnormalAppliedAt: now, nextAttemptAt: now + 60_000, attempts: 0, updatedAt: now });
-  const exception = await deps.store.getById<ExceptionDoc>(COLLECTIONS.exceptions, exceptionId('abnormal_refund', refund._id));
-  return { result: exception ? toExceptionView(exception) : await missingException(refund), target: refund._id, note: type };
+  await deps.store.updateWhere(
+    COLLECTIONS.refunds,
+    { _id: refund._id, status: 'abnormal' },
+    { abnormalAppliedAt: now, nextAttemptAt: now + 60_000, attempts: 0, updatedAt: now },
+  );
+  const exception = await deps.store.getById<ExceptionDoc>(
+    COLLECTIONS.exceptions,
+    exceptionId('abnormal_refund', refund._id),
+  );
+  return {
+    result: exception ? toExceptionView(exception) : await missingException(refund),
+    target: refund._id,
+    note: type,
+  };
 });
 
 export const markAbnormalHandled = adminAction<ExceptionView>('markAbnormalHandled', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'outRefundNo', 'note']);
-  const { outRefundNo, note }: MarkAbnormalHandledRequest = { outRefundNo: readString(obj, 'outRefundNo', { max: 64, pattern: /^[0-9A-Za-z_\-|*@]+$/ }), note: readNote(obj) };
+  const { outRefundNo, note }: MarkAbnormalHandledRequest = {
+    outRefundNo: readString(obj, 'outRefundNo', { max: 64, pattern: /^[0-9A-Za-z_\-|*@]+$/ }),
+    note: readNote(obj),
+  };
   await loadAbnormalRefund(deps, outRefundNo);
   const id = exceptionId('abnormal_refund', outRefundNo);
   await loadException(deps, id);
-  if (!(await resolveException(deps, id, admin, { action: 'handled_outside', note }))) throw new DomainError('CONFLICT', '该异常已处理');
+  if (!(await resolveException(deps, id, admin, { action: 'handled_outside', note })))
+    throw new DomainError('CONFLICT', '该异常已处理');
   return { result: toExceptionView(await loadException(deps, id)), target: outRefundNo, note };
 });
 

@@ -3,7 +3,14 @@
  * customer or WeChat Pay's merchant platform gives the merchant: the order number, the out_trade_no of one of its
  * payments, WeChat Pay's transaction_id, or the contact's phone number (the newest 20 orders).
  */
-import type { AdminGetOrderRequest, AdminOrderSummary, AdminOrderView, AdminPaymentView, SearchOrdersRequest, SearchOrdersResponse } from '../../../../typings/api';
+import type {
+  AdminGetOrderRequest,
+  AdminOrderSummary,
+  AdminOrderView,
+  AdminPaymentView,
+  SearchOrdersRequest,
+  SearchOrdersResponse,
+} from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { refundsOf } from '../access';
 import { adminAction } from './admin';
@@ -80,7 +87,11 @@ async function find(deps: Deps, by: MatchedBy, value: string): Promise<OrderDoc[
       break;
     }
     case 'phone':
-      return store.find<OrderDoc>(COLLECTIONS.orders, { 'contact.phone': value }, { orderBy: [['createdAt', 'desc']], limit: PHONE_SEARCH_LIMIT });
+      return store.find<OrderDoc>(
+        COLLECTIONS.orders,
+        { 'contact.phone': value },
+        { orderBy: [['createdAt', 'desc']], limit: PHONE_SEARCH_LIMIT },
+      );
   }
   return found ? [found] : [];
 }
@@ -93,7 +104,8 @@ export const searchOrders = adminAction<SearchOrdersResponse>('searchOrders', as
   if (!kind) throw invalid('query', '请输入订单号、商户单号、微信支付单号或手机号');
   const orders = await find(deps, kind.by, kind.value);
   // the audit names what was looked up, the phone masked
-  const target = kind.by === 'phone' ? `phone:${kind.value.slice(0, 3)}****${kind.value.slice(7)}` : `${kind.by}:${kind.value}`;
+  const target =
+    kind.by === 'phone' ? `phone:${kind.value.slice(0, 3)}****${kind.value.slice(7)}` : `${kind.by}:${kind.value}`;
   return { result: { matchedBy: kind.by, orders: orders.map(toSummary) }, target, note: `${orders.length} found` };
 });
 
@@ -107,5 +119,8 @@ export const adminGetOrder = adminAction<AdminOrderView>('getOrder', async (deps
     refundsOf(deps, orderId),
     deps.store.find<PaymentDoc>(COLLECTIONS.payments, { orderId }, { orderBy: [['createdAt', 'asc']], limit: 50 }),
   ]);
-  return { result: { ...toView(order, deps, refunds), openid: order.openid, payments: payments.map(toPaymentView) }, target: orderId };
+  return {
+    result: { ...toView(order, deps, refunds), openid: order.openid, payments: payments.map(toPaymentView) },
+    target: orderId,
+  };
 });

@@ -40,7 +40,12 @@ export interface AlertSettings {
   timeoutMs: number;
 }
 
-export const DEFAULT_ALERT_SETTINGS: AlertSettings = { verifyFailures: 20, verifyWindowMinutes: 10, abnormalRefundHours: 24, timeoutMs: 2000 };
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
+  verifyFailures: 20,
+  verifyWindowMinutes: 10,
+  abnormalRefundHours: 24,
+  timeoutMs: 2000,
+};
 /** a cause is sent again at most this often while it is raised */
 export const REMINDER_MS = DAY_MS;
 const KEEP_SENDS = 30;
@@ -167,17 +172,25 @@ export class AlertCenter implements AlertSink {
       const doc = await store.getById<AlertDoc>(COLLECTIONS.alerts, alert.cause);
       if (!doc) return;
       if (now - doc.lastSentAt < REMINDER_MS) {
-        await store.updateWhere(COLLECTIONS.alerts, { _id: alert.cause }, { lastSeenAt: now, suppressed: store.command.inc(1) });
+        await store.updateWhere(
+          COLLECTIONS.alerts,
+          { _id: alert.cause },
+          { lastSeenAt: now, suppressed: store.command.inc(1) },
+        );
         return;
       }
       // a reminder: claimed by the send time read, so one of several raisers sends it
-      const claimed = await store.updateWhere(COLLECTIONS.alerts, { _id: alert.cause, lastSentAt: doc.lastSentAt }, {
-        lastSentAt: now,
-        lastSeenAt: now,
-        message: alert.message,
-        severity: alert.severity,
-        sendCount: store.command.inc(1),
-      });
+      const claimed = await store.updateWhere(
+        COLLECTIONS.alerts,
+        { _id: alert.cause, lastSentAt: doc.lastSentAt },
+        {
+          lastSentAt: now,
+          lastSeenAt: now,
+          message: alert.message,
+          severity: alert.severity,
+          sendCount: store.command.inc(1),
+        },
+      );
       if (!claimed) return;
       reminder = true;
       history = doc.sends ?? [];
@@ -208,9 +221,25 @@ export class AlertCenter implements AlertSink {
         // not WeCom's JSON: the status tells
       }
       const ok = response.status === 200 && errcode === 0;
-      return [{ channel: 'wecom', ok, status: response.status, ...(errcode !== undefined ? { errcode } : {}), ...(ok ? {} : { error: text.slice(0, 200) }) }];
+      return [
+        {
+          channel: 'wecom',
+          ok,
+          status: response.status,
+          ...(errcode !== undefined ? { errcode } : {}),
+          ...(ok ? {} : { error: text.slice(0, 200) }),
+        },
+      ];
     } catch (error) {
-      return [{ channel: 'wecom', ok: false, error: controller.signal.aborted ? `no answer within ${this.o.settings.timeoutMs} ms` : (error as Error).message }];
+      return [
+        {
+          channel: 'wecom',
+          ok: false,
+          error: controller.signal.aborted
+            ? `no answer within ${this.o.settings.timeoutMs} ms`
+            : (error as Error).message,
+        },
+      ];
     } finally {
       clearTimeout(timer);
     }
@@ -224,7 +253,11 @@ export class AlertCenter implements AlertSink {
     const deliveries: AlertDelivery[] = [];
     for (const openid of this.o.admins) {
       // spend one accepted subscription first: a message without one would be refused (43101)
-      const spent = await store.updateWhere(COLLECTIONS.alertSubscriptions, { _id: openid, credits: _.gt(0) }, { credits: _.inc(-1), updatedAt: now });
+      const spent = await store.updateWhere(
+        COLLECTIONS.alertSubscriptions,
+        { _id: openid, credits: _.gt(0) },
+        { credits: _.inc(-1), updatedAt: now },
+      );
       if (!spent) continue;
       try {
         await this.o.messenger.sendSubscribeMessage({
@@ -241,8 +274,15 @@ export class AlertCenter implements AlertSink {
       } catch (error) {
         const errcode = (error as { errCode?: unknown }).errCode;
         // 43101: the user has no subscription left (refused, or already used): stop trying until they accept again
-        if (errcode === 43101) await store.updateWhere(COLLECTIONS.alertSubscriptions, { _id: openid }, { credits: 0, updatedAt: now });
-        deliveries.push({ channel: 'subscribe', to: openid, ok: false, ...(typeof errcode === 'number' ? { errcode } : {}), error: (error as Error).message });
+        if (errcode === 43101)
+          await store.updateWhere(COLLECTIONS.alertSubscriptions, { _id: openid }, { credits: 0, updatedAt: now });
+        deliveries.push({
+          channel: 'subscribe',
+          to: openid,
+          ok: false,
+          ...(typeof errcode === 'number' ? { errcode } : {}),
+          error: (error as Error).message,
+        });
       }
     }
     return deliveries;
@@ -257,7 +297,8 @@ function clip(text: string, max: number): string {
 
 /** The WeCom markdown: a heading with the severity, the message, when, and the detail; at most 4096 bytes. */
 export function wecomMarkdown(alert: Alert, reminder: boolean, now: number): string {
-  const label = alert.severity === 'critical' ? '<font color="warning">严重</font>' : '<font color="comment">注意</font>';
+  const label =
+    alert.severity === 'critical' ? '<font color="warning">严重</font>' : '<font color="comment">注意</font>';
   const lines = [
     `### ${label} ${reminder ? '（每日提醒）' : ''}支付告警`,
     alert.message,
@@ -266,7 +307,8 @@ export function wecomMarkdown(alert: Alert, reminder: boolean, now: number): str
     ...Object.entries(alert.detail ?? {}).map(([k, v]) => `> ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
   ];
   let content = lines.join('\n');
-  while (Buffer.byteLength(content, 'utf8') > WECOM_MAX_BYTES) content = `${[...content].slice(0, Math.floor([...content].length * 0.9)).join('')}…`;
+  while (Buffer.byteLength(content, 'utf8') > WECOM_MAX_BYTES)
+    content = `${[...content].slice(0, Math.floor([...content].length * 0.9)).join('')}…`;
   return content;
 }
 
@@ -292,9 +334,23 @@ const WAITING_KINDS: ReadonlySet<ExceptionKind> = new Set(['abnormal_refund', 'r
 /** The alert for an exception just opened: one per exception (its id is the cause). */
 export function exceptionAlert(
   id: string,
-  e: { kind: ExceptionKind; orderId?: string; outTradeNo?: string; outRefundNo?: string; expectedFen?: number; actualFen?: number; detail: string },
+  e: {
+    kind: ExceptionKind;
+    orderId?: string;
+    outTradeNo?: string;
+    outRefundNo?: string;
+    expectedFen?: number;
+    actualFen?: number;
+    detail: string;
+  },
 ): Alert {
   const detail: Record<string, unknown> = { exception: id };
-  for (const key of ['orderId', 'outTradeNo', 'outRefundNo', 'expectedFen', 'actualFen'] as const) if (e[key] !== undefined) detail[key] = e[key];
-  return { cause: `exception:${id}`, severity: WAITING_KINDS.has(e.kind) ? 'warning' : 'critical', message: `异常待处理 (${e.kind}): ${e.detail}`, detail };
+  for (const key of ['orderId', 'outTradeNo', 'outRefundNo', 'expectedFen', 'actualFen'] as const)
+    if (e[key] !== undefined) detail[key] = e[key];
+  return {
+    cause: `exception:${id}`,
+    severity: WAITING_KINDS.has(e.kind) ? 'warning' : 'critical',
+    message: `异常待处理 (${e.kind}): ${e.detail}`,
+    detail,
+  };
 }

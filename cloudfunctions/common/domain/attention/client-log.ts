@@ -45,7 +45,8 @@ export function maskMessage(message: string): string {
 }
 
 /** The quota document's key: the user, hashed (the openid itself is not kept), and the hour. */
-export const quotaKey = (openid: string, hour: number) => `${createHash('sha256').update(openid).digest('hex').slice(0, 24)}:${hour}`;
+export const quotaKey = (openid: string, hour: number) =>
+  `${createHash('sha256').update(openid).digest('hex').slice(0, 24)}:${hour}`;
 
 /** Counts one entry against the caller's hourly quota; false when the quota is used up. */
 async function takeQuota(deps: Deps, openid: string): Promise<boolean> {
@@ -54,7 +55,8 @@ async function takeQuota(deps: Deps, openid: string): Promise<boolean> {
   const now = deps.clock();
   const hour = Math.floor(now / HOUR);
   const key = quotaKey(openid, hour);
-  const bump = () => store.updateWhere(COLLECTIONS.clientLogQuota, { _id: key, count: _.lt(CLIENT_LOG_PER_HOUR) }, { count: _.inc(1) });
+  const bump = () =>
+    store.updateWhere(COLLECTIONS.clientLogQuota, { _id: key, count: _.lt(CLIENT_LOG_PER_HOUR) }, { count: _.inc(1) });
   if (await bump()) return true;
   const quota: QuotaDoc = { _id: key, count: 1, hour, createdAt: now };
   if ((await store.insert(COLLECTIONS.clientLogQuota, quota)) === 'created') return true;

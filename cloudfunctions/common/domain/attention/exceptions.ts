@@ -13,7 +13,10 @@ import type { Deps } from '../deps';
 export type ExceptionDoc = Omit<ExceptionView, 'id'> & { _id: string };
 
 /** What opens one: its kind and business key (out_trade_no, out_refund_no, …) make it one document. */
-export type ExceptionInput = Pick<ExceptionView, 'kind' | 'orderId' | 'outTradeNo' | 'outRefundNo' | 'transactionId' | 'expectedFen' | 'actualFen' | 'detail'> & { key: string };
+export type ExceptionInput = Pick<
+  ExceptionView,
+  'kind' | 'orderId' | 'outTradeNo' | 'outRefundNo' | 'transactionId' | 'expectedFen' | 'actualFen' | 'detail'
+> & { key: string };
 
 export const exceptionId = (kind: ExceptionKind, key: string) => `${kind}:${key}`;
 
@@ -24,7 +27,11 @@ export async function openException(deps: Deps, input: ExceptionInput): Promise<
   const id = exceptionId(input.kind, key);
   const doc: ExceptionDoc = { _id: id, ...fields, status: 'open', firstSeenAt: now, lastSeenAt: now, occurrences: 1 };
   if ((await deps.store.insert(COLLECTIONS.exceptions, doc)) === 'exists') {
-    await deps.store.updateWhere(COLLECTIONS.exceptions, { _id: id }, { lastSeenAt: now, occurrences: deps.store.command.inc(1) });
+    await deps.store.updateWhere(
+      COLLECTIONS.exceptions,
+      { _id: id },
+      { lastSeenAt: now, occurrences: deps.store.command.inc(1) },
+    );
     return { id, created: false };
   }
   deps.log.warn('exception opened', { id, kind: input.kind, orderId: input.orderId, detail: input.detail });
@@ -33,9 +40,18 @@ export async function openException(deps: Deps, input: ExceptionInput): Promise<
 }
 
 /** Resolves an open exception; false when it was not open (already resolved, or never opened). */
-export async function resolveException(deps: Deps, id: string, by: string, resolution: { action: string; note: string }): Promise<boolean> {
+export async function resolveException(
+  deps: Deps,
+  id: string,
+  by: string,
+  resolution: { action: string; note: string },
+): Promise<boolean> {
   const now = deps.clock();
-  const done = await deps.store.updateWhere(COLLECTIONS.exceptions, { _id: id, status: 'open' }, { status: 'resolved', resolvedAt: now, resolvedBy: by, resolution, lastSeenAt: now });
+  const done = await deps.store.updateWhere(
+    COLLECTIONS.exceptions,
+    { _id: id, status: 'open' },
+    { status: 'resolved', resolvedAt: now, resolvedBy: by, resolution, lastSeenAt: now },
+  );
   return done > 0;
 }
 

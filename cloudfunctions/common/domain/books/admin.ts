@@ -43,8 +43,15 @@ export const listStatements = adminAction<ListStatementsResponse>('listStatement
     pageSize: readInt(obj, 'pageSize', { min: 1, max: 31, optional: true }) ?? 10,
   };
   // every statement (each `_id` is a date), newest first: served by the `_id` index
-  const docs = await deps.store.find<StatementDoc>(COLLECTIONS.statements, { _id: deps.store.command.gt('') }, { orderBy: [['_id', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 });
-  return { result: { statements: docs.slice(0, pageSize).map(toStatementView), page, hasMore: docs.length > pageSize }, target: `page ${page}` };
+  const docs = await deps.store.find<StatementDoc>(
+    COLLECTIONS.statements,
+    { _id: deps.store.command.gt('') },
+    { orderBy: [['_id', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 },
+  );
+  return {
+    result: { statements: docs.slice(0, pageSize).map(toStatementView), page, hasMore: docs.length > pageSize },
+    target: `page ${page}`,
+  };
 });
 
 /** Compares a day again now, whatever its statement says (a day already compared is replaced). */
@@ -53,29 +60,50 @@ export const runBillDayAction = adminAction<StatementView>('runBillDay', async (
   const { billDate }: RunBillDayRequest = { billDate: readBillDate(obj) };
   checkBillDate(billDate, deps.clock());
   const statement = await runBillDay(deps, billDate, { by: admin });
-  return { result: statement, target: billDate, note: `${statement.status}: ${statement.differenceCount} differences, ${statement.healedCount} healed` };
+  return {
+    result: statement,
+    target: billDate,
+    note: `${statement.status}: ${statement.differenceCount} differences, ${statement.healedCount} healed`,
+  };
 });
 
 export const listMetrics = adminAction<ListMetricsResponse>('listMetrics', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'days']);
-  const { days }: WithDefaults<ListMetricsRequest, 'days'> = { days: readInt(obj, 'days', { min: 1, max: 30, optional: true }) ?? 30 };
+  const { days }: WithDefaults<ListMetricsRequest, 'days'> = {
+    days: readInt(obj, 'days', { min: 1, max: 30, optional: true }) ?? 30,
+  };
   const today = chinaDate(deps.clock());
-  const docs = await deps.store.find<MetricsDoc>(COLLECTIONS.metrics, { _id: deps.store.command.gte(addDays(today, -days)) }, { orderBy: [['_id', 'desc']], limit: days });
+  const docs = await deps.store.find<MetricsDoc>(
+    COLLECTIONS.metrics,
+    { _id: deps.store.command.gte(addDays(today, -days)) },
+    { orderBy: [['_id', 'desc']], limit: days },
+  );
   return { result: { metrics: docs.map(toMetricsView) }, target: `${days} days` };
 });
 
 /** The admin's mini-program reports how many alert subscriptions the admin just accepted (wx.requestSubscribeMessage). */
 export const subscribeAlerts = adminAction<SubscribeAlertsResponse>('subscribeAlerts', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'accepted']);
-  const { accepted }: SubscribeAlertsRequest = { accepted: readInt(obj, 'accepted', { min: 1, max: MAX_ALERT_CREDITS })! };
+  const { accepted }: SubscribeAlertsRequest = {
+    accepted: readInt(obj, 'accepted', { min: 1, max: MAX_ALERT_CREDITS })!,
+  };
   const { store } = deps;
   const now = deps.clock();
   const fresh: AlertSubscriptionDoc = { _id: admin, credits: accepted, updatedAt: now };
   if ((await store.insert(COLLECTIONS.alertSubscriptions, fresh)) === 'exists') {
-    await store.updateWhere(COLLECTIONS.alertSubscriptions, { _id: admin }, { credits: store.command.inc(accepted), updatedAt: now });
+    await store.updateWhere(
+      COLLECTIONS.alertSubscriptions,
+      { _id: admin },
+      { credits: store.command.inc(accepted), updatedAt: now },
+    );
     // kept within the cap: a compare-and-set on what was read, so a concurrent report is not lost
     const doc = await store.getById<AlertSubscriptionDoc>(COLLECTIONS.alertSubscriptions, admin);
-    if (doc && doc.credits > MAX_ALERT_CREDITS) await store.updateWhere(COLLECTIONS.alertSubscriptions, { _id: admin, credits: doc.credits }, { credits: MAX_ALERT_CREDITS });
+    if (doc && doc.credits > MAX_ALERT_CREDITS)
+      await store.updateWhere(
+        COLLECTIONS.alertSubscriptions,
+        { _id: admin, credits: doc.credits },
+        { credits: MAX_ALERT_CREDITS },
+      );
   }
   const doc = await store.getById<AlertSubscriptionDoc>(COLLECTIONS.alertSubscriptions, admin);
   return { result: { credits: doc?.credits ?? 0 }, target: admin, note: `+${accepted}` };

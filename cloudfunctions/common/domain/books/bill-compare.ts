@@ -70,10 +70,18 @@ const OPEN: ReadonlySet<RefundState> = new Set(['queued', 'unknown', 'processing
  * PROCESSING or CHANGE that the books finished (or found abnormal) after the snapshot agrees; one finished before it
  * does not (the bill would show it).
  */
-export function refundStateAgrees(billState: string, books: Pick<BooksRefund, 'status' | 'settledAt' | 'abnormalAt'>, snapshotAt: number): boolean {
+export function refundStateAgrees(
+  billState: string,
+  books: Pick<BooksRefund, 'status' | 'settledAt' | 'abnormalAt'>,
+  snapshotAt: number,
+): boolean {
   if (FINAL_AT_SNAPSHOT[billState]?.includes(books.status)) return true;
   const movedAfterSnapshot =
-    (books.status === 'success' || books.status === 'closed' || books.status === 'failed') ? (books.settledAt ?? 0) > snapshotAt : books.status === 'abnormal' ? (books.abnormalAt ?? 0) > snapshotAt : false;
+    books.status === 'success' || books.status === 'closed' || books.status === 'failed'
+      ? (books.settledAt ?? 0) > snapshotAt
+      : books.status === 'abnormal'
+        ? (books.abnormalAt ?? 0) > snapshotAt
+        : false;
   if (billState === 'PROCESSING') return movedAfterSnapshot;
   if (billState === 'CHANGE') return movedAfterSnapshot && books.status !== 'failed';
   return false;
@@ -126,28 +134,63 @@ export class BillComparison {
     if (row.kind === 'refund') return this.refundRow(row);
     const key = row.outTradeNo;
     if (this.isPaid(key)) {
-      this.differences.push({ kind: 'duplicate_row', subject: 'payment', outTradeNo: own(key), billFen: row.orderFen, detail: 'the bill lists this payment more than once' });
+      this.differences.push({
+        kind: 'duplicate_row',
+        subject: 'payment',
+        outTradeNo: own(key),
+        billFen: row.orderFen,
+        detail: 'the bill lists this payment more than once',
+      });
       return;
     }
     const booksFen = this.payments.get(key);
     if (booksFen === undefined) {
-      this.unmatched.push({ subject: 'payment', outTradeNo: own(key), fen: row.orderFen, state: own(row.tradeState), transactionId: own(row.transactionId), rateBp: row.rateBp });
+      this.unmatched.push({
+        subject: 'payment',
+        outTradeNo: own(key),
+        fen: row.orderFen,
+        state: own(row.tradeState),
+        transactionId: own(row.transactionId),
+        rateBp: row.rateBp,
+      });
       return;
     }
     // marked in place: the Map keeps its own key, not the one cut from the bill
     this.payments.set(key, matched(booksFen));
     this.booksFee += feeAt(booksFen, row.rateBp ?? 0);
     if (booksFen !== row.orderFen) {
-      this.differences.push({ kind: 'amount_differs', subject: 'payment', outTradeNo: own(key), billFen: row.orderFen, booksFen, detail: `the bill has ${row.orderFen} fen, the books ${booksFen} fen` });
+      this.differences.push({
+        kind: 'amount_differs',
+        subject: 'payment',
+        outTradeNo: own(key),
+        billFen: row.orderFen,
+        booksFen,
+        detail: `the bill has ${row.orderFen} fen, the books ${booksFen} fen`,
+      });
     }
   }
 
   private refundRow(row: TradeBillRow): void {
     this.billRefundRows += 1;
     const key = own(row.outRefundNo);
-    const unmatched: UnmatchedRow = { subject: 'refund', outTradeNo: own(row.outTradeNo), outRefundNo: key, fen: row.refundFen, state: own(row.refundStatus), transactionId: own(row.transactionId), rateBp: row.rateBp };
+    const unmatched: UnmatchedRow = {
+      subject: 'refund',
+      outTradeNo: own(row.outTradeNo),
+      outRefundNo: key,
+      fen: row.refundFen,
+      state: own(row.refundStatus),
+      transactionId: own(row.transactionId),
+      rateBp: row.rateBp,
+    };
     if (this.refunded.has(key)) {
-      this.differences.push({ kind: 'duplicate_row', subject: 'refund', outTradeNo: row.outTradeNo, outRefundNo: key, billFen: row.refundFen, detail: 'the bill lists this refund more than once' });
+      this.differences.push({
+        kind: 'duplicate_row',
+        subject: 'refund',
+        outTradeNo: row.outTradeNo,
+        outRefundNo: key,
+        billFen: row.refundFen,
+        detail: 'the bill lists this refund more than once',
+      });
       return;
     }
     const books = this.refunds.get(key);
@@ -167,7 +210,13 @@ export class BillComparison {
     this.matchedRefunds.fen += books.amountFen;
     const base = { subject: 'refund' as const, outTradeNo: books.outTradeNo, outRefundNo: key, orderId: books.orderId };
     if (books.amountFen !== row.fen) {
-      this.differences.push({ ...base, kind: 'amount_differs', billFen: row.fen, booksFen: books.amountFen, detail: `the bill refunds ${row.fen} fen, the books ${books.amountFen} fen` });
+      this.differences.push({
+        ...base,
+        kind: 'amount_differs',
+        billFen: row.fen,
+        booksFen: books.amountFen,
+        detail: `the bill refunds ${row.fen} fen, the books ${books.amountFen} fen`,
+      });
     }
     if (!refundStateAgrees(row.state, books, this.snapshotAt)) this.refundStates.push({ row, books });
   }
@@ -206,6 +255,13 @@ export class BillComparison {
       refundCount += 1;
       fee -= feeAt(r.amountFen, rate);
     }
-    return { paymentCount: this.payments.size + this.extraPayments.count, refundCount, grossFen, refundFen, feeFen: fee, netFen: grossFen - refundFen - fee };
+    return {
+      paymentCount: this.payments.size + this.extraPayments.count,
+      refundCount,
+      grossFen,
+      refundFen,
+      feeFen: fee,
+      netFen: grossFen - refundFen - fee,
+    };
   }
 }

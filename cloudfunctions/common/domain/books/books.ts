@@ -100,11 +100,17 @@ export async function loadBooks(deps: Deps, dayStart: number): Promise<BooksOfDa
     for (const order of page) if (order.paidOutTradeNo) payments.set(order.paidOutTradeNo, order.paidFen);
   }
   // money no order took: a second payment of a paid order, or one in review at another amount
-  for await (const page of pages<PaymentDoc>(store, COLLECTIONS.payments, { status: _.in(['amount_mismatch', 'duplicate']), paidAt: between(store, dayStart, dayEnd) })) {
+  for await (const page of pages<PaymentDoc>(store, COLLECTIONS.payments, {
+    status: _.in(['amount_mismatch', 'duplicate']),
+    paidAt: between(store, dayStart, dayEnd),
+  })) {
     roundTrips += 1;
     for (const p of page) if (!payments.has(p._id)) payments.set(p._id, p.paidTotalFen ?? p.amountFen);
   }
-  for await (const page of pages<RefundDoc>(store, COLLECTIONS.refunds, { status: _.in([...ACCEPTED]), createdAt: between(store, dayStart - REFUND_MARGIN_MS, dayEnd) })) {
+  for await (const page of pages<RefundDoc>(store, COLLECTIONS.refunds, {
+    status: _.in([...ACCEPTED]),
+    createdAt: between(store, dayStart - REFUND_MARGIN_MS, dayEnd),
+  })) {
     roundTrips += 1;
     for (const r of page) refunds.set(r._id, booksRefund(r, dayStart));
   }
@@ -118,10 +124,19 @@ type Fetched =
   | { kind: 'failed'; error: string; retry: boolean; attempts: number };
 
 const describe = (error: unknown) =>
-  error instanceof WechatPayApiError ? `${error.status} ${error.code}` : error instanceof WechatPayBillError ? `${error.reason}: ${error.message}` : (error as Error).message;
+  error instanceof WechatPayApiError
+    ? `${error.status} ${error.code}`
+    : error instanceof WechatPayBillError
+      ? `${error.reason}: ${error.message}`
+      : (error as Error).message;
 
 /** Applies for the day's bill, downloads, checks and compares it; again on an expired link or a bad file. */
-export async function fetchAndCompare(deps: Deps, billDate: string, books: BooksOfDay, snapshotAt: number): Promise<Fetched> {
+export async function fetchAndCompare(
+  deps: Deps,
+  billDate: string,
+  books: BooksOfDay,
+  snapshotAt: number,
+): Promise<Fetched> {
   const client = deps.pay.client;
   let lastError = '';
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
@@ -129,21 +144,40 @@ export async function fetchAndCompare(deps: Deps, billDate: string, books: Books
     try {
       application = await client.applyTradeBill({ bill_date: billDate, bill_type: 'ALL', tar_type: 'GZIP' });
     } catch (error) {
-      if (error instanceof WechatPayApiError && error.code === 'STATEMENT_CREATING') return { kind: 'creating', attempts: attempt };
-      if (error instanceof WechatPayApiError && error.code === 'NO_STATEMENT_EXIST') return { kind: 'no_statement', comparison: new BillComparison(books.payments, books.refunds, snapshotAt), attempts: attempt };
+      if (error instanceof WechatPayApiError && error.code === 'STATEMENT_CREATING')
+        return { kind: 'creating', attempts: attempt };
+      if (error instanceof WechatPayApiError && error.code === 'NO_STATEMENT_EXIST')
+        return {
+          kind: 'no_statement',
+          comparison: new BillComparison(books.payments, books.refunds, snapshotAt),
+          attempts: attempt,
+        };
       // a refusal of the request itself (PARAM_ERROR: a day WeChat Pay will not serve) does not pass with time
-      const final = error instanceof WechatPayApiError && error.status >= 400 && error.status < 500 && error.code !== 'FREQUENCY_LIMITED';
+      const final =
+        error instanceof WechatPayApiError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        error.code !== 'FREQUENCY_LIMITED';
       return { kind: 'failed', error: `apply: ${describe(error)}`, retry: !final, attempts: attempt };
     }
     try {
       const download = await client.downloadBill(application.download_url);
       const comparison = new BillComparison(books.payments, books.refunds, snapshotAt);
       const parser = new TradeBillParser((row) => comparison.row(row));
-      const read = await readBill(download.body, { gzip: true, hashType: application.hash_type, hashValue: application.hash_value }, (line) => parser.line(line));
+      const read = await readBill(
+        download.body,
+        { gzip: true, hashType: application.hash_type, hashValue: application.hash_value },
+        (line) => parser.line(line),
+      );
       return { kind: 'bill', comparison, totals: parser.finish(), read, attempts: attempt };
     } catch (error) {
       // an expired link (400), a digest that does not match, a file cut short: apply again
-      if (!(error instanceof WechatPayApiError || error instanceof WechatPayBillError || error instanceof WechatPayNetworkError)) throw error;
+      if (!(
+        error instanceof WechatPayApiError ||
+        error instanceof WechatPayBillError ||
+        error instanceof WechatPayNetworkError
+      ))
+        throw error;
       lastError = `download: ${describe(error)}`;
       deps.log.warn('bill download refused, applying again', { billDate, attempt, error: lastError });
     }
@@ -162,7 +196,8 @@ export function checkBillDate(billDate: string, now: number): number {
   if (start === undefined) throw new DomainError('INVALID_ARGUMENT', 'billDate must be a date YYYY-MM-DD', 'billDate');
   const today = chinaDate(now);
   if (billDate > today) throw new DomainError('INVALID_ARGUMENT', '账单日期不能晚于今天', 'billDate');
-  if (billDate < monthsBefore(today, 3)) throw new DomainError('INVALID_ARGUMENT', '微信支付仅提供三个月内的账单', 'billDate');
+  if (billDate < monthsBefore(today, 3))
+    throw new DomainError('INVALID_ARGUMENT', '微信支付仅提供三个月内的账单', 'billDate');
   return start;
 }
 
@@ -181,7 +216,8 @@ export async function runBillDay(deps: Deps, billDate: string, options: RunOptio
     const attempts = previous.attempts + fetched.attempts;
     if (fetched.kind === 'creating' || fetched.kind === 'failed') {
       const retry = fetched.kind === 'creating' || fetched.retry;
-      const error = fetched.kind === 'creating' ? 'STATEMENT_CREATING: WeChat Pay is still generating the bill' : fetched.error;
+      const error =
+        fetched.kind === 'creating' ? 'STATEMENT_CREATING: WeChat Pay is still generating the bill' : fetched.error;
       // a day already compared keeps its statement: a later run that could not read the bill changes nothing
       const keep = previous.status === 'done' || previous.status === 'no_statement';
       await saveStatement(deps, billDate, {
@@ -213,7 +249,14 @@ export async function runBillDay(deps: Deps, billDate: string, options: RunOptio
       completedAt: deps.clock(),
       ms: deps.clock() - started,
     });
-    deps.log.info('books: day compared', { billDate, by: options.by, rows: bill.rows, differences: outcome.differences.length, healed: healedCount, roundTrips: books.roundTrips });
+    deps.log.info('books: day compared', {
+      billDate,
+      by: options.by,
+      rows: bill.rows,
+      differences: outcome.differences.length,
+      healed: healedCount,
+      roundTrips: books.roundTrips,
+    });
     return toStatementView((await getStatement(deps, billDate))!);
   } catch (error) {
     await saveStatement(deps, billDate, { lastError: describe(error) }).catch(() => undefined);
@@ -222,7 +265,18 @@ export async function runBillDay(deps: Deps, billDate: string, options: RunOptio
 }
 
 function billTotals(fetched: Extract<Fetched, { kind: 'bill' | 'no_statement' }>): NonNullable<StatementView['bill']> {
-  const t = fetched.kind === 'bill' ? fetched.totals : { count: 0, settlementFen: 0, refundFen: 0, rechargeRefundFen: 0, feeMilliFen: 0, orderFen: 0, refundApplyFen: 0 };
+  const t =
+    fetched.kind === 'bill'
+      ? fetched.totals
+      : {
+          count: 0,
+          settlementFen: 0,
+          refundFen: 0,
+          rechargeRefundFen: 0,
+          feeMilliFen: 0,
+          orderFen: 0,
+          refundApplyFen: 0,
+        };
   const refundCount = fetched.kind === 'bill' ? fetched.comparison.billRefundRows : 0;
   const feeFen = milliFenToFen(t.feeMilliFen);
   return {
@@ -243,7 +297,13 @@ function billTotals(fetched: Extract<Fetched, { kind: 'bill' | 'no_statement' }>
  * After the digest matched: looks up what the bill has and the books lack, heals what a query can heal, and queries
  * what the books have and the bill lacks; returns every difference and the books' totals.
  */
-async function settleDifferences(deps: Deps, billDate: string, comparison: BillComparison, dayStart: number, started: number): Promise<{ differences: BillDifference[]; books: StatementTotals }> {
+async function settleDifferences(
+  deps: Deps,
+  billDate: string,
+  comparison: BillComparison,
+  dayStart: number,
+  started: number,
+): Promise<{ differences: BillDifference[]; books: StatementTotals }> {
   const { store } = deps;
   const differences: BillDifference[] = [...comparison.differences];
   let queries = 0;
@@ -257,7 +317,16 @@ async function settleDifferences(deps: Deps, billDate: string, comparison: BillC
     if (row.subject === 'refund') {
       const refund = await store.getById<RefundDoc>(COLLECTIONS.refunds, row.outRefundNo!);
       if (refund) comparison.matchRefund(row, booksRefund(refund, dayStart));
-      else differences.push({ ...base, kind: 'missing_here', subject: 'refund', outRefundNo: row.outRefundNo!, billFen: row.fen, billState: row.state, detail: 'WeChat Pay refunded this; the books have no such refund' });
+      else
+        differences.push({
+          ...base,
+          kind: 'missing_here',
+          subject: 'refund',
+          outRefundNo: row.outRefundNo!,
+          billFen: row.fen,
+          billState: row.state,
+          detail: 'WeChat Pay refunded this; the books have no such refund',
+        });
       continue;
     }
     let payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, row.outTradeNo);
@@ -265,36 +334,72 @@ async function settleDifferences(deps: Deps, billDate: string, comparison: BillC
       // settled here, though not as the day's (its order was paid by another payment, or its time differs)
       const fen = payment.paidTotalFen ?? payment.amountFen;
       comparison.matchPayment(row.outTradeNo, fen, row.rateBp);
-      if (fen !== row.fen) differences.push({ ...base, kind: 'amount_differs', subject: 'payment', billFen: row.fen, booksFen: fen, detail: `the bill has ${row.fen} fen, the books ${fen} fen` });
+      if (fen !== row.fen)
+        differences.push({
+          ...base,
+          kind: 'amount_differs',
+          subject: 'payment',
+          billFen: row.fen,
+          booksFen: fen,
+          detail: `the bill has ${row.fen} fen, the books ${fen} fen`,
+        });
       continue;
     }
     let verdict = 'not queried: the run reached its budget';
     if (mayQuery()) {
       queries += 1;
-      verdict = await settleByQuery(deps, row.outTradeNo, 'bill').catch((error: unknown) => `query failed: ${(error as Error).message}`);
+      verdict = await settleByQuery(deps, row.outTradeNo, 'bill').catch(
+        (error: unknown) => `query failed: ${(error as Error).message}`,
+      );
     }
     if (HEALED.has(verdict)) {
       payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, row.outTradeNo);
       const fen = payment?.paidTotalFen ?? row.fen;
       comparison.matchPayment(row.outTradeNo, fen, row.rateBp);
-      differences.push({ ...base, kind: 'missing_here', subject: 'payment', billFen: row.fen, booksFen: fen, detail: 'in the bill, not settled here', healed: `settled from WeChat Pay's query (${verdict})` });
+      differences.push({
+        ...base,
+        kind: 'missing_here',
+        subject: 'payment',
+        billFen: row.fen,
+        booksFen: fen,
+        detail: 'in the bill, not settled here',
+        healed: `settled from WeChat Pay's query (${verdict})`,
+      });
     } else {
-      differences.push({ ...base, kind: 'missing_here', subject: 'payment', billFen: row.fen, detail: `in the bill, not settled here; settling by query: ${verdict}` });
+      differences.push({
+        ...base,
+        kind: 'missing_here',
+        subject: 'payment',
+        billFen: row.fen,
+        detail: `in the bill, not settled here; settling by query: ${verdict}`,
+      });
     }
   }
 
   // 2. refunds whose state the books have not caught up with, or that disagree
   for (const { row, books } of comparison.refundStates) {
-    const base = { subject: 'refund' as const, outTradeNo: books.outTradeNo, outRefundNo: books.outRefundNo, orderId: books.orderId, billFen: row.fen, booksFen: books.amountFen, billState: row.state };
+    const base = {
+      subject: 'refund' as const,
+      outTradeNo: books.outTradeNo,
+      outRefundNo: books.outRefundNo,
+      orderId: books.orderId,
+      billFen: row.fen,
+      booksFen: books.amountFen,
+      billState: row.state,
+    };
     let now = books;
     let healed: string | undefined;
     if (refundMayHeal(books) && mayQuery()) {
       queries += 1;
       const refund = await store.getById<RefundDoc>(COLLECTIONS.refunds, books.outRefundNo);
-      if (refund) await advanceRefund(deps, refund).catch((error: unknown) => deps.log.warn('books: refund query failed', { outRefundNo: refund._id, error: (error as Error).message }));
+      if (refund)
+        await advanceRefund(deps, refund).catch((error: unknown) =>
+          deps.log.warn('books: refund query failed', { outRefundNo: refund._id, error: (error as Error).message }),
+        );
       const after = await store.getById<RefundDoc>(COLLECTIONS.refunds, books.outRefundNo);
       if (after) now = booksRefund(after, dayStart);
-      if (now.status !== books.status && refundStateAgrees(row.state, now, snapshotAt)) healed = `queried WeChat Pay: ${books.status} → ${now.status}`;
+      if (now.status !== books.status && refundStateAgrees(row.state, now, snapshotAt))
+        healed = `queried WeChat Pay: ${books.status} → ${now.status}`;
     }
     differences.push({
       ...base,
@@ -317,7 +422,14 @@ async function settleDifferences(deps: Deps, billDate: string, comparison: BillC
       );
     }
     const orderId = orderIdOf(outTradeNo);
-    differences.push({ kind: 'missing_in_bill', subject: 'payment', outTradeNo, ...(orderId ? { orderId } : {}), booksFen: fen, detail: `settled here, not in WeChat Pay's bill${said}` });
+    differences.push({
+      kind: 'missing_in_bill',
+      subject: 'payment',
+      outTradeNo,
+      ...(orderId ? { orderId } : {}),
+      booksFen: fen,
+      detail: `settled here, not in WeChat Pay's bill${said}`,
+    });
   }
   const unbilled: BooksRefund[] = [];
   for (const refund of missing.refunds) {
@@ -349,7 +461,12 @@ async function settleDifferences(deps: Deps, billDate: string, comparison: BillC
 }
 
 /** One `bill_difference` exception per difference not healed; those of the previous comparison not found again are resolved. */
-async function openExceptions(deps: Deps, billDate: string, differences: BillDifference[], previous: StatementDoc): Promise<string[]> {
+async function openExceptions(
+  deps: Deps,
+  billDate: string,
+  differences: BillDifference[],
+  previous: StatementDoc,
+): Promise<string[]> {
   const ids: string[] = [];
   let opened = 0;
   for (const d of differences) {
@@ -376,7 +493,10 @@ async function openExceptions(deps: Deps, billDate: string, differences: BillDif
   const current = new Set(ids);
   for (const id of previous.exceptionIds ?? []) {
     if (current.has(id)) continue;
-    await resolveException(deps, id, 'system', { action: 'cleared_on_rerun', note: `${billDate} compared again: no longer a difference` });
+    await resolveException(deps, id, 'system', {
+      action: 'cleared_on_rerun',
+      note: `${billDate} compared again: no longer a difference`,
+    });
   }
   return ids;
 }

@@ -41,9 +41,18 @@ export const NOTIFICATION_VERDICTS: readonly string[] = [
   'event_state_mismatch',
   'ignored_event_type',
   'error',
-  ...['MISSING_HEADER', 'MALFORMED_HEADER', 'SIGNTEST_PROBE', 'UNKNOWN_SERIAL', 'STALE_TIMESTAMP', 'BAD_SIGNATURE', 'DECRYPT_BAD_KEY', 'DECRYPT_BAD_INPUT', 'DECRYPT_AUTHENTICATION_FAILED', 'MALFORMED'].map(
-    (reason) => `rejected:${reason}`,
-  ),
+  ...[
+    'MISSING_HEADER',
+    'MALFORMED_HEADER',
+    'SIGNTEST_PROBE',
+    'UNKNOWN_SERIAL',
+    'STALE_TIMESTAMP',
+    'BAD_SIGNATURE',
+    'DECRYPT_BAD_KEY',
+    'DECRYPT_BAD_INPUT',
+    'DECRYPT_AUTHENTICATION_FAILED',
+    'MALFORMED',
+  ].map((reason) => `rejected:${reason}`),
 ];
 
 const OPEN_REFUNDS: readonly RefundStatus[] = ['queued', 'unknown', 'processing', 'abnormal'];
@@ -65,7 +74,8 @@ export async function rollUpDay(deps: Deps, date: string, dayStart: number): Pro
   const { store } = deps;
   const _ = store.command;
   const day = () => between(store, dayStart, dayStart + DAY_MS);
-  const count = (collection: Parameters<typeof store.countWhere>[0], where: Record<string, unknown>) => store.countWhere(collection, where);
+  const count = (collection: Parameters<typeof store.countWhere>[0], where: Record<string, unknown>) =>
+    store.countWhere(collection, where);
   const now = deps.clock();
 
   const [created, paid, expired, cancelled] = await Promise.all([
@@ -89,7 +99,9 @@ export async function rollUpDay(deps: Deps, date: string, dayStart: number): Pro
     }
   }
 
-  const verdictCounts = await Promise.all(NOTIFICATION_VERDICTS.map((verdict) => count(COLLECTIONS.notifications, { receivedAt: day(), verdict })));
+  const verdictCounts = await Promise.all(
+    NOTIFICATION_VERDICTS.map((verdict) => count(COLLECTIONS.notifications, { receivedAt: day(), verdict })),
+  );
   const notificationsTotal = await count(COLLECTIONS.notifications, { receivedAt: day() });
   const byVerdict: Record<string, number> = {};
   NOTIFICATION_VERDICTS.forEach((verdict, i) => {
@@ -98,15 +110,25 @@ export async function rollUpDay(deps: Deps, date: string, dayStart: number): Pro
   const known = verdictCounts.reduce((a, b) => a + b, 0);
   if (notificationsTotal > known) byVerdict.other = notificationsTotal - known;
 
-  const refundCounts = await Promise.all(REFUND_STATES.map((status) => count(COLLECTIONS.refunds, { createdAt: day(), status })));
-  const byStatus = Object.fromEntries(REFUND_STATES.map((s, i) => [s, refundCounts[i]!])) as Record<RefundStatus, number>;
+  const refundCounts = await Promise.all(
+    REFUND_STATES.map((status) => count(COLLECTIONS.refunds, { createdAt: day(), status })),
+  );
+  const byStatus = Object.fromEntries(REFUND_STATES.map((s, i) => [s, refundCounts[i]!])) as Record<
+    RefundStatus,
+    number
+  >;
   const [openOver5Minutes, openOver3Days] = await Promise.all([
     count(COLLECTIONS.refunds, { status: _.in([...OPEN_REFUNDS]), createdAt: _.lte(now - 5 * 60_000) }),
     count(COLLECTIONS.refunds, { status: _.in([...OPEN_REFUNDS]), createdAt: _.lte(now - 3 * DAY_MS) }),
   ]);
 
-  const exceptionCounts = await Promise.all(EXCEPTION_KINDS.map((kind) => count(COLLECTIONS.exceptions, { status: 'open', kind })));
-  const exceptionsOpen = Object.fromEntries(EXCEPTION_KINDS.map((k, i) => [k, exceptionCounts[i]!])) as Record<ExceptionKind, number>;
+  const exceptionCounts = await Promise.all(
+    EXCEPTION_KINDS.map((kind) => count(COLLECTIONS.exceptions, { status: 'open', kind })),
+  );
+  const exceptionsOpen = Object.fromEntries(EXCEPTION_KINDS.map((k, i) => [k, exceptionCounts[i]!])) as Record<
+    ExceptionKind,
+    number
+  >;
 
   const statement = await store.getById<StatementDoc>(COLLECTIONS.statements, date);
   const metrics: MetricsDoc = {
@@ -124,12 +146,21 @@ export async function rollUpDay(deps: Deps, date: string, dayStart: number): Pro
     refunds: { created: refundCounts.reduce((a, b) => a + b, 0), byStatus, openOver5Minutes, openOver3Days },
     exceptionsOpen,
     bill: statement
-      ? { status: statement.status, differences: statement.differenceCount, healed: statement.healedCount, open: statement.openCount }
+      ? {
+          status: statement.status,
+          differences: statement.differenceCount,
+          healed: statement.healedCount,
+          open: statement.openCount,
+        }
       : { status: 'none', differences: 0, healed: 0, open: 0 },
   };
   const { _id, ...fields } = metrics;
   if ((await store.insert(COLLECTIONS.metrics, metrics)) === 'exists') {
-    await store.updateWhere(COLLECTIONS.metrics, { _id }, Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'object' ? _.set(v) : v])));
+    await store.updateWhere(
+      COLLECTIONS.metrics,
+      { _id },
+      Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'object' ? _.set(v) : v])),
+    );
   }
   return toMetricsView(metrics);
 }

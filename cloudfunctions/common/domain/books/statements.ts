@@ -50,16 +50,25 @@ export async function leaseStatement(deps: Deps, billDate: string): Promise<Stat
     exceptionIds: [],
   };
   if ((await store.insert(COLLECTIONS.statements, fresh)) === 'created') return fresh;
-  const taken = await store.updateWhere(COLLECTIONS.statements, { _id: billDate, leaseUntil: store.command.lte(now) }, { leaseUntil: now + LEASE_MS });
+  const taken = await store.updateWhere(
+    COLLECTIONS.statements,
+    { _id: billDate, leaseUntil: store.command.lte(now) },
+    { leaseUntil: now + LEASE_MS },
+  );
   if (!taken) return undefined;
   return getStatement(deps, billDate);
 }
 
 /** Writes the run's outcome and gives the day back. Nested values are replaced whole, not merged; `undefined` removes. */
-export async function saveStatement(deps: Deps, billDate: string, fields: { [K in keyof Omit<StatementDoc, '_id'>]?: StatementDoc[K] | undefined }): Promise<void> {
+export async function saveStatement(
+  deps: Deps,
+  billDate: string,
+  fields: { [K in keyof Omit<StatementDoc, '_id'>]?: StatementDoc[K] | undefined },
+): Promise<void> {
   const { store } = deps;
   const _ = store.command;
   const data: Record<string, unknown> = { leaseUntil: 0, updatedAt: deps.clock() };
-  for (const [key, value] of Object.entries(fields)) data[key] = value === undefined ? _.remove() : value !== null && typeof value === 'object' ? _.set(value) : value;
+  for (const [key, value] of Object.entries(fields))
+    data[key] = value === undefined ? _.remove() : value !== null && typeof value === 'object' ? _.set(value) : value;
   await store.updateWhere(COLLECTIONS.statements, { _id: billDate }, data);
 }

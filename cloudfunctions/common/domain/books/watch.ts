@@ -33,7 +33,10 @@ export async function watchConditions(deps: Deps, billDate: string): Promise<str
   const alerts: Alert[] = [];
 
   const windowMs = settings.verifyWindowMinutes * 60_000;
-  const failures = await store.countWhere(COLLECTIONS.notifications, { receivedAt: _.gte(now - windowMs), verdict: _.in([...VERIFICATION_FAILURES]) });
+  const failures = await store.countWhere(COLLECTIONS.notifications, {
+    receivedAt: _.gte(now - windowMs),
+    verdict: _.in([...VERIFICATION_FAILURES]),
+  });
   if (failures >= settings.verifyFailures) {
     alerts.push({
       cause: 'verification_failures',
@@ -43,7 +46,11 @@ export async function watchConditions(deps: Deps, billDate: string): Promise<str
     });
   }
 
-  const stuck = await store.find<RefundDoc>(COLLECTIONS.refunds, { status: 'abnormal', abnormalAt: _.lte(now - settings.abnormalRefundHours * 3600_000) }, { orderBy: [['abnormalAt', 'asc']], limit: 20 });
+  const stuck = await store.find<RefundDoc>(
+    COLLECTIONS.refunds,
+    { status: 'abnormal', abnormalAt: _.lte(now - settings.abnormalRefundHours * 3600_000) },
+    { orderBy: [['abnormalAt', 'asc']], limit: 20 },
+  );
   for (const refund of stuck) {
     const hours = Math.floor((now - refund.abnormalAt!) / 3600_000);
     alerts.push({
@@ -68,7 +75,12 @@ export async function watchConditions(deps: Deps, billDate: string): Promise<str
 
   const open = await store.countWhere(COLLECTIONS.exceptions, { status: 'open', firstSeenAt: _.lte(now - DAY_MS) });
   if (open > 0) {
-    alerts.push({ cause: 'exceptions_open', severity: 'warning', message: `${open} exceptions have been open for more than a day`, detail: { open } });
+    alerts.push({
+      cause: 'exceptions_open',
+      severity: 'warning',
+      message: `${open} exceptions have been open for more than a day`,
+      detail: { open },
+    });
   }
 
   for (const alert of alerts) await raiseAlert(deps, alert);

@@ -58,10 +58,13 @@ const answer = (statusCode: number, code?: string, message?: string): HttpRespon
   body: code ? JSON.stringify({ code, message }) : '',
 });
 
-function rejectedFields(raw: RawNotification): Pick<NotificationLogEntry, 'size' | 'sha256' | 'prefix' | 'wechatpayHeaders'> {
+function rejectedFields(
+  raw: RawNotification,
+): Pick<NotificationLogEntry, 'size' | 'sha256' | 'prefix' | 'wechatpayHeaders'> {
   const wechatpayHeaders: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(raw.headers)) {
-    if (/^wechatpay-/i.test(name)) wechatpayHeaders[name] = Array.isArray(value) ? value.join(',') : (value as string | undefined)?.slice(0, 1024);
+    if (/^wechatpay-/i.test(name))
+      wechatpayHeaders[name] = Array.isArray(value) ? value.join(',') : (value as string | undefined)?.slice(0, 1024);
   }
   return {
     size: raw.body.length,
@@ -84,14 +87,20 @@ export async function handleNotification(deps: Deps, event: HttpAccessEvent): Pr
       entry.verdict = parsed.rejected;
       response = answer(401, 'FAIL', 'verification failed');
     } else {
-      Object.assign(entry, { headers: event.headers ?? {}, body: event.body ?? '', isBase64Encoded: event.isBase64Encoded === true });
+      Object.assign(entry, {
+        headers: event.headers ?? {},
+        body: event.body ?? '',
+        isBase64Encoded: event.isBase64Encoded === true,
+      });
       entry.eventType = parsed.eventType;
       entry.notificationId = parsed.envelope.id;
       entry.verdict = await act(deps, parsed, entry);
       response = entry.verdict === 'merchant_mismatch' ? answer(400, 'FAIL', 'merchant mismatch') : answer(204);
     }
   } catch (error) {
-    deps.log.error('notification not processed: answering 500 so WeChat Pay retries', { error: (error as Error).message });
+    deps.log.error('notification not processed: answering 500 so WeChat Pay retries', {
+      error: (error as Error).message,
+    });
     entry.verdict = 'error';
     response = answer(500, 'FAIL', 'temporarily unavailable');
   }
@@ -120,8 +129,14 @@ async function act(deps: Deps, parsed: ParsedNotification, entry: NotificationLo
   if (parsed.eventType !== `REFUND.${refund.refund_status}`) return 'event_state_mismatch';
   const stored = await deps.store.getById<RefundDoc>(COLLECTIONS.refunds, refund.out_refund_no);
   if (!stored) return 'unknown_refund';
-  if (stored.outTradeNo !== refund.out_trade_no || stored.amountFen !== refund.amount.refund || stored.totalFen !== refund.amount.total) {
-    deps.log.error('refund notification does not match the stored refund: not applied', { outRefundNo: refund.out_refund_no });
+  if (
+    stored.outTradeNo !== refund.out_trade_no ||
+    stored.amountFen !== refund.amount.refund ||
+    stored.totalFen !== refund.amount.total
+  ) {
+    deps.log.error('refund notification does not match the stored refund: not applied', {
+      outRefundNo: refund.out_refund_no,
+    });
     return 'refund_mismatch';
   }
   return moveRefund(deps, refund.out_refund_no, REFUND_STATE_FROM_WECHAT[refund.refund_status], {

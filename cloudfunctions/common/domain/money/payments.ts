@@ -36,7 +36,13 @@ function paymentParams(deps: Deps, orderId: string, prepayId: string): PayRespon
   return {
     orderId,
     prepayId,
-    params: buildRequestPaymentParams(deps.pay.credential.signer, deps.pay.config.appid, prepayId, timeStamp, newNonce()),
+    params: buildRequestPaymentParams(
+      deps.pay.credential.signer,
+      deps.pay.config.appid,
+      prepayId,
+      timeStamp,
+      newNonce(),
+    ),
   };
 }
 
@@ -85,33 +91,45 @@ const handleOf = (payment: PaymentDoc) => (payment.tradeType === 'NATIVE' ? paym
 async function prepareOnce(deps: Deps, order: OrderDoc): Promise<PaymentDoc | undefined> {
   const { store } = deps;
   const now = deps.clock();
-  if (order.status !== 'pending_payment') throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付' : '订单不能支付');
+  if (order.status !== 'pending_payment')
+    throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付' : '订单不能支付');
   if (now >= order.expiresAt) throw new DomainError('ORDER_EXPIRED', '订单已过期，请重新下单');
 
-  let payment = order.activePaymentId ? await store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId) : undefined;
+  let payment = order.activePaymentId
+    ? await store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId)
+    : undefined;
   if (order.activePaymentId && !payment) {
     // the order names its payment but the document is not there yet: another pay call is creating it, or one died
     // between the two writes. Same out_trade_no: never a second one the user could also pay.
     payment = await ensurePayment(deps, order, order.activePaymentId);
   }
   // reuse while the prepay_id lasts as long as the order, or long enough for the cashier; renew otherwise
-  if (payment?.status === 'prepaid' && handleOf(payment) && (payment.prepayExpiresAt! >= order.expiresAt || payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS)) {
+  if (
+    payment?.status === 'prepaid' &&
+    handleOf(payment) &&
+    (payment.prepayExpiresAt! >= order.expiresAt || payment.prepayExpiresAt! > now + PREPAY_REUSE_MARGIN_MS)
+  ) {
     return payment;
   }
   // a new out_trade_no only for the first payment, or after WeChat Pay closed the previous one
   if (!payment || payment.status === 'closed') {
     const seq = order.paymentSeq + 1;
     const outTradeNo = `${order._id}P${seq}`;
-    const moved = await store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq }, {
-      paymentSeq: seq,
-      activePaymentId: outTradeNo,
-      updatedAt: now,
-      timeline: store.command.push([entry(now, 'payment_started', outTradeNo)]),
-    });
+    const moved = await store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq },
+      {
+        paymentSeq: seq,
+        activePaymentId: outTradeNo,
+        updatedAt: now,
+        timeline: store.command.push([entry(now, 'payment_started', outTradeNo)]),
+      },
+    );
     if (!moved) return undefined; // a concurrent pay moved the order on: start again from its new state
     payment = await ensurePayment(deps, order, outTradeNo);
   }
-  if (payment.status !== 'created' && payment.status !== 'prepaid') throw new DomainError('CONFLICT', '订单状态已变化，请刷新');
+  if (payment.status !== 'created' && payment.status !== 'prepaid')
+    throw new DomainError('CONFLICT', '订单状态已变化，请刷新');
 
   const native = payment.tradeType === 'NATIVE';
   let handle: string;
@@ -138,12 +156,16 @@ async function prepareOnce(deps: Deps, order: OrderDoc): Promise<PaymentDoc | un
   }
   const prepayExpiresAt = Math.min(now + PREPAY_LIFETIME_MS, order.expiresAt);
   const held = native ? { codeUrl: handle } : { prepayId: handle };
-  const saved = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: store.command.in(['created', 'prepaid']) }, {
-    status: 'prepaid',
-    ...held,
-    prepayExpiresAt,
-    updatedAt: now,
-  });
+  const saved = await store.updateWhere(
+    COLLECTIONS.payments,
+    { _id: payment._id, status: store.command.in(['created', 'prepaid']) },
+    {
+      status: 'prepaid',
+      ...held,
+      prepayExpiresAt,
+      updatedAt: now,
+    },
+  );
   if (!saved) {
     const current = await store.getById<PaymentDoc>(COLLECTIONS.payments, payment._id);
     if (current?.status === 'success') throw new DomainError('CONFLICT', '订单已支付');
@@ -195,10 +217,14 @@ export async function closePaymentAtProvider(deps: Deps, payment: PaymentDoc): P
     const neverPrepaid = error instanceof WechatPayApiError && error.status === 404;
     if (!neverPrepaid) throw providerError(error);
   }
-  await deps.store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: deps.store.command.in(['created', 'prepaid']) }, {
-    status: 'closed',
-    updatedAt: deps.clock(),
-  });
+  await deps.store.updateWhere(
+    COLLECTIONS.payments,
+    { _id: payment._id, status: deps.store.command.in(['created', 'prepaid']) },
+    {
+      status: 'closed',
+      updatedAt: deps.clock(),
+    },
+  );
   return 'closed';
 }
 
@@ -217,17 +243,25 @@ export async function confirmPayment(deps: Deps, caller: Caller, event: unknown)
 }
 
 /** Ends an unpaid order: the payment is closed at WeChat Pay first, so nobody can pay it afterwards. */
-export async function endUnpaidOrder(deps: Deps, order: OrderDoc, to: 'cancelled' | 'closed'): Promise<'ended' | 'paid' | 'unchanged'> {
+export async function endUnpaidOrder(
+  deps: Deps,
+  order: OrderDoc,
+  to: 'cancelled' | 'closed',
+): Promise<'ended' | 'paid' | 'unchanged'> {
   if (order.activePaymentId) {
     const payment = await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId);
     if (payment && (await closePaymentAtProvider(deps, payment)) === 'paid') return 'paid';
   }
   const now = deps.clock();
   // paymentSeq in the condition: a pay call that started a new payment meanwhile makes this refuse, not orphan it
-  const ended = await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq }, {
-    status: to,
-    updatedAt: now,
-    timeline: deps.store.command.push([entry(now, to)]),
-  });
+  const ended = await deps.store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: order._id, status: 'pending_payment', paymentSeq: order.paymentSeq },
+    {
+      status: to,
+      updatedAt: now,
+      timeline: deps.store.command.push([entry(now, to)]),
+    },
+  );
   return ended ? 'ended' : 'unchanged';
 }

@@ -77,7 +77,12 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
    * Handles what `find` returns, page after page: handled documents drop out of the query (their next look moves
    * into the future), so the query is simply run again; each document is handled once per run.
    */
-  const sweep = async <T extends { _id: string }>(what: string, find: () => Promise<T[]>, handle: (doc: T) => Promise<void>, onError: (doc: T) => Promise<void>) => {
+  const sweep = async <T extends { _id: string }>(
+    what: string,
+    find: () => Promise<T[]>,
+    handle: (doc: T) => Promise<void>,
+    onError: (doc: T) => Promise<void>,
+  ) => {
     const seen = new Set<string>();
     for (let page = 0; page < MAX_PAGES; page++) {
       const found = await find();
@@ -103,21 +108,35 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
   // 1. open refunds
   await sweep(
     'advancing a refund',
-    () => store.find<RefundDoc>(COLLECTIONS.refunds, { status: _.in([...OPEN_REFUND_STATES]), nextAttemptAt: _.lte(deps.clock()) }, { orderBy: [['nextAttemptAt', 'asc']], limit: batch }),
+    () =>
+      store.find<RefundDoc>(
+        COLLECTIONS.refunds,
+        { status: _.in([...OPEN_REFUND_STATES]), nextAttemptAt: _.lte(deps.clock()) },
+        { orderBy: [['nextAttemptAt', 'asc']], limit: batch },
+      ),
     async (refund) => {
       summary.refundsChecked += 1;
       const verdict = await advanceRefund(run, refund);
       if (verdict === 'settled' || verdict === 'moved' || verdict === 'submitted') summary.refundsSettled += 1;
     },
     async (refund) => {
-      await store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, nextAttemptAt: refund.nextAttemptAt }, { nextAttemptAt: deps.clock() + 60_000 * 2 ** Math.min(refund.attempts, 10), attempts: _.inc(1) });
+      await store.updateWhere(
+        COLLECTIONS.refunds,
+        { _id: refund._id, nextAttemptAt: refund.nextAttemptAt },
+        { nextAttemptAt: deps.clock() + 60_000 * 2 ** Math.min(refund.attempts, 10), attempts: _.inc(1) },
+      );
     },
   );
 
   // 2. expired unpaid orders
   await sweep(
     'closing an expired order',
-    () => store.find<OrderDoc>(COLLECTIONS.orders, { status: 'pending_payment', nextCheckAt: _.lte(deps.clock()) }, { orderBy: [['nextCheckAt', 'asc']], limit: batch }),
+    () =>
+      store.find<OrderDoc>(
+        COLLECTIONS.orders,
+        { status: 'pending_payment', nextCheckAt: _.lte(deps.clock()) },
+        { orderBy: [['nextCheckAt', 'asc']], limit: batch },
+      ),
     async (order) => {
       if (order.expiresAt > deps.clock()) return; // not expired after all: its next check was moved early
       const result = await endUnpaidOrder(run, order, 'closed');
@@ -125,24 +144,44 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
       if (result === 'paid') summary.expiredFoundPaid += 1;
     },
     async (order) => {
-      await store.updateWhere(COLLECTIONS.orders, { _id: order._id, status: 'pending_payment', nextCheckAt: order.nextCheckAt }, { nextCheckAt: deps.clock() + stuckMs });
+      await store.updateWhere(
+        COLLECTIONS.orders,
+        { _id: order._id, status: 'pending_payment', nextCheckAt: order.nextCheckAt },
+        { nextCheckAt: deps.clock() + stuckMs },
+      );
     },
   );
 
   // 3. payments prepaid (or created) whose next check is due
   const pushBack = async (payment: PaymentDoc) => {
-    await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: payment.status, nextCheckAt: payment.nextCheckAt }, {
-      nextCheckAt: deps.clock() + paymentBackoffMs(stuckMs, payment.checks ?? 0),
-      checks: _.inc(1),
-    });
+    await store.updateWhere(
+      COLLECTIONS.payments,
+      { _id: payment._id, status: payment.status, nextCheckAt: payment.nextCheckAt },
+      {
+        nextCheckAt: deps.clock() + paymentBackoffMs(stuckMs, payment.checks ?? 0),
+        checks: _.inc(1),
+      },
+    );
   };
   await sweep(
     'querying a payment',
-    () => store.find<PaymentDoc>(COLLECTIONS.payments, { status: _.in(['created', 'prepaid']), nextCheckAt: _.lte(deps.clock()) }, { orderBy: [['nextCheckAt', 'asc']], limit: batch }),
+    () =>
+      store.find<PaymentDoc>(
+        COLLECTIONS.payments,
+        { status: _.in(['created', 'prepaid']), nextCheckAt: _.lte(deps.clock()) },
+        { orderBy: [['nextCheckAt', 'asc']], limit: batch },
+      ),
     async (payment) => {
       summary.paymentsChecked += 1;
       const verdict = await settleByQuery(run, payment._id, 'reconcile');
-      if (verdict === 'paid' || verdict === 'paid_repaired' || verdict === 'amount_mismatch' || verdict === 'closed' || verdict === 'duplicate_charge') summary.paymentsSettled += 1;
+      if (
+        verdict === 'paid' ||
+        verdict === 'paid_repaired' ||
+        verdict === 'amount_mismatch' ||
+        verdict === 'closed' ||
+        verdict === 'duplicate_charge'
+      )
+        summary.paymentsSettled += 1;
       else await pushBack(payment);
     },
     pushBack,
@@ -151,9 +190,16 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
   // 4. reservations whose refund document was never written
   await sweep(
     'checking a refunding order',
-    () => store.find<OrderDoc>(COLLECTIONS.orders, { status: 'refunding', nextCheckAt: _.lte(deps.clock()) }, { orderBy: [['nextCheckAt', 'asc']], limit: batch }),
+    () =>
+      store.find<OrderDoc>(
+        COLLECTIONS.orders,
+        { status: 'refunding', nextCheckAt: _.lte(deps.clock()) },
+        { orderBy: [['nextCheckAt', 'asc']], limit: batch },
+      ),
     async (order) => {
-      const recorded = new Set((await store.find<RefundDoc>(COLLECTIONS.refunds, { orderId: order._id }, { limit: 100 })).map((r) => r._id));
+      const recorded = new Set(
+        (await store.find<RefundDoc>(COLLECTIONS.refunds, { orderId: order._id }, { limit: 100 })).map((r) => r._id),
+      );
       for (const [outRefundNo, reservation] of Object.entries(order.refundReservations ?? {})) {
         if (reservation.state !== 'reserved' || recorded.has(outRefundNo)) continue;
         await recordRefund(deps, {
@@ -170,7 +216,11 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
         });
         summary.orphanReservationsRecorded += 1;
       }
-      await store.updateWhere(COLLECTIONS.orders, { _id: order._id, nextCheckAt: order.nextCheckAt }, { nextCheckAt: deps.clock() + stuckMs });
+      await store.updateWhere(
+        COLLECTIONS.orders,
+        { _id: order._id, nextCheckAt: order.nextCheckAt },
+        { nextCheckAt: deps.clock() + stuckMs },
+      );
     },
     async () => undefined,
   );

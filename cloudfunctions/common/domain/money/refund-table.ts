@@ -19,7 +19,15 @@
 import type { RefundStatus as WxRefundStatus } from '../../wechatpay';
 
 export type RefundState = 'queued' | 'unknown' | 'processing' | 'abnormal' | 'success' | 'closed' | 'failed';
-export const REFUND_STATES: readonly RefundState[] = ['queued', 'unknown', 'processing', 'abnormal', 'success', 'closed', 'failed'];
+export const REFUND_STATES: readonly RefundState[] = [
+  'queued',
+  'unknown',
+  'processing',
+  'abnormal',
+  'success',
+  'closed',
+  'failed',
+];
 
 /** from → the states it may move to */
 export const REFUND_TRANSITIONS: Readonly<Record<RefundState, readonly RefundState[]>> = {
@@ -50,7 +58,9 @@ export function sourcesOf(to: RefundState): RefundState[] {
 }
 
 /** Still needs reconcile's attention: everything not final. */
-export const OPEN_REFUND_STATES: readonly RefundState[] = REFUND_STATES.filter((s) => REFUND_TRANSITIONS[s].length > 0 && s !== 'closed' && s !== 'failed');
+export const OPEN_REFUND_STATES: readonly RefundState[] = REFUND_STATES.filter(
+  (s) => REFUND_TRANSITIONS[s].length > 0 && s !== 'closed' && s !== 'failed',
+);
 
 export const REFUND_STATE_FROM_WECHAT: Readonly<Record<WxRefundStatus, RefundState>> = {
   PROCESSING: 'processing',
@@ -72,10 +82,22 @@ export type SubmitVerdict =
 /** Codes after which the same out_refund_no is submitted again later, with no query needed: not accepted. */
 const RETRY_LATER = new Set(['NOT_ENOUGH', 'NOTENOUGH', 'SIGN_ERROR']);
 /** Codes that refuse the request for good. */
-const REFUSED = new Set(['INVALID_REQUEST', 'PARAM_ERROR', 'USER_ACCOUNT_ABNORMAL', 'NO_AUTH', 'RESOURCE_NOT_EXISTS', 'MCH_NOT_EXISTS', 'ORDER_NOT_EXIST', 'ORDERNOTEXIST']);
+const REFUSED = new Set([
+  'INVALID_REQUEST',
+  'PARAM_ERROR',
+  'USER_ACCOUNT_ABNORMAL',
+  'NO_AUTH',
+  'RESOURCE_NOT_EXISTS',
+  'MCH_NOT_EXISTS',
+  'ORDER_NOT_EXIST',
+  'ORDERNOTEXIST',
+]);
 
 /** Classifies an error answer (status and code); anything not documented as final or as "retry later" is unknown. */
-export function classifyRefundError(status: number | undefined, code: string | undefined): Exclude<SubmitVerdict, { kind: 'accepted' }> {
+export function classifyRefundError(
+  status: number | undefined,
+  code: string | undefined,
+): Exclude<SubmitVerdict, { kind: 'accepted' }> {
   const reason = status === undefined ? 'no answer' : `${status} ${code ?? ''}`.trim();
   if (status === undefined || code === undefined) return { kind: 'unknown', reason };
   if (RETRY_LATER.has(code)) return { kind: 'retry_later', reason };

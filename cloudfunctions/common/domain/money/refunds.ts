@@ -54,9 +54,18 @@ export async function requestRefund(deps: Deps, caller: Caller, event: unknown):
   const outRefundNo = outRefundNoFor(order._id, requestId);
   const known = order.refundReservations?.[outRefundNo];
   if (!known && !userRefundAllowed(order, deps)) {
-    throw new DomainError('FAILED_PRECONDITION', order.status === 'paid' ? '已过可退款时间' : '当前订单状态不能申请退款');
+    throw new DomainError(
+      'FAILED_PRECONDITION',
+      order.status === 'paid' ? '已过可退款时间' : '当前订单状态不能申请退款',
+    );
   }
-  await createOrderRefund(deps, order, { outRefundNo, amountFen: known?.amountFen ?? order.paidFen, reason, requestedBy: 'user', requestedByOpenid: openid });
+  await createOrderRefund(deps, order, {
+    outRefundNo,
+    amountFen: known?.amountFen ?? order.paidFen,
+    reason,
+    requestedBy: 'user',
+    requestedByOpenid: openid,
+  });
   return orderViewWithRefunds(deps, order._id);
 }
 
@@ -83,16 +92,29 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
   if (reservation && reservation.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);
   if (!reservation) {
     const live = Object.values(order.refundReservations ?? {}).filter((r) => r.state !== 'released').length;
-    if (live >= MAX_REFUNDS_PER_PAYMENT) throw new DomainError('FAILED_PRECONDITION', `每笔支付最多退款 ${MAX_REFUNDS_PER_PAYMENT} 次`);
+    if (live >= MAX_REFUNDS_PER_PAYMENT)
+      throw new DomainError('FAILED_PRECONDITION', `每笔支付最多退款 ${MAX_REFUNDS_PER_PAYMENT} 次`);
     const now = deps.clock();
     const reserved = await store.updateWhere(
       COLLECTIONS.orders,
-      { _id: order._id, status: _.in([...REFUNDABLE_ORDER_STATES]), refundableFen: _.gte(input.amountFen), [`refundReservations.${input.outRefundNo}`]: _.exists(false) },
+      {
+        _id: order._id,
+        status: _.in([...REFUNDABLE_ORDER_STATES]),
+        refundableFen: _.gte(input.amountFen),
+        [`refundReservations.${input.outRefundNo}`]: _.exists(false),
+      },
       {
         refundableFen: _.inc(-input.amountFen),
         status: 'refunding',
         refundReservations: {
-          [input.outRefundNo]: { amountFen: input.amountFen, state: 'reserved', reason: input.reason, requestedBy: input.requestedBy, requestedByOpenid: input.requestedByOpenid, at: now },
+          [input.outRefundNo]: {
+            amountFen: input.amountFen,
+            state: 'reserved',
+            reason: input.reason,
+            requestedBy: input.requestedBy,
+            requestedByOpenid: input.requestedByOpenid,
+            at: now,
+          },
         },
         nextCheckAt: now + deps.config.reconcileStuckMinutes * 60_000,
         updatedAt: now,
@@ -103,7 +125,8 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
       const current = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
       reservation = current.refundReservations?.[input.outRefundNo];
       if (!reservation) {
-        if (!REFUNDABLE_ORDER_STATES.includes(current.status)) throw new DomainError('FAILED_PRECONDITION', '当前订单状态不能退款');
+        if (!REFUNDABLE_ORDER_STATES.includes(current.status))
+          throw new DomainError('FAILED_PRECONDITION', '当前订单状态不能退款');
         throw new DomainError('CONFLICT', `可退金额不足（剩余 ${current.refundableFen} 分）`);
       }
       if (reservation.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);
@@ -121,23 +144,47 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
     requestedBy: input.requestedBy,
     requestedByOpenid: input.requestedByOpenid,
   });
-  if (refund.orderId !== order._id || refund.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);
+  if (refund.orderId !== order._id || refund.amountFen !== input.amountFen)
+    throw new DomainError('CONFLICT', sameIntent);
   if (refund.status === 'queued') await submitRefund(deps, refund);
   return (await store.getById<RefundDoc>(COLLECTIONS.refunds, refund._id))!;
 }
 
-type NewRefund = Pick<RefundDoc, '_id' | 'kind' | 'orderId' | 'outTradeNo' | 'openid' | 'amountFen' | 'totalFen' | 'reason' | 'requestedBy' | 'requestedByOpenid'>;
+type NewRefund = Pick<
+  RefundDoc,
+  | '_id'
+  | 'kind'
+  | 'orderId'
+  | 'outTradeNo'
+  | 'openid'
+  | 'amountFen'
+  | 'totalFen'
+  | 'reason'
+  | 'requestedBy'
+  | 'requestedByOpenid'
+>;
 
 /** Writes the refund document (queued), or returns the one a previous call wrote. */
 export async function recordRefund(deps: Deps, fields: NewRefund): Promise<RefundDoc> {
   const now = deps.clock();
-  const refund: RefundDoc = { ...fields, status: 'queued', nextAttemptAt: now, attempts: 0, createdAt: now, updatedAt: now };
+  const refund: RefundDoc = {
+    ...fields,
+    status: 'queued',
+    nextAttemptAt: now,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
   if ((await deps.store.insert(COLLECTIONS.refunds, refund)) === 'created') return refund;
   return (await deps.store.getById<RefundDoc>(COLLECTIONS.refunds, fields._id))!;
 }
 
 /** A whole payment the order never used (a second successful payment): refunded in full, once. */
-export async function refundDuplicateCharge(deps: Deps, payment: { _id: string; orderId: string; openid: string }, totalFen: number): Promise<RefundDoc> {
+export async function refundDuplicateCharge(
+  deps: Deps,
+  payment: { _id: string; orderId: string; openid: string },
+  totalFen: number,
+): Promise<RefundDoc> {
   const refund = await recordRefund(deps, {
     _id: duplicateChargeRefundNo(payment._id),
     kind: 'duplicate_charge' satisfies RefundKind,
@@ -165,9 +212,19 @@ export async function submitRefund(deps: Deps, refund: RefundDoc): Promise<Refun
   const { store } = deps;
   const _ = store.command;
   const now = deps.clock();
-  const gateOpen = await store.updateWhere(COLLECTIONS.payments, { _id: refund.outTradeNo, refundGateAt: _.lte(now) }, { refundGateAt: now + REFUND_GAP_MS });
+  const gateOpen = await store.updateWhere(
+    COLLECTIONS.payments,
+    { _id: refund.outTradeNo, refundGateAt: _.lte(now) },
+    { refundGateAt: now + REFUND_GAP_MS },
+  );
   if (!gateOpen) {
-    await reschedule(deps, refund, 'queued', now + REFUND_GAP_MS, 'waiting for the one-minute gate between refunds of one payment');
+    await reschedule(
+      deps,
+      refund,
+      'queued',
+      now + REFUND_GAP_MS,
+      'waiting for the one-minute gate between refunds of one payment',
+    );
     return 'queued';
   }
   let verdict: SubmitVerdict;
@@ -183,7 +240,10 @@ export async function submitRefund(deps: Deps, refund: RefundDoc): Promise<Refun
   } catch (error) {
     // an API error by its documented meaning; anything else (network, timeout, an answer that fails verification)
     // leaves the outcome unknown
-    verdict = error instanceof WechatPayApiError ? classifyRefundError(error.status, error.code) : { kind: 'unknown', reason: (error as Error).message };
+    verdict =
+      error instanceof WechatPayApiError
+        ? classifyRefundError(error.status, error.code)
+        : { kind: 'unknown', reason: (error as Error).message };
   }
   switch (verdict.kind) {
     case 'accepted':
@@ -211,14 +271,24 @@ export async function submitRefund(deps: Deps, refund: RefundDoc): Promise<Refun
 }
 
 /** Leaves the refund in `state` and puts it behind the others: reconcile looks at it again later. */
-async function reschedule(deps: Deps, refund: RefundDoc, state: RefundState, at?: number, error?: string): Promise<void> {
+async function reschedule(
+  deps: Deps,
+  refund: RefundDoc,
+  state: RefundState,
+  at?: number,
+  error?: string,
+): Promise<void> {
   const now = deps.clock();
-  await deps.store.updateWhere(COLLECTIONS.refunds, { _id: refund._id, status: state }, {
-    nextAttemptAt: at ?? now + refundBackoffMs(state, refund.attempts),
-    attempts: deps.store.command.inc(1),
-    updatedAt: now,
-    ...(error ? { error } : {}),
-  });
+  await deps.store.updateWhere(
+    COLLECTIONS.refunds,
+    { _id: refund._id, status: state },
+    {
+      nextAttemptAt: at ?? now + refundBackoffMs(state, refund.attempts),
+      attempts: deps.store.command.inc(1),
+      updatedAt: now,
+      ...(error ? { error } : {}),
+    },
+  );
 }
 
 // ---- settling ---------------------------------------------------------------------------------------------------
@@ -249,16 +319,20 @@ export async function moveRefund(
   const refund = await store.getById<RefundDoc>(COLLECTIONS.refunds, outRefundNo);
   if (!refund) return 'unknown_refund';
   const final = to === 'success' || to === 'closed' || to === 'failed';
-  const moved = await store.updateWhere(COLLECTIONS.refunds, { _id: outRefundNo, status: _.in(sourcesOf(to)) }, {
-    status: to,
-    updatedAt: now,
-    nextAttemptAt: firstLookAt(to, now),
-    attempts: 0,
-    ...(final ? { settledAt: to === 'success' && extra.successTime ? Date.parse(extra.successTime) : now } : {}),
-    ...(to === 'abnormal' ? { abnormalAt: now } : {}),
-    ...(extra.refundId ? { refundId: extra.refundId } : {}),
-    ...(extra.error ? { error: extra.error } : {}),
-  });
+  const moved = await store.updateWhere(
+    COLLECTIONS.refunds,
+    { _id: outRefundNo, status: _.in(sourcesOf(to)) },
+    {
+      status: to,
+      updatedAt: now,
+      nextAttemptAt: firstLookAt(to, now),
+      attempts: 0,
+      ...(final ? { settledAt: to === 'success' && extra.successTime ? Date.parse(extra.successTime) : now } : {}),
+      ...(to === 'abnormal' ? { abnormalAt: now } : {}),
+      ...(extra.refundId ? { refundId: extra.refundId } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
+    },
+  );
   // the state the refund is in now, as far as this move is concerned: a repeat of the same move completes it
   if (!moved && refund.status !== to) return 'duplicate';
   if (to === 'abnormal' && moved) {
@@ -269,14 +343,22 @@ export async function moveRefund(
       outTradeNo: refund.outTradeNo,
       outRefundNo,
       expectedFen: refund.amountFen,
-      detail: 'WeChat Pay could not pay the refund into the user’s account: apply-abnormal-refund or handle it in the merchant platform',
+      detail:
+        'WeChat Pay could not pay the refund into the user’s account: apply-abnormal-refund or handle it in the merchant platform',
     });
   }
   if (to === 'success' && moved && (refund.abnormalAt !== undefined || refund.status === 'abnormal')) {
-    await resolveException(deps, exceptionId('abnormal_refund', outRefundNo), 'system', { action: 'refund_succeeded', note: 'WeChat Pay reported the refund successful' });
+    await resolveException(deps, exceptionId('abnormal_refund', outRefundNo), 'system', {
+      action: 'refund_succeeded',
+      note: 'WeChat Pay reported the refund successful',
+    });
   }
   if (refund.kind === 'duplicate_charge') {
-    if (to === 'success') await resolveException(deps, exceptionId('duplicate_charge', refund.outTradeNo), 'system', { action: 'refund_succeeded', note: 'the duplicate charge was refunded' });
+    if (to === 'success')
+      await resolveException(deps, exceptionId('duplicate_charge', refund.outTradeNo), 'system', {
+        action: 'refund_succeeded',
+        note: 'the duplicate charge was refunded',
+      });
     return moved ? (final ? 'settled' : 'moved') : 'duplicate';
   }
   const effect = reservationEffect(to);
@@ -293,39 +375,57 @@ async function applyToOrder(deps: Deps, refund: RefundDoc, effect: 'consume' | '
   const now = deps.clock();
   const key = `refundReservations.${refund._id}.state`;
   if (effect === 'release') {
-    return (await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'reserved' }, {
-      refundableFen: _.inc(refund.amountFen),
-      refundReservations: { [refund._id]: { state: 'released' } },
-      updatedAt: now,
-      timeline: _.push([entry(now, 'refund_failed', refund._id)]),
-    })) > 0;
+    return (
+      (await store.updateWhere(
+        COLLECTIONS.orders,
+        { _id: refund.orderId, [key]: 'reserved' },
+        {
+          refundableFen: _.inc(refund.amountFen),
+          refundReservations: { [refund._id]: { state: 'released' } },
+          updatedAt: now,
+          timeline: _.push([entry(now, 'refund_failed', refund._id)]),
+        },
+      )) > 0
+    );
   }
-  const consumed = await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'reserved' }, {
-    refundedFen: _.inc(refund.amountFen),
-    refundReservations: { [refund._id]: { state: 'settled' } },
-    updatedAt: now,
-    timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
-  });
+  const consumed = await store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: refund.orderId, [key]: 'reserved' },
+    {
+      refundedFen: _.inc(refund.amountFen),
+      refundReservations: { [refund._id]: { state: 'settled' } },
+      updatedAt: now,
+      timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
+    },
+  );
   if (consumed) return true;
   // a SUCCESS for a refund already released (closed or refused here, paid out by WeChat Pay all the same): apply it
   // again while the order still has the balance; otherwise a person must look
-  const reapplied = await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId, [key]: 'released', refundableFen: _.gte(refund.amountFen) }, {
-    refundableFen: _.inc(-refund.amountFen),
-    refundedFen: _.inc(refund.amountFen),
-    refundReservations: { [refund._id]: { state: 'settled' } },
-    updatedAt: now,
-    timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
-  });
+  const reapplied = await store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: refund.orderId, [key]: 'released', refundableFen: _.gte(refund.amountFen) },
+    {
+      refundableFen: _.inc(-refund.amountFen),
+      refundedFen: _.inc(refund.amountFen),
+      refundReservations: { [refund._id]: { state: 'settled' } },
+      updatedAt: now,
+      timeline: _.push([entry(now, 'refund_succeeded', `${refund.amountFen}`)]),
+    },
+  );
   if (reapplied) return true;
   const order = await store.getById<OrderDoc>(COLLECTIONS.orders, refund.orderId);
   if (order?.refundReservations?.[refund._id]?.state === 'settled') return false; // already applied
   const detail = `refund ${refund._id} of ${refund.amountFen} fen succeeded at WeChat Pay but the order has only ${order?.refundableFen ?? 0} fen refundable`;
-  await store.updateWhere(COLLECTIONS.orders, { _id: refund.orderId }, {
-    status: 'review',
-    review: { reason: 'refund_unapplied', at: now, detail },
-    updatedAt: now,
-    timeline: _.push([entry(now, 'review', detail)]),
-  });
+  await store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: refund.orderId },
+    {
+      status: 'review',
+      review: { reason: 'refund_unapplied', at: now, detail },
+      updatedAt: now,
+      timeline: _.push([entry(now, 'review', detail)]),
+    },
+  );
   await openException(deps, {
     kind: 'refund_unapplied',
     key: refund._id,
@@ -335,7 +435,10 @@ async function applyToOrder(deps: Deps, refund: RefundDoc, effect: 'consume' | '
     actualFen: refund.amountFen,
     detail,
   });
-  deps.log.error('refund success could not be applied: order put in review', { orderId: refund.orderId, outRefundNo: refund._id });
+  deps.log.error('refund success could not be applied: order put in review', {
+    orderId: refund.orderId,
+    outRefundNo: refund._id,
+  });
   return false;
 }
 
@@ -384,7 +487,10 @@ export async function advanceRefund(deps: Deps, refund: RefundDoc): Promise<Refu
     throw providerError(error);
   }
   const to = REFUND_STATE_FROM_WECHAT[answer.status];
-  const verdict = await moveRefund(deps, refund._id, to, { refundId: answer.refund_id, ...(answer.success_time ? { successTime: answer.success_time } : {}) });
+  const verdict = await moveRefund(deps, refund._id, to, {
+    refundId: answer.refund_id,
+    ...(answer.success_time ? { successTime: answer.success_time } : {}),
+  });
   if (verdict === 'duplicate') {
     await reschedule(deps, refund, refund.status);
     return 'unchanged';

@@ -64,7 +64,11 @@ async function claimTransaction(deps: Deps, transactionId: string, outTradeNo: s
  * Applies what WeChat Pay says about a transaction. Round trips on a first success: read payment, claim the
  * transaction_id, CAS order, CAS payment. On a duplicate: read payment.
  */
-export async function settleTransaction(deps: Deps, tx: Transaction, via: SettledVia = 'query'): Promise<SettleVerdict> {
+export async function settleTransaction(
+  deps: Deps,
+  tx: Transaction,
+  via: SettledVia = 'query',
+): Promise<SettleVerdict> {
   const { store } = deps;
   if (tx.mchid !== deps.pay.config.mchid || tx.appid !== deps.pay.config.appid) return 'merchant_mismatch';
   const payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, tx.out_trade_no);
@@ -87,7 +91,11 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
 
   if (!paid) {
     if (tx.trade_state === 'CLOSED' || tx.trade_state === 'REVOKED') {
-      await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(['created', 'prepaid']) }, { status: 'closed', updatedAt: now });
+      await store.updateWhere(
+        COLLECTIONS.payments,
+        { _id: payment._id, status: _.in(['created', 'prepaid']) },
+        { status: 'closed', updatedAt: now },
+      );
       return 'closed';
     }
     return 'not_paid';
@@ -95,7 +103,13 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
   if (payment.status === 'duplicate') {
     // a crash may have come between marking the duplicate and recording its exception or refund: complete them
     if (!(await store.getById<RefundDoc>(COLLECTIONS.refunds, duplicateChargeRefundNo(payment._id)))) {
-      await handleDuplicateCharge(deps, payment, payment.transactionId ?? tx.transaction_id ?? '', payment.paidTotalFen ?? payment.amountFen, 'unknown');
+      await handleDuplicateCharge(
+        deps,
+        payment,
+        payment.transactionId ?? tx.transaction_id ?? '',
+        payment.paidTotalFen ?? payment.amountFen,
+        'unknown',
+      );
     }
     return 'duplicate';
   }
@@ -114,7 +128,10 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
       ...(tx.amount?.total !== undefined ? { actualFen: tx.amount.total } : {}),
       detail,
     });
-    deps.log.error('a successful transaction does not match its payment: not settled', { outTradeNo: payment._id, detail });
+    deps.log.error('a successful transaction does not match its payment: not settled', {
+      outTradeNo: payment._id,
+      detail,
+    });
     return mismatch ? 'payment_mismatch' : 'transaction_reused';
   }
   const transactionId = tx.transaction_id!;
@@ -123,20 +140,28 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
 
   if (totalTaken !== payment.amountFen) {
     const detail = `WeChat Pay total ${totalTaken} fen, payment ${payment.amountFen} fen`;
-    await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId, status: _.in([...PAYABLE_ORDER_STATES]) }, {
-      status: 'review',
-      review: { reason: 'amount_mismatch', at: now, detail, outTradeNo: payment._id },
-      updatedAt: now,
-      timeline: _.push([entry(now, 'review', detail)]),
-    });
-    await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(UNSETTLED) }, {
-      status: 'amount_mismatch',
-      transactionId,
-      paidTotalFen: totalTaken,
-      paidAt,
-      settledVia: via,
-      updatedAt: now,
-    });
+    await store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: payment.orderId, status: _.in([...PAYABLE_ORDER_STATES]) },
+      {
+        status: 'review',
+        review: { reason: 'amount_mismatch', at: now, detail, outTradeNo: payment._id },
+        updatedAt: now,
+        timeline: _.push([entry(now, 'review', detail)]),
+      },
+    );
+    await store.updateWhere(
+      COLLECTIONS.payments,
+      { _id: payment._id, status: _.in(UNSETTLED) },
+      {
+        status: 'amount_mismatch',
+        transactionId,
+        paidTotalFen: totalTaken,
+        paidAt,
+        settledVia: via,
+        updatedAt: now,
+      },
+    );
     await openException(deps, {
       kind: 'amount_mismatch',
       key: payment._id,
@@ -150,27 +175,35 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
     return 'amount_mismatch';
   }
 
-  const orderPaid = await store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId, status: _.in([...PAYABLE_ORDER_STATES]) }, {
-    status: 'paid',
-    paidFen: payment.amountFen,
-    refundableFen: payment.amountFen,
-    refundedFen: 0,
-    paidAt,
-    paidOutTradeNo: payment._id,
-    transactionId,
-    updatedAt: now,
-    timeline: _.push([entry(now, 'paid', transactionId)]),
-  });
+  const orderPaid = await store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: payment.orderId, status: _.in([...PAYABLE_ORDER_STATES]) },
+    {
+      status: 'paid',
+      paidFen: payment.amountFen,
+      refundableFen: payment.amountFen,
+      refundedFen: 0,
+      paidAt,
+      paidOutTradeNo: payment._id,
+      transactionId,
+      updatedAt: now,
+      timeline: _.push([entry(now, 'paid', transactionId)]),
+    },
+  );
   const order = orderPaid ? undefined : await store.getById<OrderDoc>(COLLECTIONS.orders, payment.orderId);
   if (orderPaid || order?.paidOutTradeNo === payment._id) {
-    const paymentDone = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(UNSETTLED) }, {
-      status: 'success',
-      transactionId,
-      paidTotalFen: totalTaken,
-      paidAt,
-      settledVia: via,
-      updatedAt: now,
-    });
+    const paymentDone = await store.updateWhere(
+      COLLECTIONS.payments,
+      { _id: payment._id, status: _.in(UNSETTLED) },
+      {
+        status: 'success',
+        transactionId,
+        paidTotalFen: totalTaken,
+        paidAt,
+        settledVia: via,
+        updatedAt: now,
+      },
+    );
     if (orderPaid) {
       await notifyPaid(deps, payment, paidAt);
       return 'paid';
@@ -178,14 +211,18 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
     return paymentDone ? 'paid_repaired' : 'duplicate';
   }
   // the order is settled by another payment (or is in a state that takes no payment): money the order never uses
-  const marked = await store.updateWhere(COLLECTIONS.payments, { _id: payment._id, status: _.in(UNSETTLED) }, {
-    status: 'duplicate',
-    transactionId,
-    paidTotalFen: totalTaken,
-    paidAt,
-    settledVia: via,
-    updatedAt: now,
-  });
+  const marked = await store.updateWhere(
+    COLLECTIONS.payments,
+    { _id: payment._id, status: _.in(UNSETTLED) },
+    {
+      status: 'duplicate',
+      transactionId,
+      paidTotalFen: totalTaken,
+      paidAt,
+      settledVia: via,
+      updatedAt: now,
+    },
+  );
   if (!marked) return 'duplicate'; // another delivery marked it: that one completes the rest
   await handleDuplicateCharge(deps, payment, transactionId, totalTaken, order?.status ?? 'missing');
   return 'duplicate_charge';
@@ -195,7 +232,13 @@ export async function settleTransaction(deps: Deps, tx: Transaction, via: Settle
  * The rest of a duplicate charge, each step idempotent so a repeat completes what a crash interrupted: the exception
  * (and, the first time it opens, the order's timeline entry), then the full refund under its derived out_refund_no.
  */
-async function handleDuplicateCharge(deps: Deps, payment: PaymentDoc, transactionId: string, totalTaken: number, orderStatus: string): Promise<void> {
+async function handleDuplicateCharge(
+  deps: Deps,
+  payment: PaymentDoc,
+  transactionId: string,
+  totalTaken: number,
+  orderStatus: string,
+): Promise<void> {
   const opened = await openException(deps, {
     kind: 'duplicate_charge',
     key: payment._id,
@@ -207,7 +250,11 @@ async function handleDuplicateCharge(deps: Deps, payment: PaymentDoc, transactio
   });
   if (opened.created) {
     const now = deps.clock();
-    await deps.store.updateWhere(COLLECTIONS.orders, { _id: payment.orderId }, { updatedAt: now, timeline: deps.store.command.push([entry(now, 'duplicate_charge', payment._id)]) });
+    await deps.store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: payment.orderId },
+      { updatedAt: now, timeline: deps.store.command.push([entry(now, 'duplicate_charge', payment._id)]) },
+    );
   }
   await refundDuplicateCharge(deps, payment, totalTaken);
 }
@@ -244,7 +291,11 @@ async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Prom
 }
 
 /** Queries WeChat Pay for one out_trade_no and settles from the answer. */
-export async function settleByQuery(deps: Deps, outTradeNo: string, via: SettledVia = 'query'): Promise<SettleVerdict | 'not_found'> {
+export async function settleByQuery(
+  deps: Deps,
+  outTradeNo: string,
+  via: SettledVia = 'query',
+): Promise<SettleVerdict | 'not_found'> {
   let tx: Transaction;
   try {
     tx = await deps.pay.client.queryByOutTradeNo(outTradeNo);

@@ -40,10 +40,21 @@ export async function subscribePaid(deps: Deps, caller: Caller, event: unknown):
   }
   const order = await loadOwnedOrder(deps, openid, orderId);
   const now = deps.clock();
-  const doc: PaySubscriptionDoc = { _id: order._id, openid, templateId, status: 'accepted', acceptedAt: now, updatedAt: now };
+  const doc: PaySubscriptionDoc = {
+    _id: order._id,
+    openid,
+    templateId,
+    status: 'accepted',
+    acceptedAt: now,
+    updatedAt: now,
+  };
   if ((await deps.store.insert(COLLECTIONS.paySubscriptions, doc)) === 'exists') {
     // accepted again (a second pay tap): still one message; one already sent stays sent
-    await deps.store.updateWhere(COLLECTIONS.paySubscriptions, { _id: order._id, status: deps.store.command.neq('sent') }, { status: 'accepted', templateId, acceptedAt: now, updatedAt: now });
+    await deps.store.updateWhere(
+      COLLECTIONS.paySubscriptions,
+      { _id: order._id, status: deps.store.command.neq('sent') },
+      { status: 'accepted', templateId, acceptedAt: now, updatedAt: now },
+    );
   }
   return { orderId: order._id, templateId, acceptedAt: now };
 }
@@ -52,13 +63,26 @@ export async function subscribePaid(deps: Deps, caller: Caller, event: unknown):
  * Claims the order's acceptance for sending (compare-and-set accepted → sent): true once, for the first caller, and
  * only when the order's owner accepted this template. One write.
  */
-export async function claimPaidMessage(deps: Deps, orderId: string, openid: string, templateId: string): Promise<boolean> {
+export async function claimPaidMessage(
+  deps: Deps,
+  orderId: string,
+  openid: string,
+  templateId: string,
+): Promise<boolean> {
   const now = deps.clock();
-  const claimed = await deps.store.updateWhere(COLLECTIONS.paySubscriptions, { _id: orderId, openid, templateId, status: 'accepted' }, { status: 'sent', sentAt: now, updatedAt: now });
+  const claimed = await deps.store.updateWhere(
+    COLLECTIONS.paySubscriptions,
+    { _id: orderId, openid, templateId, status: 'accepted' },
+    { status: 'sent', sentAt: now, updatedAt: now },
+  );
   return claimed > 0;
 }
 
 /** WeChat refused the message (the user turned subscriptions off meanwhile, say): kept with the reason. */
 export async function markPaidMessageFailed(deps: Deps, orderId: string, error: string): Promise<void> {
-  await deps.store.updateWhere(COLLECTIONS.paySubscriptions, { _id: orderId, status: 'sent' }, { status: 'failed', error: error.slice(0, 200), updatedAt: deps.clock() });
+  await deps.store.updateWhere(
+    COLLECTIONS.paySubscriptions,
+    { _id: orderId, status: 'sent' },
+    { status: 'failed', error: error.slice(0, 200), updatedAt: deps.clock() },
+  );
 }

@@ -40,6 +40,10 @@ function parseCatalogList(event: unknown): CatalogListRequest {
 
 export async function listCatalog(deps: Deps, event: unknown): Promise<CatalogListResponse> {
   parseCatalogList(event);
-  const docs = await deps.store.find<ProductDoc>(COLLECTIONS.products, { onSale: true }, { orderBy: [['sort', 'asc']], limit: CATALOG_LIMIT });
+  const docs = await deps.store.find<ProductDoc>(
+    COLLECTIONS.products,
+    { onSale: true },
+    { orderBy: [['sort', 'asc']], limit: CATALOG_LIMIT },
+  );
   return { products: docs.map(toProduct) };
 }

@@ -52,14 +52,24 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export const guestOrderId = (tokenHash: string) => `G${tokenHash.slice(0, 20).toUpperCase()}`;
 
 /** The order the token is the bearer of; NOT_FOUND for anything else. Costs the token's rate limit first. */
-async function loadByToken(deps: Deps, token: unknown, client: CheckoutClient): Promise<{ order: OrderDoc; tokenHash: string }> {
+async function loadByToken(
+  deps: Deps,
+  token: unknown,
+  client: CheckoutClient,
+): Promise<{ order: OrderDoc; tokenHash: string }> {
   await takeRate(deps, CHECKOUT_LIMITS.ip, client.ip);
   if (typeof token !== 'string' || !TOKEN.test(token)) throw notFound();
   const tokenHash = sha256(token);
   await takeRate(deps, CHECKOUT_LIMITS.token, tokenHash);
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, guestOrderId(tokenHash));
   const stored = order?.guest?.tokenHash;
-  if (!order || !stored || stored.length !== tokenHash.length || !timingSafeEqual(Buffer.from(stored), Buffer.from(tokenHash))) throw notFound();
+  if (
+    !order ||
+    !stored ||
+    stored.length !== tokenHash.length ||
+    !timingSafeEqual(Buffer.from(stored), Buffer.from(tokenHash))
+  )
+    throw notFound();
   return { order, tokenHash };
 }
 
@@ -78,7 +88,11 @@ async function answer(deps: Deps, order: OrderDoc): Promise<CheckoutAnswer> {
   if (order.status === 'pending_payment' && order.activePaymentId) {
     const payment = await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, order.activePaymentId);
     if (payment?.status === 'prepaid' && payment.codeUrl && payment.prepayExpiresAt !== undefined) {
-      view.code = { codeUrl: payment.codeUrl, expiresAt: payment.prepayExpiresAt, lapsed: now >= payment.prepayExpiresAt };
+      view.code = {
+        codeUrl: payment.codeUrl,
+        expiresAt: payment.prepayExpiresAt,
+        lapsed: now >= payment.prepayExpiresAt,
+      };
     }
   }
   return { order: view, now };
@@ -111,7 +125,8 @@ export async function createGuestOrder(deps: Deps, body: unknown, client: Checko
     guest: { tokenHash },
     ...(serviceStartsAt !== undefined ? { serviceStartsAt } : {}),
   });
-  if ((await deps.store.insert(COLLECTIONS.orders, order)) !== 'created') throw new DomainError('INTERNAL', '订单创建失败，请重试');
+  if ((await deps.store.insert(COLLECTIONS.orders, order)) !== 'created')
+    throw new DomainError('INTERNAL', '订单创建失败，请重试');
   return { token, ...(await answer(deps, order)) };
 }
 

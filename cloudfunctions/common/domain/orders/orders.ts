@@ -3,7 +3,16 @@
  * Every state change is a compare-and-set on the order's current status.
  */
 import { createHash } from 'node:crypto';
-import type { CancelOrderRequest, ConfirmOrderRequest, GetOrderRequest, ListOrdersRequest, ListOrdersResponse, OrderItem, OrderStatus, OrderView } from '../../../../typings/api';
+import type {
+  CancelOrderRequest,
+  ConfirmOrderRequest,
+  GetOrderRequest,
+  ListOrdersRequest,
+  ListOrdersResponse,
+  OrderItem,
+  OrderStatus,
+  OrderView,
+} from '../../../../typings/api';
 import { ORDER_STATUSES } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
@@ -12,7 +21,16 @@ import type { Caller, Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
 import { endUnpaidOrder } from '../money/payments';
 import type { OrderDoc } from '../records';
-import { asObject, ID_PATTERN, onlyKeys, readEnum, readInt, readOrderId, readString, type WithDefaults } from '../validate';
+import {
+  asObject,
+  ID_PATTERN,
+  onlyKeys,
+  readEnum,
+  readInt,
+  readOrderId,
+  readString,
+  type WithDefaults,
+} from '../validate';
 import { toView } from '../views';
 
 export const MAX_ITEMS = 20;
@@ -59,16 +77,29 @@ export function parseConfirm(event: unknown): WithDefaults<ConfirmOrderRequest, 
 }
 
 /** Prices the items from the catalogue on the server: products on sale, within their per-order limit. */
-export async function priceItems(deps: Deps, input: ConfirmOrderRequest['items']): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
+export async function priceItems(
+  deps: Deps,
+  input: ConfirmOrderRequest['items'],
+): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
   const { store } = deps;
   const ids = input.map((i) => i.productId);
-  const products = await store.find<ProductDoc>(COLLECTIONS.products, { _id: store.command.in(ids) }, { limit: MAX_ITEMS });
+  const products = await store.find<ProductDoc>(
+    COLLECTIONS.products,
+    { _id: store.command.in(ids) },
+    { limit: MAX_ITEMS },
+  );
   const byId = new Map(products.map((p) => [p._id, p]));
   const items: OrderItem[] = input.map(({ productId, quantity }, i) => {
     const product = byId.get(productId);
     if (!product || !product.onSale) throw invalid(`items[${i}].productId`, '商品不存在或已下架');
     if (quantity > product.maxPerOrder) throw invalid(`items[${i}].quantity`, `每单最多购买 ${product.maxPerOrder} 件`);
-    return { productId, title: product.title, unitPriceFen: product.priceFen, quantity, subtotalFen: product.priceFen * quantity };
+    return {
+      productId,
+      title: product.title,
+      unitPriceFen: product.priceFen,
+      quantity,
+      subtotalFen: product.priceFen * quantity,
+    };
   });
   const totalFen = items.reduce((sum, item) => sum + item.subtotalFen, 0);
   if (totalFen <= 0) throw invalid('items', '订单金额必须大于 0');
@@ -80,7 +111,10 @@ export async function priceItems(deps: Deps, input: ConfirmOrderRequest['items']
 /** A new unpaid order: it expires after ORDER_EXPIRY_MINUTES, when reconcile looks at it next. */
 export function pendingOrder(
   deps: Deps,
-  fields: Pick<OrderDoc, '_id' | 'openid' | 'requestId' | 'items' | 'totalFen' | 'contact' | 'remark' | 'serviceStartsAt' | 'guest'>,
+  fields: Pick<
+    OrderDoc,
+    '_id' | 'openid' | 'requestId' | 'items' | 'totalFen' | 'contact' | 'remark' | 'serviceStartsAt' | 'guest'
+  >,
 ): OrderDoc {
   const now = deps.clock();
   const { serviceStartsAt, guest, ...rest } = fields;
@@ -119,7 +153,9 @@ export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): 
   });
   if ((await store.insert(COLLECTIONS.orders, order)) === 'created') return toView(order, deps);
   const existing = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
-  const sameItems = JSON.stringify(existing.items.map((i) => [i.productId, i.quantity])) === JSON.stringify(items.map((i) => [i.productId, i.quantity]));
+  const sameItems =
+    JSON.stringify(existing.items.map((i) => [i.productId, i.quantity])) ===
+    JSON.stringify(items.map((i) => [i.productId, i.quantity]));
   if (!sameItems) throw new DomainError('CONFLICT', 'requestId was already used for a different order');
   return toView(existing, deps);
 }
@@ -163,7 +199,8 @@ export async function cancelOrder(deps: Deps, caller: Caller, event: unknown): P
   onlyKeys(obj, ['action', 'orderId']);
   const { orderId }: CancelOrderRequest = { orderId: readOrderId(obj) };
   const order = await loadOwnedOrder(deps, openid, orderId);
-  if (order.status !== 'pending_payment') throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付，请申请退款' : '订单不能取消');
+  if (order.status !== 'pending_payment')
+    throw new DomainError('CONFLICT', order.status === 'paid' ? '订单已支付，请申请退款' : '订单不能取消');
   const result = await endUnpaidOrder(deps, order, 'cancelled');
   if (result === 'paid') throw new DomainError('CONFLICT', '订单已支付，请申请退款');
   const now = (await deps.store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;

@@ -6,7 +6,14 @@
  */
 import type { ExceptionView } from '../../../../typings/api';
 import { BANK_TYPES } from '../../../constants/admin';
-import { acceptReview, applyAbnormalRefund, getException, markAbnormalHandled, refundReview, resolveException } from '../../../services/admin';
+import {
+  acceptReview,
+  applyAbnormalRefund,
+  getException,
+  markAbnormalHandled,
+  refundReview,
+  resolveException,
+} from '../../../services/admin';
 import { newRequestId } from '../../../utils/time';
 import { FORBIDDEN_TEXT, handleAdminError } from '../access';
 import { toExceptionRow, type ExceptionRow } from '../view';
@@ -66,9 +73,20 @@ Component({
         this.setData({ loading: false, forbidden: handleAdminError(error) });
       }
     },
-    onAction(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { action: Exclude<Action, ''> }>) {
+    onAction(
+      e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { action: Exclude<Action, ''> }>,
+    ) {
       const action = e.currentTarget.dataset.action;
-      this.setData({ action, actionTitle: TITLES[action], needsNote: NEEDS_NOTE.includes(action), note: '', bankType: '', bankAccount: '', realName: '', requestId: newRequestId('review') });
+      this.setData({
+        action,
+        actionTitle: TITLES[action],
+        needsNote: NEEDS_NOTE.includes(action),
+        note: '',
+        bankType: '',
+        bankAccount: '',
+        realName: '',
+        requestId: newRequestId('review'),
+      });
     },
     onCloseAction() {
       this.setData({ action: '' });
@@ -112,9 +130,18 @@ Component({
         else if (action === 'refundReview') await refundReview(row.orderId, note, this.data.requestId);
         else if (action === 'markHandled') await markAbnormalHandled(row.outRefundNo, note);
         else if (action === 'merchantCard') await applyAbnormalRefund(row.outRefundNo, { type: 'MERCHANT_BANK_CARD' });
-        else await applyAbnormalRefund(row.outRefundNo, { type: 'USER_BANK_CARD', bankType: this.data.bankType, bankAccount: this.data.bankAccount.trim(), realName: this.data.realName.trim() });
+        else
+          await applyAbnormalRefund(row.outRefundNo, {
+            type: 'USER_BANK_CARD',
+            bankType: this.data.bankType,
+            bankAccount: this.data.bankAccount.trim(),
+            realName: this.data.realName.trim(),
+          });
         this.setData({ action: '', bankAccount: '', realName: '' });
-        wx.showToast({ title: action === 'merchantCard' || action === 'userCard' ? '已提交微信支付' : '已处理', icon: 'success' });
+        wx.showToast({
+          title: action === 'merchantCard' || action === 'userCard' ? '已提交微信支付' : '已处理',
+          icon: 'success',
+        });
         await this.load();
       } catch (error) {
         if (handleAdminError(error)) this.setData({ forbidden: true, action: '' });

@@ -39,14 +39,20 @@ Component({
       try {
         const result = await listExceptions(status, this.data.page + 1, PAGE_SIZE);
         if (status !== this.data.status) return;
-        this.setData({ rows: [...this.data.rows, ...result.exceptions.map(toExceptionRow)], page: result.page, hasMore: result.hasMore });
+        this.setData({
+          rows: [...this.data.rows, ...result.exceptions.map(toExceptionRow)],
+          page: result.page,
+          hasMore: result.hasMore,
+        });
       } catch (error) {
         this.setData({ forbidden: handleAdminError(error), hasMore: false });
       } finally {
         this.setData({ loading: false });
       }
     },
-    onTab(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: 'open' | 'resolved' }>) {
+    onTab(
+      e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: 'open' | 'resolved' }>,
+    ) {
       if (e.currentTarget.dataset.value === this.data.status) return;
       this.setData({ status: e.currentTarget.dataset.value, loading: false });
       void this.reload();

@@ -61,7 +61,12 @@ Component({
     },
     onOpenRefund() {
       if (!this.data.order) return;
-      this.setData({ refundVisible: true, refundAmount: (this.data.order.refundableFen / 100).toFixed(2), refundReason: '', refundRequestId: newRequestId('admin-refund') });
+      this.setData({
+        refundVisible: true,
+        refundAmount: (this.data.order.refundableFen / 100).toFixed(2),
+        refundReason: '',
+        refundRequestId: newRequestId('admin-refund'),
+      });
     },
     onCloseRefund() {
       this.setData({ refundVisible: false });
@@ -77,8 +82,10 @@ Component({
       if (this.data.busy || !order) return;
       const amountFen = parseYuan(this.data.refundAmount);
       const reason = this.data.refundReason.trim();
-      if (amountFen === undefined || amountFen <= 0) return void wx.showToast({ title: '请填写正确的退款金额', icon: 'none' });
-      if (amountFen > order.refundableFen) return void wx.showToast({ title: `最多可退 ${order.refundableText}`, icon: 'none' });
+      if (amountFen === undefined || amountFen <= 0)
+        return void wx.showToast({ title: '请填写正确的退款金额', icon: 'none' });
+      if (amountFen > order.refundableFen)
+        return void wx.showToast({ title: `最多可退 ${order.refundableText}`, icon: 'none' });
       if (!reason) return void wx.showToast({ title: '请填写退款原因', icon: 'none' });
       this.setData({ busy: true });
       try {

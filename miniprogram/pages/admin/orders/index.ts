@@ -3,7 +3,12 @@ import { searchOrders } from '../../../services/admin';
 import { FORBIDDEN_TEXT, handleAdminError } from '../access';
 import { toSummaryRow } from '../view';
 
-const MATCHED_TEXT = { orderId: '订单号', outTradeNo: '商户单号', transactionId: '微信支付单号', phone: '手机号' } as const;
+const MATCHED_TEXT = {
+  orderId: '订单号',
+  outTradeNo: '商户单号',
+  transactionId: '微信支付单号',
+  phone: '手机号',
+} as const;
 
 Component({
   data: {
@@ -36,7 +41,11 @@ Component({
       this.setData({ searching: true });
       try {
         const result = await searchOrders(query);
-        this.setData({ searched: true, matchedText: MATCHED_TEXT[result.matchedBy], rows: result.orders.map(toSummaryRow) });
+        this.setData({
+          searched: true,
+          matchedText: MATCHED_TEXT[result.matchedBy],
+          rows: result.orders.map(toSummaryRow),
+        });
       } catch (error) {
         this.setData({ forbidden: handleAdminError(error) });
       } finally {

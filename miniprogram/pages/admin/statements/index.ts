@@ -11,7 +11,14 @@ import { FORBIDDEN_TEXT, handleAdminError } from '../access';
 
 function totals(t: StatementTotals | undefined) {
   if (!t) return null;
-  return { payments: t.paymentCount, refunds: t.refundCount, gross: formatFen(t.grossFen), refund: formatFen(t.refundFen), fee: formatFen(t.feeFen), net: formatFen(t.netFen) };
+  return {
+    payments: t.paymentCount,
+    refunds: t.refundCount,
+    gross: formatFen(t.grossFen),
+    refund: formatFen(t.refundFen),
+    fee: formatFen(t.feeFen),
+    net: formatFen(t.netFen),
+  };
 }
 
 function difference(d: BillDifference) {
@@ -19,7 +26,10 @@ function difference(d: BillDifference) {
     key: `${d.kind}:${d.outRefundNo ?? d.outTradeNo}`,
     kindText: BILL_DIFFERENCE_TEXT[d.kind],
     subject: d.outRefundNo ? `退款 ${d.outRefundNo}` : `支付 ${d.outTradeNo}`,
-    amounts: d.billFen !== undefined || d.booksFen !== undefined ? `账单 ${d.billFen !== undefined ? formatFen(d.billFen) : '—'} / 系统 ${d.booksFen !== undefined ? formatFen(d.booksFen) : '—'}` : '',
+    amounts:
+      d.billFen !== undefined || d.booksFen !== undefined
+        ? `账单 ${d.billFen !== undefined ? formatFen(d.billFen) : '—'} / 系统 ${d.booksFen !== undefined ? formatFen(d.booksFen) : '—'}`
+        : '',
     states: d.billState || d.booksState ? `账单 ${d.billState ?? '—'} / 系统 ${d.booksState ?? '—'}` : '',
     outcome: d.healed ? `已自动修复：${d.healed}` : '待人工处理',
     healed: Boolean(d.healed),
@@ -32,8 +42,14 @@ function toRow(s: StatementView) {
     billDate: s.billDate,
     status: s.status,
     statusText: STATEMENT_STATUS_TEXT[s.status],
-    theme: s.status === 'done' ? (s.openCount > 0 ? 'danger' : 'success') : s.status === 'failed' ? 'danger' : 'default',
-    summary: s.status === 'done' ? (s.differenceCount === 0 ? '账实相符' : `差异 ${s.differenceCount} 笔，已修复 ${s.healedCount}，待处理 ${s.openCount}`) : s.lastError || (s.nextAttemptAt ? `下次尝试 ${formatTime(s.nextAttemptAt)}` : ''),
+    theme:
+      s.status === 'done' ? (s.openCount > 0 ? 'danger' : 'success') : s.status === 'failed' ? 'danger' : 'default',
+    summary:
+      s.status === 'done'
+        ? s.differenceCount === 0
+          ? '账实相符'
+          : `差异 ${s.differenceCount} 笔，已修复 ${s.healedCount}，待处理 ${s.openCount}`
+        : s.lastError || (s.nextAttemptAt ? `下次尝试 ${formatTime(s.nextAttemptAt)}` : ''),
     bill: totals(s.bill),
     books: totals(s.books),
     differences: s.differences.map(difference),
@@ -67,7 +83,11 @@ Component({
       this.setData({ loading: true });
       try {
         const result = await listStatements(this.data.page + 1);
-        this.setData({ rows: [...this.data.rows, ...result.statements.map(toRow)], page: result.page, hasMore: result.hasMore });
+        this.setData({
+          rows: [...this.data.rows, ...result.statements.map(toRow)],
+          page: result.page,
+          hasMore: result.hasMore,
+        });
       } catch (error) {
         this.setData({ forbidden: handleAdminError(error), hasMore: false });
       } finally {
@@ -101,7 +121,8 @@ Component({
       }
     },
     onOpenException(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
-      if (e.currentTarget.dataset.id) wx.navigateTo({ url: `/pages/admin/exception/index?id=${encodeURIComponent(e.currentTarget.dataset.id)}` });
+      if (e.currentTarget.dataset.id)
+        wx.navigateTo({ url: `/pages/admin/exception/index?id=${encodeURIComponent(e.currentTarget.dataset.id)}` });
     },
   },
 });

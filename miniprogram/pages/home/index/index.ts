@@ -31,7 +31,8 @@ Component({
   },
   methods: {
     onLoad() {
-      const sync = (state: LoginState) => this.setData({ loginState: state, isAdmin: state === 'ok' && currentProfile()?.isAdmin === true });
+      const sync = (state: LoginState) =>
+        this.setData({ loginState: state, isAdmin: state === 'ok' && currentProfile()?.isAdmin === true });
       unsubscribers.set(this, onLoginState(sync));
       sync(loginState());
       this.setData({ cartGeneration: ordersPlaced() });
@@ -46,14 +47,25 @@ Component({
       if (ordersPlaced() !== this.data.cartGeneration) this.clearQuantities();
     },
     clearQuantities() {
-      this.setData({ products: this.data.products.map((p) => ({ ...p, quantity: 0 })), cartGeneration: ordersPlaced() });
+      this.setData({
+        products: this.data.products.map((p) => ({ ...p, quantity: 0 })),
+        cartGeneration: ordersPlaced(),
+      });
       this.recount();
     },
     async load() {
       this.setData({ loading: true, loadFailed: false });
       try {
         const products = await listProducts({ fresh: true });
-        this.setData({ products: products.map((p) => ({ ...p, priceText: formatFen(p.priceFen), imageUrl: productImageUrl(p.image), quantity: 0 })), loading: false });
+        this.setData({
+          products: products.map((p) => ({
+            ...p,
+            priceText: formatFen(p.priceFen),
+            imageUrl: productImageUrl(p.image),
+            quantity: 0,
+          })),
+          loading: false,
+        });
         this.recount();
       } catch {
         this.setData({ loading: false, loadFailed: true });
@@ -67,7 +79,9 @@ Component({
     },
     onQuantityChange(e: WechatMiniprogram.CustomEvent<{ value: number }, Record<string, never>, { id: string }>) {
       const id = e.currentTarget.dataset.id;
-      const products = this.data.products.map((p) => (p.id === id ? { ...p, quantity: Number(e.detail.value) || 0 } : p));
+      const products = this.data.products.map((p) =>
+        p.id === id ? { ...p, quantity: Number(e.detail.value) || 0 } : p,
+      );
       this.setData({ products });
       this.recount();
     },
@@ -79,7 +93,9 @@ Component({
       });
     },
     onCheckout() {
-      const items = this.data.products.filter((p) => p.quantity > 0).map((p) => ({ productId: p.id, quantity: p.quantity }));
+      const items = this.data.products
+        .filter((p) => p.quantity > 0)
+        .map((p) => ({ productId: p.id, quantity: p.quantity }));
       if (items.length === 0) return;
       wx.navigateTo({ url: `/pages/order/confirm/index?items=${encodeURIComponent(JSON.stringify(items))}` });
     },

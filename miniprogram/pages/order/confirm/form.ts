@@ -7,7 +7,10 @@ export function parseItems(raw: string | undefined): { productId: string; quanti
     const value = JSON.parse(decodeURIComponent(raw ?? '')) as unknown;
     if (!Array.isArray(value)) return [];
     return value
-      .filter((i): i is { productId: string; quantity: number } => typeof i?.productId === 'string' && Number.isInteger(i?.quantity) && i.quantity > 0)
+      .filter(
+        (i): i is { productId: string; quantity: number } =>
+          typeof i?.productId === 'string' && Number.isInteger(i?.quantity) && i.quantity > 0,
+      )
       .map((i) => ({ productId: i.productId, quantity: i.quantity }));
   } catch {
     return [];

@@ -57,7 +57,11 @@ Component({
         const products = new Map(list.map((p) => [p.id, p]));
         const items = chosen.map((c) => {
           const product = products.get(c.productId);
-          return { ...c, title: product?.title ?? '已下架的商品', priceText: product ? formatFen(product.priceFen) : '—' };
+          return {
+            ...c,
+            title: product?.title ?? '已下架的商品',
+            priceText: product ? formatFen(product.priceFen) : '—',
+          };
         });
         const estimate = chosen.reduce((sum, c) => sum + (products.get(c.productId)?.priceFen ?? 0) * c.quantity, 0);
         this.setData({ items, itemsFailed: false, estimateText: formatFen(estimate) });
@@ -89,7 +93,11 @@ Component({
           remark: this.data.remark,
         });
         markOrderPlaced();
-        this.setData({ order, totalText: formatFen(order.totalFen), remainingMs: Math.max(0, order.expiresAt - Date.now()) });
+        this.setData({
+          order,
+          totalText: formatFen(order.totalFen),
+          remainingMs: Math.max(0, order.expiresAt - Date.now()),
+        });
         return order.id;
       } finally {
         this.setData({ submitting: false });

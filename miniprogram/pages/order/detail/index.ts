@@ -104,7 +104,12 @@ Component({
     },
     onOpenRefund() {
       // one request id per opening: a retried submit is the same refund, a new request is a new one
-      this.setData({ refundDialogVisible: true, refundChoice: '', refundReason: '', refundRequestId: newRequestId('refund') });
+      this.setData({
+        refundDialogVisible: true,
+        refundChoice: '',
+        refundReason: '',
+        refundRequestId: newRequestId('refund'),
+      });
     },
     onCloseRefund() {
       this.setData({ refundDialogVisible: false });

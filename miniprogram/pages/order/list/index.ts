@@ -43,7 +43,10 @@ Component({
     onLoad(query: Record<string, string | undefined>) {
       const tab = ORDER_TABS.some((t) => t.value === query.tab) ? (query.tab as OrderTab) : 'all';
       this.setData({ tab });
-      unsubscribers.set(this, onOrderChanged((order) => this.replace(order)));
+      unsubscribers.set(
+        this,
+        onOrderChanged((order) => this.replace(order)),
+      );
       void this.reload();
     },
     onUnload() {

@@ -17,7 +17,11 @@ Component({
     labelEvery: { type: Number, value: 5 },
     legend: { type: Array, value: [] as string[] },
   },
-  data: { columns: [] as { label: string; showLabel: boolean; height: number; extraHeight: number; text: string }[], maxText: '', empty: true },
+  data: {
+    columns: [] as { label: string; showLabel: boolean; height: number; extraHeight: number; text: string }[],
+    maxText: '',
+    empty: true,
+  },
   observers: {
     'bars, labelEvery, unit'(bars: Bar[], every: number, unit: string) {
       const max = Math.max(0, ...bars.map((b) => b.value + (b.extra ?? 0)));
