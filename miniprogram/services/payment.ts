@@ -8,7 +8,7 @@
  * reported with its raw text to the client log, and so is every "cancel" (WeChat answers cancel for some real errors
  * too; the time the sheet was open tells them apart). The local cashier is reachable only in a develop build.
  */
-import type { OrderView, RequestPaymentParams } from '../../typings/api';
+import type { ConfirmOrderRequest, OrderView, RequestPaymentParams } from '../../typings/api';
 import { appConfig, backendMode } from '../config';
 import { PAY_FAILURE_RULES, UNKNOWN_PAY_FAILURE, type PayFailureAction } from '../constants/payment';
 import { callApi } from './api';
@@ -98,11 +98,29 @@ async function localCashier(
   );
 }
 
-/** Pay parameters for the order, then the payment sheet: WeChat's in the cloud, the local cashier in a develop build. */
-export async function payOrder(orderId: string, presentCashier: () => Promise<CashierChoice>): Promise<PayOutcome> {
-  const { params } = await callApi('payment.pay', { orderId });
+/** The payment sheet: WeChat's in the cloud, the local cashier in a develop build. */
+function openSheet(params: RequestPaymentParams, presentCashier: () => Promise<CashierChoice>): Promise<PayOutcome> {
   if (backendMode() === 'local') return localCashier(params, presentCashier);
   return requestPayment(params);
+}
+
+/** Pay parameters for an order that exists, then the payment sheet. */
+export async function payOrder(orderId: string, presentCashier: () => Promise<CashierChoice>): Promise<PayOutcome> {
+  const { params } = await callApi('payment.pay', { orderId });
+  return openSheet(params, presentCashier);
+}
+
+/**
+ * The pay tap in one call: the order confirmed (or the one this requestId made) and its pay parameters in the same
+ * answer, then the payment sheet. The order is published as confirmed before the sheet opens.
+ */
+export async function orderAndPay(
+  request: ConfirmOrderRequest,
+  presentCashier: () => Promise<CashierChoice>,
+): Promise<{ order: OrderView; outcome: PayOutcome }> {
+  const { order, params } = await callApi('payment.orderAndPay', request);
+  publishOrder(order);
+  return { order, outcome: await openSheet(params, presentCashier) };
 }
 
 export async function confirmPayment(orderId: string): Promise<OrderView> {

@@ -3,7 +3,8 @@ import { appConfig } from '../../miniprogram/config';
 import { callApi } from '../../miniprogram/services/api';
 import { ensureLogin, loginState } from '../../miniprogram/services/auth';
 import { ApiFailure, messageFor } from '../../miniprogram/services/errors';
-import { describePayFailure, requestPayment } from '../../miniprogram/services/payment';
+import { describePayFailure, orderAndPay, requestPayment } from '../../miniprogram/services/payment';
+import { onOrderChanged } from '../../miniprogram/services/orders';
 import { reportClientLog } from '../../miniprogram/services/client-log';
 import { PAY_FAILURE_RULES, UNKNOWN_PAY_FAILURE } from '../../miniprogram/constants/payment';
 import { cloudTransport, localTransport, setTransport, transportFor } from '../../miniprogram/services/transport';
@@ -156,6 +157,30 @@ describe('payment outcomes from wx.requestPayment', () => {
         elapsedMs: expect.any(Number),
       }),
     ]);
+  });
+
+  test('the pay tap in one call: one payment.orderAndPay with the confirm request, the order published, then the sheet', async () => {
+    wxMock = resetClient(backend, { mode: 'cloud' });
+    setTransport(backend);
+    const order = { id: 'O1', status: 'pending_payment', totalFen: 3980 };
+    backend.on('payment.orderAndPay', () => ({ order, orderId: 'O1', prepayId: 'x', params }));
+    const seen: unknown[] = [];
+    const stop = onOrderChanged((o) => seen.push(o.id));
+    const request = {
+      requestId: 'req-12345678',
+      items: [{ productId: 'latte', quantity: 2 }],
+      contact: { name: '张三', phone: '13800138000' },
+      remark: '',
+    };
+    const cashier = jest.fn(async () => 'pay' as const);
+    await expect(orderAndPay(request, cashier)).resolves.toEqual({ order, outcome: { kind: 'ok' } });
+    stop();
+    expect(backend.calls.map((c) => c.fn).filter((fn) => fn !== 'login')).toEqual(['payment']);
+    expect(backend.of('payment.orderAndPay')).toEqual([{ action: 'orderAndPay', ...request }]);
+    expect(seen).toEqual(['O1']);
+    // WeChat's sheet (a cloud build), not the local cashier, with the parameters the one call answered
+    expect(cashier).not.toHaveBeenCalled();
+    expect((wxMock.requestPayment as jest.Mock).mock.calls[0][0]).toMatchObject(params);
   });
 
   test.each([

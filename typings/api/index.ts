@@ -16,6 +16,8 @@ import type {
 } from './orders';
 import type {
   ConfirmPaymentRequest,
+  OrderAndPayRequest,
+  OrderAndPayResponse,
   PayRequest,
   PayResponse,
   SubscribePaidRequest,
@@ -76,6 +78,7 @@ export interface Actions {
   'orders.cancel': { request: CancelOrderRequest; response: OrderView };
   'orders.requestRefund': { request: RequestRefundRequest; response: OrderView };
 
+  'payment.orderAndPay': { request: OrderAndPayRequest; response: OrderAndPayResponse };
   'payment.pay': { request: PayRequest; response: PayResponse };
   'payment.confirm': { request: ConfirmPaymentRequest; response: OrderView };
   'payment.subscribe': { request: SubscribePaidRequest; response: SubscribePaidResponse };

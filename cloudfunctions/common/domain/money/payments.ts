@@ -53,10 +53,26 @@ export async function pay(deps: Deps, caller: Caller, event: unknown): Promise<P
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId']);
   const { orderId }: PayRequest = { orderId: readOrderId(obj) };
+  return payOwnedOrder(deps, openid, orderId);
+}
+
+/**
+ * wx.requestPayment's parameters for an order of `openid`'s. `known` is the order as the caller just read or wrote it
+ * (the pay tap's own confirmation): used for the first attempt instead of reading it again; a concurrent call that
+ * moved the order on sends the next attempt back to the database.
+ */
+export async function payOwnedOrder(
+  deps: Deps,
+  openid: string,
+  orderId: string,
+  known?: OrderDoc,
+): Promise<PayResponse> {
+  let order = known;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const order = await loadOwnedOrder(deps, openid, orderId);
+    order ??= await loadOwnedOrder(deps, openid, orderId);
     const result = await payOnce(deps, order);
     if (result) return result;
+    order = undefined;
   }
   throw new DomainError('CONFLICT', '订单正在支付，请稍后重试');
 }

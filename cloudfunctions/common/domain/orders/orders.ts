@@ -137,8 +137,15 @@ export function pendingOrder(
 }
 
 export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
-  const openid = requireCaller(caller);
-  const input = parseConfirm(event);
+  return toView(await placeOrder(deps, requireCaller(caller), parseConfirm(event)), deps);
+}
+
+/** The order this request makes: created, or the one the same requestId made before (the same items, or CONFLICT). */
+export async function placeOrder(
+  deps: Deps,
+  openid: string,
+  input: WithDefaults<ConfirmOrderRequest, 'remark'>,
+): Promise<OrderDoc> {
   const { store } = deps;
   const { items, serviceStartsAt, totalFen } = await priceItems(deps, input.items);
   const order = pendingOrder(deps, {
@@ -151,13 +158,13 @@ export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): 
     remark: input.remark,
     ...(serviceStartsAt !== undefined ? { serviceStartsAt } : {}),
   });
-  if ((await store.insert(COLLECTIONS.orders, order)) === 'created') return toView(order, deps);
+  if ((await store.insert(COLLECTIONS.orders, order)) === 'created') return order;
   const existing = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
   const sameItems =
     JSON.stringify(existing.items.map((i) => [i.productId, i.quantity])) ===
     JSON.stringify(items.map((i) => [i.productId, i.quantity]));
   if (!sameItems) throw new DomainError('CONFLICT', 'requestId was already used for a different order');
-  return toView(existing, deps);
+  return existing;
 }
 
 // ---- get, list, cancel ----------------------------------------------------------------------------------------
