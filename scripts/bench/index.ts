@@ -8,11 +8,12 @@ import { writeSync } from 'node:fs';
 import { benchBill } from './bill';
 import { benchColdStart } from './coldstart';
 import { benchCrypto } from './crypto';
+import { benchPayTap } from './paytap';
 import { benchEndToEnd, benchNotifications } from './localcloud';
 import { ROOT } from '../../cloudfunctions/functions';
 
 const log = (line: string) => writeSync(1, `${line}\n`);
-const ALL = ['crypto', 'load', 'e2e', 'coldstart', 'size', 'bill'] as const;
+const ALL = ['crypto', 'load', 'e2e', 'paytap', 'coldstart', 'size', 'bill'] as const;
 type Part = (typeof ALL)[number];
 
 async function main(): Promise<void> {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     if (part === 'crypto') await benchCrypto(log);
     if (part === 'load') await benchNotifications(log);
     if (part === 'e2e') await benchEndToEnd(log);
+    if (part === 'paytap') await benchPayTap(log);
     if (part === 'coldstart') await benchColdStart(log);
     if (part === 'bill') await benchBill(log);
     if (part === 'size') {
