@@ -21,7 +21,7 @@ test('every file an npm script runs exists', () => {
   expect(missing).toEqual([]);
 });
 
-test('the scripts by purpose: release, pictures, bench', () => {
+test('the scripts by purpose: release, pictures, bench, test', () => {
   expect(
     Object.fromEntries(
       Object.entries(scripts)
@@ -37,9 +37,10 @@ test('the scripts by purpose: release, pictures, bench', () => {
     screenshots: ['scripts/pictures/screenshots.ts'],
     'screenshots:web': ['scripts/pictures/web-screenshots.ts'],
     bench: ['scripts/bench/index.ts'],
+    test: ['scripts/test/run.ts'],
   });
   const top = readdirSync(join(ROOT, 'scripts')).filter(
-    (name) => !statSync(join(ROOT, 'scripts', name)).isDirectory() || !['release', 'pictures', 'bench'].includes(name),
+    (name) => !statSync(join(ROOT, 'scripts', name)).isDirectory() || !['release', 'pictures', 'bench', 'test'].includes(name),
   );
   expect(top).toEqual([]);
 });
