@@ -1,4 +1,4 @@
-/** admin: refunds, the exception queue, review orders, abnormal refunds, order search, bill statements and metrics (callers listed in ADMIN_OPENIDS only). */
+/** admin: refunds, the exception queue, review orders, abnormal refunds, order search (callers listed in ADMIN_OPENIDS only). */
 import {
   acceptReview,
   adminRefund,
@@ -10,13 +10,6 @@ import {
   resolveExceptionAction,
 } from '../common/domain/admin/admin';
 import { adminGetOrder, searchOrders } from '../common/domain/admin/orders';
-import {
-  getStatementAction,
-  listMetrics,
-  listStatements,
-  runBillDayAction,
-  subscribeAlerts,
-} from '../common/domain/books/admin';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
@@ -33,10 +26,5 @@ export const main = callable(
     markAbnormalHandled,
     searchOrders,
     getOrder: adminGetOrder,
-    getStatement: getStatementAction,
-    listStatements,
-    runBillDay: runBillDayAction,
-    listMetrics,
-    subscribeAlerts,
   }),
 );

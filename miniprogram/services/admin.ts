@@ -44,6 +44,6 @@ export const refundOrder = (
 ): Promise<OrderView> => callApi('admin.refund', { orderId, amountFen, reason, requestId });
 
 export const listStatements = (page: number, pageSize = 20): Promise<ListStatementsResponse> =>
-  callApi('admin.listStatements', { page, pageSize });
-export const runBillDay = (billDate: string): Promise<StatementView> => callApi('admin.runBillDay', { billDate });
-export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('admin.listMetrics', { days });
+  callApi('books.listStatements', { page, pageSize });
+export const runBillDay = (billDate: string): Promise<StatementView> => callApi('books.runBillDay', { billDate });
+export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('books.listMetrics', { days });

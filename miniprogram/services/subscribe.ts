@@ -57,7 +57,7 @@ export async function recordPaySuccessAcceptance(orderId: string): Promise<boole
 
 /** An admin accepted alert messages: each acceptance lets the backend send one alert. */
 export function recordAlertAcceptance(accepted: number): Promise<SubscribeAlertsResponse> {
-  return callApi('admin.subscribeAlerts', { accepted });
+  return callApi('books.subscribeAlerts', { accepted });
 }
 
 /** Tests start each case with nothing accepted. */

@@ -68,8 +68,8 @@ const answers: Record<string, Answer> = {
     ],
   }),
   'admin.getOrder': () => adminOrder,
-  'admin.listStatements': () => ({ statements, page: 1, hasMore: false }),
-  'admin.listMetrics': () => ({ metrics: Array.from({ length: 30 }, (_, i) => metricsDay(i)) }),
+  'books.listStatements': () => ({ statements, page: 1, hasMore: false }),
+  'books.listMetrics': () => ({ metrics: Array.from({ length: 30 }, (_, i) => metricsDay(i)) }),
 };
 
 async function main(): Promise<void> {

@@ -172,8 +172,8 @@ describe.each(MODES)('%s mode', (mode) => {
       .on('admin.searchOrders', () => ({ matchedBy: 'phone', orders: [paidOrder()] }))
       .on('admin.getOrder', () => adminOrder())
       .on('admin.refund', () => paidOrder({ status: 'partially_refunded' }))
-      .on('admin.listStatements', () => ({ statements: [statement], page: 1, hasMore: false }))
-      .on('admin.runBillDay', () => ({
+      .on('books.listStatements', () => ({ statements: [statement], page: 1, hasMore: false }))
+      .on('books.runBillDay', () => ({
         ...statement,
         differences: [],
         differenceCount: 0,
@@ -181,8 +181,8 @@ describe.each(MODES)('%s mode', (mode) => {
         openCount: 0,
         runs: 2,
       }))
-      .on('admin.listMetrics', () => ({ metrics: [day('2026-11-22', 5), day('2026-11-21', 3)] }))
-      .on('admin.subscribeAlerts', (e) => ({ credits: Number(e.accepted) + 1 }));
+      .on('books.listMetrics', () => ({ metrics: [day('2026-11-22', 5), day('2026-11-21', 3)] }))
+      .on('books.subscribeAlerts', (e) => ({ credits: Number(e.accepted) + 1 }));
     client = resetClient(backend, { mode });
   });
 
@@ -195,15 +195,15 @@ describe.each(MODES)('%s mode', (mode) => {
   }
 
   const forbidAll = () => {
-    for (const action of [
-      'listExceptions',
-      'getException',
-      'searchOrders',
-      'getOrder',
-      'listStatements',
-      'listMetrics',
+    for (const key of [
+      'admin.listExceptions',
+      'admin.getException',
+      'admin.searchOrders',
+      'admin.getOrder',
+      'books.listStatements',
+      'books.listMetrics',
     ])
-      backend.on(`admin.${action}`, () => fail('FORBIDDEN', '没有管理权限'));
+      backend.on(key, () => fail('FORBIDDEN', '没有管理权限'));
   };
 
   test('home: what waits for a person, the entries, and the alerts subscription (accepted in the tap)', async () => {
@@ -217,12 +217,12 @@ describe.each(MODES)('%s mode', (mode) => {
     await tap(page, '.admin__subscribe');
     await until(() => page.instance.data.alertCredits >= 0);
     expect(client.requestSubscribeMessage).toHaveBeenCalledWith(expect.objectContaining({ tmplIds: ['TPL_alert_01'] }));
-    expect(backend.of('admin.subscribeAlerts')).toEqual([{ action: 'subscribeAlerts', accepted: 1 }]);
+    expect(backend.of('books.subscribeAlerts')).toEqual([{ action: 'subscribeAlerts', accepted: 1 }]);
     expect(text(page)).toContain('当前还可接收 2 条告警');
     client.platform.subscribe.push('reject');
     await tap(page, '.admin__subscribe');
     await until(() => !page.instance.data.subscribing);
-    expect(backend.count('admin.subscribeAlerts')).toBe(1);
+    expect(backend.count('books.subscribeAlerts')).toBe(1);
     page.querySelector('.admin__entry--orders')!.dispatchEvent('click');
     await flush();
     expect(client.navigateTo).toHaveBeenCalledWith({ url: '/pages/admin/orders/index' });
@@ -391,13 +391,13 @@ describe.each(MODES)('%s mode', (mode) => {
     });
     await tap(page, '.statement__rerun');
     await until(() => !page.instance.data.running);
-    expect(backend.of('admin.runBillDay')).toEqual([{ action: 'runBillDay', billDate: '2026-11-22' }]);
+    expect(backend.of('books.runBillDay')).toEqual([{ action: 'runBillDay', billDate: '2026-11-22' }]);
     expect(text(page)).toContain('账实相符');
   });
 
   test('metrics of the last 30 days as charts and totals', async () => {
     const page = await open('metrics');
-    expect(backend.of('admin.listMetrics')).toEqual([{ action: 'listMetrics', days: 30 }]);
+    expect(backend.of('books.listMetrics')).toEqual([{ action: 'listMetrics', days: 30 }]);
     expect(text(page)).toContain('2026-11-21 至 2026-11-22');
     const view = page.instance.data.view;
     expect(view.cards).toEqual([

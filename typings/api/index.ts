@@ -93,11 +93,11 @@ export interface Actions {
   'admin.markAbnormalHandled': { request: MarkAbnormalHandledRequest; response: ExceptionView };
   'admin.searchOrders': { request: SearchOrdersRequest; response: SearchOrdersResponse };
   'admin.getOrder': { request: AdminGetOrderRequest; response: AdminOrderView };
-  'admin.getStatement': { request: GetStatementRequest; response: StatementView };
-  'admin.listStatements': { request: ListStatementsRequest; response: ListStatementsResponse };
-  'admin.runBillDay': { request: RunBillDayRequest; response: StatementView };
-  'admin.listMetrics': { request: ListMetricsRequest; response: ListMetricsResponse };
-  'admin.subscribeAlerts': { request: SubscribeAlertsRequest; response: SubscribeAlertsResponse };
+  'books.getStatement': { request: GetStatementRequest; response: StatementView };
+  'books.listStatements': { request: ListStatementsRequest; response: ListStatementsResponse };
+  'books.runBillDay': { request: RunBillDayRequest; response: StatementView };
+  'books.listMetrics': { request: ListMetricsRequest; response: ListMetricsResponse };
+  'books.subscribeAlerts': { request: SubscribeAlertsRequest; response: SubscribeAlertsResponse };
 
   'clientLog.report': { request: ClientLogRequest; response: ClientLogResponse };
 }

@@ -110,3 +110,26 @@ export function timer<T>(runtime: Runtime, run: (deps: Deps, context: RuntimeCon
     }
   };
 }
+
+/**
+ * A timer-triggered function that also answers the merchant's pages: an event from the platform's timer (no user in
+ * the context) runs the job; a callFunction from the mini-program (a user's OPENID) is routed to `operation`, which
+ * authorises the caller itself. The job never runs for a user, exactly as with `timer`.
+ */
+export function timerWithActions<T, R>(
+  runtime: Runtime,
+  run: (deps: Deps, context: RuntimeContext) => Promise<T>,
+  operation: Operation<R>,
+) {
+  return async (event: unknown): Promise<T | ApiResult<R>> => {
+    let log = jsonLogger;
+    try {
+      const context = await runtime();
+      log = context.deps.log;
+      if (!context.caller.openid) return await run(context.deps, context);
+      return { ok: true, data: await operation(context.deps, context.caller, withoutPlatformFields(event)) };
+    } catch (error) {
+      return { ok: false, error: toApiError(error, log) };
+    }
+  };
+}

@@ -1,5 +1,5 @@
 /**
- * The books job end to end on the local cloud: the admin function's runBillDay and the books timer, through the
+ * The books job end to end on the local cloud: the books function's runBillDay (an admin's) and its timer, through the
  * project's own WechatPayClient, against the simulator's bills room (its bill faults, link lifetime and wrong
  * hashes), with the local WeCom robot recording what alerts would post. The simulator's business clock is moved to
  * the next morning so WeChat Pay serves the day's bill; the functions keep the wall clock.
@@ -36,7 +36,7 @@ const control = async (method: string, path: string, body?: unknown) => {
 };
 /** WeChat Pay's clock to the next morning, 10:30 China time: the day's bill is served. */
 const nextMorning = () => t.cloud.pay.setClock(chinaDayStart(day)! + (24 + 10.5) * 3600_000);
-const runDay = (billDate = day) => t.ok<StatementView>('admin', { action: 'runBillDay', billDate }, 'admin');
+const runDay = (billDate = day) => t.ok<StatementView>('books', { action: 'runBillDay', billDate }, 'admin');
 const billExceptions = async (status: 'open' | 'resolved' = 'open') =>
   (
     await t.ok<{ exceptions: ExceptionView[] }>(
@@ -293,28 +293,35 @@ test('a failing WeCom robot leaves the job’s outcome unchanged; the failed del
 });
 
 test('the books timer runs as a timer only, and an admin reads statements and metrics', async () => {
-  expect(await t.call('books', {}, 'alice')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+  // a user's call never runs the job: it is routed to the admin actions, which refuse a missing action and a buyer
+  const alertsBefore = await t.cloud.engine.database().collection('alerts').count();
+  expect(await t.call('books', {}, 'alice')).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  expect(await t.call('books', { action: 'listStatements' }, 'alice')).toMatchObject({
+    ok: false,
+    error: { code: 'FORBIDDEN' },
+  });
+  expect(await t.cloud.engine.database().collection('alerts').count()).toEqual(alertsBefore);
   const summary = (await t.cloud.host.runTimer('books')) as { billDate: string; bill: string };
   // before 10:00 China time the bill waits; after, yesterday (no trades anywhere) has no statement to make
   expect(['skipped', 'no_statement']).toContain(summary.bill);
   await paidOrder('alice');
   nextMorning();
   await runDay();
-  const list = await t.ok<{ statements: StatementView[] }>('admin', { action: 'listStatements' }, 'admin');
+  const list = await t.ok<{ statements: StatementView[] }>('books', { action: 'listStatements' }, 'admin');
   expect(list.statements.map((s) => s.billDate)).toContain(day);
-  expect(await t.ok('admin', { action: 'getStatement', billDate: day }, 'admin')).toMatchObject({
+  expect(await t.ok('books', { action: 'getStatement', billDate: day }, 'admin')).toMatchObject({
     billDate: day,
     status: 'done',
   });
-  expect(await t.call('admin', { action: 'getStatement', billDate: day }, 'alice')).toMatchObject({
+  expect(await t.call('books', { action: 'getStatement', billDate: day }, 'alice')).toMatchObject({
     ok: false,
     error: { code: 'FORBIDDEN' },
   });
-  expect(await t.call('admin', { action: 'runBillDay', billDate: '2020-01-01' }, 'admin')).toMatchObject({
+  expect(await t.call('books', { action: 'runBillDay', billDate: '2020-01-01' }, 'admin')).toMatchObject({
     ok: false,
     error: { code: 'INVALID_ARGUMENT' },
   });
-  const metrics = await t.ok<{ metrics: unknown[] }>('admin', { action: 'listMetrics', days: 30 }, 'admin');
+  const metrics = await t.ok<{ metrics: unknown[] }>('books', { action: 'listMetrics', days: 30 }, 'admin');
   expect(Array.isArray(metrics.metrics)).toBe(true);
 });
 

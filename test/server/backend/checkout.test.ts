@@ -175,7 +175,7 @@ test("the books: a Native order whose notification was lost is settled from the 
   // WeChat Pay's clock to the next morning, when the day's bill is served; the admin runs the day
   t.cloud.pay.setClock(chinaDayStart(day)! + (24 + 10.5) * 3600_000);
   try {
-    const statement = await t.ok<StatementView>('admin', { action: 'runBillDay', billDate: day }, 'admin');
+    const statement = await t.ok<StatementView>('books', { action: 'runBillDay', billDate: day }, 'admin');
     expect(statement.differences.find((d) => d.outTradeNo === `${id}P1`)).toMatchObject({
       kind: 'missing_here',
       healed: expect.any(String),

@@ -148,7 +148,7 @@ function functionRoutes(tree: Tree): Map<string, FunctionRoutes> {
     let routed: string[] | undefined;
     visit(file, (node) => {
       if (!ts.isCallExpression(node) || !ts.isIdentifier(node.expression)) return;
-      if (node.expression.text === 'callable') callable = true;
+      if (['callable', 'timerWithActions'].includes(node.expression.text)) callable = true;
       const table = node.arguments[0];
       if (node.expression.text === 'byAction' && table && ts.isObjectLiteralExpression(table)) {
         routed = table.properties.flatMap((p) =>
@@ -227,7 +227,11 @@ describe('the contract (typings/api/) against both sides', () => {
     expect(routes.get('catalog')).toEqual({ callable: true, actions: ['list'] });
     expect(routes.get('clientLog')).toEqual({ callable: true, actions: ['report'] });
     expect(routes.get('login')).toEqual({ callable: true, actions: [] });
-    expect(routes.get('books')).toEqual({ callable: false, actions: [] });
+    expect(routes.get('books')).toEqual({
+      callable: true,
+      actions: ['getStatement', 'listStatements', 'runBillDay', 'listMetrics', 'subscribeAlerts'],
+    });
+    expect(routes.get('reconcile')).toEqual({ callable: false, actions: [] });
     expect(routes.has('common')).toBe(false);
     const { cloud, client } = usesBySide(tree);
     expect(cloud.has('parseConfirm')).toBe(true);

@@ -40,7 +40,8 @@ test('the scripts by purpose: release, pictures, bench, test', () => {
     test: ['scripts/test/run.ts'],
   });
   const top = readdirSync(join(ROOT, 'scripts')).filter(
-    (name) => !statSync(join(ROOT, 'scripts', name)).isDirectory() || !['release', 'pictures', 'bench', 'test'].includes(name),
+    (name) =>
+      !statSync(join(ROOT, 'scripts', name)).isDirectory() || !['release', 'pictures', 'bench', 'test'].includes(name),
   );
   expect(top).toEqual([]);
 });

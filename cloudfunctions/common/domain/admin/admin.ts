@@ -19,15 +19,15 @@ import type {
 import { EXCEPTION_KINDS } from '../../../../typings/api';
 import { WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
-import { entry, isAdmin, requireCaller } from '../access';
-import type { Caller, Deps } from '../deps';
+import { entry } from '../access';
+import type { Deps } from '../deps';
+import { adminAction } from './action';
 import { DomainError } from '../errors';
 import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } from '../attention/exceptions';
 import { providerError } from '../provider-errors';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { createOrderRefund, orderViewWithRefunds, outRefundNoFor } from '../money/refunds';
 import {
-  asObject,
   ID_PATTERN,
   onlyKeys,
   readEnum,
@@ -37,48 +37,6 @@ import {
   type Input,
   type WithDefaults,
 } from '../validate';
-
-export interface AdminLogEntry {
-  at: number;
-  admin: string;
-  action: string;
-  target: string;
-  outcome: 'ok' | string;
-  note?: string;
-}
-
-type AdminHandler<T> = (deps: Deps, admin: string, obj: Input) => Promise<{ result: T; target: string; note?: string }>;
-
-/** Authorises, runs and audits one admin action. */
-export function adminAction<T>(action: string, handler: AdminHandler<T>) {
-  return async (deps: Deps, caller: Caller, event: unknown): Promise<T> => {
-    const admin = requireCaller(caller);
-    if (!isAdmin(deps, admin)) throw new DomainError('FORBIDDEN', '没有管理权限');
-    const obj = asObject(event);
-    const log: AdminLogEntry = { at: deps.clock(), admin, action, target: '', outcome: 'ok' };
-    try {
-      const { result, target, note } = await handler(deps, admin, obj);
-      log.target = target;
-      if (note) log.note = note;
-      await deps.store.append(COLLECTIONS.adminLog, log);
-      return result;
-    } catch (error) {
-      // a malformed request is no action: it is refused before anything is read, and not logged
-      if (error instanceof DomainError && error.code === 'INVALID_ARGUMENT') throw error;
-      log.outcome = error instanceof DomainError ? error.code : 'INTERNAL';
-      log.target =
-        typeof obj.orderId === 'string'
-          ? obj.orderId
-          : typeof obj.outRefundNo === 'string'
-            ? obj.outRefundNo
-            : typeof obj.id === 'string'
-              ? obj.id
-              : '';
-      await deps.store.append(COLLECTIONS.adminLog, log).catch(() => undefined);
-      throw error;
-    }
-  };
-}
 
 const readNote = (obj: Input) => readString(obj, 'note', { max: 200 });
 const readRequestId = (obj: Input) => readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });

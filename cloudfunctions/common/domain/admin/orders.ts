@@ -13,7 +13,7 @@ import type {
 } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { refundsOf } from '../access';
-import { adminAction } from './admin';
+import { adminAction } from './action';
 import type { Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
 import type { OrderDoc, PaymentDoc } from '../records';

@@ -15,7 +15,7 @@ import type {
   SubscribeAlertsResponse,
 } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
-import { adminAction } from '../admin/admin';
+import { adminAction } from '../admin/action';
 import type { AlertSubscriptionDoc } from '../attention/alerts';
 import { checkBillDate, runBillDay } from './books';
 import { addDays, chinaDate } from '../days';
