@@ -110,9 +110,12 @@ export function formatRate(bp: number): string {
 /** amount × rate, rounded half up to the fen, in integers (exact for any safe product). */
 export function feeFen(amountFen: number, bp: number): number {
   const sign = amountFen < 0 ? -1 : 1;
-  const scaled = Math.abs(amountFen) * bp + 5000;
-  if (!Number.isSafeInteger(scaled)) throw new RangeError('amount × rate is beyond exact integer range');
-  return sign * ((scaled - (scaled % 10000)) / 10000);
+  // split at 10,000 so no product passes 2^53: amount × rate = whole × rate × 10,000 + part × rate
+  const amount = Math.abs(amountFen);
+  const part = amount % 10000;
+  const whole = (amount - part) / 10000;
+  const scaled = part * bp + 5000;
+  return sign * (whole * bp + (scaled - (scaled % 10000)) / 10000);
 }
 
 /** `YYYY-MM-DD HH:mm:ss` in China time, as bills write times. */

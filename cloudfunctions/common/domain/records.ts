@@ -69,6 +69,8 @@ export interface PaymentDoc {
   /** NATIVE: the code_url; it lapses with the prepay (`prepayExpiresAt`) */
   codeUrl?: string;
   prepayExpiresAt?: number;
+  /** a close was sent to WeChat Pay at this time: the payment is never handed out again without asking first */
+  closeRequestedAt?: number;
   transactionId?: string;
   /** what WeChat Pay took (differs from amountFen only for amount_mismatch) */
   paidTotalFen?: number;

@@ -9,7 +9,8 @@ import {
   refundStateAgrees,
   type BooksRefund,
 } from '../../../cloudfunctions/common/domain/books/bill-compare';
-import { booksTimer, runBillDay } from '../../../cloudfunctions/common/domain/books/books';
+import { BILL_RETRY_MS, booksTimer, runBillDay } from '../../../cloudfunctions/common/domain/books/books';
+import type { Alert, AlertSink } from '../../../cloudfunctions/common/domain/deps';
 import { exceptionId, type ExceptionDoc } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
 import type { StatementDoc } from '../../../cloudfunctions/common/domain/books/statements';
@@ -382,6 +383,65 @@ describe('healing and the attacker’s order', () => {
     // both sides now agree on the day's totals
     expect(view.books).toMatchObject({ paymentCount: 2, grossFen: 5290 });
     expect(view.bill).toMatchObject({ paymentCount: 2, grossFen: 5290 });
+  });
+
+  it('a payment not settled here listed twice: settled by query once, the second row a duplicate, counted once', async () => {
+    await paid(1990, 1);
+    const { order, payments } = await seedUnpaidOrder(h, 3300);
+    wechatPaid(payments[0]!._id, order._id, 3300, T0 + 5 * 60_000);
+    ledger.txs.push({ ...ledger.txs.at(-1)! });
+    toNextMorning();
+    const view = await run();
+    expect(view.differences).toEqual([
+      expect.objectContaining({ kind: 'missing_here', outTradeNo: payments[0]!._id, healed: expect.any(String) }),
+      expect.objectContaining({
+        kind: 'duplicate_row',
+        subject: 'payment',
+        outTradeNo: payments[0]!._id,
+        billFen: 3300,
+      }),
+    ]);
+    expect(h.wx.queryByOutTradeNo.calls).toEqual([payments[0]!._id]);
+    expect(view.books).toMatchObject({ paymentCount: 2, grossFen: 5290 });
+    expect(view.bill).toMatchObject({ paymentCount: 3, grossFen: 8590 });
+    expect((await billExceptions()).map((e) => e._id)).toEqual([
+      `bill_difference:${DAY}|duplicate_row|${payments[0]!._id}`,
+    ]);
+  });
+
+  it('a payment not settled here listed at another amount: settled by query, then its row held to what was settled', async () => {
+    const { order, payments } = await seedUnpaidOrder(h, 3300);
+    wechatPaid(payments[0]!._id, order._id, 3300, T0 + 5 * 60_000);
+    room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: payments[0]!._id, amountFen: 3399, billDate: DAY });
+    toNextMorning();
+    const view = await run();
+    expect(view.differences).toEqual([
+      expect.objectContaining({ kind: 'missing_here', outTradeNo: payments[0]!._id, healed: expect.any(String) }),
+      expect.objectContaining({ kind: 'amount_differs', outTradeNo: payments[0]!._id, billFen: 3399, booksFen: 3300 }),
+    ]);
+    expect(view).toMatchObject({ healedCount: 1, openCount: 1 });
+    expect((await billExceptions()).map((e) => [e._id, e.expectedFen, e.actualFen])).toEqual([
+      [`bill_difference:${DAY}|amount_differs|${payments[0]!._id}`, 3300, 3399],
+    ]);
+  });
+
+  it('a bill no download can parse (a product name holding the separator) opens an exception and raises its alert at once; a later readable bill resolves it', async () => {
+    const alerts: Alert[] = [];
+    (h.deps as { alerts?: AlertSink }).alerts = { raise: async (alert) => void alerts.push(alert) };
+    const order = await paid(1990, 1);
+    ledger.txs.find((t) => t._id === order.paidOutTradeNo)!.description = '拿铁,`大杯';
+    toNextMorning();
+    const view = await run();
+    expect(view).toMatchObject({ status: 'failed', lastError: expect.stringContaining('MALFORMED') });
+    expect(h.wx.downloadBill.calls).toHaveLength(3);
+    const id = `bill_difference:${DAY}|unreadable`;
+    expect((await billExceptions()).map((e) => [e._id, e.status])).toEqual([[id, 'open']]);
+    expect(alerts.map((a) => a.cause)).toEqual([`exception:${id}`]);
+    // the product renamed, the bill reads: the exception is resolved by the run that compared it
+    ledger.txs.find((t) => t._id === order.paidOutTradeNo)!.description = '拿铁';
+    h.advance(BILL_RETRY_MS);
+    expect(await run()).toMatchObject({ status: 'done', differenceCount: 0 });
+    expect((await billExceptions()).map((e) => [e._id, e.status])).toEqual([[id, 'resolved']]);
   });
 
   it('an order marked paid here while WeChat Pay says NOTPAY is reported, with WeChat Pay’s word for it', async () => {

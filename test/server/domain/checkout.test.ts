@@ -92,13 +92,38 @@ describe('a guest order', () => {
     const unknown = `${first.token.slice(0, -1)}${first.token.endsWith('A') ? 'B' : 'A'}`;
     for (const token of [unknown, '', 'short', first.order.id, undefined, 42])
       expect((await rejection(readGuestOrder(h.deps, token, ip))).code).toBe('NOT_FOUND');
-    // a mini-program user's order is no guest's, even under a guest-shaped id
+    // the id a token leads to holds an order the token is not the bearer of: a mini-program user's order, or a guest
+    // order with another token's hash. Only the stored hash tells them apart, so these reach that comparison.
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
     const { order: userOrder } = await seedUnpaidOrder(h, 1990);
+    const userToken = 'A'.repeat(43);
     await h.store.insert(COLLECTIONS.orders, {
       ...(await getOrder(h, userOrder._id)),
-      _id: guestOrderId('0'.repeat(64)),
+      _id: guestOrderId(sha(userToken)),
     });
-    expect((await rejection(payGuestOrder(h.deps, 'A'.repeat(43), ip))).code).toBe('NOT_FOUND');
+    const guestToken = 'B'.repeat(43);
+    await h.store.insert(COLLECTIONS.orders, {
+      ...(await getOrder(h, first.order.id)),
+      _id: guestOrderId(sha(guestToken)),
+    });
+    for (const token of [userToken, guestToken]) {
+      expect(await h.store.getById(COLLECTIONS.orders, guestOrderId(sha(token)))).toBeDefined();
+      for (const call of [readGuestOrder, payGuestOrder, checkGuestOrder])
+        expect((await rejection(call(h.deps, token, ip))).code).toBe('NOT_FOUND');
+    }
+    expect(h.wx.prepayNative.calls).toEqual([]);
+  });
+
+  test("its price is the server's: a body that names a total, a unit price or a line amount is refused, nothing stored", async () => {
+    const before = await h.store.find(COLLECTIONS.orders, {}, { limit: 100 });
+    for (const body of [
+      { items: [{ productId: 'latte', quantity: 2 }], totalFen: 1 },
+      { items: [{ productId: 'latte', quantity: 2, unitPriceFen: 1 }] },
+      { items: [{ productId: 'latte', quantity: 2, subtotalFen: 1 }] },
+    ])
+      expect((await rejection(createGuestOrder(h.deps, body, ip))).code).toBe('INVALID_ARGUMENT');
+    expect(await h.store.find(COLLECTIONS.orders, {}, { limit: 100 })).toEqual(before);
+    expect((await createOrder()).order.totalFen).toBe(2 * 1990);
   });
 });
 

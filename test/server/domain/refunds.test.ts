@@ -15,7 +15,7 @@ import {
   submitRefund,
   type RefundInput,
 } from '../../../cloudfunctions/common/domain/money/refunds';
-import { REFUND_GAP_MS } from '../../../cloudfunctions/common/domain/refund-policy';
+import { MAX_REFUNDS_PER_PAYMENT, REFUND_GAP_MS } from '../../../cloudfunctions/common/domain/refund-policy';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import {
   apiError,
@@ -111,6 +111,32 @@ describe('creating a refund', () => {
       refundableFen: 1990,
       refundReservations: {},
     });
+  });
+
+  test('WeChat Pay allows 50 refunds of one payment: the 51st is refused before it is reserved or sent; a released one does not count', async () => {
+    const order = await seedPaidOrder(h, 1990);
+    const settled = Object.fromEntries(
+      Array.from({ length: MAX_REFUNDS_PER_PAYMENT }, (_, i) => [
+        `${order._id}R${i}`,
+        { amountFen: 1, state: i === 0 ? 'released' : 'settled', at: h.now() },
+      ]),
+    );
+    await h.store.updateWhere(
+      COLLECTIONS.orders,
+      { _id: order._id },
+      { refundReservations: settled, refundableFen: 1941 },
+    );
+    const current = await getOrder(h, order._id);
+    // 49 live: the 50th goes out
+    h.wx.createRefund.answer(accept());
+    await createOrderRefund(h.deps, current, input(current, 1));
+    expect(h.wx.createRefund.calls).toHaveLength(1);
+    const full = await getOrder(h, order._id);
+    await expect(createOrderRefund(h.deps, full, input(full, 1))).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+    });
+    expect(h.wx.createRefund.calls).toHaveLength(1);
+    expect(Object.keys((await getOrder(h, order._id)).refundReservations)).toHaveLength(MAX_REFUNDS_PER_PAYMENT + 1);
   });
 
   test('a crash after reserving, before recording: nothing is sent unreserved, and the same intent completes it once', async () => {

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { feeAt } from '../../../cloudfunctions/common/domain/books/bill-compare';
 import { HttpError } from '../../../localcloud/http';
 import {
   assembleBill,
@@ -217,6 +218,33 @@ describe('amounts, rates and fees from integer fen', () => {
     expect(feeFen(84, 60)).toBe(1); // 0.504
     expect(feeFen(-750, 60)).toBe(-5);
     expect(feeFen(123456789, 60)).toBe(740741); // 740740.734
+  });
+
+  it('stays exact where amount × rate passes 2^53: the simulator and the books job agree with a BigInt reference', () => {
+    const reference = (amount: number, bp: number) => {
+      const scaled = BigInt(Math.abs(amount)) * BigInt(bp) + 5000n;
+      return (amount < 0 ? -1 : 1) * Number(scaled / 10000n);
+    };
+    const amounts = [Number.MAX_SAFE_INTEGER, 2 ** 50 + 12345, 9_007_199_254_740_991 - 4999, 1e15 + 7, 750, 84, 83, 1];
+    for (const amount of amounts)
+      for (const bp of [60, 54, 38, 10_000, 1]) {
+        if (!Number.isSafeInteger(reference(amount, bp))) continue;
+        expect([amount, bp, feeFen(amount, bp)]).toEqual([amount, bp, reference(amount, bp)]);
+        expect([amount, bp, feeFen(-amount, bp)]).toEqual([amount, bp, reference(-amount, bp)]);
+        expect([amount, bp, feeAt(amount, bp)]).toEqual([amount, bp, reference(amount, bp)]);
+      }
+    expect(2 ** 50 * 60).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('builds a bill, not a 500, for a payment whose amount × rate passes 2^53', async () => {
+    txs.push(
+      tx('T20261122H006', '4200001234202611220000000006', 2 ** 50, '2026-11-22T15:00:00+08:00', '大单', '', 'oH'),
+    );
+    const file = lines(
+      await fetchBill(makeRoom({ feeRateBp: 60 }), '/v3/bill/tradebill?bill_date=2026-11-22&bill_type=SUCCESS'),
+    );
+    const row = file.find((l) => l.includes('T20261122H006'))!.split(',`');
+    expect(row[16]).toBe(fenToYuan5(Number((BigInt(2 ** 50) * 60n + 5000n) / 10000n)));
   });
 
   it('cuts China days at 00:00 +08:00 and counts three calendar months back', () => {

@@ -1,7 +1,7 @@
 /**
  * The merchant's order search and order view (admin only, audited like every admin action). One box takes what a
- * customer or WeChat Pay's merchant platform gives the merchant: the order number, the out_trade_no of one of its
- * payments, WeChat Pay's transaction_id, or the contact's phone number (the newest 20 orders).
+ * customer or WeChat Pay's merchant platform gives the merchant: the order number (a mini-program's O… or a guest's
+ * G…), the out_trade_no of one of its payments, WeChat Pay's transaction_id, or the contact's phone number (the newest 20 orders).
  */
 import type {
   AdminGetOrderRequest,
@@ -20,8 +20,9 @@ import type { OrderDoc, PaymentDoc } from '../records';
 import { onlyKeys, readOrderId, readString } from '../validate';
 import { toView } from '../views';
 
-const ORDER_ID = /^O[0-9A-F]{20}$/;
-const OUT_TRADE_NO = /^(O[0-9A-F]{20})P\d{1,6}$/;
+/** O: a mini-program order (orders.ts); G: a guest's Native checkout order (checkout.ts guestOrderId) */
+const ORDER_ID = /^[OG][0-9A-F]{20}$/;
+const OUT_TRADE_NO = /^([OG][0-9A-F]{20})P\d{1,6}$/;
 const PHONE = /^1[3-9]\d{9}$/;
 /** WeChat Pay's transaction_id: 28 digits today; a little room either side */
 const TRANSACTION_ID = /^\d{20,32}$/;

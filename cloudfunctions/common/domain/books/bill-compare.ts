@@ -94,8 +94,11 @@ export function refundMayHeal(books: Pick<BooksRefund, 'status'>): boolean {
 
 /** amount × rate rounded half up to the fen, as WeChat Pay rounds each row's fee (integers only). */
 export function feeAt(amountFen: number, rateBp: number): number {
-  const scaled = amountFen * rateBp + 5000;
-  return (scaled - (scaled % 10000)) / 10000;
+  // split at 10,000 so no product passes 2^53: amount × rate = whole × rate × 10,000 + part × rate
+  const part = amountFen % 10000;
+  const whole = (amountFen - part) / 10000;
+  const scaled = part * rateBp + 5000;
+  return whole * rateBp + (scaled - (scaled % 10000)) / 10000;
 }
 
 export class BillComparison {
@@ -125,8 +128,26 @@ export class BillComparison {
     for (const [key, stored] of payments) if (stored < 0) payments.set(key, amountOf(stored));
   }
 
-  private isPaid(key: string): boolean {
+  /** Whether a payment row of this out_trade_no was matched already (a second one is a duplicate row). */
+  isPaid(key: string): boolean {
     return (this.payments.get(key) ?? 0) < 0 || this.paidElsewhere.has(key);
+  }
+
+  /** Whether a refund row of this out_refund_no was matched already. */
+  isRefunded(key: string): boolean {
+    return this.refunded.has(key);
+  }
+
+  /** The difference a second row of one payment or refund makes (the statement counts it once). */
+  static duplicateRow(row: Pick<UnmatchedRow, 'subject' | 'outTradeNo' | 'outRefundNo' | 'fen'>): BillDifference {
+    return {
+      kind: 'duplicate_row',
+      subject: row.subject,
+      outTradeNo: row.outTradeNo,
+      ...(row.outRefundNo !== undefined ? { outRefundNo: row.outRefundNo } : {}),
+      billFen: row.fen,
+      detail: `the bill lists this ${row.subject} more than once`,
+    };
   }
 
   row(row: TradeBillRow): void {
@@ -134,13 +155,9 @@ export class BillComparison {
     if (row.kind === 'refund') return this.refundRow(row);
     const key = row.outTradeNo;
     if (this.isPaid(key)) {
-      this.differences.push({
-        kind: 'duplicate_row',
-        subject: 'payment',
-        outTradeNo: own(key),
-        billFen: row.orderFen,
-        detail: 'the bill lists this payment more than once',
-      });
+      this.differences.push(
+        BillComparison.duplicateRow({ subject: 'payment', outTradeNo: own(key), fen: row.orderFen }),
+      );
       return;
     }
     const booksFen = this.payments.get(key);
@@ -183,14 +200,7 @@ export class BillComparison {
       rateBp: row.rateBp,
     };
     if (this.refunded.has(key)) {
-      this.differences.push({
-        kind: 'duplicate_row',
-        subject: 'refund',
-        outTradeNo: row.outTradeNo,
-        outRefundNo: key,
-        billFen: row.refundFen,
-        detail: 'the bill lists this refund more than once',
-      });
+      this.differences.push(BillComparison.duplicateRow(unmatched));
       return;
     }
     const books = this.refunds.get(key);

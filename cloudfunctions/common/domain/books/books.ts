@@ -121,7 +121,10 @@ type Fetched =
   | { kind: 'bill'; comparison: BillComparison; totals: TradeBillTotals; read: BillReadResult; attempts: number }
   | { kind: 'no_statement'; comparison: BillComparison; attempts: number }
   | { kind: 'creating'; attempts: number }
-  | { kind: 'failed'; error: string; retry: boolean; attempts: number };
+  | { kind: 'failed'; error: string; retry: boolean; attempts: number; unreadable?: boolean };
+
+/** What a bill file itself is at fault for (not the link, not the network): no new download will read it. */
+const UNREADABLE: ReadonlySet<string> = new Set(['MALFORMED', 'SUMMARY_MISMATCH', 'TOO_LARGE']);
 
 const describe = (error: unknown) =>
   error instanceof WechatPayApiError
@@ -139,6 +142,7 @@ export async function fetchAndCompare(
 ): Promise<Fetched> {
   const client = deps.pay.client;
   let lastError = '';
+  let unreadable = 0;
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
     let application;
     try {
@@ -178,11 +182,18 @@ export async function fetchAndCompare(
         error instanceof WechatPayNetworkError
       ))
         throw error;
+      if (error instanceof WechatPayBillError && UNREADABLE.has(error.reason)) unreadable += 1;
       lastError = `download: ${describe(error)}`;
       deps.log.warn('bill download refused, applying again', { billDate, attempt, error: lastError });
     }
   }
-  return { kind: 'failed', error: lastError, retry: true, attempts: DOWNLOAD_ATTEMPTS };
+  return {
+    kind: 'failed',
+    error: lastError,
+    retry: true,
+    attempts: DOWNLOAD_ATTEMPTS,
+    unreadable: unreadable === DOWNLOAD_ATTEMPTS,
+  };
 }
 
 export interface RunOptions {
@@ -220,8 +231,19 @@ export async function runBillDay(deps: Deps, billDate: string, options: RunOptio
         fetched.kind === 'creating' ? 'STATEMENT_CREATING: WeChat Pay is still generating the bill' : fetched.error;
       // a day already compared keeps its statement: a later run that could not read the bill changes nothing
       const keep = previous.status === 'done' || previous.status === 'no_statement';
+      // a file no download could read (a product name holding the bill's separator, a cut gzip) will not read on
+      // the retries either: someone has to look now, not at the noon alert. A later run that reads it resolves it
+      const unreadable =
+        fetched.kind === 'failed' && fetched.unreadable
+          ? await openException(deps, {
+              kind: 'bill_difference',
+              key: `${billDate}|unreadable`,
+              detail: `${billDate} unreadable: every download of the bill failed to parse (${error}); the books are not compared`,
+            })
+          : undefined;
       await saveStatement(deps, billDate, {
         ...(keep ? {} : { status: fetched.kind }),
+        ...(unreadable ? { exceptionIds: [...new Set([...(previous.exceptionIds ?? []), unreadable.id])] } : {}),
         attempts,
         lastError: error,
         nextAttemptAt: retry && !keep ? deps.clock() + BILL_RETRY_MS : undefined,
@@ -310,10 +332,23 @@ async function settleDifferences(
   const mayQuery = () => queries < MAX_QUERIES && deps.clock() - started < BUDGET_MS;
   const snapshotAt = dayStart + SNAPSHOT_AFTER_MS;
 
-  // 1. rows the books do not have under their key
+  // 1. rows the books do not have under their key. Two rows of one key are both here when neither was matched while
+  // streaming: the second is a duplicate row, as when the first had matched
   for (const row of comparison.unmatched) {
     const orderId = orderIdOf(row.outTradeNo);
     const base = { outTradeNo: row.outTradeNo, ...(orderId ? { orderId } : {}) };
+    if (row.subject === 'refund' ? comparison.isRefunded(row.outRefundNo!) : comparison.isPaid(row.outTradeNo)) {
+      differences.push({ ...BillComparison.duplicateRow(row), ...base });
+      continue;
+    }
+    const amountDiffers = (fen: number): BillDifference => ({
+      ...base,
+      kind: 'amount_differs',
+      subject: 'payment',
+      billFen: row.fen,
+      booksFen: fen,
+      detail: `the bill has ${row.fen} fen, the books ${fen} fen`,
+    });
     if (row.subject === 'refund') {
       const refund = await store.getById<RefundDoc>(COLLECTIONS.refunds, row.outRefundNo!);
       if (refund) comparison.matchRefund(row, booksRefund(refund, dayStart));
@@ -334,15 +369,7 @@ async function settleDifferences(
       // settled here, though not as the day's (its order was paid by another payment, or its time differs)
       const fen = payment.paidTotalFen ?? payment.amountFen;
       comparison.matchPayment(row.outTradeNo, fen, row.rateBp);
-      if (fen !== row.fen)
-        differences.push({
-          ...base,
-          kind: 'amount_differs',
-          subject: 'payment',
-          billFen: row.fen,
-          booksFen: fen,
-          detail: `the bill has ${row.fen} fen, the books ${fen} fen`,
-        });
+      if (fen !== row.fen) differences.push(amountDiffers(fen));
       continue;
     }
     let verdict = 'not queried: the run reached its budget';
@@ -365,6 +392,8 @@ async function settleDifferences(
         detail: 'in the bill, not settled here',
         healed: `settled from WeChat Pay's query (${verdict})`,
       });
+      // healed is settled: its row is held to what was settled, exactly as for a payment settled before the bill
+      if (fen !== row.fen) differences.push(amountDiffers(fen));
     } else {
       differences.push({
         ...base,

@@ -119,6 +119,12 @@ async function prepareOnce(deps: Deps, order: OrderDoc): Promise<PaymentDoc | un
     // between the two writes. Same out_trade_no: never a second one the user could also pay.
     payment = await ensurePayment(deps, order, order.activePaymentId);
   }
+  if (
+    payment &&
+    payment.closeRequestedAt !== undefined &&
+    (payment.status === 'created' || payment.status === 'prepaid')
+  )
+    payment = await finishLostClose(deps, payment);
   // reuse while the prepay_id lasts as long as the order, or long enough for the cashier; renew otherwise
   if (
     payment?.status === 'prepaid' &&
@@ -223,6 +229,13 @@ async function ensurePayment(deps: Deps, order: OrderDoc, outTradeNo: string): P
 export async function closePaymentAtProvider(deps: Deps, payment: PaymentDoc): Promise<'closed' | 'paid'> {
   if (payment.status === 'success') return 'paid';
   if (payment.status !== 'created' && payment.status !== 'prepaid') return 'closed';
+  // marked before the call: if every answer is lost, WeChat Pay may have closed it, so pay asks before offering it
+  if (payment.closeRequestedAt === undefined)
+    await deps.store.updateWhere(
+      COLLECTIONS.payments,
+      { _id: payment._id, status: deps.store.command.in(['created', 'prepaid']) },
+      { closeRequestedAt: deps.clock() },
+    );
   try {
     await deps.pay.client.closeByOutTradeNo(payment._id);
   } catch (error) {
@@ -242,6 +255,19 @@ export async function closePaymentAtProvider(deps: Deps, payment: PaymentDoc): P
     },
   );
   return 'closed';
+}
+
+/**
+ * A payment whose close was sent but never answered: WeChat Pay may have closed it (its prepay would meet ORDER_CLOSED
+ * at the cashier) or the buyer may have paid it. Asked first; still open, the close is finished. Never handed out again.
+ */
+async function finishLostClose(deps: Deps, payment: PaymentDoc): Promise<PaymentDoc> {
+  const verdict = await settleByQuery(deps, payment._id);
+  if (verdict !== 'closed' && verdict !== 'not_paid' && verdict !== 'not_found')
+    throw new DomainError('CONFLICT', '订单已支付');
+  if (verdict !== 'closed' && (await closePaymentAtProvider(deps, payment)) === 'paid')
+    throw new DomainError('CONFLICT', '订单已支付');
+  return (await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, payment._id))!;
 }
 
 /** The result page's "I have paid": asks WeChat Pay instead of trusting the client. */
