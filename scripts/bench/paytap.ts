@@ -22,7 +22,13 @@ import { table } from './stats';
 const NOTIFY_DELAY_MS = 5000;
 const TAPS = 20;
 
-export async function benchPayTap(log: (s: string) => void): Promise<void> {
+export interface PayTapFigures {
+  before: { calls: number; wechatPay: number; roundTrips: number };
+  now: { calls: number; wechatPay: number; roundTrips: number };
+  paidAfterCalls: number;
+}
+
+export async function benchPayTap(log: (s: string) => void): Promise<PayTapFigures> {
   useLocalWxServerSdk();
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-paytap-'));
   // real time: the notification's 5 s delay must be 5 s
@@ -113,6 +119,7 @@ export async function benchPayTap(log: (s: string) => void): Promise<void> {
         ],
       ),
     );
+    return { before, now, paidAfterCalls: fast.calls };
   } finally {
     await cloud.close();
     rmSync(dataDir, { recursive: true, force: true });

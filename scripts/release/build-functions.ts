@@ -10,7 +10,7 @@
  *
  *   npm run build [-- --secrets <dir>] [--out <dir>]
  */
-import { build } from 'esbuild';
+import { build, type BuildOptions as EsbuildOptions } from 'esbuild';
 import {
   chmodSync,
   copyFileSync,
@@ -31,6 +31,22 @@ import { noSecrets, readSecrets, type Secrets } from './secrets';
 export const SECRETS_DIR = join(ROOT, 'secrets');
 /** The Node.js runtime to choose for each function in the cloud console (global fetch needs 18). */
 export const NODE_TARGET = 'node18';
+
+/** How one function is bundled: shared code inlined, wx-server-sdk left to the platform, minified. */
+export function bundleOptions(name: string): EsbuildOptions {
+  return {
+    entryPoints: [join(SOURCE_DIR, name, 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    target: NODE_TARGET,
+    format: 'cjs',
+    external: ['wx-server-sdk'],
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+}
 
 export interface BuiltFile {
   path: string;
@@ -92,19 +108,7 @@ export async function buildFunctions(
     const dir = join(outDir, name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    await build({
-      entryPoints: [join(SOURCE_DIR, name, 'index.ts')],
-      outfile: join(dir, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: NODE_TARGET,
-      format: 'cjs',
-      external: ['wx-server-sdk'],
-      minify: true,
-      keepNames: true,
-      legalComments: 'none',
-      logLevel: 'warning',
-    });
+    await build({ ...bundleOptions(name), outfile: join(dir, 'index.js') });
     writeFileSync(
       join(dir, 'package.json'),
       `${JSON.stringify({ name, version: '1.0.0', private: true, main: 'index.js', dependencies: { 'wx-server-sdk': sdkVersion } }, null, 2)}\n`,
