@@ -13,9 +13,10 @@ import { callApi } from './api';
 
 export const listExceptions = (
   status: 'open' | 'resolved',
-  page: number,
+  cursor: string,
   pageSize = 20,
-): Promise<ListExceptionsResponse> => callApi('admin.listExceptions', { status, page, pageSize });
+): Promise<ListExceptionsResponse> =>
+  callApi('admin.listExceptions', { status, pageSize, ...(cursor ? { cursor } : {}) });
 export const getException = (id: string): Promise<ExceptionView> => callApi('admin.getException', { id });
 export const resolveException = (id: string, note: string): Promise<ExceptionView> =>
   callApi('admin.resolveException', { id, note });
@@ -43,7 +44,8 @@ export const refundOrder = (
   requestId: string,
 ): Promise<OrderView> => callApi('admin.refund', { orderId, amountFen, reason, requestId });
 
-export const listStatements = (page: number, pageSize = 20): Promise<ListStatementsResponse> =>
-  callApi('books.listStatements', { page, pageSize });
+/** `cursor`: the previous page's nextCursor, '' for the first page */
+export const listStatements = (cursor: string, pageSize = 20): Promise<ListStatementsResponse> =>
+  callApi('books.listStatements', { pageSize, ...(cursor ? { cursor } : {}) });
 export const runBillDay = (billDate: string): Promise<StatementView> => callApi('books.runBillDay', { billDate });
 export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('books.listMetrics', { days });

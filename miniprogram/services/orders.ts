@@ -27,8 +27,9 @@ export const getOrder = async (orderId: string): Promise<OrderView> =>
 export const cancelOrder = async (orderId: string): Promise<OrderView> =>
   publishOrder(await callApi('orders.cancel', { orderId }));
 
-export function listOrders(tab: OrderTab, page: number, pageSize = 10): Promise<ListOrdersResponse> {
-  return callApi('orders.list', { page, pageSize, ...(tab === 'all' ? {} : { status: tab }) });
+/** `cursor`: the previous page's nextCursor, '' for the first page */
+export function listOrders(tab: OrderTab, cursor: string, pageSize = 10): Promise<ListOrdersResponse> {
+  return callApi('orders.list', { pageSize, ...(cursor ? { cursor } : {}), ...(tab === 'all' ? {} : { status: tab }) });
 }
 
 export async function requestRefund(orderId: string, reason: string, requestId: string): Promise<OrderView> {

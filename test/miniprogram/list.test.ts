@@ -29,12 +29,14 @@ beforeAll(() => {
 
 function pages(total: number, status?: string) {
   return (event: Record<string, unknown>): ListOrdersResponse => {
-    const page = event.page as number;
+    // the fake's cursor is the offset of the next page; the page only hands it back
+    const from = event.cursor === undefined ? 0 : Number(event.cursor);
     const size = event.pageSize as number;
     const all = Array.from({ length: total }, (_, i) =>
       status === 'paid' ? paidOrder({ id: `OPAID${i}` }) : orderView({ id: `O${String(i).padStart(3, '0')}` }),
     );
-    return { orders: all.slice((page - 1) * size, page * size), page, hasMore: page * size < total };
+    const hasMore = from + size < total;
+    return { orders: all.slice(from, from + size), hasMore, ...(hasMore ? { nextCursor: String(from + size) } : {}) };
   };
 }
 
@@ -67,7 +69,8 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(tabs).toHaveLength(4);
     tabs[2]!.dispatchEvent('tap');
     await until(() => page.instance.data.orders.length === 2);
-    expect(backend.of('orders.list').at(-1)).toMatchObject({ action: 'list', status: 'paid', page: 1 });
+    expect(backend.of('orders.list').at(-1)).toMatchObject({ action: 'list', status: 'paid' });
+    expect(backend.of('orders.list').at(-1)).not.toHaveProperty('cursor');
     expect(text(page)).toContain('已付款');
     expect(text(page)).toContain('没有更多了');
   });
@@ -104,12 +107,29 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(pendingTab.instance.data.orders.map((o: { id: string }) => o.id)).not.toContain('O012');
   });
 
+  test("each next page starts at the server's cursor, and an order the server sends again is shown once", async () => {
+    const page = await open();
+    expect(backend.of('orders.list').at(-1)).not.toHaveProperty('cursor');
+    // between the two pages an order moved: the second page repeats the first page's last card
+    backend.on('orders.list', (e) => {
+      const next = pages(23)({ ...e, cursor: String(Number(e.cursor) - 1) });
+      return next;
+    });
+    page.instance.onReachBottom();
+    await until(() => !page.instance.data.loading && backend.of('orders.list').length === 2);
+    await flush(5);
+    expect(backend.of('orders.list').at(-1)).toMatchObject({ cursor: '10' });
+    const ids = page.instance.data.orders.map((o: { id: string }) => o.id);
+    expect(ids).toHaveLength(19);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   test('pull-down refresh reloads from the first page and stops the spinner', async () => {
     const page = await open();
     page.instance.onReachBottom();
     await until(() => page.instance.data.orders.length === 20);
     await page.instance.onPullDownRefresh();
-    expect(backend.of('orders.list').at(-1)).toMatchObject({ page: 1 });
+    expect(backend.of('orders.list').at(-1)).not.toHaveProperty('cursor');
     expect(page.instance.data.orders).toHaveLength(10);
     expect(client.stopPullDownRefresh).toHaveBeenCalled();
   });
@@ -117,7 +137,6 @@ describe.each(MODES)('%s mode', (mode) => {
   test('unpaid orders carry 付款 and 取消订单 on their card; paying from the card goes to the result page', async () => {
     backend.on('orders.list', () => ({
       orders: [orderView({ id: 'OUNPAID', expiresAt: Date.now() + 60_000 }), paidOrder({ id: 'OPAID' })],
-      page: 1,
       hasMore: false,
     }));
     backend.on('payment.pay', () => ({
@@ -135,7 +154,7 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('cancel from the card asks first; the card then shows the cancelled order', async () => {
-    backend.on('orders.list', () => ({ orders: [orderView({ id: 'OUNPAID' })], page: 1, hasMore: false }));
+    backend.on('orders.list', () => ({ orders: [orderView({ id: 'OUNPAID' })], hasMore: false }));
     backend.on('orders.cancel', () =>
       orderView({ id: 'OUNPAID', status: 'cancelled', can: { pay: false, cancel: false, requestRefund: false } }),
     );
@@ -159,7 +178,7 @@ describe.each(MODES)('%s mode', (mode) => {
       ],
     });
     let release: () => void = () => {};
-    backend.on('orders.list', () => ({ orders: [started, orderView({ id: 'ONEVER' })], page: 1, hasMore: false }));
+    backend.on('orders.list', () => ({ orders: [started, orderView({ id: 'ONEVER' })], hasMore: false }));
     backend.on('payment.confirm', () => new Promise((r) => (release = () => r(paidOrder({ id: 'OSTARTED' })))));
     const page = renderPage(pageId);
     page.instance.onLoad({});
@@ -184,7 +203,7 @@ describe.each(MODES)('%s mode', (mode) => {
   });
 
   test('an empty list says so', async () => {
-    backend.on('orders.list', () => ({ orders: [], page: 1, hasMore: false }));
+    backend.on('orders.list', () => ({ orders: [], hasMore: false }));
     const page = await open({ tab: 'refunds' });
     expect(backend.of('orders.list')[0]).toMatchObject({ status: 'refunds' });
     expect(text(page)).toContain('暂无订单');

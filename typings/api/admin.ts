@@ -14,13 +14,15 @@ export interface AdminRefundRequest {
 export interface ListExceptionsRequest {
   status?: 'open' | 'resolved';
   kind?: ExceptionKind;
-  page?: number;
+  /** where the page starts: the `nextCursor` of the page before; absent: the first page */
+  cursor?: string;
   pageSize?: number;
 }
 export interface ListExceptionsResponse {
   exceptions: ExceptionView[];
-  page: number;
   hasMore: boolean;
+  /** the next page's `cursor`, when `hasMore` */
+  nextCursor?: string;
 }
 export interface GetExceptionRequest {
   id: string;

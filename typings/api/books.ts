@@ -98,13 +98,15 @@ export interface GetStatementRequest {
   billDate: string;
 }
 export interface ListStatementsRequest {
-  page?: number;
+  /** where the page starts: the `nextCursor` of the page before; absent: the first page */
+  cursor?: string;
   pageSize?: number;
 }
 export interface ListStatementsResponse {
   statements: StatementView[];
-  page: number;
   hasMore: boolean;
+  /** the next page's `cursor`, when `hasMore` */
+  nextCursor?: string;
 }
 /** Compares a past day now (WeChat Pay keeps bills three months), replacing its statement. */
 export interface RunBillDayRequest {

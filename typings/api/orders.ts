@@ -13,13 +13,15 @@ export interface GetOrderRequest {
 }
 export interface ListOrdersRequest {
   status?: OrderStatus | 'refunds';
-  page?: number;
+  /** where the page starts: the `nextCursor` of the page before; absent: the first page */
+  cursor?: string;
   pageSize?: number;
 }
 export interface ListOrdersResponse {
   orders: OrderView[];
-  page: number;
   hasMore: boolean;
+  /** the next page's `cursor`, when `hasMore` */
+  nextCursor?: string;
 }
 export interface CancelOrderRequest {
   orderId: string;

@@ -44,6 +44,12 @@ export interface FindOptions {
   limit: number;
 }
 
+/** A sort as given, ending with `_id`: the real database returns documents with equal keys in no defined order. */
+export function sortEndingWithId(orderBy: FindOptions['orderBy'] = []): [string, 'asc' | 'desc'][] {
+  const last = orderBy.at(-1);
+  return !last || last[0] === '_id' ? orderBy : [...orderBy, ['_id', last[1]]];
+}
+
 export class Store {
   constructor(private readonly db: CloudDatabase) {}
 
@@ -97,7 +103,7 @@ export class Store {
   async find<T>(collection: CollectionName, where: unknown, options: FindOptions): Promise<T[]> {
     this.count('reads');
     let query = this.db.collection(collection).where(where);
-    for (const [field, direction] of options.orderBy ?? []) query = query.orderBy(field, direction);
+    for (const [field, direction] of sortEndingWithId(options.orderBy)) query = query.orderBy(field, direction);
     if (options.skip) query = query.skip(options.skip);
     const { data } = await query.limit(options.limit).get();
     return data as T[];

@@ -196,7 +196,7 @@ test('cancel an unpaid order: closed at WeChat Pay first', async () => {
 
 test('list: by status, newest first, paginated, owner only', async () => {
   for (let i = 0; i < 3; i++) await t.confirm('carol');
-  const page1 = await t.ok<{ orders: OrderView[]; hasMore: boolean }>(
+  const page1 = await t.ok<{ orders: OrderView[]; hasMore: boolean; nextCursor?: string }>(
     'orders',
     { action: 'list', pageSize: 2 },
     'carol',
@@ -206,10 +206,12 @@ test('list: by status, newest first, paginated, owner only', async () => {
   expect(page1.orders[0]!.createdAt).toBeGreaterThanOrEqual(page1.orders[1]!.createdAt);
   const page2 = await t.ok<{ orders: OrderView[]; hasMore: boolean }>(
     'orders',
-    { action: 'list', pageSize: 2, page: 2 },
+    { action: 'list', pageSize: 2, cursor: page1.nextCursor },
     'carol',
   );
   expect(page2).toMatchObject({ hasMore: false, orders: [expect.anything()] });
+  expect(page2).not.toHaveProperty('nextCursor');
+  expect(page1.orders.map((o) => o.id)).not.toContain(page2.orders[0]!.id);
   const pending = await t.ok<{ orders: OrderView[] }>('orders', { action: 'list', status: 'pending_payment' }, 'carol');
   expect(pending.orders.every((o) => o.status === 'pending_payment')).toBe(true);
   expect((await t.ok<{ orders: OrderView[] }>('orders', { action: 'list' }, 'dave')).orders).toHaveLength(0);

@@ -37,6 +37,7 @@ import {
   type Input,
   type WithDefaults,
 } from '../validate';
+import { findPage, readCursor } from '../paging';
 
 const readNote = (obj: Input) => readString(obj, 'note', { max: 200 });
 const readRequestId = (obj: Input) => readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
@@ -89,23 +90,30 @@ export const adminRefund = adminAction<OrderView>('refund', async (deps, admin, 
 // ---- exceptions ---------------------------------------------------------------------------------------------------
 
 export const listExceptions = adminAction<ListExceptionsResponse>('listExceptions', async (deps, _admin, obj) => {
-  onlyKeys(obj, ['action', 'status', 'kind', 'page', 'pageSize']);
-  const { status, kind, page, pageSize }: WithDefaults<ListExceptionsRequest, 'page' | 'pageSize'> = {
+  onlyKeys(obj, ['action', 'status', 'kind', 'cursor', 'pageSize']);
+  const { status, kind, pageSize }: WithDefaults<ListExceptionsRequest, 'pageSize'> = {
     status: readEnum(obj, 'status', ['open', 'resolved'] as const, { optional: true }),
     kind: readEnum(obj, 'kind', EXCEPTION_KINDS, { optional: true }),
-    page: readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1,
     pageSize: readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 20,
   };
+  const cursor = readCursor(obj);
   const where: Record<string, unknown> = {};
   if (status) where.status = status;
   if (kind) where.kind = kind;
-  const docs = await deps.store.find<ExceptionDoc>(COLLECTIONS.exceptions, where, {
-    orderBy: [['lastSeenAt', 'desc']],
-    skip: (page - 1) * pageSize,
-    limit: pageSize + 1,
-  });
+  const { docs, nextCursor } = await findPage<ExceptionDoc & Record<string, unknown>>(
+    deps.store,
+    COLLECTIONS.exceptions,
+    where,
+    'lastSeenAt',
+    pageSize,
+    cursor,
+  );
   return {
-    result: { exceptions: docs.slice(0, pageSize).map(toExceptionView), page, hasMore: docs.length > pageSize },
+    result: {
+      exceptions: docs.map(toExceptionView),
+      hasMore: nextCursor !== undefined,
+      ...(nextCursor ? { nextCursor } : {}),
+    },
     target: `${status ?? '*'}/${kind ?? '*'}`,
   };
 });

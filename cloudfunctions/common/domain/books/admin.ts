@@ -22,6 +22,7 @@ import { addDays, chinaDate } from '../days';
 import { DomainError } from '../errors';
 import { toMetricsView, type MetricsDoc } from './metrics';
 import { getStatement, toStatementView, type StatementDoc } from './statements';
+import { findPage, readCursor } from '../paging';
 import { onlyKeys, readInt, readString, type Input, type WithDefaults } from '../validate';
 
 const readBillDate = (obj: Input) => readString(obj, 'billDate', { max: 10, pattern: /^\d{4}-\d{2}-\d{2}$/ });
@@ -37,20 +38,27 @@ export const getStatementAction = adminAction<StatementView>('getStatement', asy
 });
 
 export const listStatements = adminAction<ListStatementsResponse>('listStatements', async (deps, _admin, obj) => {
-  onlyKeys(obj, ['action', 'page', 'pageSize']);
-  const { page, pageSize }: WithDefaults<ListStatementsRequest, 'page' | 'pageSize'> = {
-    page: readInt(obj, 'page', { min: 1, max: 100, optional: true }) ?? 1,
+  onlyKeys(obj, ['action', 'cursor', 'pageSize']);
+  const { pageSize }: WithDefaults<ListStatementsRequest, 'pageSize'> = {
     pageSize: readInt(obj, 'pageSize', { min: 1, max: 31, optional: true }) ?? 10,
   };
+  const cursor = readCursor(obj);
   // every statement (each `_id` is a date), newest first: served by the `_id` index
-  const docs = await deps.store.find<StatementDoc>(
+  const { docs, nextCursor } = await findPage<StatementDoc & Record<string, unknown>>(
+    deps.store,
     COLLECTIONS.statements,
     { _id: deps.store.command.gt('') },
-    { orderBy: [['_id', 'desc']], skip: (page - 1) * pageSize, limit: pageSize + 1 },
+    '_id',
+    pageSize,
+    cursor,
   );
   return {
-    result: { statements: docs.slice(0, pageSize).map(toStatementView), page, hasMore: docs.length > pageSize },
-    target: `page ${page}`,
+    result: {
+      statements: docs.map(toStatementView),
+      hasMore: nextCursor !== undefined,
+      ...(nextCursor ? { nextCursor } : {}),
+    },
+    target: cursor ? `after ${cursor.id}` : 'first page',
   };
 });
 

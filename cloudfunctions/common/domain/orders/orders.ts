@@ -31,6 +31,7 @@ import {
   readString,
   type WithDefaults,
 } from '../validate';
+import { findPage, readCursor } from '../paging';
 import { toView } from '../views';
 
 export const MAX_ITEMS = 20;
@@ -183,21 +184,28 @@ export const REFUND_TAB: readonly OrderStatus[] = ['refunding', 'partially_refun
 export async function listOrders(deps: Deps, caller: Caller, event: unknown): Promise<ListOrdersResponse> {
   const openid = requireCaller(caller);
   const obj = asObject(event);
-  onlyKeys(obj, ['action', 'status', 'page', 'pageSize']);
-  const { status, page, pageSize }: WithDefaults<ListOrdersRequest, 'page' | 'pageSize'> = {
+  onlyKeys(obj, ['action', 'status', 'cursor', 'pageSize']);
+  const { status, pageSize }: WithDefaults<ListOrdersRequest, 'pageSize'> = {
     status: readEnum(obj, 'status', [...ORDER_STATUSES, 'refunds'] as const, { optional: true }),
-    page: readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1,
     pageSize: readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 10,
   };
+  const cursor = readCursor(obj);
   const where: Record<string, unknown> = { openid };
   if (status === 'refunds') where.status = deps.store.command.in([...REFUND_TAB]);
   else if (status) where.status = status;
-  const docs = await deps.store.find<OrderDoc>(COLLECTIONS.orders, where, {
-    orderBy: [['createdAt', 'desc']],
-    skip: (page - 1) * pageSize,
-    limit: pageSize + 1,
-  });
-  return { orders: docs.slice(0, pageSize).map((o) => toView(o, deps)), page, hasMore: docs.length > pageSize };
+  const { docs, nextCursor } = await findPage<OrderDoc & Record<string, unknown>>(
+    deps.store,
+    COLLECTIONS.orders,
+    where,
+    'createdAt',
+    pageSize,
+    cursor,
+  );
+  return {
+    orders: docs.map((o) => toView(o, deps)),
+    hasMore: nextCursor !== undefined,
+    ...(nextCursor ? { nextCursor } : {}),
+  };
 }
 
 export async function cancelOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {

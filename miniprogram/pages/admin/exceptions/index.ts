@@ -11,7 +11,7 @@ Component({
     tabs: EXCEPTION_STATUS_TABS,
     status: 'open' as 'open' | 'resolved',
     rows: [] as ExceptionRow[],
-    page: 0,
+    cursor: '',
     hasMore: true,
     loading: false,
     forbidden: false,
@@ -29,7 +29,7 @@ Component({
       this.setData({ shown: true });
     },
     async reload() {
-      this.setData({ rows: [], page: 0, hasMore: true });
+      this.setData({ rows: [], cursor: '', hasMore: true });
       await this.loadMore();
     },
     async loadMore() {
@@ -37,11 +37,11 @@ Component({
       const status = this.data.status;
       this.setData({ loading: true });
       try {
-        const result = await listExceptions(status, this.data.page + 1, PAGE_SIZE);
+        const result = await listExceptions(status, this.data.cursor, PAGE_SIZE);
         if (status !== this.data.status) return;
         this.setData({
           rows: [...this.data.rows, ...result.exceptions.map(toExceptionRow)],
-          page: result.page,
+          cursor: result.nextCursor ?? '',
           hasMore: result.hasMore,
         });
       } catch (error) {

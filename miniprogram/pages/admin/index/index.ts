@@ -28,7 +28,7 @@ Component({
     },
     async load() {
       try {
-        const open = await listExceptions('open', 1, 50);
+        const open = await listExceptions('open', '', 50);
         this.setData({ loading: false, openCount: open.exceptions.length, openMore: open.hasMore });
       } catch (error) {
         this.setData({ loading: false, forbidden: handleAdminError(error) });

@@ -63,7 +63,7 @@ Component({
   data: {
     rows: [] as Row[],
     expanded: '',
-    page: 0,
+    cursor: '',
     hasMore: true,
     loading: false,
     forbidden: false,
@@ -75,17 +75,17 @@ Component({
       void this.loadMore();
     },
     async reload() {
-      this.setData({ rows: [], page: 0, hasMore: true });
+      this.setData({ rows: [], cursor: '', hasMore: true });
       await this.loadMore();
     },
     async loadMore() {
       if (this.data.loading || !this.data.hasMore || this.data.forbidden) return;
       this.setData({ loading: true });
       try {
-        const result = await listStatements(this.data.page + 1);
+        const result = await listStatements(this.data.cursor);
         this.setData({
           rows: [...this.data.rows, ...result.statements.map(toRow)],
-          page: result.page,
+          cursor: result.nextCursor ?? '',
           hasMore: result.hasMore,
         });
       } catch (error) {

@@ -31,7 +31,8 @@ Component({
     tabs: ORDER_TABS,
     tab: 'all' as OrderTab,
     orders: [] as (OrderCard & { checking: boolean })[],
-    page: 0,
+    /** where the next page starts ('' : the first page) */
+    cursor: '',
     hasMore: true,
     loading: false,
     loadFailed: false,
@@ -63,7 +64,7 @@ Component({
       this.setData({ [`orders[${index}]`]: { ...toCard(order), checking: false } });
     },
     async reload() {
-      this.setData({ orders: [], page: 0, hasMore: true, loadFailed: false, generation: this.data.generation + 1 });
+      this.setData({ orders: [], cursor: '', hasMore: true, loadFailed: false, generation: this.data.generation + 1 });
       await this.loadMore();
     },
     async loadMore() {
@@ -71,12 +72,18 @@ Component({
       const generation = this.data.generation;
       this.setData({ loading: true });
       try {
-        const result = await listOrders(this.data.tab, this.data.page + 1, PAGE_SIZE);
+        const result = await listOrders(this.data.tab, this.data.cursor, PAGE_SIZE);
         if (generation !== this.data.generation) return; // the tab changed meanwhile
-        const cards = result.orders.map((o) => ({ ...toCard(o), checking: false }));
+        // an order that moved within the list between two pages (paid meanwhile, say) is shown once
+        const shown = new Set(this.data.orders.map((o) => o.id));
+        const cards = result.orders.filter((o) => !shown.has(o.id)).map((o) => ({ ...toCard(o), checking: false }));
         const toCheck = cards.filter((c) => c.mayBeSettled).slice(0, CHECKS_PER_PAGE);
         for (const card of toCheck) card.checking = true;
-        this.setData({ orders: [...this.data.orders, ...cards], page: result.page, hasMore: result.hasMore });
+        this.setData({
+          orders: [...this.data.orders, ...cards],
+          cursor: result.nextCursor ?? '',
+          hasMore: result.hasMore,
+        });
         await Promise.all(toCheck.map((card) => this.check(card.id)));
       } catch (error) {
         if (generation === this.data.generation) this.setData({ loadFailed: true });
