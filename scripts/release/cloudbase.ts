@@ -417,7 +417,17 @@ export function planChanges(desired: Desired, current: Current, options: PlanOpt
     const changed = Object.keys(f.env).filter((k) => k in have.env && have.env[k] !== f.env[k]);
     if (added.length) details.push(`environment: add ${added.join(', ')}`);
     if (changed.length) details.push(`environment: new value of ${changed.join(', ')}`);
-    if (removed.length) details.push(`environment: remove ${removed.join(', ')}`);
+    // the SDK sends no Environment for an empty set of variables (it would keep the old ones): only a person can
+    const emptied = removed.length > 0 && Object.keys(f.env).length === 0;
+    if (removed.length && !emptied) details.push(`environment: remove ${removed.join(', ')}`);
+    if (emptied)
+      changes.push({
+        kind: 'would delete',
+        what: `environment variables of ${f.name}`,
+        details: [
+          `${removed.join(', ')}: remove them in the cloud console (版本与配置 → 环境变量); the SDK cannot empty an environment`,
+        ],
+      });
     const configChanged = details.some((d) => !d.startsWith('code:'));
     const triggerKey = (t: Trigger) => `${t.name}\0${t.type}\0${t.config}`;
     const haveTriggers = new Set(have.triggers.map(triggerKey));

@@ -203,6 +203,38 @@ test('a timeout that differs from config.json: one configuration update of that 
   expect(fake.functions.get('payment')!.Timeout).toBe(20);
 });
 
+test('a bundle that differs (another upload, or one made before this script): the code, then its mark, nothing else', async () => {
+  const login = fake.functions.get('login')!;
+  login.Description = '';
+  const run = await deploy();
+  expect(run.code).toBe(0);
+  expect(planOf(run.stdout).slice(0, 2)).toEqual([
+    '  ~ update  function login',
+    expect.stringMatching(/^ {6}code: bundle \(not deployed by this script\) → [0-9a-f]{16}$/),
+  ]);
+  expect(run.actions).toEqual(['scf:UpdateFunctionCode', 'scf:UpdateFunctionConfiguration']);
+  expect(run.writes[0]!.params).toMatchObject({
+    FunctionName: 'login',
+    Handler: 'index.main',
+    InstallDependency: 'TRUE',
+  });
+  expect(login.Description).toMatch(/^deployed by npm run deploy, bundle [0-9a-f]{16}$/);
+});
+
+test('a function made on another runtime (miniprogram-ci makes Nodejs8.9): refused before any change, naming the fix', async () => {
+  const catalog = fake.functions.get('catalog')!;
+  catalog.Runtime = 'Nodejs8.9';
+  fake.functions.get('orders')!.Timeout = 3;
+  const run = await deploy();
+  expect(run.code).toBe(1);
+  expect(run.writes).toEqual([]);
+  expect(run.stdout).toContain(
+    '✗ function catalog: runs on Nodejs8.9; a runtime is chosen when a function is created: delete catalog in the cloud console (云函数 → 删除) and deploy again',
+  );
+  catalog.Runtime = RUNTIME;
+  expect((await deploy()).actions).toEqual(['scf:UpdateFunctionConfiguration']);
+});
+
 test('a new index in database.json (missing from the environment): created in its collection, alone', async () => {
   const orders = fake.tables.get('orders')!;
   orders.splice(
