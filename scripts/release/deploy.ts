@@ -7,7 +7,7 @@
  * unchanged / would delete; nothing is deleted without `--prune`) and applies it: functions with their runtime,
  * timeout, memory, bundle and key files, environment variables and timer triggers; the HTTP access routes; every
  * collection of database.json with its indexes and security rule. A second run with nothing changed does nothing.
- * `--dry-run` stops after the plan; `--check` reads the deployed environment back (check.ts).
+ * `--dry-run` stops after the plan; `--check` reads the deployed environment back (cloudbase-check.ts).
  *
  * Without Tencent Cloud keys, the fallback: miniprogram-ci's cloud API with the code upload key (`--key`), which
  * uploads code and creates timers only, and the steps left by hand are printed.
@@ -88,7 +88,7 @@ export interface DeployOptions {
   ci?: CiClient;
   /** delete what the environment holds and the repository does not (functions, routes, indexes, collections) */
   prune?: boolean;
-  /** read the deployed environment back instead of deploying (check.ts) */
+  /** read the deployed environment back instead of deploying (cloudbase-check.ts) */
   check?: boolean;
   /** the environment's region (default: the SDK's, ap-shanghai) */
   region?: string;

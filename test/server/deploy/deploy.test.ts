@@ -160,6 +160,18 @@ test('what refuses a deploy: the tourist appid, no upload key, a loopback notify
   expect(leaked(text, secretFragments(secrets))).toEqual([]);
 });
 
+test("the Tencent Cloud API keys are refused among the functions' settings: they would become a function's variable", async () => {
+  const secrets = join(tmp, 'secrets-tencent-in-cloud-env');
+  cpSync(fixture, secrets, { recursive: true });
+  appendFileSync(join(secrets, 'cloud.env'), 'TENCENTCLOUD_SECRETKEY=abcdefgh0123456789\n');
+  const { ok, problems, text } = await plan({ secretsDir: secrets });
+  expect(ok).toBe(false);
+  expect(problems).toContain(
+    "cloud.env: TENCENTCLOUD_SECRETKEY belongs in tencentcloud.env, not among the functions' settings",
+  );
+  expect(text).not.toContain('abcdefgh0123456789');
+});
+
 test('settings a function needs are missing: named once, with the functions that need them', async () => {
   const secrets = join(tmp, 'secrets-missing');
   cpSync(fixture, secrets, { recursive: true });
