@@ -369,19 +369,19 @@ async function runSdkDeploy(run: SdkRun, dryRun: boolean, out: (line: string) =>
 function printMerchantSteps(out: (line: string) => void, secrets: Secrets): void {
   out('Left to do by hand, in the WeChat Pay merchant platform (pay.weixin.qq.com) only:');
   out(
-    '  1. Bind this AppID to the merchant (产品中心 → AppID账号管理 → 关联AppID), and accept it in mp.weixin.qq.com.',
+    '  1. Bind this AppID to the merchant (产品中心 → AppID账号管理 → 关联AppID) and confirm it in mp.weixin.qq.com.',
   );
-  out('  2. Set the APIv3 key (账户中心 → API安全 → 设置APIv3密钥): the value of WECHATPAY_APIV3_KEY.');
+  out('  2. Set the APIv3 key (账户中心 → API安全 → APIv3密钥): the value of WECHATPAY_APIV3_KEY.');
   out(
-    `  3. ${secrets.material.mode === 'certificate' ? 'Platform certificates are downloaded by wechatpayKeys; to migrate, apply' : 'Apply'} for the WeChat Pay public key (API安全 → 微信支付公钥): ${KEY_DIR}/pub_key.pem, its PUB_KEY_ID_… in WECHATPAY_PUBLIC_KEY_ID.`,
+    secrets.material.mode === 'certificate'
+      ? '  3. Certificate mode: platform certificates are downloaded by wechatpayKeys; nothing to fetch by hand.'
+      : `  3. The WeChat Pay public key (API安全 → 微信支付公钥): ${KEY_DIR}/pub_key.pem, its PUB_KEY_ID_… in WECHATPAY_PUBLIC_KEY_ID.`,
   );
+  out('  4. JSAPI payment opened for the merchant (产品中心 → 我的产品 → JSAPI支付), which mini-program payments use;');
   out(
-    '  4. JSAPI payment authorisation (产品中心 → 开发配置 → JSAPI支付授权目录 is for web pages; a mini-program needs',
+    '     the notify URL needs no binding (WECHATPAY_NOTIFY_URL is sent with every order, and was checked above to be',
   );
-  out(
-    '     JSAPI支付 enabled and the AppID bound), and the notify URL: WECHATPAY_NOTIFY_URL is sent with every order,',
-  );
-  out('     so nothing is bound there; it must be the https address of the payNotify route (checked above).');
+  out("     the https address of payNotify's route).");
 }
 
 function printByHand(
