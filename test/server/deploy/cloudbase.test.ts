@@ -11,9 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { settingsOf } from '../../../cloudfunctions/common/runtime/profiles';
 import { listFunctions, ROOT, SOURCE_DIR } from '../../../cloudfunctions/functions';
-import { readFunctionConfig, RUNTIME } from '../../../scripts/release/cloudbase';
+import {
+  desiredState,
+  planChanges,
+  readFunctionConfig,
+  RUNTIME,
+  type Current,
+  type Desired,
+  type FunctionConfig,
+} from '../../../scripts/release/cloudbase';
 import { CLOUDBASERC_PATH, cloudbasercText } from '../../../scripts/release/cloudbaserc';
-import { loadDatabaseSetup } from '../../../scripts/release/config-checks';
+import { loadDatabaseSetup, type DatabaseSetup } from '../../../scripts/release/config-checks';
 import { readTencentCloudKeys } from '../../../scripts/release/secrets';
 import { writeLocalSecrets } from '../../../scripts/release/local-secrets';
 import { CloudBaseFake } from '../../support/cloudbase-fake';
@@ -407,4 +415,111 @@ test('the Tencent Cloud keys: the environment first, then secrets/tencentcloud.e
     'the environment: TENCENTCLOUD_SECRETKEY is missing (both keys of the sub-account are needed)',
   ]);
   expect(JSON.stringify(half)).not.toContain(SECRET_ID);
+});
+
+describe('the plan from the source of truth (no SDK): each change in the repository is exactly its difference', () => {
+  const desiredFrom = (configs: Map<string, FunctionConfig>, setup: DatabaseSetup): Desired => {
+    const built = [...configs.keys()].map((name) => ({
+      name,
+      dir: join(tmp, 'no-such-dir'),
+      bytes: 0,
+      files: [],
+      env: { values: { LOG_LEVEL: 'info' }, names: ['LOG_LEVEL'], bytes: 14, missing: [] },
+    }));
+    return desiredState(built, configs, setup);
+  };
+  /** What a deploy of `desired` leaves in the environment, as readCurrent reads it. */
+  const deployed = (desired: Desired): Current => ({
+    functions: new Map(
+      desired.functions.map((f) => [
+        f.name,
+        {
+          runtime: RUNTIME,
+          timeout: f.timeout,
+          memorySize: f.memorySize,
+          env: { ...f.env },
+          triggers: f.triggers,
+          bundle: f.bundle,
+          version: '$LATEST',
+          modTime: '',
+          status: 'Active',
+        },
+      ]),
+    ),
+    routes: desired.functions
+      .filter((f) => f.http)
+      .map((f) => ({ apiId: `api-${f.name}`, path: f.http!.path, name: f.name, auth: f.http!.auth })),
+    collections: new Map(desired.collections.map((c) => [c.name, { indexes: c.indexes, rule: c.rule }])),
+  });
+  const configs = () => new Map(listFunctions().map((name) => [name, readFunctionConfig(SOURCE_DIR, name)]));
+  const setup = () => JSON.parse(JSON.stringify(database)) as DatabaseSetup;
+  const diff = (before: Desired, after: Desired) => {
+    const plan = planChanges(after, deployed(before), { prune: false, outDir: tmp });
+    return plan.changes.map((c) => [c.kind, c.what, c.details]);
+  };
+
+  test('unchanged: nothing', () => {
+    expect(diff(desiredFrom(configs(), setup()), desiredFrom(configs(), setup()))).toEqual([]);
+  });
+
+  test('a timeout in config.json', () => {
+    const after = configs();
+    after.set('payment', { ...after.get('payment')!, timeout: 30 });
+    expect(diff(desiredFrom(configs(), setup()), desiredFrom(after, setup()))).toEqual([
+      ['update', 'function payment', ['timeout 20 → 30 s']],
+    ]);
+  });
+
+  test('an index and a collection in database.json', () => {
+    const after = setup();
+    after.collections
+      .find((c) => c.name === 'orders')!
+      .indexes.push({
+        name: 'status_paidAt',
+        fields: [
+          ['status', 'asc'],
+          ['paidAt', 'desc'],
+        ],
+        for: 'a test',
+      });
+    after.collections.push({ name: 'staff', purpose: 'a test', indexes: [] });
+    expect(diff(desiredFrom(configs(), setup()), desiredFrom(configs(), after))).toEqual([
+      ['update', 'collection orders', ['index status_paidAt(status asc, paidAt desc): create']],
+      ['create', 'collection staff', ['security rule {"read":false,"write":false}']],
+    ]);
+  });
+
+  test("another branch's new function with an HTTP route (a message-push function): the function and its route", () => {
+    const after = configs();
+    after.set('msgPush', { timeout: 10, http: { path: '/msgPush', auth: false } });
+    expect(diff(desiredFrom(configs(), setup()), desiredFrom(after, setup()))).toEqual([
+      [
+        'create',
+        'function msgPush',
+        [
+          expect.stringMatching(/^runtime Nodejs18\.15, timeout 10 s, memory 256 MB, bundle [0-9a-f]{16}$/),
+          'environment LOG_LEVEL',
+        ],
+      ],
+      ['create', 'route /msgPush → msgPush', ['identity verification off']],
+    ]);
+  });
+
+  test('a new timer: created on the function, the old one deleted when it changes', () => {
+    const after = configs();
+    after.set('reconcile', {
+      ...after.get('reconcile')!,
+      triggers: [{ name: 'reconcileEvery2Minutes', type: 'timer', config: '0 */2 * * * * *' }],
+    });
+    expect(diff(desiredFrom(configs(), setup()), desiredFrom(after, setup()))).toEqual([
+      [
+        'update',
+        'function reconcile',
+        [
+          'trigger reconcileEvery2Minutes "0 */2 * * * * *": create',
+          'trigger reconcileEvery5Minutes "0 */5 * * * * *": delete',
+        ],
+      ],
+    ]);
+  });
 });
