@@ -254,6 +254,8 @@ export function functionFromDetail(detail: Record<string, unknown>): CurrentFunc
   };
 }
 
+const PAGE = 100;
+
 /** Reads what the environment holds of what the deploy manages (and what else is there, for `would delete`). */
 export async function readCurrent(manager: CloudBaseManager, envId: string, desired: Desired): Promise<Current> {
   const functions = new Map<string, CurrentFunction>();
@@ -268,8 +270,14 @@ export async function readCurrent(manager: CloudBaseManager, envId: string, desi
     auth: api.EnableAuth === true,
   }));
   const collections = new Map<string, CurrentCollection>();
-  const listedCollections = await manager.database.listCollections({ MgoLimit: 1000, MgoOffset: 0 });
-  const collectionNames = (listedCollections.Collections ?? []).map((c) => c.CollectionName);
+  const collectionNames: string[] = [];
+  // a page at a time (ListTables' default page is 100), bounded
+  for (let page = 0; page < 50; page++) {
+    const listed = await manager.database.listCollections({ MgoLimit: PAGE, MgoOffset: page * PAGE });
+    const names = (listed.Collections ?? []).map((c) => c.CollectionName);
+    collectionNames.push(...names);
+    if (names.length < PAGE) break;
+  }
   const rules = new Map<string, string>();
   const wanted = desired.collections.map((c) => c.name).filter((n) => collectionNames.includes(n));
   if (wanted.length) {
