@@ -1,15 +1,19 @@
 /**
- * `npm run deploy -- --env <envId> --key <upload private key> [--dry-run] [--secrets <dir>] [--appid <appid>] [--out <dir>]`
+ * `npm run deploy -- --env <envId> [--dry-run] [--prune] [--check] [--region <region>] [--secrets <dir>] [--appid <appid>] [--out <dir>]`
  *
  * Builds every function with its key files (secrets/), checks the configuration the way the functions will load it,
- * prints the plan (functions, files, sizes, environment variable names per function, timer triggers, the database
- * setup), then uploads each function with miniprogram-ci's cloud API (`ci.cloud.uploadFunction`, dependencies
- * installed in the cloud) and creates the timer triggers (`ci.cloud.createTimeTrigger`), and prints what is left to
- * do by hand. `--dry-run` stops before calling anything. Any problem refuses the upload. No secret is printed: settings
- * by name, keys by serial and date.
+ * then, with Tencent Cloud API keys (secrets/tencentcloud.env or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY), drives
+ * `@cloudbase/manager-node` (cloudbase.ts): reads what the environment holds, prints the difference (create / update /
+ * unchanged / would delete; nothing is deleted without `--prune`) and applies it: functions with their runtime,
+ * timeout, memory, bundle and key files, environment variables and timer triggers; the HTTP access routes; every
+ * collection of database.json with its indexes and security rule. A second run with nothing changed does nothing.
+ * `--dry-run` stops after the plan; `--check` reads the deployed environment back (cloudbase-check.ts).
  *
- * The upload path follows miniprogram-ci 2.1.42's documented API; it cannot reach WeChat from the machine this
- * project is developed on and is untested there (README: Deploy to WeChat Cloud).
+ * Without Tencent Cloud keys, the fallback: miniprogram-ci's cloud API with the code upload key (`--key`), which
+ * uploads code and creates timers only, and the steps left by hand are printed.
+ *
+ * Any problem refuses before anything is changed. No secret is printed: settings by name, keys by serial and date;
+ * the Tencent Cloud keys are handed to the SDK only and never become a function's setting.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -25,7 +29,23 @@ import {
   ENV_LIMIT_BYTES,
   loadDatabaseSetup,
 } from './config-checks';
-import { readSecrets, type Secrets } from './secrets';
+import {
+  applicable,
+  desiredState,
+  functionConfigProblems,
+  inParallel,
+  openManager,
+  planChanges,
+  planLines,
+  readCurrent,
+  readFunctionConfig,
+  RUNTIME,
+  sdkProblem,
+  type CloudBaseManager,
+  type FunctionConfig,
+} from './cloudbase';
+import { runCheck } from './cloudbase-check';
+import { readSecrets, readTencentCloudKeys, TENCENT_CLOUD_ENV_FILE, type Secrets } from './secrets';
 
 /** The part of miniprogram-ci the deploy uses (its README: 上传云开发云函数, 云函数添加定时触发器). */
 export interface CiClient {
@@ -64,20 +84,24 @@ export interface DeployOptions {
   /** for expiry checks; default now */
   now?: number;
   out?: (line: string) => void;
-  /** miniprogram-ci, loaded only for a real deploy */
+  /** miniprogram-ci, loaded only for a real deploy without Tencent Cloud keys */
   ci?: CiClient;
+  /** delete what the environment holds and the repository does not (functions, routes, indexes, collections) */
+  prune?: boolean;
+  /** read the deployed environment back instead of deploying (cloudbase-check.ts) */
+  check?: boolean;
+  /** the environment's region (default: the SDK's, ap-shanghai) */
+  region?: string;
+  /** where the Tencent Cloud keys are looked for besides secrets/ (default process.env) */
+  processEnv?: Record<string, string | undefined>;
 }
 
 export interface DeployResult {
   ok: boolean;
   problems: string[];
   uploaded: string[];
-}
-
-interface FunctionConfig {
-  timeout?: number;
-  permissions?: { openapi?: string[] };
-  triggers?: { name: string; type: string; config: string }[];
+  /** the CloudBase path: the changes applied (or planned, in a dry run), by what they change */
+  changes?: string[];
 }
 
 const ENV_ID = /^[a-z0-9][a-z0-9-]{2,39}$/i;
@@ -92,6 +116,11 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const now = options.now ?? Date.now();
   const problems: string[] = [];
   const show = (path: string) => relative(projectDir, path) || path;
+  const secrets: Secrets = readSecrets(secretsDir);
+  const cloudKeys = readTencentCloudKeys(secretsDir, options.processEnv ?? process.env);
+  problems.push(...cloudKeys.problems);
+  // with Tencent Cloud keys the SDK deploys everything; without, miniprogram-ci uploads code and timers only
+  const viaSdk = cloudKeys.keys !== undefined;
 
   // ---- the command line, the project
   if (!ENV_ID.test(options.envId)) problems.push(`--env: a cloud environment id like prod-1a2b3c is required`);
@@ -99,18 +128,22 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     if (!existsSync(options.keyPath)) problems.push(`--key: no file at ${options.keyPath}`);
     else if (!readFileSync(options.keyPath, 'utf8').includes('PRIVATE KEY-----'))
       problems.push(`--key: ${options.keyPath} is not a PEM private key (the code upload key from mp.weixin.qq.com)`);
-  } else if (!options.dryRun)
+  } else if (!options.dryRun && !viaSdk)
     problems.push(
-      '--key: the mini-program code upload key (mp.weixin.qq.com → 开发 → 开发管理 → 开发设置 → 小程序代码上传) is required',
+      `no Tencent Cloud API keys (${show(join(secretsDir, TENCENT_CLOUD_ENV_FILE))} or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY), and for the miniprogram-ci fallback --key: the mini-program code upload key (mp.weixin.qq.com → 开发 → 开发管理 → 开发设置 → 小程序代码上传)`,
     );
+  if (options.check && !viaSdk)
+    problems.push(
+      `--check reads the environment through the CloudBase SDK: put the Tencent Cloud API keys in ${show(join(secretsDir, TENCENT_CLOUD_ENV_FILE))}`,
+    );
+  if (options.prune && !viaSdk) problems.push('--prune needs the CloudBase SDK path (Tencent Cloud API keys)');
   const projectConfig = JSON.parse(readFileSync(join(projectDir, 'project.config.json'), 'utf8')) as { appid?: string };
   const appid = options.appid ?? projectConfig.appid ?? '';
   if (appid === 'touristappid' || !APPID.test(appid))
     problems.push(`appid ${appid || '(none)'}: set your mini-program's AppID in project.config.json or pass --appid`);
 
   // ---- build with the secrets, then check what was built
-  const secrets: Secrets = readSecrets(secretsDir);
-  if (!secrets.exists) problems.push(`no secrets folder at ${show(secretsDir)} (see README: Deploy to WeChat Cloud)`);
+  if (!secrets.exists) problems.push(`no secrets folder at ${show(secretsDir)} (see docs/deploy.md)`);
   else if (!secrets.envFileExists) problems.push(`no ${show(join(secretsDir, 'cloud.env'))}: the functions' settings`);
   problems.push(...secrets.problems);
   let built: BuiltFunction[] = [];
@@ -127,15 +160,9 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   for (const f of built) {
     for (const p of checkFunctionSettings(f.name, f.env.values, f.dir))
       byProblem.set(p, [...(byProblem.get(p) ?? []), f.name]);
-    const config = JSON.parse(readFileSync(join(SOURCE_DIR, f.name, 'config.json'), 'utf8')) as FunctionConfig;
+    const config = readFunctionConfig(SOURCE_DIR, f.name);
     configs.set(f.name, config);
-    if (config.timeout !== undefined && (config.timeout < 1 || config.timeout > 60))
-      problems.push(`${f.name}/config.json: timeout must be 1-60 s`);
-    const triggers = config.triggers ?? [];
-    if (triggers.length > 1) problems.push(`${f.name}/config.json: createTimeTrigger takes one trigger per function`);
-    for (const t of triggers)
-      if (t.type !== 'timer' || t.config.trim().split(/\s+/).length !== 7)
-        problems.push(`${f.name}/config.json: trigger ${t.name} must be a timer with a 7-field cron`);
+    problems.push(...functionConfigProblems(f.name, config));
   }
   for (const [problem, names] of byProblem)
     problems.push(`${problem} (${names.length === built.length ? 'every function' : names.join(', ')})`);
@@ -147,19 +174,36 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     if (secrets.env[name] && APPID.test(appid) && secrets.env[name] !== appid)
       problems.push(`${name} is not the project's appid`);
   }
+  const notifyRoutes = [...configs].filter(([, c]) => c.http?.path).map(([name, c]) => ({ name, path: c.http!.path }));
+  const notifyPath = notifyRoutes.find((r) => r.name === 'payNotify')?.path ?? NOTIFY_ROUTE;
+  const notifyUrl = secrets.env.WECHATPAY_NOTIFY_URL;
+  if (notifyUrl && URL.canParse(notifyUrl) && new URL(notifyUrl).pathname !== notifyPath)
+    problems.push(
+      `WECHATPAY_NOTIFY_URL's path is not ${notifyPath}, the route of payNotify (payNotify/config.json http.path)`,
+    );
 
-  // ---- the plan
-  out(
-    `Deploy plan: environment ${options.envId}, appid ${appid || '(none)'}${options.dryRun ? ' (dry run: nothing is uploaded)' : ''}`,
-  );
+  // ---- what will be deployed
+  const mode = options.check
+    ? ' (check: reading the environment back, nothing is changed)'
+    : options.dryRun
+      ? ' (dry run: nothing is changed)'
+      : '';
+  out(`Deploy plan: environment ${options.envId}, appid ${appid || '(none)'}${mode}`);
   out(
     `secrets: ${show(secretsDir)}${secrets.envFileExists ? `, cloud.env with ${Object.keys(secrets.env).length} settings` : ''}`,
+  );
+  out(
+    viaSdk
+      ? `Tencent Cloud API keys: from ${cloudKeys.source} (used to sign the CloudBase SDK's calls only)`
+      : 'Tencent Cloud API keys: none; the miniprogram-ci fallback (code and timers only, the rest by hand)',
   );
   for (const note of secrets.notes) out(`  note: ${note}`);
   if (keys) for (const line of keys.lines) out(`  ${line}`);
   out('');
   out(
-    `Functions (${show(outDir)}/<name>, uploaded with ci.cloud.uploadFunction, remoteNpmInstall: dependencies installed in the cloud; runtime Node.js 18)`,
+    viaSdk
+      ? `Functions (${show(outDir)}/<name>, runtime ${RUNTIME}, dependencies installed in the cloud)`
+      : `Functions (${show(outDir)}/<name>, uploaded with ci.cloud.uploadFunction, remoteNpmInstall: dependencies installed in the cloud; runtime Node.js 18)`,
   );
   for (const f of built) {
     const config = configs.get(f.name) ?? {};
@@ -171,11 +215,11 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     if (f.env.missing.length) out(`    missing      ${f.env.missing.join(', ')}`);
     const openapi = config.permissions?.openapi ?? [];
     out(
-      `    config.json  timeout ${config.timeout ?? 3} s${openapi.length ? `, openapi ${openapi.join(', ')}` : ''}${config.triggers?.length ? `, trigger ${config.triggers.map((t) => `${t.name} "${t.config}"`).join(', ')}` : ''}`,
+      `    config.json  timeout ${config.timeout ?? 3} s${openapi.length ? `, openapi ${openapi.join(', ')}` : ''}${config.triggers?.length ? `, trigger ${config.triggers.map((t) => `${t.name} "${t.config}"`).join(', ')}` : ''}${config.http ? `, route ${config.http.path} (identity verification ${config.http.auth === false ? 'off' : 'on'})` : ''}`,
     );
   }
   out('');
-  out('Timer triggers (ci.cloud.createTimeTrigger)');
+  out(viaSdk ? 'Timer triggers' : 'Timer triggers (ci.cloud.createTimeTrigger)');
   for (const [name, config] of configs)
     for (const t of config.triggers ?? []) out(`  ${name}: ${t.name} ${t.type} "${t.config}"`);
   out('');
@@ -189,14 +233,30 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     );
   }
   out('');
-  if (problems.length) {
-    out(`Problems (${problems.length}): ${options.dryRun ? 'a deploy would refuse' : 'refused, nothing uploaded'}`);
+  const refuse = () => {
+    const verb = options.check ? 'check failed' : options.dryRun ? 'a deploy would refuse' : 'refused, nothing changed';
+    out(`Problems (${problems.length}): ${verb}`);
     for (const p of problems) out(`  ✗ ${p}`);
-  } else
+  };
+  if (problems.length) refuse();
+  else
     out('Checks passed: settings load in every function, keys match, environments within 4 KB, no key tracked by git.');
   out('');
 
   const uploaded: string[] = [];
+  if (viaSdk) {
+    if (problems.length) return { ok: false, problems, uploaded, changes: [] };
+    const manager = openManager({ envId: options.envId, ...cloudKeys.keys!, region: options.region });
+    const desired = desiredState(built, configs, database);
+    const sdk = { manager, envId: options.envId, desired, outDir, prune: options.prune ?? false };
+    const result = options.check ? await runCheck(sdk, notifyUrl, out) : await runSdkDeploy(sdk, options.dryRun, out);
+    problems.push(...result.problems);
+    // the check prints its own findings
+    if (result.problems.length && !options.check) refuse();
+    printMerchantSteps(out, secrets);
+    return { ok: problems.length === 0, problems, uploaded, changes: result.changes };
+  }
+
   if (!options.dryRun && problems.length === 0) {
     const ci = options.ci ?? loadCi();
     const project = new ci.Project({
@@ -247,6 +307,83 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   return { ok: problems.length === 0, problems, uploaded };
 }
 
+interface SdkRun {
+  manager: CloudBaseManager;
+  envId: string;
+  desired: ReturnType<typeof desiredState>;
+  outDir: string;
+  prune: boolean;
+}
+
+interface SdkResult {
+  problems: string[];
+  changes: string[];
+}
+
+/** Reads, plans, applies, reads back. */
+async function runSdkDeploy(run: SdkRun, dryRun: boolean, out: (line: string) => void): Promise<SdkResult> {
+  const { manager, envId, desired, outDir, prune } = run;
+  const problems: string[] = [];
+  try {
+    const plan = planChanges(desired, await readCurrent(manager, envId, desired), { prune, outDir });
+    const todo = applicable(plan);
+    out(
+      `Plan for ${envId} (read from the environment): ${todo.length ? `${todo.length} to change` : 'nothing to change'}`,
+    );
+    for (const line of planLines(plan)) out(line);
+    out('');
+    for (const c of plan.changes.filter((c) => c.kind === 'refuse'))
+      problems.push(`${c.what}: ${c.details.join('; ')}`);
+    const changes = todo.map((c) => `${c.kind} ${c.what}`);
+    if (problems.length) return { problems, changes };
+    if (dryRun) {
+      out(todo.length ? 'Dry run: nothing was changed.' : 'Nothing to do: the environment matches the repository.');
+      return { problems, changes };
+    }
+    if (!todo.length) {
+      out('Nothing to do: the environment matches the repository; nothing was changed.');
+      return { problems, changes };
+    }
+    // functions first (a route needs its function), at most 4 at a time; then routes and the database in order
+    const isFunction = (c: (typeof todo)[number]) => c.what.startsWith('function ');
+    await inParallel(todo.filter(isFunction), 4, async (c) => {
+      await c.apply!(manager);
+      out(`  done: ${c.kind} ${c.what}`);
+    });
+    for (const c of todo.filter((c) => !isFunction(c))) {
+      await c.apply!(manager);
+      out(`  done: ${c.kind} ${c.what}`);
+    }
+    const after = applicable(planChanges(desired, await readCurrent(manager, envId, desired), { prune, outDir }));
+    if (after.length)
+      problems.push(`read back after the deploy, still different: ${after.map((c) => c.what).join(', ')}`);
+    else out(`Read back: the environment matches the repository (${todo.length} changes applied).`);
+    out('');
+    return { problems, changes };
+  } catch (error) {
+    return { problems: [sdkProblem(error)], changes: [] };
+  }
+}
+
+/** The steps the SDK cannot take: the merchant platform's. */
+function printMerchantSteps(out: (line: string) => void, secrets: Secrets): void {
+  out('Left to do by hand, in the WeChat Pay merchant platform (pay.weixin.qq.com) only:');
+  out(
+    '  1. Bind this AppID to the merchant (产品中心 → AppID账号管理 → 关联AppID) and confirm it in mp.weixin.qq.com.',
+  );
+  out('  2. Set the APIv3 key (账户中心 → API安全 → APIv3密钥): the value of WECHATPAY_APIV3_KEY.');
+  out(
+    secrets.material.mode === 'certificate'
+      ? '  3. Certificate mode: platform certificates are downloaded by wechatpayKeys; nothing to fetch by hand.'
+      : `  3. The WeChat Pay public key (API安全 → 微信支付公钥): ${KEY_DIR}/pub_key.pem, its PUB_KEY_ID_… in WECHATPAY_PUBLIC_KEY_ID.`,
+  );
+  out('  4. JSAPI payment opened for the merchant (产品中心 → 我的产品 → JSAPI支付), which mini-program payments use;');
+  out(
+    '     the notify URL needs no binding (WECHATPAY_NOTIFY_URL is sent with every order, and was checked above to be',
+  );
+  out("     the https address of payNotify's route).");
+}
+
 function printByHand(
   out: (line: string) => void,
   built: BuiltFunction[],
@@ -254,25 +391,23 @@ function printByHand(
   collections: string[],
   secrets: Secrets,
 ): void {
-  out('Left to do by hand (cloud console: mp.weixin.qq.com → 云开发 → your environment)');
+  out('Left to do by hand (cloud console: mp.weixin.qq.com → 云开发 → your environment; with Tencent Cloud API keys');
+  out('`npm run deploy` does steps 1-4 itself, see docs/deploy.md)');
   out('  1. First deploy only: create each function (云函数 → 新建) with runtime Nodejs18.15 before uploading —');
   out('     miniprogram-ci 2.1.42 creates a missing function on Nodejs8.9 with a 3 s timeout, and the functions need');
   out('     Node.js 18 (global fetch). Set each timeout (版本与配置 → 超时时间):');
   out(`     ${[...configs].map(([name, c]) => `${name} ${c.timeout ?? 3} s`).join(', ')}.`);
   out('  2. Environment variables per function (版本与配置 → 环境变量), values from secrets/cloud.env:');
   for (const f of built) out(`     ${f.name}: ${f.env.names.join(', ') || '(none)'}`);
+  const routes = [...configs].filter(([, c]) => c.http);
   out(
-    `  3. HTTP access (环境 → HTTP访问服务): route ${NOTIFY_ROUTE} → function payNotify, identity verification (身份认证) OFF`,
+    `  3. HTTP access (环境 → HTTP访问服务), identity verification (身份认证) as listed: ${routes.map(([name, c]) => `${c.http!.path} → ${name} (${c.http!.auth === false ? 'OFF' : 'on'})`).join(', ')}`,
   );
   out(
-    '     (otherwise WeChat Pay gets 401 on every notification); WECHATPAY_NOTIFY_URL = https://<environment domain>' +
-      NOTIFY_ROUTE +
+    '     (with verification on, WeChat Pay gets 401 on every notification); WECHATPAY_NOTIFY_URL = https://<environment domain>' +
+      (routes.find(([name]) => name === 'payNotify')?.[1].http?.path ?? NOTIFY_ROUTE) +
       '.',
   );
-  if (configs.has('checkout'))
-    out(
-      '     The Native checkout page, if you offer it: a route (for example /checkout) → function checkout, identity verification OFF.',
-    );
   out(`  4. Database: create the collections ${collections.join(', ')};`);
   out('     permission 自定义安全规则 {"read": false, "write": false} on each; the indexes listed above (索引管理).');
   out('  5. Merchant platform (pay.weixin.qq.com): bind this AppID to the merchant, set the APIv3 key, and for');
@@ -302,6 +437,9 @@ export function parseArgs(argv: readonly string[]): { options: Omit<DeployOption
       return v ?? '';
     };
     if (arg === '--dry-run') options.dryRun = true;
+    else if (arg === '--prune') options.prune = true;
+    else if (arg === '--check') options.check = true;
+    else if (arg === '--region') options.region = value();
     else if (arg === '--env') options.envId = value();
     else if (arg === '--key') options.keyPath = resolve(value());
     else if (arg === '--secrets') options.secretsDir = resolve(value());
@@ -316,7 +454,7 @@ if (require.main === module) {
   const { options, problems } = parseArgs(process.argv.slice(2));
   if (problems.length) {
     console.error(
-      `${problems.join('\n')}\nusage: npm run deploy -- --env <envId> --key <upload key> [--dry-run] [--secrets <dir>] [--appid <appid>] [--out <dir>]`,
+      `${problems.join('\n')}\nusage: npm run deploy -- --env <envId> [--dry-run] [--prune] [--check] [--region <region>] [--key <upload key> (the miniprogram-ci fallback)] [--secrets <dir>] [--appid <appid>] [--out <dir>]`,
     );
     process.exit(2);
   }

@@ -24,6 +24,12 @@ import { FUNCTION_PROFILES, SECRET_SETTINGS, settingsOf } from '../../cloudfunct
 import { WECHATPAY_ENV } from '../../cloudfunctions/common/wechatpay';
 
 export const ENV_FILE = 'cloud.env';
+/** The Tencent Cloud API keys of the deploy (a CAM sub-account's), apart from the functions' settings. */
+export const TENCENT_CLOUD_ENV_FILE = 'tencentcloud.env';
+export const TENCENT_CLOUD_KEY_NAMES = {
+  secretId: 'TENCENTCLOUD_SECRETID',
+  secretKey: 'TENCENTCLOUD_SECRETKEY',
+} as const;
 
 export interface Secrets {
   dir: string;
@@ -78,6 +84,9 @@ export function readSecrets(dir: string): Secrets {
     const parsed = parseEnvFile(readFileSync(envPath, 'utf8'));
     env = parsed.values;
     problems.push(...parsed.problems);
+    for (const name of Object.values(TENCENT_CLOUD_KEY_NAMES))
+      if (env[name] !== undefined)
+        problems.push(`${ENV_FILE}: ${name} belongs in ${TENCENT_CLOUD_ENV_FILE}, not among the functions' settings`);
     for (const name of Object.keys(env))
       if (!KNOWN.has(name)) notes.push(`${ENV_FILE}: ${name} is read by no function (a typo?)`);
     for (const name of [
@@ -107,6 +116,38 @@ export function readSecrets(dir: string): Secrets {
     keyFiles,
     material: resolveKeyMaterial(env, exists ? dir : undefined),
   };
+}
+
+/**
+ * The Tencent Cloud API keys: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY from the environment, else from
+ * secrets/tencentcloud.env. Problems name the variable, never its value; `keys` undefined when neither has them.
+ */
+export function readTencentCloudKeys(
+  dir: string,
+  env: Record<string, string | undefined>,
+): { keys?: { secretId: string; secretKey: string }; source?: string; problems: string[] } {
+  const { secretId, secretKey } = TENCENT_CLOUD_KEY_NAMES;
+  const problems: string[] = [];
+  const pick = (values: Record<string, string | undefined>, source: string) => {
+    const id = values[secretId]?.trim();
+    const key = values[secretKey]?.trim();
+    if (!id && !key) return undefined;
+    if (!id || !key) {
+      problems.push(`${source}: ${id ? secretKey : secretId} is missing (both keys of the sub-account are needed)`);
+      return undefined;
+    }
+    return { keys: { secretId: id, secretKey: key }, source, problems };
+  };
+  const fromEnv = pick(env, 'the environment');
+  if (fromEnv) return fromEnv;
+  const file = join(dir, TENCENT_CLOUD_ENV_FILE);
+  if (existsSync(file)) {
+    const parsed = parseEnvFile(readFileSync(file, 'utf8'));
+    problems.push(...parsed.problems.map((p) => p.replace(ENV_FILE, TENCENT_CLOUD_ENV_FILE)));
+    const fromFile = pick(parsed.values, `secrets/${TENCENT_CLOUD_ENV_FILE}`);
+    if (fromFile) return fromFile;
+  }
+  return { problems };
 }
 
 /** No secrets folder: bundles without key files or settings (the local cloud, tests). */

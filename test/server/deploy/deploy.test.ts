@@ -1,7 +1,8 @@
 /**
  * `npm run deploy`: the dry-run plan for a fixture configuration (functions, files, sizes, environment variable names
- * per function, triggers, database, steps by hand), the checks that refuse a deploy, and the upload path's calls to
- * miniprogram-ci (made against a recording double: miniprogram-ci itself cannot reach WeChat here).
+ * per function, triggers, database, steps by hand), the checks that refuse a deploy, and the fallback upload path's
+ * calls to miniprogram-ci (made against a recording double: miniprogram-ci itself cannot reach WeChat here). The
+ * CloudBase SDK path is cloudbase.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,7 @@ async function plan(options: Partial<DeployOptions> = {}) {
     outDir: join(tmp, 'out'),
     ci: untouchable,
     out: (l) => lines.push(l),
+    processEnv: {}, // the miniprogram-ci path: no Tencent Cloud keys, whatever the machine's environment holds
     ...options,
   });
   return { ...result, lines, text: lines.join('\n') };
@@ -69,7 +71,7 @@ test('the dry-run plan for a fixture configuration: every function with its file
   expect(problems).toEqual([]);
   expect(ok).toBe(true);
   expect(uploaded).toEqual([]);
-  expect(lines[0]).toBe(`Deploy plan: environment prod-1a2b3c, appid ${appid} (dry run: nothing is uploaded)`);
+  expect(lines[0]).toBe(`Deploy plan: environment prod-1a2b3c, appid ${appid} (dry run: nothing is changed)`);
   expect(text).toContain('key mode: publicKey');
   for (const name of listFunctions()) expect(lines).toContain(`  ${name}`);
 
@@ -91,7 +93,8 @@ test('the dry-run plan for a fixture configuration: every function with its file
   expect(lines).toContain('  wechatpayKeys: wechatpayKeysDaily timer "0 30 3 * * * *"');
   expect(text).toContain('security rule of every collection {"read":false,"write":false}');
   expect(text).toMatch(/ {2}refunds {16}orderId_createdAt\(orderId asc, createdAt asc\); status_nextAttemptAt/);
-  expect(text).toContain('route /wxpay/notify → function payNotify, identity verification (身份认证) OFF');
+  expect(text).toContain('/checkout → checkout (OFF), /wxpay/notify → payNotify (OFF)');
+  expect(block(lines, 'payNotify')).toContain('route /wxpay/notify (identity verification off)');
   expect(text).toContain('Checks passed');
 
   const fragments = secretFragments(fixture);
@@ -153,8 +156,20 @@ test('what refuses a deploy: the tourist appid, no upload key, a loopback notify
       expect.stringMatching(/^merchant API certificate [0-9A-F]+ expires in 3 days/),
     ]),
   );
-  expect(text).toContain('refused, nothing uploaded');
+  expect(text).toContain('refused, nothing changed');
   expect(leaked(text, secretFragments(secrets))).toEqual([]);
+});
+
+test("the Tencent Cloud API keys are refused among the functions' settings: they would become a function's variable", async () => {
+  const secrets = join(tmp, 'secrets-tencent-in-cloud-env');
+  cpSync(fixture, secrets, { recursive: true });
+  appendFileSync(join(secrets, 'cloud.env'), 'TENCENTCLOUD_SECRETKEY=abcdefgh0123456789\n');
+  const { ok, problems, text } = await plan({ secretsDir: secrets });
+  expect(ok).toBe(false);
+  expect(problems).toContain(
+    "cloud.env: TENCENTCLOUD_SECRETKEY belongs in tencentcloud.env, not among the functions' settings",
+  );
+  expect(text).not.toContain('abcdefgh0123456789');
 });
 
 test('settings a function needs are missing: named once, with the functions that need them', async () => {
