@@ -11,6 +11,16 @@ import {
 } from '../common/domain/admin/admin';
 import { adminGetOrder, searchOrders } from '../common/domain/admin/orders';
 import {
+  assignOrder,
+  correctShipping,
+  decideAfterSale,
+  fulfilmentSummary,
+  listAfterSales,
+  listStaff,
+  markUnfulfillable,
+  refundUnfulfillable,
+} from '../common/domain/admin/fulfilment';
+import {
   getStatementAction,
   listMetrics,
   listStatements,
@@ -38,5 +48,13 @@ export const main = callable(
     runBillDay: runBillDayAction,
     listMetrics,
     subscribeAlerts,
+    assign: assignOrder,
+    listStaff,
+    listAfterSales,
+    decideAfterSale,
+    correctShipping,
+    markUnfulfillable,
+    refundUnfulfillable,
+    fulfilmentSummary,
   }),
 );

@@ -110,3 +110,25 @@ export function timer<T>(runtime: Runtime, run: (deps: Deps, context: RuntimeCon
     }
   };
 }
+
+/**
+ * The message-push function (消息推送 → 云函数): WeChat Cloud calls it with the pushed event as its event and no user
+ * in the context. A call that carries a user came from the mini-program through callFunction and is refused without
+ * doing anything. 'success' tells WeChat the event was taken; anything else and WeChat delivers it again.
+ */
+export function messagePush<T>(runtime: Runtime, handle: (deps: Deps, event: unknown) => Promise<T>) {
+  return async (event: unknown): Promise<'success' | ApiResult<never>> => {
+    let log = jsonLogger;
+    try {
+      const context = await runtime();
+      log = context.deps.log;
+      if (context.caller.openid)
+        return { ok: false, error: { code: 'FORBIDDEN', message: 'message push: not callable by users' } };
+      const outcome = await handle(context.deps, withoutPlatformFields(event));
+      log.info('message push handled', { outcome });
+      return 'success';
+    } catch (error) {
+      return { ok: false, error: toApiError(error, log) };
+    }
+  };
+}
