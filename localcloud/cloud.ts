@@ -22,6 +22,8 @@ import { seedCatalogue } from './seed';
 import { WechatPaySimulator, type SigningMode } from './wechatpay-sim/simulator';
 import { WecomRobotRecorder } from './wecom-robot';
 import { WechatApiSimulator } from './wxapi-sim';
+import { OrderShippingSimulator, type PaidTransaction } from './wxapi-sim/shipping';
+import type { SimTransaction } from './wechatpay-sim/ledger';
 import { bindPlatform, type LocalPlatform } from './wx-server-sdk';
 
 export interface LocalCloudOptions {
@@ -61,6 +63,8 @@ export class LocalCloud {
   /** what alerts would post to the merchant's WeCom group robot (ALERT_WEBHOOK_URL points here) */
   readonly wecom = new WecomRobotRecorder();
   readonly pay: WechatPaySimulator;
+  /** WeChat's order shipping management, learning paid transactions from the WeChat Pay simulator's ledger */
+  readonly shipping: OrderShippingSimulator;
   host!: FunctionHost;
   urls!: LocalCloudUrls;
   seeded = 0;
@@ -89,6 +93,24 @@ export class LocalCloud {
         : {}),
       log: options.log,
     });
+    const paid = (tx: SimTransaction | undefined): PaidTransaction | undefined =>
+      tx?.transaction_id
+        ? {
+            outTradeNo: tx._id,
+            transactionId: tx.transaction_id,
+            mchid: tx.mchid,
+            payerOpenid: tx.payer.openid,
+            tradeState: tx.trade_state,
+            paidAt: tx.success_time ? Date.parse(tx.success_time) : 0,
+          }
+        : undefined;
+    this.shipping = new OrderShippingSimulator({
+      appid: keys.appid,
+      lookup: async (outTradeNo) => paid(await this.pay.ledger.getTransaction(outTradeNo)),
+      findByTransactionId: async (transactionId) => paid(await this.pay.ledger.findTransaction({ transactionId })),
+      // the message push: WeChat Cloud calls the chosen function with the event and no user in its context
+      push: (event) => this.host.call('msgPush', event, { APPID: keys.appid, SOURCE: 'wx_msg_push' }),
+    });
     this.console = new ConsoleServer({
       engine: this.engine,
       pay: this.pay,
@@ -104,6 +126,10 @@ export class LocalCloud {
       engine: this.engine,
       envId: 'local',
       sendSubscribeMessage: async (params, context) => this.wxApi.recordSubscribeMessage(params, context),
+      callOpenApi: async (api, data) =>
+        api.startsWith('wxa.sec.order.')
+          ? this.shipping.call(api.slice('wxa.sec.order.'.length), data)
+          : { errcode: 48001, errmsg: `api unauthorized: ${api} is not simulated` },
     };
   }
 
@@ -150,6 +176,7 @@ export class LocalCloud {
 
   async close(): Promise<void> {
     this.console.close();
+    this.shipping.close();
     this.host?.stopTimers();
     await this.pay.close();
     if (this.server) {

@@ -56,13 +56,19 @@ const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
  */
 export function parseStaff(raw: string, problems: string[]): Map<string, StaffMember> {
   const staff = new Map<string, StaffMember>();
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [openid = '', name, services] = part.split(':').map((s) => s.trim());
     if (!OPENID.test(openid) || (name !== undefined && (name.length === 0 || name.length > 20))) {
       problems.push(`${APP_ENV.staffOpenids} must be a comma-separated list of openid[:name[:productId|productId]]`);
       continue;
     }
-    const ids = (services ?? '').split('|').map((s) => s.trim()).filter(Boolean);
+    const ids = (services ?? '')
+      .split('|')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (ids.some((id) => !/^[A-Za-z0-9_-]{1,64}$/.test(id))) {
       problems.push(`${APP_ENV.staffOpenids}: product ids are letters, digits, _ and -`);
       continue;

@@ -78,7 +78,8 @@ export interface WxAnswer {
 
 /** upload_shipping_info's body, named as WeChat names it (snake_case; the runtime calls with convertCase: false). */
 export interface UploadShippingInfo {
-  order_key: { order_number_type: 1; mchid: string; out_trade_no: string } | { order_number_type: 2; transaction_id: string };
+  order_key:
+    { order_number_type: 1; mchid: string; out_trade_no: string } | { order_number_type: 2; transaction_id: string };
   logistics_type: 1 | 2 | 3 | 4;
   delivery_mode: 1 | 2;
   is_all_delivered?: boolean;

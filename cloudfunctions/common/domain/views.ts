@@ -45,7 +45,9 @@ export function toView(
 export function afterSaleAllowed(order: OrderDoc): boolean {
   const state = order.fulfilment?.state;
   if (!state || state === 'awaiting' || state === 'unfulfillable') return false;
-  return !order.afterSale && order.refundableFen > 0 && (order.status === 'paid' || order.status === 'partially_refunded');
+  return (
+    !order.afterSale && order.refundableFen > 0 && (order.status === 'paid' || order.status === 'partially_refunded')
+  );
 }
 
 /**
@@ -59,7 +61,8 @@ export function toFulfilmentView(
 ): FulfilmentView {
   const { audience, order } = options;
   const mask = (phone: string) => (phone.length >= 7 ? `${phone.slice(0, 3)}****${phone.slice(-4)}` : '****');
-  const address = f.address && audience === 'staff' ? { ...f.address, telNumber: mask(f.address.telNumber) } : f.address;
+  const address =
+    f.address && audience === 'staff' ? { ...f.address, telNumber: mask(f.address.telNumber) } : f.address;
   const uploaded = order.wxShipping?.status === 'uploaded';
   return {
     kind: f.kind,

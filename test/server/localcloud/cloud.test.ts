@@ -97,7 +97,12 @@ describe('over HTTP', () => {
 });
 
 describe('function host', () => {
-  const platform = { engine: undefined as never, envId: 'test', sendSubscribeMessage: async () => ({}) };
+  const platform = {
+    engine: undefined as never,
+    envId: 'test',
+    sendSubscribeMessage: async () => ({}),
+    callOpenApi: async () => ({}),
+  };
 
   test('HTTP access delivers the platform event and maps the response', async () => {
     let seen: Record<string, unknown> = {};

@@ -53,10 +53,16 @@ export const assignOrder = adminAction<AdminOrderView>('assign', async (deps, ad
   if (!member) throw invalid('staffOpenid', '不是店员');
   const order = await loadOrder(deps, orderId);
   if (!mayTake(member, order)) throw new DomainError('FAILED_PRECONDITION', `${member.name}不能接这项服务`);
-  await moveFulfilment(deps, order, 'assign', { role: 'admin', openid: admin, name: '商家' }, {
-    fulfilment: { staffOpenid, staffName: member.name },
-    detail: member.name,
-  });
+  await moveFulfilment(
+    deps,
+    order,
+    'assign',
+    { role: 'admin', openid: admin, name: '商家' },
+    {
+      fulfilment: { staffOpenid, staffName: member.name },
+      detail: member.name,
+    },
+  );
   return { result: await adminOrderView(deps, await reload(deps, orderId)), target: orderId, note: staffOpenid };
 });
 
@@ -140,7 +146,8 @@ export const correctShipping = adminAction<AdminOrderView>('correctShipping', as
   if (order.fulfilment?.state !== 'shipped' || !w || w.logisticsType !== 1)
     throw new DomainError('FAILED_PRECONDITION', '只有已发货、未确认收货的快递订单可以修改发货信息');
   if (w.status !== 'uploaded') throw new DomainError('FAILED_PRECONDITION', '发货信息尚未录入微信，无需修改');
-  if (w.corrected || w.correctionPending) throw new DomainError('FAILED_PRECONDITION', '发货信息已修改过一次，微信不允许再次修改');
+  if (w.corrected || w.correctionPending)
+    throw new DomainError('FAILED_PRECONDITION', '发货信息已修改过一次，微信不允许再次修改');
   const now = deps.clock();
   const won = await deps.store.updateWhere(
     COLLECTIONS.orders,
@@ -202,44 +209,58 @@ export const refundUnfulfillable = adminAction<AdminOrderView>('refundUnfulfilla
   return { result: await adminOrderView(deps, await reload(deps, orderId)), target: orderId, note };
 });
 
-export const fulfilmentSummary = adminAction<FulfilmentSummaryResponse>('fulfilmentSummary', async (deps, _admin, obj) => {
-  onlyKeys(obj, ['action']);
-  const { store, config } = deps;
-  const _ = store.command;
-  const now = deps.clock();
-  const fulfilling = { status: _.in([...FULFILLING_STATUSES]) };
-  const open: FulfilmentState[] = ['awaiting', 'assigned', 'accepted', 'ready', 'in_service', 'shipped', 'unfulfillable'];
-  const [byStateCounts, waitingOverdue, uploadsPending, uploadsFailed, uploadsOverdue, afterSalesOpen] = await Promise.all([
-    Promise.all(open.map((state) => store.countWhere(COLLECTIONS.orders, { ...fulfilling, 'fulfilment.state': state }))),
-    store.countWhere(COLLECTIONS.orders, {
-      ...fulfilling,
-      'fulfilment.state': 'awaiting',
-      paidAt: _.lte(now - config.fulfilAcceptAlertMinutes * 60_000),
-    }),
-    store.countWhere(COLLECTIONS.orders, { 'wxShipping.status': 'pending' }),
-    store.countWhere(COLLECTIONS.orders, { 'wxShipping.status': 'failed' }),
-    store.countWhere(COLLECTIONS.orders, {
-      'wxShipping.status': _.in(['pending', 'failed']),
-      'wxShipping.firstAttemptAt': _.lte(now - UPLOAD_ALERT_AFTER_MS),
-    }),
-    store.countWhere(COLLECTIONS.orders, { 'afterSale.status': 'requested' }),
-  ]);
-  // asks WeChat when the cached answer is stale, so the home says whether uploads are needed at all
-  await tradeManaged(deps);
-  const managed = await lastTradeManaged(deps);
-  const byState = Object.fromEntries(open.map((s, i) => [s, byStateCounts[i]!]));
-  return {
-    result: {
-      waitingForStaff: byState.awaiting ?? 0,
-      waitingOverdue,
-      byState,
-      uploadsPending,
-      uploadsFailed,
-      uploadsOverdue,
-      afterSalesOpen,
-      isTradeManaged: managed.managed,
-      ...(managed.checkedAt !== undefined ? { tradeManagedCheckedAt: managed.checkedAt } : {}),
-    },
-    target: '',
-  };
-});
+export const fulfilmentSummary = adminAction<FulfilmentSummaryResponse>(
+  'fulfilmentSummary',
+  async (deps, _admin, obj) => {
+    onlyKeys(obj, ['action']);
+    const { store, config } = deps;
+    const _ = store.command;
+    const now = deps.clock();
+    const fulfilling = { status: _.in([...FULFILLING_STATUSES]) };
+    const open: FulfilmentState[] = [
+      'awaiting',
+      'assigned',
+      'accepted',
+      'ready',
+      'in_service',
+      'shipped',
+      'unfulfillable',
+    ];
+    const [byStateCounts, waitingOverdue, uploadsPending, uploadsFailed, uploadsOverdue, afterSalesOpen] =
+      await Promise.all([
+        Promise.all(
+          open.map((state) => store.countWhere(COLLECTIONS.orders, { ...fulfilling, 'fulfilment.state': state })),
+        ),
+        store.countWhere(COLLECTIONS.orders, {
+          ...fulfilling,
+          'fulfilment.state': 'awaiting',
+          paidAt: _.lte(now - config.fulfilAcceptAlertMinutes * 60_000),
+        }),
+        store.countWhere(COLLECTIONS.orders, { 'wxShipping.status': 'pending' }),
+        store.countWhere(COLLECTIONS.orders, { 'wxShipping.status': 'failed' }),
+        store.countWhere(COLLECTIONS.orders, {
+          'wxShipping.status': _.in(['pending', 'failed']),
+          'wxShipping.firstAttemptAt': _.lte(now - UPLOAD_ALERT_AFTER_MS),
+        }),
+        store.countWhere(COLLECTIONS.orders, { 'afterSale.status': 'requested' }),
+      ]);
+    // asks WeChat when the cached answer is stale, so the home says whether uploads are needed at all
+    await tradeManaged(deps);
+    const managed = await lastTradeManaged(deps);
+    const byState = Object.fromEntries(open.map((s, i) => [s, byStateCounts[i]!]));
+    return {
+      result: {
+        waitingForStaff: byState.awaiting ?? 0,
+        waitingOverdue,
+        byState,
+        uploadsPending,
+        uploadsFailed,
+        uploadsOverdue,
+        afterSalesOpen,
+        isTradeManaged: managed.managed,
+        ...(managed.checkedAt !== undefined ? { tradeManagedCheckedAt: managed.checkedAt } : {}),
+      },
+      target: '',
+    };
+  },
+);

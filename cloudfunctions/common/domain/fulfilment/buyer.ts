@@ -28,9 +28,15 @@ export async function confirmReceipt(deps: Deps, caller: Caller, event: unknown)
   const order = await loadOwnedOrder(deps, openid, readOrderId(obj));
   // a retry after the confirmation landed (or WeChat's event beat it) answers the order as it is
   if (order.fulfilment?.state === 'received') return view(deps, order._id);
-  await moveFulfilment(deps, order, 'receive', { role: 'buyer', openid: '', name: '买家' }, {
-    fulfilment: { receivedBy: 'buyer' },
-  });
+  await moveFulfilment(
+    deps,
+    order,
+    'receive',
+    { role: 'buyer', openid: '', name: '买家' },
+    {
+      fulfilment: { receivedBy: 'buyer' },
+    },
+  );
   return view(deps, order._id);
 }
 

@@ -115,7 +115,9 @@ async function page(deps: Deps, staff: Staff, where: Record<string, unknown>, ob
   const shown = docs.slice(0, limit);
   const last = shown[shown.length - 1];
   return {
-    orders: shown.filter((o) => mayTake(staff, o) || o.fulfilment?.staffOpenid === staff.openid).map((o) => toStaffView(o, staff)),
+    orders: shown
+      .filter((o) => mayTake(staff, o) || o.fulfilment?.staffOpenid === staff.openid)
+      .map((o) => toStaffView(o, staff)),
     ...(docs.length > limit && last?.paidAt !== undefined ? { nextCursor: String(last.paidAt) } : {}),
   };
 }
@@ -183,7 +185,11 @@ export async function staffDecline(deps: Deps, caller: Caller, event: unknown): 
   const order = await loadForStaff(deps, staff, orderId);
   // back to the queue: nobody holds it (the notice goes out again from the reconcile timer)
   const after = await moveFulfilment(deps, order, 'decline', actorOf(staff), {
-    fulfilment: { staffOpenid: deps.store.command.remove(), staffName: deps.store.command.remove(), notifiedAt: deps.store.command.remove() },
+    fulfilment: {
+      staffOpenid: deps.store.command.remove(),
+      staffName: deps.store.command.remove(),
+      notifiedAt: deps.store.command.remove(),
+    },
     ...(reason ? { detail: reason } : {}),
   });
   return toStaffView(after, staff);
@@ -192,7 +198,9 @@ export async function staffDecline(deps: Deps, caller: Caller, event: unknown): 
 export async function staffReady(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
   const order = await loadForStaff(deps, staff, orderOnly(asObject(event)));
-  const after = await moveFulfilment(deps, order, 'ready', actorOf(staff), { fulfilment: { pickupCode: newPickupCode() } });
+  const after = await moveFulfilment(deps, order, 'ready', actorOf(staff), {
+    fulfilment: { pickupCode: newPickupCode() },
+  });
   return toStaffView(after, staff);
 }
 
@@ -267,7 +275,11 @@ export async function staffSubscribe(deps: Deps, caller: Caller, event: unknown)
   const accepted = readInt(obj, 'accepted', { min: 1, max: 10 })!;
   const { store } = deps;
   const now = deps.clock();
-  const fresh: StaffSubscriptionDoc = { _id: staff.openid, credits: Math.min(accepted, MAX_STAFF_CREDITS), updatedAt: now };
+  const fresh: StaffSubscriptionDoc = {
+    _id: staff.openid,
+    credits: Math.min(accepted, MAX_STAFF_CREDITS),
+    updatedAt: now,
+  };
   if ((await store.insert(COLLECTIONS.staffSubscriptions, fresh)) === 'exists') {
     await store.updateWhere(
       COLLECTIONS.staffSubscriptions,
@@ -306,4 +318,3 @@ export async function staffDeliveryCompanies(
   onlyKeys(asObject(event), ['action']);
   return { companies: [...DELIVERY_COMPANIES] };
 }
-

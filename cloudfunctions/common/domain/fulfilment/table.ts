@@ -12,16 +12,7 @@
 import type { FulfilmentRole, FulfilmentState, ProductKind } from '../../../../typings/api';
 
 export type FulfilmentMove =
-  | 'accept'
-  | 'assign'
-  | 'decline'
-  | 'ready'
-  | 'hand_over'
-  | 'ship'
-  | 'receive'
-  | 'start'
-  | 'complete'
-  | 'give_up';
+  'accept' | 'assign' | 'decline' | 'ready' | 'hand_over' | 'ship' | 'receive' | 'start' | 'complete' | 'give_up';
 
 export interface FulfilmentTransition {
   move: FulfilmentMove;
@@ -71,8 +62,7 @@ export const HANDED_OVER: ReadonlySet<FulfilmentState> = new Set(['picked_up', '
 export const OPEN_STATES: readonly FulfilmentState[] = ['awaiting', 'assigned', 'accepted', 'ready', 'in_service'];
 
 export type TransitionVerdict =
-  | { ok: true; transition: FulfilmentTransition }
-  | { ok: false; why: 'no_such_move' | 'role' | 'state' };
+  { ok: true; transition: FulfilmentTransition } | { ok: false; why: 'no_such_move' | 'role' | 'state' };
 
 /** Whether `role` may make `move` on an order of `kind` now in `state`, and the transition if so. */
 export function transitionFor(

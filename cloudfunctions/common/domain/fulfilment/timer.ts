@@ -24,7 +24,10 @@ export interface FulfilmentTimerSummary {
 
 const orderLine = (order: OrderDoc) => order.items.map((i) => `${i.title}×${i.quantity}`).join('、');
 
-export async function fulfilmentTimer(deps: Deps, limit = deps.config.reconcileBatchSize): Promise<FulfilmentTimerSummary> {
+export async function fulfilmentTimer(
+  deps: Deps,
+  limit = deps.config.reconcileBatchSize,
+): Promise<FulfilmentTimerSummary> {
   const { store, config } = deps;
   const _ = store.command;
   const now = deps.clock();
@@ -61,7 +64,9 @@ export async function fulfilmentTimer(deps: Deps, limit = deps.config.reconcileB
           data: {
             thing1: { value: orderLine(order).slice(0, 20) },
             character_string2: { value: order._id.slice(0, 32) },
-            time3: { value: new Date((order.paidAt ?? now) + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ') },
+            time3: {
+              value: new Date((order.paidAt ?? now) + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' '),
+            },
           },
         });
         summary.staffMessages += 1;

@@ -45,8 +45,14 @@ export type PushOutcome = 'received' | 'settled' | 'alerted' | 'duplicate' | 'un
 export function parsePushEvent(event: unknown): PushEvent {
   const obj = asObject(event);
   if (obj.MsgType !== 'event') throw invalid('MsgType', 'a message-push event');
-  if (typeof obj.Event !== 'string' || typeof obj.ToUserName !== 'string') throw invalid('Event', 'a message-push event');
-  const num = (k: string) => (typeof obj[k] === 'number' ? obj[k] : typeof obj[k] === 'string' && /^\d+$/.test(obj[k] as string) ? Number(obj[k]) : undefined);
+  if (typeof obj.Event !== 'string' || typeof obj.ToUserName !== 'string')
+    throw invalid('Event', 'a message-push event');
+  const num = (k: string) =>
+    typeof obj[k] === 'number'
+      ? obj[k]
+      : typeof obj[k] === 'string' && /^\d+$/.test(obj[k] as string)
+        ? Number(obj[k])
+        : undefined;
   const str = (k: string) => (typeof obj[k] === 'string' ? (obj[k] as string).slice(0, 64) : undefined);
   return {
     ToUserName: obj.ToUserName,
@@ -79,7 +85,16 @@ export async function handlePushEvent(deps: Deps, event: unknown): Promise<PushO
   const e = parsePushEvent(event);
   if (!(SHIPPING_EVENTS as readonly string[]).includes(e.Event)) return 'ignored';
   const key = createHash('sha256')
-    .update([e.Event, e.CreateTime, e.transaction_id ?? '', e.merchant_trade_no ?? '', e.settlement_time ?? '', e.confirm_receive_time ?? ''].join('|'))
+    .update(
+      [
+        e.Event,
+        e.CreateTime,
+        e.transaction_id ?? '',
+        e.merchant_trade_no ?? '',
+        e.settlement_time ?? '',
+        e.confirm_receive_time ?? '',
+      ].join('|'),
+    )
     .digest('hex')
     .slice(0, 32);
   if ((await deps.store.insert(COLLECTIONS.wxEvents, { _id: key, event: e, at: deps.clock() })) === 'exists')
@@ -109,10 +124,16 @@ export async function handlePushEvent(deps: Deps, event: unknown): Promise<PushO
   if (order.fulfilment?.state === 'shipped') {
     const receivedBy = e.confirm_receive_method === 1 ? 'wechat_auto' : 'wechat_buyer';
     try {
-      await moveFulfilment(deps, order, 'receive', { role: 'wechat', openid: '', name: '微信' }, {
-        fulfilment: { receivedBy },
-        detail: `confirm_receive_method=${e.confirm_receive_method ?? '-'} at ${new Date(at).toISOString()}`,
-      });
+      await moveFulfilment(
+        deps,
+        order,
+        'receive',
+        { role: 'wechat', openid: '', name: '微信' },
+        {
+          fulfilment: { receivedBy },
+          detail: `confirm_receive_method=${e.confirm_receive_method ?? '-'} at ${new Date(at).toISOString()}`,
+        },
+      );
       outcome = 'received';
     } catch {
       // moved meanwhile (the buyer confirmed in the mini-program): the settlement below is still recorded
@@ -124,7 +145,9 @@ export async function handlePushEvent(deps: Deps, event: unknown): Promise<PushO
       { _id: order._id, 'wxShipping.settledAt': deps.store.command.exists(false) },
       {
         wxShipping: { settledAt: e.settlement_time * 1000 },
-        timeline: deps.store.command.push([entry(now, 'wechat_settled', new Date(e.settlement_time * 1000).toISOString())]),
+        timeline: deps.store.command.push([
+          entry(now, 'wechat_settled', new Date(e.settlement_time * 1000).toISOString()),
+        ]),
       },
     );
   return outcome;

@@ -18,7 +18,12 @@ import { DomainError } from '../errors';
 import { exceptionId, openException, resolveException } from '../attention/exceptions';
 import { isNotFound, providerError } from '../provider-errors';
 import { REFUNDABLE_ORDER_STATES, type OrderDoc, type RefundDoc, type RefundKind } from '../records';
-import { MAX_REFUNDS_PER_PAYMENT, REFUND_GAP_MS, USER_REFUNDABLE_FULFILMENT, userRefundAllowed } from '../refund-policy';
+import {
+  MAX_REFUNDS_PER_PAYMENT,
+  REFUND_GAP_MS,
+  USER_REFUNDABLE_FULFILMENT,
+  userRefundAllowed,
+} from '../refund-policy';
 import {
   classifyRefundError,
   REFUND_STATE_FROM_WECHAT,
@@ -137,7 +142,11 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
       if (!reservation) {
         if (!REFUNDABLE_ORDER_STATES.includes(current.status))
           throw new DomainError('FAILED_PRECONDITION', '当前订单状态不能退款');
-        if (input.requestedBy === 'user' && current.fulfilment && current.fulfilment.state !== USER_REFUNDABLE_FULFILMENT)
+        if (
+          input.requestedBy === 'user' &&
+          current.fulfilment &&
+          current.fulfilment.state !== USER_REFUNDABLE_FULFILMENT
+        )
           throw new DomainError('FAILED_PRECONDITION', '订单已被接单，请申请售后');
         throw new DomainError('CONFLICT', `可退金额不足（剩余 ${current.refundableFen} 分）`);
       }

@@ -59,8 +59,7 @@ export const itemDescOf = (order: Pick<OrderDoc, 'items'>) =>
     .slice(0, 120);
 
 /** 138****1234: what WeChat wants as a contact, and what staff see of the buyer. */
-export const maskPhone = (phone: string) =>
-  phone.length >= 7 ? `${phone.slice(0, 3)}****${phone.slice(-4)}` : '****';
+export const maskPhone = (phone: string) => (phone.length >= 7 ? `${phone.slice(0, 3)}****${phone.slice(-4)}` : '****');
 
 /** The upload a move makes due: set on the order by that move's compare-and-set. */
 export function shippingDue(
@@ -166,7 +165,9 @@ export async function uploadShipping(deps: Deps, orderId: string): Promise<Uploa
   const same = { _id: orderId, 'wxShipping.attempts': w.attempts };
   const managed = await tradeManaged(deps);
   if (managed === false) {
-    await store.updateWhere(COLLECTIONS.orders, same, { wxShipping: { status: 'not_managed', attempts: w.attempts + 1 } });
+    await store.updateWhere(COLLECTIONS.orders, same, {
+      wxShipping: { status: 'not_managed', attempts: w.attempts + 1 },
+    });
     return 'not_managed';
   }
   // a later upload must carry a later upload_time than the one before it
@@ -189,7 +190,9 @@ export async function uploadShipping(deps: Deps, orderId: string): Promise<Uploa
         ...(w.correctionPending ? { corrected: true } : {}),
         lastError: answer.errcode === 0 ? '' : `${answer.errcode} ${answer.errmsg}`,
       },
-      timeline: store.command.push([{ at: now, event: w.correctionPending ? 'shipping_corrected' : 'shipping_uploaded' }]),
+      timeline: store.command.push([
+        { at: now, event: w.correctionPending ? 'shipping_corrected' : 'shipping_uploaded' },
+      ]),
     });
     return 'uploaded';
   }
@@ -235,8 +238,12 @@ export async function readWxOrderState(deps: Deps, order: OrderDoc): Promise<num
   );
   const state = 'order' in answer ? answer.order?.order_state : undefined;
   if (answer.errcode !== 0 || state === undefined) return undefined;
-  await deps.store.updateWhere(COLLECTIONS.orders, { _id: order._id, wxShipping: deps.store.command.exists(true) }, {
-    wxShipping: { wxOrderState: state },
-  });
+  await deps.store.updateWhere(
+    COLLECTIONS.orders,
+    { _id: order._id, wxShipping: deps.store.command.exists(true) },
+    {
+      wxShipping: { wxOrderState: state },
+    },
+  );
   return state;
 }
