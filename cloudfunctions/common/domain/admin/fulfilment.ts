@@ -5,6 +5,14 @@
  */
 import type {
   AdminOrderView,
+  AssignRequest,
+  CorrectShippingRequest,
+  DecideAfterSaleRequest,
+  FulfilmentSummaryRequest,
+  ListAfterSalesRequest,
+  ListStaffRequest,
+  MarkUnfulfillableRequest,
+  RefundUnfulfillableRequest,
   FulfilmentState,
   FulfilmentSummaryResponse,
   ListAfterSalesResponse,
@@ -39,16 +47,24 @@ const reload = (deps: Deps, orderId: string) => loadOrder(deps, orderId);
 
 const AFTER_SALE_STATUSES = ['requested', 'approved', 'partly_approved', 'declined'] as const;
 
-export const listStaff = adminAction<ListStaffResponse>('listStaff', async (deps, _admin, obj) => {
+/** listStaff and fulfilmentSummary take nothing but their action. */
+function nothing(obj: Record<string, unknown>): ListStaffRequest & FulfilmentSummaryRequest {
   onlyKeys(obj, ['action']);
+  return {};
+}
+
+export const listStaff = adminAction<ListStaffResponse>('listStaff', async (deps, _admin, obj) => {
+  nothing(obj);
   const staff = [...deps.config.staff].map(([openid, m]) => ({ openid, name: m.name, services: [...m.services] }));
   return { result: { staff }, target: '' };
 });
 
 export const assignOrder = adminAction<AdminOrderView>('assign', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'staffOpenid']);
-  const orderId = readOrderId(obj);
-  const staffOpenid = readString(obj, 'staffOpenid', { max: 64, pattern: ID_PATTERN });
+  const { orderId, staffOpenid }: AssignRequest = {
+    orderId: readOrderId(obj),
+    staffOpenid: readString(obj, 'staffOpenid', { max: 64, pattern: ID_PATTERN }),
+  };
   const member = deps.config.staff.get(staffOpenid);
   if (!member) throw invalid('staffOpenid', '不是店员');
   const order = await loadOrder(deps, orderId);
@@ -68,9 +84,12 @@ export const assignOrder = adminAction<AdminOrderView>('assign', async (deps, ad
 
 export const listAfterSales = adminAction<ListAfterSalesResponse>('listAfterSales', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'status', 'page', 'pageSize']);
-  const status = readEnum(obj, 'status', AFTER_SALE_STATUSES, { optional: true }) ?? 'requested';
-  const page = readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1;
-  const pageSize = readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 20;
+  const request: ListAfterSalesRequest = {
+    status: readEnum(obj, 'status', AFTER_SALE_STATUSES, { optional: true }) ?? 'requested',
+    page: readInt(obj, 'page', { min: 1, max: 1000, optional: true }) ?? 1,
+    pageSize: readInt(obj, 'pageSize', { min: 1, max: 50, optional: true }) ?? 20,
+  };
+  const { status = 'requested', page = 1, pageSize = 20 } = request;
   const docs = await deps.store.find<OrderDoc>(
     COLLECTIONS.orders,
     { 'afterSale.status': status },
@@ -84,11 +103,19 @@ export const listAfterSales = adminAction<ListAfterSalesResponse>('listAfterSale
 
 export const decideAfterSale = adminAction<AdminOrderView>('decideAfterSale', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'decision', 'amountFen', 'note', 'requestId']);
-  const orderId = readOrderId(obj);
-  const decision = readEnum(obj, 'decision', ['approve', 'partly', 'decline'] as const)!;
-  const amountIn = readInt(obj, 'amountFen', { min: 1, max: 100_000_000, optional: true });
-  const note = readNote(obj);
-  const requestId = readRequestId(obj);
+  const {
+    orderId,
+    decision,
+    amountFen: amountIn,
+    note,
+    requestId,
+  }: DecideAfterSaleRequest = {
+    orderId: readOrderId(obj),
+    decision: readEnum(obj, 'decision', ['approve', 'partly', 'decline'] as const)!,
+    amountFen: readInt(obj, 'amountFen', { min: 1, max: 100_000_000, optional: true }),
+    note: readNote(obj),
+    requestId: readRequestId(obj),
+  };
   if (decision === 'partly' && amountIn === undefined) throw invalid('amountFen', '部分同意须填写退款金额');
   if (decision !== 'partly' && amountIn !== undefined) throw invalid('amountFen', '只有部分同意时填写金额');
   const order = await loadOrder(deps, orderId);
@@ -135,10 +162,13 @@ export const decideAfterSale = adminAction<AdminOrderView>('decideAfterSale', as
 
 export const correctShipping = adminAction<AdminOrderView>('correctShipping', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'expressCompany', 'trackingNo', 'confirmLast']);
-  const orderId = readOrderId(obj);
-  const expressCompany = readString(obj, 'expressCompany', { max: 20, pattern: /^[A-Za-z0-9()_-]+$/ });
-  const trackingNo = readString(obj, 'trackingNo', { min: 4, max: 64, pattern: ID_PATTERN });
   if (obj.confirmLast !== true) throw invalid('confirmLast', '微信只允许修改一次发货信息，请确认这是最后一次修改');
+  const { orderId, expressCompany, trackingNo }: CorrectShippingRequest = {
+    orderId: readOrderId(obj),
+    expressCompany: readString(obj, 'expressCompany', { max: 20, pattern: /^[A-Za-z0-9()_-]+$/ }),
+    trackingNo: readString(obj, 'trackingNo', { min: 4, max: 64, pattern: ID_PATTERN }),
+    confirmLast: true,
+  };
   const company = DELIVERY_COMPANIES.find((c) => c.id === expressCompany);
   if (!company) throw invalid('expressCompany', '请选择快递公司');
   const order = await loadOrder(deps, orderId);
@@ -172,8 +202,7 @@ export const correctShipping = adminAction<AdminOrderView>('correctShipping', as
 
 export const markUnfulfillable = adminAction<AdminOrderView>('markUnfulfillable', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'note']);
-  const orderId = readOrderId(obj);
-  const note = readNote(obj);
+  const { orderId, note }: MarkUnfulfillableRequest = { orderId: readOrderId(obj), note: readNote(obj) };
   const order = await loadOrder(deps, orderId);
   if (order.fulfilment?.state !== 'unfulfillable')
     await moveFulfilment(deps, order, 'give_up', { role: 'admin', openid: admin, name: '商家' }, { detail: note });
@@ -190,9 +219,11 @@ export const markUnfulfillable = adminAction<AdminOrderView>('markUnfulfillable'
 
 export const refundUnfulfillable = adminAction<AdminOrderView>('refundUnfulfillable', async (deps, admin, obj) => {
   onlyKeys(obj, ['action', 'orderId', 'note', 'requestId']);
-  const orderId = readOrderId(obj);
-  const note = readNote(obj);
-  const requestId = readRequestId(obj);
+  const { orderId, note, requestId }: RefundUnfulfillableRequest = {
+    orderId: readOrderId(obj),
+    note: readNote(obj),
+    requestId: readRequestId(obj),
+  };
   const order = await loadOrder(deps, orderId);
   if (order.fulfilment?.state !== 'unfulfillable')
     throw new DomainError('FAILED_PRECONDITION', '只有无法履约的订单可以在这里全额退款');

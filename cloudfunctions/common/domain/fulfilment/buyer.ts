@@ -2,7 +2,7 @@
  * The buyer's fulfilment actions: confirm receipt of a shipped order, and ask for an after-sale once the order was
  * taken (before that the buyer refunds alone, money/refunds.ts). The buyer names the order, never a state.
  */
-import type { OrderView, RequestAfterSaleRequest } from '../../../../typings/api';
+import type { ConfirmReceiptRequest, OrderView, RequestAfterSaleRequest } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
@@ -25,7 +25,8 @@ export async function confirmReceipt(deps: Deps, caller: Caller, event: unknown)
   const openid = requireCaller(caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'orderId']);
-  const order = await loadOwnedOrder(deps, openid, readOrderId(obj));
+  const { orderId }: ConfirmReceiptRequest = { orderId: readOrderId(obj) };
+  const order = await loadOwnedOrder(deps, openid, orderId);
   // a retry after the confirmation landed (or WeChat's event beat it) answers the order as it is
   if (order.fulfilment?.state === 'received') return view(deps, order._id);
   await moveFulfilment(

@@ -5,6 +5,21 @@
  */
 import type {
   DeliveryCompany,
+  StaffAcceptRequest,
+  StaffCompleteRequest,
+  StaffDeclineRequest,
+  StaffDeliveryCompaniesRequest,
+  StaffGetRequest,
+  StaffHandOverRequest,
+  StaffMeRequest,
+  StaffMineRequest,
+  StaffMineResponse,
+  StaffOrderRequest,
+  StaffQueueRequest,
+  StaffReadyRequest,
+  StaffShipRequest,
+  StaffStartRequest,
+  StaffSubscribeRequest,
   StaffDeliveryCompaniesResponse,
   StaffMeResponse,
   StaffOrderView,
@@ -98,9 +113,11 @@ export function toStaffView(order: OrderDoc, staff: Staff): StaffOrderView {
 
 function readPage(obj: Input): { cursor?: number; limit: number } {
   onlyKeys(obj, ['action', 'cursor', 'limit']);
-  const raw = readString(obj, 'cursor', { max: 20, pattern: /^\d+$/, optional: true });
-  const limit = readInt(obj, 'limit', { min: 1, max: 50, optional: true }) ?? QUEUE_PAGE;
-  return { ...(raw !== undefined ? { cursor: Number(raw) } : {}), limit };
+  const request: StaffQueueRequest & StaffMineRequest = {
+    ...(obj.cursor !== undefined ? { cursor: readString(obj, 'cursor', { max: 20, pattern: /^\d+$/ }) } : {}),
+    limit: readInt(obj, 'limit', { min: 1, max: 50, optional: true }) ?? QUEUE_PAGE,
+  };
+  return { ...(request.cursor !== undefined ? { cursor: Number(request.cursor) } : {}), limit: request.limit! };
 }
 
 /** Newest paid first; the cursor is the last paidAt seen (orders paid in the same millisecond may share a page edge). */
@@ -136,7 +153,7 @@ export async function staffQueue(deps: Deps, caller: Caller, event: unknown): Pr
   );
 }
 
-export async function staffMine(deps: Deps, caller: Caller, event: unknown): Promise<StaffQueueResponse> {
+export async function staffMine(deps: Deps, caller: Caller, event: unknown): Promise<StaffMineResponse> {
   const staff = requireStaff(deps, caller);
   const _ = deps.store.command;
   return page(
@@ -159,17 +176,20 @@ async function loadForStaff(deps: Deps, staff: Staff, orderId: string): Promise<
 
 function orderOnly(obj: Input, extra: string[] = []): string {
   onlyKeys(obj, ['action', 'orderId', ...extra]);
-  return readOrderId(obj);
+  const { orderId }: StaffOrderRequest = { orderId: readOrderId(obj) };
+  return orderId;
 }
 
 export async function staffGet(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
-  return toStaffView(await loadForStaff(deps, staff, orderOnly(asObject(event))), staff);
+  const { orderId }: StaffGetRequest = { orderId: orderOnly(asObject(event)) };
+  return toStaffView(await loadForStaff(deps, staff, orderId), staff);
 }
 
 export async function staffAccept(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
-  const order = await loadForStaff(deps, staff, orderOnly(asObject(event)));
+  const { orderId }: StaffAcceptRequest = { orderId: orderOnly(asObject(event)) };
+  const order = await loadForStaff(deps, staff, orderId);
   if (!mayTake(staff, order)) throw new DomainError('FORBIDDEN', '你不能接这项服务');
   const after = await moveFulfilment(deps, order, 'accept', actorOf(staff), {
     fulfilment: { staffOpenid: staff.openid, staffName: staff.name },
@@ -180,8 +200,10 @@ export async function staffAccept(deps: Deps, caller: Caller, event: unknown): P
 export async function staffDecline(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
   const obj = asObject(event);
-  const orderId = orderOnly(obj, ['reason']);
-  const reason = readString(obj, 'reason', { min: 0, max: 80, optional: true });
+  const { orderId, reason }: StaffDeclineRequest = {
+    orderId: orderOnly(obj, ['reason']),
+    reason: readString(obj, 'reason', { min: 0, max: 80, optional: true }),
+  };
   const order = await loadForStaff(deps, staff, orderId);
   // back to the queue: nobody holds it (the notice goes out again from the reconcile timer)
   const after = await moveFulfilment(deps, order, 'decline', actorOf(staff), {
@@ -197,7 +219,8 @@ export async function staffDecline(deps: Deps, caller: Caller, event: unknown): 
 
 export async function staffReady(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
-  const order = await loadForStaff(deps, staff, orderOnly(asObject(event)));
+  const { orderId }: StaffReadyRequest = { orderId: orderOnly(asObject(event)) };
+  const order = await loadForStaff(deps, staff, orderId);
   const after = await moveFulfilment(deps, order, 'ready', actorOf(staff), {
     fulfilment: { pickupCode: newPickupCode() },
   });
@@ -207,8 +230,10 @@ export async function staffReady(deps: Deps, caller: Caller, event: unknown): Pr
 export async function staffHandOver(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
   const obj = asObject(event);
-  const orderId = orderOnly(obj, ['pickupCode']);
-  const pickupCode = readString(obj, 'pickupCode', { min: 4, max: 6, pattern: /^\d+$/ });
+  const { orderId, pickupCode }: StaffHandOverRequest = {
+    orderId: orderOnly(obj, ['pickupCode']),
+    pickupCode: readString(obj, 'pickupCode', { min: 4, max: 6, pattern: /^\d+$/ }),
+  };
   const order = await loadForStaff(deps, staff, orderId);
   // every try counts, so a code cannot be guessed by trying: the limit is per order, whoever tries
   await takeRate(deps, PICKUP_CODE_LIMIT, order._id);
@@ -225,9 +250,11 @@ export async function staffHandOver(deps: Deps, caller: Caller, event: unknown):
 export async function staffShip(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
   const obj = asObject(event);
-  const orderId = orderOnly(obj, ['expressCompany', 'trackingNo']);
-  const expressCompany = readString(obj, 'expressCompany', { max: 20, pattern: /^[A-Za-z0-9()_-]+$/ });
-  const trackingNo = readString(obj, 'trackingNo', { min: 4, max: 64, pattern: ID_PATTERN });
+  const { orderId, expressCompany, trackingNo }: StaffShipRequest = {
+    orderId: orderOnly(obj, ['expressCompany', 'trackingNo']),
+    expressCompany: readString(obj, 'expressCompany', { max: 20, pattern: /^[A-Za-z0-9()_-]+$/ }),
+    trackingNo: readString(obj, 'trackingNo', { min: 4, max: 64, pattern: ID_PATTERN }),
+  };
   const company = DELIVERY_COMPANIES.find((c) => c.id === expressCompany);
   if (!company) throw invalid('expressCompany', '请选择快递公司');
   const order = await loadForStaff(deps, staff, orderId);
@@ -243,13 +270,15 @@ export async function staffShip(deps: Deps, caller: Caller, event: unknown): Pro
 
 export async function staffStart(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
-  const order = await loadForStaff(deps, staff, orderOnly(asObject(event)));
+  const { orderId }: StaffStartRequest = { orderId: orderOnly(asObject(event)) };
+  const order = await loadForStaff(deps, staff, orderId);
   return toStaffView(await moveFulfilment(deps, order, 'start', actorOf(staff)), staff);
 }
 
 export async function staffComplete(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
-  const order = await loadForStaff(deps, staff, orderOnly(asObject(event)));
+  const { orderId }: StaffCompleteRequest = { orderId: orderOnly(asObject(event)) };
+  const order = await loadForStaff(deps, staff, orderId);
   const now = deps.clock();
   // a service given in person is, for WeChat's shipping management, virtual goods (logistics_type 3)
   const after = await moveFulfilment(deps, order, 'complete', actorOf(staff), {
@@ -272,7 +301,7 @@ export async function staffSubscribe(deps: Deps, caller: Caller, event: unknown)
   const staff = requireStaff(deps, caller);
   const obj = asObject(event);
   onlyKeys(obj, ['action', 'accepted']);
-  const accepted = readInt(obj, 'accepted', { min: 1, max: 10 })!;
+  const { accepted }: StaffSubscribeRequest = { accepted: readInt(obj, 'accepted', { min: 1, max: 10 })! };
   const { store } = deps;
   const now = deps.clock();
   const fresh: StaffSubscriptionDoc = {
@@ -302,9 +331,19 @@ export async function takeStaffCredit(deps: Deps, openid: string): Promise<boole
   );
 }
 
+/** staff.me and staff.deliveryCompanies take nothing but their action. */
+function parseMe(event: unknown): StaffMeRequest {
+  onlyKeys(asObject(event), ['action']);
+  return {};
+}
+function parseDeliveryCompanies(event: unknown): StaffDeliveryCompaniesRequest {
+  onlyKeys(asObject(event), ['action']);
+  return {};
+}
+
 export async function staffMe(deps: Deps, caller: Caller, event: unknown): Promise<StaffMeResponse> {
   const staff = requireStaff(deps, caller);
-  onlyKeys(asObject(event), ['action']);
+  parseMe(event);
   const doc = await deps.store.getById<StaffSubscriptionDoc>(COLLECTIONS.staffSubscriptions, staff.openid);
   return { name: staff.name, services: [...staff.services], credits: doc?.credits ?? 0 };
 }
@@ -315,6 +354,6 @@ export async function staffDeliveryCompanies(
   event: unknown,
 ): Promise<StaffDeliveryCompaniesResponse> {
   requireStaff(deps, caller);
-  onlyKeys(asObject(event), ['action']);
+  parseDeliveryCompanies(event);
   return { companies: [...DELIVERY_COMPANIES] };
 }
