@@ -19,12 +19,11 @@ import {
   staffStart,
 } from '../../../cloudfunctions/common/domain/fulfilment/staff';
 import { handlePushEvent } from '../../../cloudfunctions/common/domain/fulfilment/wechat-events';
-import { requestRefund } from '../../../cloudfunctions/common/domain/money/refunds';
+import { createOrderRefund, requestRefund } from '../../../cloudfunctions/common/domain/money/refunds';
 import type { OrderDoc } from '../../../cloudfunctions/common/domain/records';
 import {
   rfc3339China,
   SHIPPING_ERRCODES,
-  uploadShipping,
   UPLOAD_ALERT_AFTER_MS,
 } from '../../../cloudfunctions/common/domain/shipping/upload';
 import { assignOrder, correctShipping, decideAfterSale } from '../../../cloudfunctions/common/domain/admin/fulfilment';
@@ -184,6 +183,24 @@ describe('races: one compare-and-set decides', () => {
         expect(after.fulfilment!.state).toBe('awaiting');
       }
     }
+  });
+
+  test('a user refund read before an acceptance and written after it is refused by its own compare-and-set', async () => {
+    const stale = await paidOf('pickup');
+    await staffAccept(h.deps, as(STAFF_A), { action: 'accept', orderId: stale._id });
+    expect(
+      await refusal(
+        createOrderRefund(h.deps, stale, {
+          outRefundNo: `${stale._id}R1`,
+          amountFen: stale.paidFen,
+          reason: '不要了',
+          requestedBy: 'user',
+          requestedByOpenid: BUYER,
+        }),
+      ),
+    ).toEqual({ code: 'FAILED_PRECONDITION', message: '订单已被接单，请申请售后' });
+    const after = await getOrder(h, stale._id);
+    expect(after).toMatchObject({ status: 'paid', refundableFen: stale.paidFen, refundReservations: {} });
   });
 
   test('after acceptance the buyer cannot refund alone; they ask for an after-sale', async () => {
