@@ -164,12 +164,13 @@ export async function staffMine(deps: Deps, caller: Caller, event: unknown): Pro
   );
 }
 
-async function loadForStaff(deps: Deps, staff: Staff, orderId: string): Promise<OrderDoc> {
+async function loadForStaff(deps: Deps, staff: Staff, orderId: string, accepting = false): Promise<OrderDoc> {
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
   if (!order || !order.fulfilment || order.paidAt === undefined) throw new DomainError('NOT_FOUND', '订单不存在');
   const f = order.fulfilment;
   // a staff member sees the queue they may take from and what they hold; other members' orders are not theirs
-  if (f.staffOpenid !== undefined && f.staffOpenid !== staff.openid && f.state !== 'awaiting')
+  // (one who tries to accept an order just taken is told who took it: the move's CONFLICT)
+  if (!accepting && f.staffOpenid !== undefined && f.staffOpenid !== staff.openid && f.state !== 'awaiting')
     throw new DomainError('FORBIDDEN', `这不是你负责的订单（${f.staffName ?? '其他店员'}）`);
   return order;
 }
@@ -189,7 +190,7 @@ export async function staffGet(deps: Deps, caller: Caller, event: unknown): Prom
 export async function staffAccept(deps: Deps, caller: Caller, event: unknown): Promise<StaffOrderView> {
   const staff = requireStaff(deps, caller);
   const { orderId }: StaffAcceptRequest = { orderId: orderOnly(asObject(event)) };
-  const order = await loadForStaff(deps, staff, orderId);
+  const order = await loadForStaff(deps, staff, orderId, true);
   if (!mayTake(staff, order)) throw new DomainError('FORBIDDEN', '你不能接这项服务');
   const after = await moveFulfilment(deps, order, 'accept', actorOf(staff), {
     fulfilment: { staffOpenid: staff.openid, staffName: staff.name },

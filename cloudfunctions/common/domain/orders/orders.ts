@@ -82,6 +82,12 @@ export function parseConfirm(event: unknown): WithDefaults<ConfirmOrderRequest, 
 /** wx.chooseAddress's answer: the fields the shipment needs, each bounded. */
 export function parseAddress(value: unknown): ShippingAddress {
   const obj = asObject(value, 'address');
+  // the client sends the address fields, not wx.chooseAddress's whole answer (errMsg, nationalCode, …)
+  onlyKeys(
+    obj,
+    ['userName', 'telNumber', 'provinceName', 'cityName', 'countyName', 'detailInfo', 'postalCode'],
+    'address',
+  );
   // wx.chooseAddress answers more (errMsg, nationalCode, …): only what a shipment needs is read and kept
   const read = (k: string, max: number) => readString(obj, k, { max, field: `address.${k}` });
   const address: ShippingAddress = {
