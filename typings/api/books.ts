@@ -92,7 +92,8 @@ export interface DailyMetrics {
   exceptionsOpen: Record<ExceptionKind, number>;
   /** the day's statement */
   bill: { status: StatementStatus | 'none'; differences: number; healed: number; open: number };
-  /** fulfilment moves made that day, medians over the orders accepted / completed that day; uploads at roll-up time
+  /** the orders paid that day: how many reached each fulfilment step by roll-up time, and the medians from paid to
+   * accepted and from paid to done (handed over, shipped, completed); uploads pending and failed at roll-up time
    * (absent on days rolled up before fulfilment existed) */
   fulfilment?: {
     accepted: number;

@@ -27,6 +27,8 @@ import {
   UPLOAD_ALERT_AFTER_MS,
 } from '../../../cloudfunctions/common/domain/shipping/upload';
 import { assignOrder, correctShipping, decideAfterSale } from '../../../cloudfunctions/common/domain/admin/fulfilment';
+import { rollUpDay } from '../../../cloudfunctions/common/domain/books/metrics';
+import { chinaDate, chinaDayStart } from '../../../cloudfunctions/common/domain/days';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import type { ProductKind } from '../../../typings/api';
 import { ERR, OrderShippingSimulator } from '../../../localcloud/wxapi-sim/shipping';
@@ -569,5 +571,36 @@ describe('the reconcile timer', () => {
     expect(await fulfilmentTimer(h.deps)).toMatchObject({ noticesSent: 0, lateAlerts: 1 });
     expect(await fulfilmentTimer(h.deps)).toMatchObject({ lateAlerts: 0 });
     expect(raised).toEqual([`new_order:${order._id}:0`, `not_accepted:${order._id}`]);
+  });
+});
+
+describe('daily metrics', () => {
+  test("the day's paid orders: steps reached, medians to accept and to done, uploads pending and failed", async () => {
+    const a = await paidOf('pickup');
+    const b = await paidOf('pickup');
+    await paidOf('shipping', 6800);
+    h.advance(60_000);
+    await staffAccept(h.deps, as(STAFF_A), { action: 'accept', orderId: a._id });
+    h.advance(60_000);
+    await staffAccept(h.deps, as(STAFF_B), { action: 'accept', orderId: b._id });
+    await staffReady(h.deps, as(STAFF_A), { action: 'ready', orderId: a._id });
+    sim.setFault('uploadShippingInfo', ERR.busy, 1);
+    h.advance(60_000);
+    const { pickupCode } = (await getOrder(h, a._id)).fulfilment!;
+    await staffHandOver(h.deps, as(STAFF_A), { action: 'handOver', orderId: a._id, pickupCode: pickupCode! });
+    const date = chinaDate(a.paidAt!);
+    const metrics = await rollUpDay(h.deps, date, chinaDayStart(date)!);
+    expect(metrics.fulfilment).toEqual({
+      accepted: 2,
+      ready: 1,
+      handedOver: 1,
+      shipped: 0,
+      completed: 0,
+      // 60 s and 120 s from paid to accepted; 180 s from paid to handed over
+      medianSecondsToAccept: 90,
+      medianSecondsToComplete: 180,
+      uploadsPending: 0,
+      uploadsFailed: 1,
+    });
   });
 });
