@@ -5,7 +5,8 @@
  *   cloud server  /functions/<name>   POST, the event as JSON; header X-WX-Session (from the local wx.login) gives OPENID
  *                 /http/<name>/...    the platform's HTTP access event (WeChat Pay notifications arrive here)
  *                 /timers/<name>      POST, runs a function's timer now
- *                 /wxapi/...          the WeChat API simulator (jscode2session, the local wx.login, subscribe messages)
+ *                 /wxapi/...          the WeChat API simulator (jscode2session, the local wx.login, subscribe messages;
+ *                                     /wxapi/_local/shipping: the order shipping management, wxapi-sim/README.md)
  *   WeChat Pay    its own base URL    /v3/... as api.mch.weixin.qq.com, /sim/... the cashier, faults, ledger, deliveries
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -237,6 +238,8 @@ export class LocalCloud {
         if (!this.host.has(m[1]!)) throw new HttpError(404, 'NOT_FOUND', `no function ${m[1]}`);
         return sendJson(res, 200, { result: await this.host.runTimer(m[1]!) });
       }
+      if ((m = url.pathname.match(/^\/wxapi\/_local\/shipping(\/.*)?$/)))
+        return await this.shipping.handle(req, res, m[1] ?? '', raw);
       if (url.pathname.startsWith('/wxapi/')) return await this.wxApi.handle(req, res, url, raw);
       if (await serveAsset(req.method, url.pathname, res)) return;
       if (await this.console.handle(req, res, url, raw)) return;

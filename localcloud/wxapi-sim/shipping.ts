@@ -7,6 +7,9 @@
  * Every API has a fault switch (the next `times` calls answer an errcode); is_trade_managed is configurable.
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, parseJsonBody, sendJson } from '../http';
+
 export type ShippingApi =
   'isTradeManaged' | 'uploadShippingInfo' | 'getOrder' | 'notifyConfirmReceive' | 'setMsgJumpPath';
 export const SHIPPING_APIS: readonly ShippingApi[] = [
@@ -308,6 +311,81 @@ export class OrderShippingSimulator {
     } catch (error) {
       record.error = (error as Error).message;
     }
+  }
+
+  /** What the console and the CLI show: each payment's WeChat-side state, the switches, the events pushed. */
+  view(): Record<string, unknown> {
+    return {
+      tradeManaged: this.tradeManaged,
+      settlementDelayMs: this.settlementDelayMs,
+      msgJumpPath: this.msgJumpPath ?? null,
+      faults: this.faultList(),
+      orders: [...this.orders.values()].map((o) => ({
+        outTradeNo: o.outTradeNo,
+        transactionId: o.transactionId,
+        state: o.state,
+        stateText: STATE_TEXT[o.state],
+        uploads: o.uploads.length,
+        logisticsType: o.uploads[o.uploads.length - 1]?.logisticsType ?? null,
+        confirmedAt: o.confirmedAt ?? null,
+        confirmMethod: o.confirmMethod ?? null,
+        settledAt: o.settledAt ?? null,
+      })),
+      pushed: this.pushed.slice(-50),
+    };
+  }
+
+  /**
+   * Routes under /wxapi/_local/shipping (the console and the CLI):
+   *   GET  /                    view()
+   *   POST /confirm             { outTradeNo, method?: 1 | 2 }  the buyer confirms (2) or WeChat auto-confirms (1)
+   *   POST /settle              { outTradeNo }                  the money settles (交易完成), with its event
+   *   POST /config              { tradeManaged?, settlementDelayMs? }
+   *   POST /fault               { api, errcode, times? }        errcode 0 clears
+   *   POST /remind              { event, outTradeNo? }          trade_manage_remind_shipping / _access_api
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): Promise<void> {
+    const body = req.method === 'POST' ? ((parseJsonBody(raw) ?? {}) as Record<string, unknown>) : {};
+    const outTradeNo = () => {
+      if (typeof body.outTradeNo !== 'string') throw new HttpError(400, 'INVALID_REQUEST', 'outTradeNo is required');
+      return body.outTradeNo;
+    };
+    const attempt = async (fn: () => Promise<unknown>) => {
+      try {
+        return await fn();
+      } catch (error) {
+        throw new HttpError(409, 'INVALID_STATE', (error as Error).message);
+      }
+    };
+    if (req.method === 'GET' && (path === '' || path === '/')) return sendJson(res, 200, this.view());
+    if (req.method === 'POST' && path === '/confirm') {
+      const method = body.method === 1 ? 1 : 2;
+      return sendJson(res, 200, await attempt(() => this.confirmReceipt(outTradeNo(), method)));
+    }
+    if (req.method === 'POST' && path === '/settle')
+      return sendJson(res, 200, await attempt(() => this.settle(outTradeNo())));
+    if (req.method === 'POST' && path === '/config') {
+      if (typeof body.tradeManaged === 'boolean') this.tradeManaged = body.tradeManaged;
+      if (
+        body.settlementDelayMs === null ||
+        (typeof body.settlementDelayMs === 'number' && body.settlementDelayMs >= 0)
+      )
+        this.settlementDelayMs = body.settlementDelayMs;
+      return sendJson(res, 200, this.view());
+    }
+    if (req.method === 'POST' && path === '/fault') {
+      if (!(SHIPPING_APIS as readonly unknown[]).includes(body.api) || typeof body.errcode !== 'number')
+        throw new HttpError(400, 'INVALID_REQUEST', `api (${SHIPPING_APIS.join(', ')}) and errcode are required`);
+      const times = body.times === null ? null : typeof body.times === 'number' ? body.times : 1;
+      this.setFault(body.api as ShippingApi, body.errcode, times);
+      return sendJson(res, 200, this.faultList());
+    }
+    if (req.method === 'POST' && path === '/remind') {
+      const event = body.event === 'trade_manage_remind_access_api' ? body.event : 'trade_manage_remind_shipping';
+      await this.remind(event, typeof body.outTradeNo === 'string' ? body.outTradeNo : undefined);
+      return sendJson(res, 200, this.pushed[this.pushed.length - 1]);
+    }
+    throw new HttpError(404, 'NOT_FOUND', `no shipping simulator route ${req.method} ${path}`);
   }
 
   close(): void {
