@@ -116,6 +116,7 @@ export class LocalCloud {
       engine: this.engine,
       pay: this.pay,
       wxApi: this.wxApi,
+      shipping: this.shipping,
       wechatpayUrl: () => this.urls.wechatpay,
       runTimer: (name) => this.host.runTimer(name),
       adminOpenids: () => (process.env.ADMIN_OPENIDS ?? '').split(',').filter(Boolean),

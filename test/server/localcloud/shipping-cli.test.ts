@@ -1,7 +1,7 @@
 /**
  * The CLI's fulfilment commands against a local cloud: an order of coffee beans confirmed with an address, paid,
  * taken and shipped by a staff member, shown at WeChat's side (已发货), received and settled by WeChat's events, and its
- * timeline; the shipping simulator's switches and fault.
+ * timeline, and the console's view of it; the shipping simulator's switches and fault.
  */
 import { runCli } from '../../../localcloud/cli';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
@@ -43,6 +43,15 @@ test('an order from the tap to the settlement event, driven from the terminal', 
     'shipping_uploaded',
     'fulfil_received',
     'wechat_settled',
+  ]);
+  // the console shows the same WeChat-side state
+  const overview = (await (await fetch(`${t.cloud.urls.cloud}/console/api/overview`)).json()) as {
+    shipping: { orders: { stateText: string }[]; pushed: { event: { Event: string } }[] };
+  };
+  expect(overview.shipping.orders.map((o) => o.stateText)).toEqual(['交易完成']);
+  expect(overview.shipping.pushed.map((p) => p.event.Event)).toEqual([
+    'trade_manage_order_settlement',
+    'trade_manage_order_settlement',
   ]);
 });
 
