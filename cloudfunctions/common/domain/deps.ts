@@ -133,4 +133,6 @@ export interface Deps {
 export interface Caller {
   openid?: string;
   appid?: string;
+  /** the platform's SOURCE: wx_client / wx_devtools for a callFunction from the mini-program */
+  source?: string;
 }

@@ -159,6 +159,7 @@ export function cloudRuntime(name: FunctionName, options: { dir?: string; clock?
       caller: {
         ...(context.OPENID ? { openid: context.OPENID } : {}),
         ...(context.APPID ? { appid: context.APPID } : {}),
+        ...(context.SOURCE ? { source: context.SOURCE } : {}),
       },
       alerts: deps.alerts,
       ...(built.material ? { material: built.material } : {}),

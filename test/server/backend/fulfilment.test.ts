@@ -169,5 +169,19 @@ test('msgPush refuses a call from the mini-program (a user in the context) and c
     'alice',
   );
   expect(result).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+  // a client naming itself as the sender is still a client (SOURCE wx_client)
+  const forged = await t.call(
+    'msgPush',
+    {
+      ToUserName: 'gh_x',
+      FromUserName: t.openid('alice'),
+      CreateTime: 1,
+      MsgType: 'event',
+      Event: 'trade_manage_order_settlement',
+      merchant_trade_no: 'X',
+    },
+    'alice',
+  );
+  expect(forged).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   expect(await events()).toBe(before);
 });
