@@ -8,7 +8,11 @@ import { DomainError } from '../../../cloudfunctions/common/domain/errors';
 import type { WxOrderApi } from '../../../cloudfunctions/common/domain/deps';
 import { confirmReceipt, requestAfterSale } from '../../../cloudfunctions/common/domain/fulfilment/buyer';
 import { fulfilmentTimer } from '../../../cloudfunctions/common/domain/fulfilment/timer';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  DELIVERY_COMPANIES,
+  staffDeliveryCompanies,
   staffAccept,
   staffComplete,
   staffDecline,
@@ -602,5 +606,23 @@ describe('daily metrics', () => {
       uploadsPending: 0,
       uploadsFailed: 1,
     });
+  });
+});
+
+describe("where the shared note and WeChat's docs part ways", () => {
+  test("get_delivery_list has no cloud call (WeChat: 本接口不支持云调用): staff choose from the backend's list", async () => {
+    const answer = await staffDeliveryCompanies(h.deps, as(STAFF_A), { action: 'deliveryCompanies' });
+    expect(answer.companies).toEqual(DELIVERY_COMPANIES);
+    expect(answer.companies.map((c) => c.id)).toEqual(expect.arrayContaining(['SF', 'ZTO', 'YTO', 'JD']));
+    const dir = join(__dirname, '../../../cloudfunctions');
+    const permissions = readdirSync(dir)
+      .filter((f) => existsSync(join(dir, f, 'config.json')))
+      .flatMap(
+        (f) =>
+          (JSON.parse(readFileSync(join(dir, f, 'config.json'), 'utf8')) as { permissions?: { openapi?: string[] } })
+            .permissions?.openapi ?? [],
+      );
+    expect(permissions).toContain('wxa.sec.order.uploadShippingInfo');
+    expect(permissions.filter((p) => /delivery/i.test(p))).toEqual([]);
   });
 });
