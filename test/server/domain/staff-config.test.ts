@@ -4,6 +4,7 @@
  */
 import { AppConfigError, loadAppConfig } from '../../../cloudfunctions/common/domain/config';
 import { settingsOf } from '../../../cloudfunctions/common/runtime/profiles';
+import { WECHATPAY_ENV } from '../../../cloudfunctions/common/wechatpay/config';
 
 const load = (env: Record<string, string>) => loadAppConfig(env, { wxLogin: false });
 
@@ -32,7 +33,7 @@ test('every function reads the staff settings; staff and msgPush get the merchan
     expect(settingsOf(fn)).toEqual(expect.arrayContaining(['STAFF_OPENIDS', 'FULFIL_ACCEPT_ALERT_MINUTES']));
   for (const fn of ['staff', 'msgPush']) {
     expect(settingsOf(fn)).toEqual(expect.arrayContaining(['WECHATPAY_MCHID', 'WECHATPAY_APPID']));
-    expect(settingsOf(fn)).not.toContain('WECHATPAY_API_V3_KEY');
-    expect(settingsOf(fn)).not.toContain('WECHATPAY_MERCHANT_PRIVATE_KEY');
+    expect(settingsOf(fn)).not.toContain(WECHATPAY_ENV.apiV3Key);
+    expect(settingsOf(fn)).not.toContain(WECHATPAY_ENV.merchantPrivateKey);
   }
 });
