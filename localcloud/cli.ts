@@ -104,6 +104,16 @@ const items = (specs: string[]) =>
     return { productId, quantity: Number(quantity ?? 1) };
   });
 
+/** What wx.chooseAddress would answer for the local tester (its fields the backend keeps). */
+const TEST_ADDRESS = {
+  userName: '测试',
+  telNumber: '13800001234',
+  provinceName: '云南省',
+  cityName: '昆明市',
+  countyName: '五华区',
+  detailInfo: '翠湖路 1 号',
+};
+
 /** Driving the cloud and the WeChat Pay simulator. */
 const DRIVE: Record<string, Command> = {
   login: {
@@ -129,8 +139,8 @@ const DRIVE: Record<string, Command> = {
     },
   },
   order: {
-    usage: '[--user U] [--item latte:2 ...]',
-    does: ['confirms an order (default one latte), prints it'],
+    usage: '[--user U] [--item latte:2 ...] [--address]',
+    does: ['confirms an order (default one latte), prints it; --address: a test address (shipped goods need one)'],
     run: async ({ options, opt, print, call }) => {
       const order = (await call(
         'orders',
@@ -139,6 +149,7 @@ const DRIVE: Record<string, Command> = {
           requestId: `cli-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
           items: items(options.get('item') ?? ['latte:1']),
           contact: { name: '测试', phone: '13800138000' },
+          ...(opt('address') === 'true' ? { address: TEST_ADDRESS } : {}),
         },
         opt('user', 'alice')!,
       )) as { id: string; totalFen: number; status: string };
@@ -354,6 +365,87 @@ const DRIVE: Record<string, Command> = {
       else if (opt('to'))
         print(await http('POST', url, { now: /^\d+$/.test(opt('to')!) ? Number(opt('to')) : opt('to') }));
       else print(await http('GET', url));
+      return 0;
+    },
+  },
+  staff: {
+    usage: "<action> [orderId] ['<json>'] [--user U]",
+    does: [
+      'the staff function as staff member U (default barista): queue, accept <id>, ready <id>,',
+      'handOver <id> \'{"pickupCode":"…"}\', ship <id> \'{"expressCompany":"SF","trackingNo":"…"}\', start, complete',
+    ],
+    run: async ({ positional, opt, need, print, call }) => {
+      const action = need(0, 'staff action');
+      let extra: Record<string, unknown> = {};
+      try {
+        extra = JSON.parse(positional[2] ?? '{}') as Record<string, unknown>;
+      } catch {
+        throw new CliError('the extra fields must be JSON');
+      }
+      const event = { action, ...(positional[1] ? { orderId: positional[1] } : {}), ...extra };
+      print(await call('staff', event, opt('user', 'barista')!));
+      return 0;
+    },
+  },
+  shipping: {
+    usage: '[--managed true|false] [--delay ms|off]',
+    does: ["WeChat's order shipping management: each payment's state (1 待发货 … 5 已退款), switches, events pushed"],
+    run: async ({ opt, print, cloud }) => {
+      const managed = opt('managed');
+      const delay = opt('delay');
+      if (managed !== undefined || delay !== undefined)
+        await http('POST', `${cloud}/wxapi/_local/shipping/config`, {
+          ...(managed !== undefined ? { tradeManaged: managed === 'true' } : {}),
+          ...(delay !== undefined ? { settlementDelayMs: delay === 'off' ? null : Number(delay) } : {}),
+        });
+      print(await http('GET', `${cloud}/wxapi/_local/shipping`));
+      return 0;
+    },
+  },
+  receive: {
+    usage: '<orderId|out_trade_no> [--auto]',
+    does: [
+      "the buyer confirms receipt in WeChat (--auto: WeChat's automatic confirmation), then the money settles:",
+      'both settlement events are pushed to msgPush',
+    ],
+    run: async ({ need, opt, print, cloud, overview }) => {
+      const id = need(0, 'order id or out_trade_no');
+      const order = (await overview()).orders.find((o) => o._id === id);
+      const outTradeNo = order?.activePaymentId ?? id;
+      const method = opt('auto') === 'true' ? 1 : 2;
+      await http('POST', `${cloud}/wxapi/_local/shipping/confirm`, { outTradeNo, method });
+      print(await http('POST', `${cloud}/wxapi/_local/shipping/settle`, { outTradeNo }));
+      return 0;
+    },
+  },
+  'ship-fault': {
+    usage: '<api> <errcode> [--times n|always]',
+    does: [
+      'the next n calls of a shipping API answer errcode (0 clears); APIs: isTradeManaged, uploadShippingInfo,',
+      'getOrder, notifyConfirmReceive, setMsgJumpPath',
+    ],
+    run: async ({ need, opt, print, cloud }) => {
+      const times = opt('times', '1')!;
+      print(
+        await http('POST', `${cloud}/wxapi/_local/shipping/fault`, {
+          api: need(0, 'api'),
+          errcode: Number(need(1, 'errcode')),
+          times: times === 'always' ? null : Number(times),
+        }),
+      );
+      return 0;
+    },
+  },
+  timeline: {
+    usage: '<orderId> [--user U]',
+    does: ["an order's timeline and fulfilment steps as its buyer U (default alice) sees them"],
+    run: async ({ need, opt, out, call }) => {
+      const order = (await call('orders', { action: 'get', orderId: need(0, 'order id') }, opt('user', 'alice')!)) as {
+        timeline: { at: number; event: string; detail?: string }[];
+        fulfilment?: { steps: { state: string; at: number; by?: string }[] };
+      };
+      for (const e of order.timeline)
+        out(`${new Date(e.at).toISOString()}  ${e.event}${e.detail ? `  ${e.detail}` : ''}`);
       return 0;
     },
   },

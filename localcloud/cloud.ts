@@ -5,7 +5,8 @@
  *   cloud server  /functions/<name>   POST, the event as JSON; header X-WX-Session (from the local wx.login) gives OPENID
  *                 /http/<name>/...    the platform's HTTP access event (WeChat Pay notifications arrive here)
  *                 /timers/<name>      POST, runs a function's timer now
- *                 /wxapi/...          the WeChat API simulator (jscode2session, the local wx.login, subscribe messages)
+ *                 /wxapi/...          the WeChat API simulator (jscode2session, the local wx.login, subscribe messages;
+ *                                     /wxapi/_local/shipping: the order shipping management, wxapi-sim/README.md)
  *   WeChat Pay    its own base URL    /v3/... as api.mch.weixin.qq.com, /sim/... the cashier, faults, ledger, deliveries
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,6 +23,8 @@ import { seedCatalogue } from './seed';
 import { WechatPaySimulator, type SigningMode } from './wechatpay-sim/simulator';
 import { WecomRobotRecorder } from './wecom-robot';
 import { WechatApiSimulator } from './wxapi-sim';
+import { OrderShippingSimulator, type PaidTransaction } from './wxapi-sim/shipping';
+import type { SimTransaction } from './wechatpay-sim/ledger';
 import { bindPlatform, type LocalPlatform } from './wx-server-sdk';
 
 export interface LocalCloudOptions {
@@ -61,6 +64,8 @@ export class LocalCloud {
   /** what alerts would post to the merchant's WeCom group robot (ALERT_WEBHOOK_URL points here) */
   readonly wecom = new WecomRobotRecorder();
   readonly pay: WechatPaySimulator;
+  /** WeChat's order shipping management, learning paid transactions from the WeChat Pay simulator's ledger */
+  readonly shipping: OrderShippingSimulator;
   host!: FunctionHost;
   urls!: LocalCloudUrls;
   seeded = 0;
@@ -89,10 +94,29 @@ export class LocalCloud {
         : {}),
       log: options.log,
     });
+    const paid = (tx: SimTransaction | undefined): PaidTransaction | undefined =>
+      tx?.transaction_id
+        ? {
+            outTradeNo: tx._id,
+            transactionId: tx.transaction_id,
+            mchid: tx.mchid,
+            payerOpenid: tx.payer.openid,
+            tradeState: tx.trade_state,
+            paidAt: tx.success_time ? Date.parse(tx.success_time) : 0,
+          }
+        : undefined;
+    this.shipping = new OrderShippingSimulator({
+      appid: keys.appid,
+      lookup: async (outTradeNo) => paid(await this.pay.ledger.getTransaction(outTradeNo)),
+      findByTransactionId: async (transactionId) => paid(await this.pay.ledger.findTransaction({ transactionId })),
+      // the message push: WeChat Cloud calls the chosen function with the event and no user in its context
+      push: (event) => this.host.call('msgPush', event, { APPID: keys.appid, SOURCE: 'wx_msg_push' }),
+    });
     this.console = new ConsoleServer({
       engine: this.engine,
       pay: this.pay,
       wxApi: this.wxApi,
+      shipping: this.shipping,
       wechatpayUrl: () => this.urls.wechatpay,
       runTimer: (name) => this.host.runTimer(name),
       adminOpenids: () => (process.env.ADMIN_OPENIDS ?? '').split(',').filter(Boolean),
@@ -104,6 +128,10 @@ export class LocalCloud {
       engine: this.engine,
       envId: 'local',
       sendSubscribeMessage: async (params, context) => this.wxApi.recordSubscribeMessage(params, context),
+      callOpenApi: async (api, data) =>
+        api.startsWith('wxa.sec.order.')
+          ? this.shipping.call(api.slice('wxa.sec.order.'.length), data)
+          : { errcode: 48001, errmsg: `api unauthorized: ${api} is not simulated` },
     };
   }
 
@@ -150,6 +178,7 @@ export class LocalCloud {
 
   async close(): Promise<void> {
     this.console.close();
+    this.shipping.close();
     this.host?.stopTimers();
     await this.pay.close();
     if (this.server) {
@@ -210,6 +239,8 @@ export class LocalCloud {
         if (!this.host.has(m[1]!)) throw new HttpError(404, 'NOT_FOUND', `no function ${m[1]}`);
         return sendJson(res, 200, { result: await this.host.runTimer(m[1]!) });
       }
+      if ((m = url.pathname.match(/^\/wxapi\/_local\/shipping(\/.*)?$/)))
+        return await this.shipping.handle(req, res, m[1] ?? '', raw);
       if (url.pathname.startsWith('/wxapi/')) return await this.wxApi.handle(req, res, url, raw);
       if (await serveAsset(req.method, url.pathname, res)) return;
       if (await this.console.handle(req, res, url, raw)) return;

@@ -23,6 +23,8 @@ export interface LocalPlatform {
   engine: LocalDatabaseEngine;
   envId: string;
   sendSubscribeMessage(params: unknown, context: WXContext): Promise<unknown>;
+  /** another cloud call (`wxa.sec.order.uploadShippingInfo`, …), answered by the WeChat API simulator */
+  callOpenApi(api: string, data: unknown, context: WXContext): Promise<unknown>;
 }
 
 interface Invocation {
@@ -71,8 +73,35 @@ export function getWXContext(): WXContext {
   return { ...invocation?.context, ENV: invocation?.platform.envId ?? boundPlatform?.envId };
 }
 
-export const openapi = {
-  subscribeMessage: {
-    send: (params: unknown) => platform().sendSubscribeMessage(params, invocations.getStore()?.context ?? {}),
-  },
-};
+/**
+ * `cloud.openapi`: subscribeMessage.send, and any other API by its path (wxa.sec.order.getOrder …), as wx-server-sdk's
+ * generic proxy. Called as a function (`cloud.openapi({ convertCase: false })`) it answers the same proxy; the local
+ * simulator takes WeChat's snake_case bodies, which is what convertCase: false sends (the project always uses it).
+ * A non-zero errcode is thrown with errCode and errMsg, as the SDK does.
+ */
+function apiProxy(paths: string[]): unknown {
+  const call = async (data: unknown) => {
+    const context = invocations.getStore()?.context ?? {};
+    const api = paths.join('.');
+    if (api === 'subscribeMessage.send') return platform().sendSubscribeMessage(data, context);
+    const answer = (await platform().callOpenApi(api, data, context)) as { errcode?: number; errmsg?: string };
+    if (answer.errcode) {
+      const error = new Error(`openapi.${api}:fail ${answer.errcode} ${answer.errmsg ?? ''}`) as Error & {
+        errCode: number;
+        errMsg: string;
+      };
+      error.errCode = answer.errcode;
+      error.errMsg = answer.errmsg ?? '';
+      throw error;
+    }
+    return answer;
+  };
+  return new Proxy(paths.length === 0 ? () => apiProxy([]) : call, {
+    get: (_target, property) =>
+      property === 'then' || typeof property === 'symbol' ? undefined : apiProxy([...paths, property]),
+  });
+}
+
+export const openapi = apiProxy([]) as {
+  subscribeMessage: { send(params: unknown): Promise<unknown> };
+} & ((options?: { convertCase?: boolean }) => unknown);

@@ -10,6 +10,16 @@ import {
   resolveExceptionAction,
 } from '../common/domain/admin/admin';
 import { adminGetOrder, searchOrders } from '../common/domain/admin/orders';
+import {
+  assignOrder,
+  correctShipping,
+  decideAfterSale,
+  fulfilmentSummary,
+  listAfterSales,
+  listStaff,
+  markUnfulfillable,
+  refundUnfulfillable,
+} from '../common/domain/admin/fulfilment';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
@@ -26,5 +36,13 @@ export const main = callable(
     markAbnormalHandled,
     searchOrders,
     getOrder: adminGetOrder,
+    assign: assignOrder,
+    listStaff,
+    listAfterSales,
+    decideAfterSale,
+    correctShipping,
+    markUnfulfillable,
+    refundUnfulfillable,
+    fulfilmentSummary,
   }),
 );

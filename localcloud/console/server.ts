@@ -15,6 +15,8 @@
  *                                     every action the page takes (faults, cashier, scan, replay, settle, clock,
  *                                     signing mode) is a control API call, as the CLI makes it
  *   POST /console/api/timers/<name>   runs a function's timer now (reconcile), as POST /timers/<name>
+ *   *    /console/api/shipping/<path> WeChat's order shipping management (/wxapi/_local/shipping/<path>): confirm
+ *                                     receipt, settle, switches, faults
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,6 +25,7 @@ import type { LocalDatabaseEngine } from '../db/database';
 import { HttpError, sendJson } from '../http';
 import type { WechatPaySimulator } from '../wechatpay-sim/simulator';
 import type { WechatApiSimulator } from '../wxapi-sim';
+import type { OrderShippingSimulator } from '../wxapi-sim/shipping';
 
 /**
  * Local only, and no login: so only pages of the console itself may drive it. A Host that is not the loopback (a DNS
@@ -43,6 +46,8 @@ export interface ConsoleSources {
   engine: LocalDatabaseEngine;
   pay: WechatPaySimulator;
   wxApi: WechatApiSimulator;
+  /** WeChat's order shipping management (wxapi-sim/shipping.ts) */
+  shipping: OrderShippingSimulator;
   /** the simulator's base URL (its control API is under /sim/) */
   wechatpayUrl(): string;
   runTimer(name: string): Promise<unknown>;
@@ -101,6 +106,10 @@ export class ConsoleServer {
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/console\/api\/sim\/(.+)$/))) {
       await this.passToSimulator(method, `/sim/${m[1]}${url.search}`, raw, res);
+      return true;
+    }
+    if ((m = path.match(/^\/console\/api\/shipping(\/.*)?$/))) {
+      await this.sources.shipping.handle(req, res, m[1] ?? '', raw);
       return true;
     }
     if ((m = path.match(/^\/console\/api\/timers\/([A-Za-z0-9_-]+)$/)) && method === 'POST') {
@@ -251,6 +260,7 @@ export class ConsoleServer {
         })),
         pending,
       },
+      shipping: this.sources.shipping.view(),
     };
   }
 }

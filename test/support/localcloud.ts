@@ -20,6 +20,15 @@ export interface TestCloud {
 
 let counter = 0;
 
+export const TEST_ADDRESS = {
+  userName: '张三',
+  telNumber: '13800001234',
+  provinceName: '云南省',
+  cityName: '昆明市',
+  countyName: '五华区',
+  detailInfo: '翠湖路 1 号',
+};
+
 export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): Promise<TestCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'localcloud-'));
   // refundIntervalMs 0: tests refund one payment several times in a row; a test of WeChat Pay's minute asks for it
@@ -46,7 +55,15 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     confirm: (user, items = [{ productId: 'latte', quantity: 2 }], requestId = `req-${Date.now()}-${counter++}`) =>
       ok<OrderView>(
         'orders',
-        { action: 'confirm', requestId, items, contact: { name: '张三', phone: '13800138000' }, remark: '少糖' },
+        // an address as wx.chooseAddress gives one: shipped goods need it, the others ignore it
+        {
+          action: 'confirm',
+          requestId,
+          items,
+          contact: { name: '张三', phone: '13800138000' },
+          remark: '少糖',
+          address: TEST_ADDRESS,
+        },
         user,
       ),
     async payAndWait(user, orderId) {

@@ -92,6 +92,21 @@ export interface DailyMetrics {
   exceptionsOpen: Record<ExceptionKind, number>;
   /** the day's statement */
   bill: { status: StatementStatus | 'none'; differences: number; healed: number; open: number };
+  /** the orders paid that day: how many reached each fulfilment step by roll-up time, and the medians from paid to
+   * accepted and from paid to done (handed over, shipped, completed); uploads pending and failed at roll-up time
+   * (absent on days rolled up before fulfilment existed) */
+  fulfilment?: {
+    accepted: number;
+    ready: number;
+    handedOver: number;
+    shipped: number;
+    completed: number;
+    /** from paid to accepted, and from paid to handed over / received / completed */
+    medianSecondsToAccept: number | null;
+    medianSecondsToComplete: number | null;
+    uploadsPending: number;
+    uploadsFailed: number;
+  };
 }
 
 export interface GetStatementRequest {

@@ -17,6 +17,18 @@ export interface AppConfig {
   /** WeChat Pay calls one reconcile run may make */
   reconcileMaxCalls: number;
   wechatpayTimeoutMs: number;
+  /** STAFF_OPENIDS: who may fulfil orders, with the name buyers see and the service products they may take */
+  staff: ReadonlyMap<string, StaffMember>;
+  /** a paid order nobody accepted within this raises an alert */
+  fulfilAcceptAlertMinutes: number;
+  /** the 「新订单提醒」 subscribe message staff accept on the staff page */
+  staffSubscribeTemplateId?: string;
+}
+
+export interface StaffMember {
+  name: string;
+  /** product ids of the `service` products this member may take (pickup and shipping orders any member may take) */
+  services: readonly string[];
 }
 
 export const APP_ENV = {
@@ -31,7 +43,40 @@ export const APP_ENV = {
   reconcileBatchSize: 'RECONCILE_BATCH_SIZE',
   reconcileMaxCalls: 'RECONCILE_MAX_CALLS',
   wechatpayTimeoutMs: 'WECHATPAY_TIMEOUT_MS',
+  staffOpenids: 'STAFF_OPENIDS',
+  fulfilAcceptAlertMinutes: 'FULFIL_ACCEPT_ALERT_MINUTES',
+  staffSubscribeTemplateId: 'STAFF_SUBSCRIBE_TEMPLATE_ID',
 } as const;
+
+const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
+
+/**
+ * STAFF_OPENIDS: comma-separated `openid[:name[:productId|productId…]]`, e.g. `oAbc123:小王:class-latte-art,oDef456:小李`.
+ * A member without a name is shown as 店员 and the last 4 characters of the openid.
+ */
+export function parseStaff(raw: string, problems: string[]): Map<string, StaffMember> {
+  const staff = new Map<string, StaffMember>();
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [openid = '', name, services] = part.split(':').map((s) => s.trim());
+    if (!OPENID.test(openid) || (name !== undefined && (name.length === 0 || name.length > 20))) {
+      problems.push(`${APP_ENV.staffOpenids} must be a comma-separated list of openid[:name[:productId|productId]]`);
+      continue;
+    }
+    const ids = (services ?? '')
+      .split('|')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (ids.some((id) => !/^[A-Za-z0-9_-]{1,64}$/.test(id))) {
+      problems.push(`${APP_ENV.staffOpenids}: product ids are letters, digits, _ and -`);
+      continue;
+    }
+    staff.set(openid, { name: name ?? `店员${openid.slice(-4)}`, services: ids });
+  }
+  return staff;
+}
 
 export class AppConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -76,9 +121,11 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (admins.some((id) => !/^[A-Za-z0-9_-]{6,64}$/.test(id)))
+  if (admins.some((id) => !OPENID.test(id)))
     problems.push(`${APP_ENV.adminOpenids} must be a comma-separated list of openids`);
   const subscribeTemplateId = text(APP_ENV.subscribeTemplateId);
+  const staffSubscribeTemplateId = text(APP_ENV.staffSubscribeTemplateId);
+  const staff = parseStaff(text(APP_ENV.staffOpenids) ?? '', problems);
   const config: AppConfig = {
     appid: appid ?? '',
     appSecret: appSecret ?? '',
@@ -91,6 +138,9 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
     reconcileBatchSize: int(APP_ENV.reconcileBatchSize, 50, 1, 500),
     reconcileMaxCalls: int(APP_ENV.reconcileMaxCalls, 200, 1, 5000),
     wechatpayTimeoutMs: int(APP_ENV.wechatpayTimeoutMs, 3000, 100, 20000),
+    staff,
+    fulfilAcceptAlertMinutes: int(APP_ENV.fulfilAcceptAlertMinutes, 15, 1, 1440),
+    ...(staffSubscribeTemplateId ? { staffSubscribeTemplateId } : {}),
   };
   if (problems.length) throw new AppConfigError(problems);
   return config;

@@ -70,6 +70,51 @@ export interface PayGateway {
   notifications: Pick<WechatPay['notifications'], 'parse'>;
 }
 
+/** Every answer of WeChat's server APIs: errcode 0 is success. */
+export interface WxAnswer {
+  errcode: number;
+  errmsg: string;
+}
+
+/** upload_shipping_info's body, named as WeChat names it (snake_case; the runtime calls with convertCase: false). */
+export interface UploadShippingInfo {
+  order_key:
+    { order_number_type: 1; mchid: string; out_trade_no: string } | { order_number_type: 2; transaction_id: string };
+  logistics_type: 1 | 2 | 3 | 4;
+  delivery_mode: 1 | 2;
+  is_all_delivered?: boolean;
+  shipping_list: {
+    tracking_no?: string;
+    express_company?: string;
+    item_desc: string;
+    contact?: { consignor_contact?: string; receiver_contact?: string };
+  }[];
+  upload_time: string;
+  payer: { openid: string };
+}
+
+/**
+ * WeChat's order shipping management (小程序发货信息管理服务, wxa/sec/order/*): cloud calls wxa.sec.order.* in
+ * production, the local WeChat API simulator on the local cloud. Answers are taken as WeChat gives them.
+ */
+export interface WxOrderApi {
+  /** the merchant and mini-program the uploads name (order_key's mchid; is_trade_managed's appid) */
+  readonly mchid: string;
+  readonly appid: string;
+  isTradeManaged(body: { appid: string }): Promise<WxAnswer & { is_trade_managed?: boolean }>;
+  uploadShippingInfo(body: UploadShippingInfo): Promise<WxAnswer>;
+  getOrder(
+    body: { transaction_id: string } | { merchant_id: string; merchant_trade_no: string },
+  ): Promise<WxAnswer & { order?: { order_state: number; transaction_id?: string; merchant_trade_no?: string } }>;
+  notifyConfirmReceive(body: {
+    transaction_id?: string;
+    merchant_id?: string;
+    merchant_trade_no?: string;
+    received_time: number;
+  }): Promise<WxAnswer>;
+  setMsgJumpPath(body: { path: string }): Promise<WxAnswer>;
+}
+
 export interface Deps {
   store: Store;
   pay: PayGateway;
@@ -78,6 +123,8 @@ export interface Deps {
   wxApi: WxApi;
   messenger: Messenger;
   log: Logger;
+  /** WeChat's order shipping management; absent in functions that never upload shipping information */
+  wxOrder?: WxOrderApi;
   /** where alerts go (domain/attention/alerts.ts AlertCenter); absent: nothing is raised beyond the log */
   alerts?: AlertSink;
 }
@@ -86,4 +133,6 @@ export interface Deps {
 export interface Caller {
   openid?: string;
   appid?: string;
+  /** the platform's SOURCE: wx_client / wx_devtools for a callFunction from the mini-program */
+  source?: string;
 }

@@ -2,7 +2,17 @@
  * The stored shapes of orders, payments and refunds. One module of types that every domain module reads, so the
  * modules that change these records (orders, payments, refunds) need not import each other.
  */
-import type { OrderItem, OrderStatus, RefundStatus as RefundState, TimelineEntry } from '../../../typings/api';
+import type {
+  AfterSaleStatus,
+  FulfilmentRole,
+  FulfilmentState,
+  OrderItem,
+  OrderStatus,
+  ProductKind,
+  RefundStatus as RefundState,
+  ShippingAddress,
+  TimelineEntry,
+} from '../../../typings/api';
 
 /** A refund's hold on the order's refundable balance, keyed by out_refund_no; it also keeps the intent, so a
  * reservation whose refund document was never written (a crash between the two writes) can still be completed. */
@@ -47,6 +57,80 @@ export interface OrderDoc {
   /** reconcile looks at a refunding order again from this time (orphan reservations) */
   nextCheckAt?: number;
   timeline: TimelineEntry[];
+  /** set at confirmation (kind from the catalogue, state awaiting); absent on orders made before fulfilment existed */
+  fulfilment?: FulfilmentRecord;
+  afterSale?: AfterSaleRecord;
+  /** the shipping information for WeChat's order shipping management, due once the order is handed over */
+  wxShipping?: WxShippingRecord;
+}
+
+export interface FulfilmentStepRecord {
+  state: FulfilmentState;
+  at: number;
+  role: FulfilmentRole;
+  /** the staff member's or admin's openid ('' for the buyer, WeChat and the system) */
+  actor: string;
+  /** what the buyer may see of who: a staff member's name, 买家, 微信 */
+  by?: string;
+  detail?: string;
+}
+
+export interface FulfilmentRecord {
+  kind: ProductKind;
+  state: FulfilmentState;
+  at: number;
+  steps: FulfilmentStepRecord[];
+  staffOpenid?: string;
+  staffName?: string;
+  pickupCode?: string;
+  shipping?: { expressCompany: string; expressName: string; trackingNo: string };
+  address?: ShippingAddress;
+  receivedBy?: 'buyer' | 'wechat_auto' | 'wechat_buyer';
+  /** the staff were told of the paid order (the reconcile timer's new-order notice) */
+  notifiedAt?: number;
+  /** the not-accepted-in-time alert was raised */
+  lateAlertAt?: number;
+}
+
+export interface AfterSaleRecord {
+  requestId: string;
+  status: AfterSaleStatus;
+  reason: string;
+  photos?: string[];
+  amountFen?: number;
+  decisionNote?: string;
+  at: number;
+  decidedAt?: number;
+  decidedBy?: string;
+  outRefundNo?: string;
+}
+
+/** 1 express, 2 same-city, 3 virtual, 4 buyer pick-up (upload_shipping_info's logistics_type) */
+export type LogisticsType = 1 | 2 | 3 | 4;
+
+export interface WxShippingRecord {
+  status: 'pending' | 'uploaded' | 'failed' | 'not_managed';
+  logisticsType: LogisticsType;
+  itemDesc: string;
+  expressCompany?: string;
+  trackingNo?: string;
+  /** the receiver's masked phone (SF Express wants a contact) */
+  receiverContact?: string;
+  attempts: number;
+  nextAttemptAt: number;
+  firstAttemptAt: number;
+  lastError?: string;
+  uploadedAt?: number;
+  /** the upload_time last sent (RFC 3339): a later upload must carry a later one */
+  uploadTime?: string;
+  /** WeChat allows one update of an upload: set once the correction was made */
+  corrected?: boolean;
+  /** a correction waiting to be uploaded */
+  correctionPending?: boolean;
+  overdueAlertAt?: number;
+  wxOrderState?: number;
+  /** WeChat's settlement event said the money settled */
+  settledAt?: number;
 }
 
 export type PaymentStatus = 'created' | 'prepaid' | 'success' | 'closed' | 'amount_mismatch' | 'duplicate';

@@ -10,7 +10,7 @@
  */
 import * as cloud from 'wx-server-sdk';
 import { loadAppConfig, type AppConfig } from '../domain/config';
-import type { AlertSink, Caller, Deps, Logger, PayGateway, WxApi } from '../domain/deps';
+import type { AlertSink, Caller, Deps, Logger, PayGateway, WxAnswer, WxApi, WxOrderApi } from '../domain/deps';
 import type { CloudDatabase } from '../store/database';
 import { Store } from '../store/store';
 import {
@@ -56,6 +56,32 @@ interface Built {
 
 let initialised = false;
 const cache = new Map<string, { key: string; built: Promise<Built> }>();
+
+/**
+ * WeChat's order shipping management through cloud calls (wxa.sec.order.*, listed in the function's config.json).
+ * convertCase: false keeps the bodies as WeChat names them (wx-server-sdk would otherwise snake/camel-convert them);
+ * a non-zero errcode comes back as a thrown error carrying errCode, which the domain reads as the answer.
+ */
+function cloudWxOrder(env: Env): WxOrderApi {
+  type Api = Record<string, (body: unknown) => Promise<WxAnswer>>;
+  const order = () =>
+    (cloud.openapi as unknown as (o: { convertCase: boolean }) => { wxa: { sec: { order: Api } } })({
+      convertCase: false,
+    }).wxa.sec.order;
+  const callAs =
+    <B, R extends WxAnswer>(name: string) =>
+    async (body: B): Promise<R> =>
+      (await order()[name]!(body)) as R;
+  return {
+    mchid: env[WECHATPAY_ENV.mchid]?.trim() ?? '',
+    appid: env[WECHATPAY_ENV.appid]?.trim() ?? '',
+    isTradeManaged: callAs('isTradeManaged'),
+    uploadShippingInfo: callAs('uploadShippingInfo'),
+    getOrder: callAs('getOrder'),
+    notifyConfirmReceive: callAs('notifyConfirmReceive'),
+    setMsgJumpPath: callAs('setMsgJumpPath'),
+  };
+}
 
 const messenger: Deps['messenger'] = {
   async sendSubscribeMessage(message) {
@@ -133,6 +159,7 @@ export function cloudRuntime(name: FunctionName, options: { dir?: string; clock?
       caller: {
         ...(context.OPENID ? { openid: context.OPENID } : {}),
         ...(context.APPID ? { appid: context.APPID } : {}),
+        ...(context.SOURCE ? { source: context.SOURCE } : {}),
       },
       alerts: deps.alerts,
       ...(built.material ? { material: built.material } : {}),
@@ -154,7 +181,7 @@ async function build(
   // the shared settings: a problem here fails every function, and toApiError logs it by name
   const config = loadAppConfig(env, { wxLogin: profile.wxLogin });
   const wxApi: WxApi = profile.wxLogin ? httpWxApi(config) : absent<WxApi>(name, 'WeChat login (jscode2session)');
-  const base = { config, clock, wxApi, messenger, log };
+  const base = { config, clock, wxApi, messenger, log, ...(profile.shipping ? { wxOrder: cloudWxOrder(env) } : {}) };
   if (!profile.pay) return { deps: { ...base, pay: absent<PayGateway>(name, 'WeChat Pay') }, transient: false };
 
   const material = resolveKeyMaterial(env, dir);

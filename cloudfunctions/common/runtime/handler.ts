@@ -133,3 +133,32 @@ export function timerWithActions<T, R>(
     }
   };
 }
+
+/** The sources of a callFunction made by the mini-program (or DevTools on its behalf). */
+const CLIENT_SOURCES = ['wx_client', 'wx_devtools'];
+
+/**
+ * The message-push function (消息推送 → 云函数): WeChat Cloud calls it with the pushed event as its event. WeChat's
+ * page for it replies to the sender with the context's OPENID, so a push may carry the sender's openid; what a push
+ * never is, is a callFunction from the mini-program: a call whose SOURCE is the client's (wx_client, wx_devtools), or
+ * whose OPENID is not the event's FromUserName, is refused without doing anything. 'success' tells WeChat the event
+ * was taken; anything else and WeChat delivers it again.
+ */
+export function messagePush<T>(runtime: Runtime, handle: (deps: Deps, event: unknown) => Promise<T>) {
+  return async (event: unknown): Promise<'success' | ApiResult<never>> => {
+    let log = jsonLogger;
+    try {
+      const context = await runtime();
+      log = context.deps.log;
+      const from = (event as { FromUserName?: unknown } | null)?.FromUserName;
+      const { openid, source } = context.caller;
+      if ((source && CLIENT_SOURCES.includes(source)) || (openid && openid !== from))
+        return { ok: false, error: { code: 'FORBIDDEN', message: 'message push: not callable by users' } };
+      const outcome = await handle(context.deps, withoutPlatformFields(event));
+      log.info('message push handled', { outcome });
+      return 'success';
+    } catch (error) {
+      return { ok: false, error: toApiError(error, log) };
+    }
+  };
+}

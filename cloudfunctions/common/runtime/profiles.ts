@@ -18,6 +18,8 @@ export interface FunctionProfile {
   keyWatch: boolean;
   /** serves the Native checkout page and API: CHECKOUT_ALLOWED_ORIGINS (a page on static hosting) */
   checkout?: boolean;
+  /** uploads shipping information to WeChat (wxa.sec.order.*): the merchant id and AppID the uploads name */
+  shipping?: boolean;
 }
 
 const none: FunctionProfile = { wxLogin: false, pay: false, keyWatch: false };
@@ -27,14 +29,17 @@ export const FUNCTION_PROFILES = {
   login: { ...none, wxLogin: true },
   catalog: none,
   clientLog: none,
-  orders: pays,
+  orders: { ...pays, shipping: true },
   payment: pays,
-  admin: pays,
+  admin: { ...pays, shipping: true },
   payNotify: pays,
-  reconcile: pays,
+  reconcile: { ...pays, shipping: true },
   wechatpayKeys: { ...pays, keyWatch: true },
   checkout: { ...pays, checkout: true },
   books: pays,
+  // staff move orders and upload shipping information; an after-sale approval is an admin's refund, not theirs
+  staff: { ...none, shipping: true },
+  msgPush: { ...none, shipping: true },
 } as const satisfies Record<string, FunctionProfile>;
 
 export type FunctionName = keyof typeof FUNCTION_PROFILES;
@@ -55,6 +60,9 @@ export const SHARED_SETTINGS: readonly string[] = [
   APP_ENV.reconcileStuckMinutes,
   APP_ENV.reconcileBatchSize,
   APP_ENV.reconcileMaxCalls,
+  APP_ENV.staffOpenids,
+  APP_ENV.fulfilAcceptAlertMinutes,
+  APP_ENV.staffSubscribeTemplateId,
 ];
 /** The alert channels (the webhook URL is a secret): only functions that can raise an alert (they all pay) get them. */
 export const ALERT_SETTINGS: readonly string[] = Object.values(ALERT_ENV);
@@ -100,6 +108,8 @@ export function requiredSettingsOf(name: string, mode: KeyMode | undefined): str
 }
 
 export const CHECKOUT_SETTINGS: readonly string[] = ['CHECKOUT_ALLOWED_ORIGINS'];
+/** not secrets: the merchant id and the AppID the shipping uploads name */
+export const SHIPPING_SETTINGS: readonly string[] = [WECHATPAY_ENV.mchid, WECHATPAY_ENV.appid];
 
 /** Every setting the function reads. */
 export function settingsOf(name: string): string[] {
@@ -110,6 +120,8 @@ export function settingsOf(name: string): string[] {
     ...(p.pay ? [...PAY_SETTINGS, ...ALERT_SETTINGS] : []),
     ...(p.keyWatch ? KEY_WATCH_SETTINGS : []),
     ...(p.checkout ? CHECKOUT_SETTINGS : []),
+    // shipping alerts (uploads failing for a day, WeChat's reminders) go out through the same channels
+    ...(p.shipping && !p.pay ? [...SHIPPING_SETTINGS, ...ALERT_SETTINGS] : []),
   ];
 }
 

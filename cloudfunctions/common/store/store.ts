@@ -35,6 +35,12 @@ export const COLLECTIONS = {
   alerts: 'alerts',
   /** one document per admin openid: alert subscribe messages the admin accepted and not yet used */
   alertSubscriptions: 'alert_subscriptions',
+  /** one document per staff openid: 「新订单提醒」 subscribe messages the staff member accepted and not yet used */
+  staffSubscriptions: 'staff_subscriptions',
+  /** WeChat-side facts kept for a while (`_id` the fact): is_trade_managed's last answer */
+  wxState: 'wx_state',
+  /** one document per message-push event (`_id` a hash of it): a delivery repeated by WeChat is handled once */
+  wxEvents: 'wx_events',
 } as const;
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 

@@ -857,6 +857,47 @@
       ),
       keyOf(state.data.wechatpay.transactions, state.data.sessions),
     );
+    renderShipping();
+  }
+
+  /** WeChat's side of each payment's shipping (1 待发货 … 5 已退款) and the settlement events it can push. */
+  function renderShipping() {
+    var sh = state.data.shipping;
+    if (!sh) return;
+    $('shipping-switches').textContent =
+      'is_trade_managed: ' + sh.tradeManaged + (sh.faults.length ? ' · faults: ' + JSON.stringify(sh.faults) : '');
+    var rows = sh.orders.map(function (o) {
+      var actions = h('span');
+      if (o.state === 2) {
+        actions.appendChild(shippingButton('买家确认收货', o.outTradeNo, 2));
+        actions.appendChild(shippingButton('自动确认收货', o.outTradeNo, 1));
+      }
+      return cells(h('tr'), [
+        h('span', { class: 'mono' }, o.outTradeNo),
+        o.state + ' ' + o.stateText,
+        String(o.uploads),
+        o.logisticsType === null ? '' : String(o.logisticsType),
+        actions,
+      ]);
+    });
+    put(
+      'shipping-orders',
+      table(['out_trade_no', 'WeChat state', 'Uploads', 'logistics_type', ''], rows, 'Nothing uploaded yet.'),
+      keyOf(sh.orders, sh.faults, sh.tradeManaged),
+    );
+  }
+
+  /** Confirms receipt (method 2 the buyer, 1 automatic), then settles: both events go to msgPush. */
+  function shippingButton(label, outTradeNo, method) {
+    var b = h('button', { type: 'button', class: 'secondary' }, label);
+    b.addEventListener('click', function () {
+      act(b, 'POST', 'shipping/confirm', { outTradeNo: outTradeNo, method: method }, function () {
+        return call('POST', 'shipping/settle', { outTradeNo: outTradeNo }).then(refresh, function (error) {
+          say(error.message);
+        });
+      });
+    });
+    return b;
   }
 
   // ---- tabs and forms ------------------------------------------------------------------------------------------------
@@ -970,6 +1011,9 @@
         document.activeElement.blur();
       },
     );
+  });
+  $('shipping-managed').addEventListener('click', function (e) {
+    act(e.target, 'POST', 'shipping/config', { tradeManaged: !state.data.shipping.tradeManaged });
   });
   $('run-reconcile').addEventListener('click', function (e) {
     act(e.target, 'POST', 'timers/reconcile', undefined, function (answer) {

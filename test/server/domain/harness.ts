@@ -30,6 +30,9 @@ import { LocalDatabaseEngine } from '../../../localcloud/db/database';
 export const MCHID = '1900000109';
 export const APPID = 'wxd678efh567hg6787';
 export const BUYER = 'o-buyer-openid-0001';
+export const STAFF_A = 'o-staff-openid-a1';
+export const STAFF_B = 'o-staff-openid-b2';
+export const ADMIN = 'o-admin-openid-01';
 export const T0 = Date.parse('2026-03-01T10:00:00+08:00');
 
 type Step<A, R> = R | Error | ((arg: A) => R | Promise<R>);
@@ -145,6 +148,11 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
     reconcileBatchSize: 50,
     reconcileMaxCalls: 200,
     wechatpayTimeoutMs: 3000,
+    staff: new Map([
+      [STAFF_A, { name: '小王', services: ['class-latte-art'] }],
+      [STAFF_B, { name: '小李', services: [] }],
+    ]),
+    fulfilAcceptAlertMinutes: 15,
   };
   const messages: SubscribeMessage[] = [];
   const logs: Harness['logs'] = [];

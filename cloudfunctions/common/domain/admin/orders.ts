@@ -116,12 +116,36 @@ export const adminGetOrder = adminAction<AdminOrderView>('getOrder', async (deps
   const { orderId }: AdminGetOrderRequest = { orderId: readOrderId(obj) };
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
   if (!order) throw new DomainError('NOT_FOUND', '订单不存在');
+  return { result: await adminOrderView(deps, order), target: orderId };
+});
+
+/** The order as the merchant sees it: the owner's view, its payments, buyer and WeChat-side shipping upload. */
+export async function adminOrderView(deps: Deps, order: OrderDoc): Promise<AdminOrderView> {
+  const orderId = order._id;
   const [refunds, payments] = await Promise.all([
     refundsOf(deps, orderId),
     deps.store.find<PaymentDoc>(COLLECTIONS.payments, { orderId }, { orderBy: [['createdAt', 'asc']], limit: 50 }),
   ]);
+  const w = order.wxShipping;
   return {
-    result: { ...toView(order, deps, refunds), openid: order.openid, payments: payments.map(toPaymentView) },
-    target: orderId,
+    ...toView(order, deps, refunds),
+    openid: order.openid,
+    payments: payments.map(toPaymentView),
+    ...(order.fulfilment && order.paidAt !== undefined
+      ? {
+          wechatShipping: w
+            ? {
+                status: w.status,
+                logisticsType: w.logisticsType,
+                attempts: w.attempts,
+                ...(w.status === 'failed' || w.status === 'pending' ? { nextAttemptAt: w.nextAttemptAt } : {}),
+                ...(w.lastError ? { lastError: w.lastError } : {}),
+                ...(w.uploadedAt !== undefined ? { uploadedAt: w.uploadedAt } : {}),
+                canCorrect: w.status === 'uploaded' && !w.corrected && !w.correctionPending && w.logisticsType === 1,
+                ...(w.wxOrderState !== undefined ? { wxOrderState: w.wxOrderState } : {}),
+              }
+            : { status: 'none', attempts: 0, canCorrect: false },
+        }
+      : {}),
   };
-});
+}

@@ -8,7 +8,7 @@ import { EXCEPTION_KINDS, type DailyMetrics, type ExceptionKind, type RefundStat
 import { COLLECTIONS } from '../../store/store';
 import { between, DAY_MS, pages } from '../days';
 import type { Deps } from '../deps';
-import type { PaymentDoc, SettledVia } from '../records';
+import type { OrderDoc, PaymentDoc, SettledVia } from '../records';
 import { REFUND_STATES } from '../money/refund-table';
 import type { StatementDoc } from './statements';
 
@@ -67,6 +67,54 @@ function percentile(counts: readonly number[], total: number, p: number): number
     if (seen >= rank) return PAID_BUCKETS_SECONDS[i] ?? null;
   }
   return null;
+}
+
+const median = (values: number[]): number | null => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+};
+
+/**
+ * The fulfilment of the orders paid that day (read a page at a time, as the day's payments are): how many reached each
+ * step by roll-up time, the median seconds from paid to accepted and from paid to done (handed over, shipped, completed);
+ * and the shipping uploads pending and failed at roll-up time.
+ */
+async function fulfilmentOfDay(deps: Deps, day: () => unknown): Promise<NonNullable<DailyMetrics['fulfilment']>> {
+  const { store } = deps;
+  const reached = { accepted: 0, ready: 0, handedOver: 0, shipped: 0, completed: 0 };
+  const toAccept: number[] = [];
+  const toComplete: number[] = [];
+  for await (const page of pages<OrderDoc>(store, COLLECTIONS.orders, { paidAt: day() })) {
+    for (const order of page) {
+      const steps = order.fulfilment?.steps ?? [];
+      const at = (state: string) => steps.find((s) => s.state === state)?.at;
+      const paidAt = order.paidAt!;
+      const accepted = at('accepted');
+      const done = at('picked_up') ?? at('shipped') ?? at('completed');
+      if (accepted !== undefined) {
+        reached.accepted += 1;
+        toAccept.push(Math.round((accepted - paidAt) / 1000));
+      }
+      if (at('ready') !== undefined) reached.ready += 1;
+      if (at('picked_up') !== undefined) reached.handedOver += 1;
+      if (at('shipped') !== undefined) reached.shipped += 1;
+      if (at('completed') !== undefined) reached.completed += 1;
+      if (done !== undefined) toComplete.push(Math.round((done - paidAt) / 1000));
+    }
+  }
+  const [uploadsPending, uploadsFailed] = await Promise.all([
+    store.countWhere(COLLECTIONS.orders, { 'wxShipping.status': 'pending' }),
+    store.countWhere(COLLECTIONS.orders, { 'wxShipping.status': 'failed' }),
+  ]);
+  return {
+    ...reached,
+    medianSecondsToAccept: median(toAccept),
+    medianSecondsToComplete: median(toComplete),
+    uploadsPending,
+    uploadsFailed,
+  };
 }
 
 /** Rolls up one China day (`dayStart` its 00:00 +08:00) and stores it. */
@@ -130,6 +178,7 @@ export async function rollUpDay(deps: Deps, date: string, dayStart: number): Pro
     number
   >;
 
+  const fulfilment = await fulfilmentOfDay(deps, day);
   const statement = await store.getById<StatementDoc>(COLLECTIONS.statements, date);
   const metrics: MetricsDoc = {
     _id: date,
@@ -153,6 +202,7 @@ export async function rollUpDay(deps: Deps, date: string, dayStart: number): Pro
           open: statement.openCount,
         }
       : { status: 'none', differences: 0, healed: 0, open: 0 },
+    fulfilment,
   };
   const { _id, ...fields } = metrics;
   if ((await store.insert(COLLECTIONS.metrics, metrics)) === 'exists') {

@@ -18,7 +18,12 @@ import { DomainError } from '../errors';
 import { exceptionId, openException, resolveException } from '../attention/exceptions';
 import { isNotFound, providerError } from '../provider-errors';
 import { REFUNDABLE_ORDER_STATES, type OrderDoc, type RefundDoc, type RefundKind } from '../records';
-import { MAX_REFUNDS_PER_PAYMENT, REFUND_GAP_MS, userRefundAllowed } from '../refund-policy';
+import {
+  MAX_REFUNDS_PER_PAYMENT,
+  REFUND_GAP_MS,
+  USER_REFUNDABLE_FULFILMENT,
+  userRefundAllowed,
+} from '../refund-policy';
 import {
   classifyRefundError,
   REFUND_STATE_FROM_WECHAT,
@@ -56,7 +61,11 @@ export async function requestRefund(deps: Deps, caller: Caller, event: unknown):
   if (!known && !userRefundAllowed(order, deps)) {
     throw new DomainError(
       'FAILED_PRECONDITION',
-      order.status === 'paid' ? '已过可退款时间' : '当前订单状态不能申请退款',
+      order.status !== 'paid'
+        ? '当前订单状态不能申请退款'
+        : order.fulfilment && order.fulfilment.state !== USER_REFUNDABLE_FULFILMENT
+          ? '订单已被接单，请申请售后'
+          : '已过可退款时间',
     );
   }
   await createOrderRefund(deps, order, {
@@ -102,6 +111,12 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
         status: _.in([...REFUNDABLE_ORDER_STATES]),
         refundableFen: _.gte(input.amountFen),
         [`refundReservations.${input.outRefundNo}`]: _.exists(false),
+        // a user refund holds only while nobody took the order: decided against an acceptance by this one write
+        ...(input.requestedBy === 'user'
+          ? order.fulfilment
+            ? { 'fulfilment.state': USER_REFUNDABLE_FULFILMENT }
+            : { fulfilment: _.exists(false) }
+          : {}),
       },
       {
         refundableFen: _.inc(-input.amountFen),
@@ -127,6 +142,12 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
       if (!reservation) {
         if (!REFUNDABLE_ORDER_STATES.includes(current.status))
           throw new DomainError('FAILED_PRECONDITION', '当前订单状态不能退款');
+        if (
+          input.requestedBy === 'user' &&
+          current.fulfilment &&
+          current.fulfilment.state !== USER_REFUNDABLE_FULFILMENT
+        )
+          throw new DomainError('FAILED_PRECONDITION', '订单已被接单，请申请售后');
         throw new DomainError('CONFLICT', `可退金额不足（剩余 ${current.refundableFen} 分）`);
       }
       if (reservation.amountFen !== input.amountFen) throw new DomainError('CONFLICT', sameIntent);

@@ -12,11 +12,13 @@ import type {
   OrderItem,
   OrderStatus,
   OrderView,
+  ProductKind,
+  ShippingAddress,
 } from '../../../../typings/api';
 import { ORDER_STATUSES } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
-import type { ProductDoc } from './catalog';
+import { productKind, type ProductDoc } from './catalog';
 import type { Caller, Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
 import { endUnpaidOrder } from '../money/payments';
@@ -64,7 +66,7 @@ export function parseItems(value: unknown): ConfirmOrderRequest['items'] {
 /** The confirm request, its remark `''` when absent. */
 export function parseConfirm(event: unknown): WithDefaults<ConfirmOrderRequest, 'remark'> {
   const obj = asObject(event);
-  onlyKeys(obj, ['action', 'requestId', 'items', 'contact', 'remark']);
+  onlyKeys(obj, ['action', 'requestId', 'items', 'contact', 'remark', 'address']);
   const requestId = readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
   const items = parseItems(obj.items);
   const contactObj = asObject(obj.contact, 'contact');
@@ -74,14 +76,38 @@ export function parseConfirm(event: unknown): WithDefaults<ConfirmOrderRequest, 
     phone: readString(contactObj, 'phone', { max: 11, pattern: PHONE, field: 'contact.phone' }),
   };
   const remark = readString(obj, 'remark', { min: 0, max: 200, optional: true }) ?? '';
-  return { requestId, items, contact, remark };
+  const address = obj.address === undefined ? undefined : parseAddress(obj.address);
+  return { requestId, items, contact, remark, ...(address ? { address } : {}) };
+}
+
+/** wx.chooseAddress's answer: the fields the shipment needs, each bounded. */
+export function parseAddress(value: unknown): ShippingAddress {
+  const obj = asObject(value, 'address');
+  // the client sends the address fields, not wx.chooseAddress's whole answer (errMsg, nationalCode, …)
+  onlyKeys(
+    obj,
+    ['userName', 'telNumber', 'provinceName', 'cityName', 'countyName', 'detailInfo', 'postalCode'],
+    'address',
+  );
+  // wx.chooseAddress answers more (errMsg, nationalCode, …): only what a shipment needs is read and kept
+  const read = (k: string, max: number) => readString(obj, k, { max, field: `address.${k}` });
+  const address: ShippingAddress = {
+    userName: read('userName', 40),
+    telNumber: readString(obj, 'telNumber', { max: 20, pattern: /^[0-9+\- ]{5,20}$/, field: 'address.telNumber' }),
+    provinceName: read('provinceName', 40),
+    cityName: read('cityName', 40),
+    countyName: readString(obj, 'countyName', { min: 0, max: 40, field: 'address.countyName' }),
+    detailInfo: read('detailInfo', 200),
+  };
+  const postalCode = readString(obj, 'postalCode', { min: 0, max: 10, optional: true, field: 'address.postalCode' });
+  return postalCode ? { ...address, postalCode } : address;
 }
 
 /** Prices the items from the catalogue on the server: products on sale, within their per-order limit. */
 export async function priceItems(
   deps: Deps,
   input: ConfirmOrderRequest['items'],
-): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
+): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number; kind: ProductKind }> {
   const { store } = deps;
   const ids = input.map((i) => i.productId);
   const products = await store.find<ProductDoc>(
@@ -106,7 +132,11 @@ export async function priceItems(
   if (totalFen <= 0) throw invalid('items', '订单金额必须大于 0');
   if (totalFen > MAX_ORDER_FEN) throw invalid('items', '订单金额超过上限');
   const starts = products.map((p) => p.serviceStartsAt).filter((t): t is number => typeof t === 'number');
-  return { items, totalFen, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}) };
+  // one order, one way to the buyer: a coffee and a parcel are two orders (two fulfilments, two WeChat uploads)
+  const kinds = new Set(input.map(({ productId }) => productKind(byId.get(productId)!)));
+  if (kinds.size > 1) throw invalid('items', '自取、快递和服务类商品请分开下单');
+  const kind = [...kinds][0]!;
+  return { items, totalFen, kind, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}) };
 }
 
 /** A new unpaid order: it expires after ORDER_EXPIRY_MINUTES, when reconcile looks at it next. */
@@ -114,14 +144,24 @@ export function pendingOrder(
   deps: Deps,
   fields: Pick<
     OrderDoc,
-    '_id' | 'openid' | 'requestId' | 'items' | 'totalFen' | 'contact' | 'remark' | 'serviceStartsAt' | 'guest'
+    | '_id'
+    | 'openid'
+    | 'requestId'
+    | 'items'
+    | 'totalFen'
+    | 'contact'
+    | 'remark'
+    | 'serviceStartsAt'
+    | 'guest'
+    | 'fulfilment'
   >,
 ): OrderDoc {
   const now = deps.clock();
-  const { serviceStartsAt, guest, ...rest } = fields;
+  const { serviceStartsAt, guest, fulfilment, ...rest } = fields;
   return {
     ...rest,
     ...(guest ? { guest } : {}),
+    ...(fulfilment ? { fulfilment } : {}),
     status: 'pending_payment',
     createdAt: now,
     updatedAt: now,
@@ -148,7 +188,8 @@ export async function placeOrder(
   input: WithDefaults<ConfirmOrderRequest, 'remark'>,
 ): Promise<OrderDoc> {
   const { store } = deps;
-  const { items, serviceStartsAt, totalFen } = await priceItems(deps, input.items);
+  const { items, serviceStartsAt, totalFen, kind } = await priceItems(deps, input.items);
+  if (kind === 'shipping' && !input.address) throw invalid('address', '请选择收货地址');
   const order = pendingOrder(deps, {
     _id: orderIdFor(openid, input.requestId),
     openid,
@@ -158,6 +199,14 @@ export async function placeOrder(
     contact: input.contact,
     remark: input.remark,
     ...(serviceStartsAt !== undefined ? { serviceStartsAt } : {}),
+    // awaiting from the start; the catalogue decides the kind, nothing the buyer sends picks a state
+    fulfilment: {
+      kind,
+      state: 'awaiting',
+      at: deps.clock(),
+      steps: [],
+      ...(kind === 'shipping' && input.address ? { address: input.address } : {}),
+    },
   });
   if ((await store.insert(COLLECTIONS.orders, order)) === 'created') return order;
   const existing = (await store.getById<OrderDoc>(COLLECTIONS.orders, order._id))!;
