@@ -35,6 +35,8 @@ export const COLLECTIONS = {
   alerts: 'alerts',
   /** one document per admin openid: alert subscribe messages the admin accepted and not yet used */
   alertSubscriptions: 'alert_subscriptions',
+  /** partner mode: one per sub-merchant (`_id` its sub_mchid): name, the mini-program bound to it, whether it takes orders */
+  merchants: 'merchants',
 } as const;
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 

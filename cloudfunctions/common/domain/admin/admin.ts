@@ -21,6 +21,7 @@ import { WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { entry, isAdmin, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
+import { subMerchantOf } from '../merchants';
 import { DomainError } from '../errors';
 import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } from '../attention/exceptions';
 import { providerError } from '../provider-errors';
@@ -276,11 +277,15 @@ export const applyAbnormalRefund = adminAction<ExceptionView>('applyAbnormalRefu
   const refund = await loadAbnormalRefund(deps, outRefundNo);
   if (!refund.refundId) throw new DomainError('FAILED_PRECONDITION', '缺少微信退款单号');
   try {
-    await deps.pay.client.applyAbnormalRefund(refund.refundId, {
-      out_refund_no: refund._id,
-      type,
-      ...(toUser ? { bank_type: bankType, bank_account: bankAccount, real_name: realName } : {}),
-    });
+    await deps.pay.client.applyAbnormalRefund(
+      refund.refundId,
+      {
+        out_refund_no: refund._id,
+        type,
+        ...(toUser ? { bank_type: bankType, bank_account: bankAccount, real_name: realName } : {}),
+      },
+      subMerchantOf(deps, refund),
+    );
   } catch (error) {
     if (error instanceof WechatPayApiError && error.status < 500)
       throw new DomainError('FAILED_PRECONDITION', `微信支付拒绝：${error.code} ${error.message}`);

@@ -14,6 +14,8 @@ export interface ProductDoc {
   maxPerOrder: number;
   sort: number;
   serviceStartsAt?: number;
+  /** partner mode: the sub-merchant (sub_mchid) it is sold for, and paid to (domain/merchants.ts) */
+  subMchid?: string;
 }
 
 export const CATALOG_LIMIT = 100;

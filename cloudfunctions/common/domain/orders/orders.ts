@@ -19,6 +19,7 @@ import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { ProductDoc } from './catalog';
 import type { Caller, Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
+import { merchantFields, orderMerchant } from '../merchants';
 import { endUnpaidOrder } from '../money/payments';
 import type { OrderDoc } from '../records';
 import {
@@ -80,7 +81,7 @@ export function parseConfirm(event: unknown): WithDefaults<ConfirmOrderRequest, 
 export async function priceItems(
   deps: Deps,
   input: ConfirmOrderRequest['items'],
-): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number }> {
+): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number; products: ProductDoc[] }> {
   const { store } = deps;
   const ids = input.map((i) => i.productId);
   const products = await store.find<ProductDoc>(
@@ -105,7 +106,7 @@ export async function priceItems(
   if (totalFen <= 0) throw invalid('items', '订单金额必须大于 0');
   if (totalFen > MAX_ORDER_FEN) throw invalid('items', '订单金额超过上限');
   const starts = products.map((p) => p.serviceStartsAt).filter((t): t is number => typeof t === 'number');
-  return { items, totalFen, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}) };
+  return { items, totalFen, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}), products };
 }
 
 /** A new unpaid order: it expires after ORDER_EXPIRY_MINUTES, when reconcile looks at it next. */
@@ -113,11 +114,21 @@ export function pendingOrder(
   deps: Deps,
   fields: Pick<
     OrderDoc,
-    '_id' | 'openid' | 'requestId' | 'items' | 'totalFen' | 'contact' | 'remark' | 'serviceStartsAt' | 'guest'
+    | '_id'
+    | 'openid'
+    | 'requestId'
+    | 'items'
+    | 'totalFen'
+    | 'contact'
+    | 'remark'
+    | 'serviceStartsAt'
+    | 'guest'
+    | 'subMchid'
+    | 'subAppid'
   >,
 ): OrderDoc {
   const now = deps.clock();
-  const { serviceStartsAt, guest, ...rest } = fields;
+  const { serviceStartsAt, guest, ...rest } = fields; // rest names a sub-merchant only in partner mode
   return {
     ...rest,
     ...(guest ? { guest } : {}),
@@ -140,8 +151,10 @@ export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): 
   const openid = requireCaller(caller);
   const input = parseConfirm(event);
   const { store } = deps;
-  const { items, serviceStartsAt, totalFen } = await priceItems(deps, input.items);
+  const { items, serviceStartsAt, totalFen, products } = await priceItems(deps, input.items);
+  const merchant = await orderMerchant(deps, products, caller.appid);
   const order = pendingOrder(deps, {
+    ...merchantFields(merchant),
     _id: orderIdFor(openid, input.requestId),
     openid,
     requestId: input.requestId,
