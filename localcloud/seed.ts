@@ -108,7 +108,7 @@ export async function seedMerchants(
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await merchants.doc(sub.sub_mchid).get()).data) await merchants.add({ data: { ...doc } });
+    if ((await merchants.where({ _id: sub.sub_mchid }).count()).total === 0) await merchants.add({ data: { ...doc } });
   }
   if (subMerchants.length === 0) return 0;
   const products = db.collection(COLLECTIONS.products);

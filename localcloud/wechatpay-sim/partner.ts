@@ -17,6 +17,7 @@
  * reports (query, notification, bill) carries sp_appid, sp_mchid, sub_mchid, sub_appid when prepaid with one, and the
  * payer as payer.sp_openid or payer.sub_openid, the kind prepaid.
  */
+import { createHash } from 'node:crypto';
 import { HttpError } from '../http';
 import type { LocalKeys } from '../keys';
 import type { SimContext } from './context';
@@ -50,7 +51,7 @@ export function demoSubMerchants(keys: Pick<LocalKeys, 'mchid' | 'appid'>): SimS
     {
       sub_mchid: `${keys.mchid.slice(0, 8)}02`,
       name: '演示特约商户B',
-      sub_appid: `wxb${keys.appid.slice(3)}`,
+      sub_appid: `wx${createHash('sha256').update(`${keys.appid}:sub-merchant-B`).digest('hex').slice(0, 16)}`,
       products: ['JSAPI', 'NATIVE'],
     },
   ];
