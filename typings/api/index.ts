@@ -35,6 +35,10 @@ import type {
   ResolveExceptionRequest,
   SearchOrdersRequest,
   SearchOrdersResponse,
+  ListMerchantsRequest,
+  ListMerchantsResponse,
+  MerchantView,
+  SaveMerchantRequest,
 } from './admin';
 import type {
   GetStatementRequest,
@@ -95,6 +99,8 @@ export interface Actions {
   'admin.runBillDay': { request: RunBillDayRequest; response: StatementView };
   'admin.listMetrics': { request: ListMetricsRequest; response: ListMetricsResponse };
   'admin.subscribeAlerts': { request: SubscribeAlertsRequest; response: SubscribeAlertsResponse };
+  'admin.saveMerchant': { request: SaveMerchantRequest; response: MerchantView };
+  'admin.listMerchants': { request: ListMerchantsRequest; response: ListMerchantsResponse };
 
   'clientLog.report': { request: ClientLogRequest; response: ClientLogResponse };
 }

@@ -17,9 +17,35 @@ export interface MerchantDoc {
   subAppid?: string;
   /** false: its products are not sold (confirmation refuses them); its paid orders are still refunded and booked */
   active: boolean;
+  /** its sub-merchant admins (each also a merchant_admins document, which adminScopeOf reads) */
+  adminOpenids?: string[];
   createdAt: number;
   updatedAt: number;
 }
+
+/** A sub-merchant admin: sees and acts on its own sub-merchant's orders only (admin/admin.ts adminAction). */
+export interface MerchantAdminDoc {
+  _id: string; // openid
+  subMchid: string;
+  /** false: removed from the sub-merchant's admins (documents are never deleted: the admin log names them) */
+  active: boolean;
+  updatedAt: number;
+}
+
+/** Whose orders an admin sees: every order (ADMIN_OPENIDS), or one sub-merchant's (a sub-merchant admin). */
+export type AdminScope = { all: true } | { all: false; subMchid: string };
+
+/** The caller's admin scope, or undefined when it is no admin at all. */
+export async function adminScopeOf(deps: Deps, openid: string): Promise<AdminScope | undefined> {
+  if (deps.config.adminOpenids.has(openid)) return { all: true };
+  if (!isPartner(deps)) return undefined;
+  const doc = await deps.store.getById<MerchantAdminDoc>(COLLECTIONS.merchantAdmins, openid);
+  return doc?.active && doc.subMchid ? { all: false, subMchid: doc.subMchid } : undefined;
+}
+
+/** Whether a record (order, refund) is within an admin's scope. */
+export const inScope = (scope: AdminScope, record: MerchantFields): boolean =>
+  scope.all || record.subMchid === scope.subMchid;
 
 /** What a record names of its sub-merchant. */
 export interface MerchantFields {

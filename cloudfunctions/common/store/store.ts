@@ -37,6 +37,8 @@ export const COLLECTIONS = {
   alertSubscriptions: 'alert_subscriptions',
   /** partner mode: one per sub-merchant (`_id` its sub_mchid): name, the mini-program bound to it, whether it takes orders */
   merchants: 'merchants',
+  /** partner mode: one per sub-merchant admin (`_id` the openid): the one sub-merchant whose orders it sees and acts on */
+  merchantAdmins: 'merchant_admins',
 } as const;
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 
