@@ -1,4 +1,4 @@
-/** admin: refunds, the exception queue, review orders, abnormal refunds, order search, bill statements and metrics, sub-merchants (callers listed in ADMIN_OPENIDS; a sub-merchant admin: its own orders, partner mode). */
+/** admin: refunds, the exception queue, review orders, abnormal refunds, order search, bill statements and metrics (callers listed in ADMIN_OPENIDS; in partner mode a sub-merchant admin: its own orders). */
 import {
   acceptReview,
   adminRefund,
@@ -9,7 +9,6 @@ import {
   refundReview,
   resolveExceptionAction,
 } from '../common/domain/admin/admin';
-import { listMerchants, saveMerchant } from '../common/domain/admin/merchants';
 import { adminGetOrder, searchOrders } from '../common/domain/admin/orders';
 import {
   getStatementAction,
@@ -39,7 +38,5 @@ export const main = callable(
     runBillDay: runBillDayAction,
     listMetrics,
     subscribeAlerts,
-    saveMerchant,
-    listMerchants,
   }),
 );

@@ -92,7 +92,7 @@ export interface AdminGetOrderRequest {
 }
 
 /**
- * Partner mode: a sub-merchant as data (admins of ADMIN_OPENIDS only). `subAppid`: its own mini-program, bound to it at
+ * Partner mode (the `merchants` function): a sub-merchant as data (admins of ADMIN_OPENIDS only). `subAppid`: its own mini-program, bound to it at
  * WeChat Pay; `adminOpenids`: its sub-merchant admins, who see and act on its orders only (the whole list: openids
  * left out stop being its admins).
  */

@@ -99,8 +99,9 @@ export interface Actions {
   'admin.runBillDay': { request: RunBillDayRequest; response: StatementView };
   'admin.listMetrics': { request: ListMetricsRequest; response: ListMetricsResponse };
   'admin.subscribeAlerts': { request: SubscribeAlertsRequest; response: SubscribeAlertsResponse };
-  'admin.saveMerchant': { request: SaveMerchantRequest; response: MerchantView };
-  'admin.listMerchants': { request: ListMerchantsRequest; response: ListMerchantsResponse };
+
+  'merchants.save': { request: SaveMerchantRequest; response: MerchantView };
+  'merchants.list': { request: ListMerchantsRequest; response: ListMerchantsResponse };
 
   'clientLog.report': { request: ClientLogRequest; response: ClientLogResponse };
 }

@@ -1,6 +1,6 @@
 /**
  * Sub-merchants (partner mode, wechatpay/partner.ts): data in the `merchants` collection, one document per sub_mchid,
- * managed by the admin action `saveMerchant`. A product belongs to one sub-merchant; an order, its payments and refunds
+ * managed by `merchants.save`. A product belongs to one sub-merchant; an order, its payments and refunds
  * carry the order's sub_mchid (and sub_appid when the buyer pays in the sub-merchant's own mini-program), and every
  * WeChat Pay call about them is made for that sub-merchant: `subMerchantOf` is the one place that turns a record into
  * the client's SubMerchantRef. In direct mode nothing here applies and records carry no sub-merchant.
@@ -62,7 +62,7 @@ export const isPartner = (deps: Pick<Deps, 'config'>): boolean => deps.config.pa
  */
 export function subMerchantOf(deps: Pick<Deps, 'config'>, record: MerchantFields): SubMerchantRef | undefined {
   if (!isPartner(deps)) return undefined;
-  if (!record.subMchid) throw new Error('partner mode: this record names no sub-merchant (sub_mchid)');
+  if (!record.subMchid) throw new Error('partner mode: no sub_mchid on this record');
   return { subMchid: record.subMchid, ...(record.subAppid ? { subAppid: record.subAppid } : {}) };
 }
 

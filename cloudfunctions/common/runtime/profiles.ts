@@ -30,6 +30,8 @@ export const FUNCTION_PROFILES = {
   orders: pays,
   payment: pays,
   admin: pays,
+  // reads WECHATPAY_MODE (a WeChat Pay setting); never calls WeChat Pay
+  merchants: pays,
   payNotify: pays,
   reconcile: pays,
   wechatpayKeys: { ...pays, keyWatch: true },

@@ -104,10 +104,10 @@ export class WechatPayClient {
   /** The sub-merchant a call is for: required in partner mode, refused in direct mode (a mix-up is a bug, not a call). */
   private partner(sub: SubMerchantRef | undefined, what: string): SubMerchantRef | undefined {
     if (this.mode === 'direct') {
-      if (sub) throw new TypeError(`${what}: a direct merchant's call names no sub-merchant`);
+      if (sub) throw new TypeError(`${what}: sub_mchid in direct mode`);
       return undefined;
     }
-    if (!sub?.subMchid) throw new TypeError(`${what}: partner mode needs the order's sub_mchid`);
+    if (!sub?.subMchid) throw new TypeError(`${what}: no sub_mchid in partner mode`);
     return sub;
   }
 

@@ -57,7 +57,3 @@ export function partnerPrepayBody<T extends { appid: string; payer?: { openid: s
     ...(payer ? { payer: sub.subAppid ? { sub_openid: payer.openid } : { sp_openid: payer.openid } } : {}),
   };
 }
-
-/** The openid a transaction names its payer by, whichever mode and openid kind. */
-export const payerOpenid = (payer: { openid?: string; sp_openid?: string; sub_openid?: string } | undefined) =>
-  payer?.openid ?? payer?.sub_openid ?? payer?.sp_openid;

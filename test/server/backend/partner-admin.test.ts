@@ -1,7 +1,7 @@
 /**
- * Sub-merchants as data and the sub-merchant admin role (partner mode, on the local cloud): admin.saveMerchant names
+ * Sub-merchants as data and the sub-merchant admin role (partner mode, on the local cloud): merchants.save names
  * a sub-merchant's admins; such an admin sees and acts on its own sub-merchant's orders only (another's is not found,
- * the actions of the whole merchant are forbidden), and admin.listMerchants gives each sub-merchant's day figures.
+ * the actions of the whole merchant are forbidden), and merchants.list gives each sub-merchant's day figures.
  */
 import type { ListMerchantsResponse, MerchantView, OrderView, SearchOrdersResponse } from '../../../typings/api';
 import { startTestCloud, waitFor, type TestCloud } from '../../support/localcloud';
@@ -22,35 +22,35 @@ afterAll(() => t.close());
 
 const saveA = (adminOpenids: string[]) =>
   t.call<MerchantView>(
-    'admin',
-    { action: 'saveMerchant', subMchid: A, name: '演示特约商户A', active: true, adminOpenids },
+    'merchants',
+    { action: 'save', subMchid: A, name: '演示特约商户A', active: true, adminOpenids },
     'admin',
   );
 const refund = (orderId: string, user: string, requestId: string) =>
   t.call<OrderView>('admin', { action: 'refund', orderId, amountFen: 100, reason: '补差', requestId }, user);
 
-test('admin.saveMerchant names the sub-merchant’s admins; an openid administers one sub-merchant only', async () => {
+test('merchants.save names the sub-merchant’s admins; an openid administers one sub-merchant only', async () => {
   expect(await saveA([t.openid('shopA')])).toMatchObject({
     ok: true,
     data: { subMchid: A, adminOpenids: [t.openid('shopA')], day: { paidOrders: 1, paidFen: paidA.paidFen } },
   });
   const taken = await t.call(
-    'admin',
-    { action: 'saveMerchant', subMchid: B, name: '演示特约商户B', active: true, adminOpenids: [t.openid('shopA')] },
+    'merchants',
+    { action: 'save', subMchid: B, name: '演示特约商户B', active: true, adminOpenids: [t.openid('shopA')] },
     'admin',
   );
   expect(taken).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
   // a sub-merchant admin cannot manage sub-merchants
   expect(
     await t.call(
-      'admin',
-      { action: 'saveMerchant', subMchid: A, name: 'x', active: true, adminOpenids: [t.openid('mallory')] },
+      'merchants',
+      { action: 'save', subMchid: A, name: 'x', active: true, adminOpenids: [t.openid('mallory')] },
       'shopA',
     ),
   ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-  expect(
-    await t.call('admin', { action: 'saveMerchant', subMchid: 'A1', name: 'x', active: true }, 'admin'),
-  ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', field: 'subMchid' } });
+  expect(await t.call('merchants', { action: 'save', subMchid: 'A1', name: 'x', active: true }, 'admin')).toMatchObject(
+    { ok: false, error: { code: 'INVALID_ARGUMENT', field: 'subMchid' } },
+  );
 });
 
 test('a sub-merchant admin sees and refunds its own orders; another sub-merchant’s order is not found and not refunded', async () => {
@@ -80,9 +80,9 @@ test('a sub-merchant admin sees and refunds its own orders; another sub-merchant
 test('a sub-merchant admin is refused the whole merchant’s actions and sees its own sub-merchant only', async () => {
   for (const event of [{ action: 'listExceptions' }, { action: 'listStatements' }, { action: 'listMetrics' }])
     expect(await t.call('admin', event, 'shopA')).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-  const own = await t.ok<ListMerchantsResponse>('admin', { action: 'listMerchants' }, 'shopA');
+  const own = await t.ok<ListMerchantsResponse>('merchants', { action: 'list' }, 'shopA');
   expect(own.merchants.map((m) => m.subMchid)).toEqual([A]);
-  const all = await t.ok<ListMerchantsResponse>('admin', { action: 'listMerchants' }, 'admin');
+  const all = await t.ok<ListMerchantsResponse>('merchants', { action: 'list' }, 'admin');
   expect(Object.fromEntries(all.merchants.map((m) => [m.subMchid, m.day]))).toMatchObject({
     [A]: { paidOrders: 1, paidFen: paidA.paidFen, refundedFen: 100 },
     [B]: { paidOrders: 1, paidFen: paidB.paidFen, refundedFen: 0 },

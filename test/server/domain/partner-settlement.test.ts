@@ -107,10 +107,10 @@ test('a wrong sp_appid or sp_mchid is not ours: nothing changes', async () => {
 test('a sub_appid other than the prepay’s (or one the prepay did not name) changes nothing', async () => {
   const b = await seedPartnerOrder(SUB_B, SUB_APPID_B);
   expect(await settleTransaction(h.deps, partnerTx(b, { sub_appid: 'wxb0000000000000zz' }))).toBe('merchant_mismatch');
-  await expectUnchanged(b, /sub_appid wxb0000000000000zz differs from the prepay's wxb0000000000000b2/);
+  await expectUnchanged(b, /sub_appid wxb0000000000000zz is not the prepay's wxb0000000000000b2/);
   const a = await seedPartnerOrder(SUB_A);
   expect(await settleTransaction(h.deps, partnerTx(a, { sub_appid: SUB_APPID_B }))).toBe('merchant_mismatch');
-  await expectUnchanged(a, /sub_appid wxb0000000000000b2 differs from the prepay's undefined/);
+  await expectUnchanged(a, /sub_appid wxb0000000000000b2 is not the prepay's undefined/);
 });
 
 test('the payer under the other openid kind is not the payer prepaid', async () => {

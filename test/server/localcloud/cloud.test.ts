@@ -190,6 +190,7 @@ test('the bundled functions (npm run build) run on the local cloud', async () =>
     'checkout',
     'clientLog',
     'login',
+    'merchants',
     'orders',
     'payNotify',
     'payment',

@@ -1,6 +1,6 @@
 /**
- * Sub-merchants as data (partner mode, domain/merchants.ts): `admin.saveMerchant` adds or changes one and names its
- * sub-merchant admins (admins of ADMIN_OPENIDS only); `admin.listMerchants` lists them with one China day's figures of
+ * Sub-merchants as data (partner mode, domain/merchants.ts), the `merchants` function: `save` adds or changes one and
+ * names its sub-merchant admins (admins of ADMIN_OPENIDS only); `list` lists them with one China day's figures of
  * their orders, and shows a sub-merchant admin its own only.
  */
 import type {
@@ -15,7 +15,7 @@ import type { Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
 import { isPartner, type AdminScope, type MerchantAdminDoc, type MerchantDoc } from '../merchants';
 import type { OrderDoc } from '../records';
-import { asObject, onlyKeys, readString, type Input } from '../validate';
+import { onlyKeys, readString, type Input } from '../validate';
 import { adminAction } from './admin';
 
 const SUB_MCHID = /^\d{8,32}$/;
@@ -27,24 +27,24 @@ export const MERCHANTS_LIMIT = 100;
 function readOpenids(obj: Input): string[] | undefined {
   const value = obj.adminOpenids;
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length > MAX_MERCHANT_ADMINS)
-    throw invalid('adminOpenids', `adminOpenids must be a list of at most ${MAX_MERCHANT_ADMINS} openids`);
-  return [
-    ...new Set(
-      value.map((v, i) => readString(asObject({ v }), 'v', { max: 64, pattern: OPENID, field: `adminOpenids[${i}]` })),
-    ),
-  ];
+  const valid =
+    Array.isArray(value) &&
+    value.length <= MAX_MERCHANT_ADMINS &&
+    value.every((v) => typeof v === 'string' && OPENID.test(v));
+  if (!valid) throw invalid('adminOpenids', `adminOpenids: at most ${MAX_MERCHANT_ADMINS} openids`);
+  return [...new Set(value as string[])];
 }
 
 function requirePartner(deps: Deps): void {
-  if (!isPartner(deps))
-    throw new DomainError('FAILED_PRECONDITION', '仅服务商模式（WECHATPAY_MODE=partner）有特约商户');
+  if (!isPartner(deps)) throw new DomainError('FAILED_PRECONDITION', 'WECHATPAY_MODE is not partner');
 }
+/** a concurrent save of the same sub-merchant won: the caller saves again */
+const busy = () => new DomainError('CONFLICT', '请重试');
 
-/** admin.saveMerchant: creates the sub-merchant or changes it; each write a compare-and-set on its own document. */
+/** merchants.save: creates the sub-merchant or changes it; each write a compare-and-set on its own document. */
 export const saveMerchant = adminAction<MerchantView>('saveMerchant', async (deps, _admin, obj) => {
   onlyKeys(obj, ['action', 'subMchid', 'name', 'subAppid', 'active', 'adminOpenids']);
-  if (typeof obj.active !== 'boolean') throw invalid('active', 'active must be true or false');
+  if (typeof obj.active !== 'boolean') throw invalid('active', 'active must be a boolean');
   const request: SaveMerchantRequest = {
     subMchid: readString(obj, 'subMchid', { max: 32, pattern: SUB_MCHID }),
     name: readString(obj, 'name', { max: 64 }),
@@ -71,7 +71,7 @@ export const saveMerchant = adminAction<MerchantView>('saveMerchant', async (dep
         { subMchid: request.subMchid, active: true, updatedAt: now },
       ))
     )
-      throw new DomainError('CONFLICT', `${openid} 已是其他商户的管理员`);
+      throw new DomainError('CONFLICT', `${openid}: admin of another sub-merchant`);
   }
   for (const openid of existing?.adminOpenids ?? []) {
     if (admins.includes(openid)) continue;
@@ -90,19 +90,18 @@ export const saveMerchant = adminAction<MerchantView>('saveMerchant', async (dep
   };
   if (!existing) {
     const doc = { _id: request.subMchid, ...fields, createdAt: now };
-    if ((await store.insert(COLLECTIONS.merchants, doc)) !== 'created')
-      throw new DomainError('CONFLICT', '商户正在被修改，请重试');
+    if ((await store.insert(COLLECTIONS.merchants, doc)) !== 'created') throw busy();
   } else if (
     !(await store.updateWhere(COLLECTIONS.merchants, { _id: request.subMchid, updatedAt: existing.updatedAt }, fields))
   ) {
-    throw new DomainError('CONFLICT', '商户正在被修改，请重试');
+    throw busy();
   }
   const saved = (await store.getById<MerchantDoc>(COLLECTIONS.merchants, request.subMchid))!;
   const [view] = await withDayFigures(deps, [saved], chinaDate(now));
   return { result: view!, target: request.subMchid, note: `${admins.length} admins, active ${request.active}` };
 });
 
-/** admin.listMerchants { date? }: every sub-merchant (a sub-merchant admin: its own) with the day's figures. */
+/** merchants.list { date? }: every sub-merchant (a sub-merchant admin: its own) with the day's figures. */
 export const listMerchants = adminAction<ListMerchantsResponse>(
   'listMerchants',
   async (deps, _admin, obj, scope: AdminScope) => {

@@ -55,7 +55,7 @@ function subMerchantMismatchOf(deps: Deps, payment: PaymentDoc, tx: Transaction)
   if (tx.sub_mchid !== payment.subMchid)
     return `sub_mchid ${String(tx.sub_mchid)} is not the order's sub-merchant ${String(payment.subMchid)}`;
   if (tx.sub_appid !== payment.subAppid)
-    return `sub_appid ${String(tx.sub_appid)} differs from the prepay's ${String(payment.subAppid)}`;
+    return `sub_appid ${String(tx.sub_appid)} is not the prepay's ${String(payment.subAppid)}`;
   return undefined;
 }
 
