@@ -221,6 +221,44 @@ test('the bill: the service provider’s bill of all sub-merchants matches the b
   // the books job compares the day with the service provider's whole bill
   t.cloud.pay.setClock(chinaDayStart(day)! + (24 + 10.5) * 3600_000);
   const statement = await t.ok<StatementView>('admin', { action: 'runBillDay', billDate: day }, 'admin');
+  t.cloud.pay.simClock.reset();
   expect(statement).toMatchObject({ status: 'done', differenceCount: 0, openCount: 0 });
   expect(statement.bill!.rows).toBe(ledger.filter((tx) => tx.transaction_id).length + 1); // + the refund row
+});
+
+test('Native (the PC checkout) for sub-merchant B: the partner Native prepay, a scan, payer.sp_openid, paid', async () => {
+  const post = async <T>(path: string, body: unknown, token?: string) => {
+    const response = await fetch(`${t.cloud.urls.http}/checkout${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as T };
+  };
+  const created = await post<{ token: string; order: { id: string } }>('/api/orders', {
+    items: [{ productId: 'sample-1fen', quantity: 1 }],
+  });
+  expect(created.status).toBe(201);
+  const paying = await post<{ order: { code: { codeUrl: string } } }>('/api/order/pay', {}, created.json.token);
+  expect(paying.status).toBe(200);
+  const outTradeNo = `${created.json.order.id}P1`;
+  expect(await t.cloud.pay.getTransaction(outTradeNo)).toMatchObject({
+    trade_type: 'NATIVE',
+    sub_mchid: B.sub_mchid,
+    payer_kind: 'sp_openid',
+  });
+  await t.cloud.pay.scan('pay', paying.json.order.code.codeUrl, t.openid('erin'));
+  const [notice] = await waitFor(
+    () => t.cloud.pay.notifier.list({ outTradeNo, state: 'delivered' }),
+    (ds) => ds.length === 1,
+  );
+  expect(resourceOf(notice!.body)).toMatchObject({
+    trade_type: 'NATIVE',
+    sub_mchid: B.sub_mchid,
+    payer: { sp_openid: t.openid('erin') },
+  });
+  expect((await db().collection('orders').doc(created.json.order.id).get()).data).toMatchObject({
+    status: 'paid',
+    subMchid: B.sub_mchid,
+  });
 });

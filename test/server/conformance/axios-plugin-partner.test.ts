@@ -225,7 +225,7 @@ test('refund with sub_mchid, its query with ?sub_mchid=, the partner refund noti
       (await sim.bills.buildTradeBill(day, 'ALL', { subMchid: B.sub_mchid }))!.bytes.toString('utf8'),
     ).not.toContain(no);
   } finally {
-    sim.setClock(Date.now());
+    sim.simClock.reset();
   }
 });
 
