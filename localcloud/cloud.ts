@@ -19,8 +19,8 @@ import { wechatpayEnvironment } from './env';
 import { FunctionHost, loadFunctions, type FunctionSource } from './host';
 import { HttpError, parseJsonBody, readBody, sendJson } from './http';
 import { loadOrCreateKeys, type LocalKeys } from './keys';
-import { seedCatalogue } from './seed';
-import { WechatPaySimulator, type SigningMode } from './wechatpay-sim/simulator';
+import { seedCatalogue, seedMerchants } from './seed';
+import { WechatPaySimulator, type SigningMode, type SimMode } from './wechatpay-sim/simulator';
 import { WecomRobotRecorder } from './wecom-robot';
 import { WechatApiSimulator } from './wxapi-sim';
 import { OrderShippingSimulator, type PaidTransaction } from './wxapi-sim/shipping';
@@ -40,6 +40,11 @@ export interface LocalCloudOptions {
   refundIntervalMs?: number;
   /** WeChat Pay's 6 error answers per second on the refund API (default off) */
   refundErrorLimitPerSecond?: number;
+  /**
+   * direct (default): the local merchant is a direct merchant; partner: a service provider with the simulator's two
+   * demo sub-merchants (WECHATPAY_MODE=partner for the functions, the sub-merchants seeded as data)
+   */
+  wechatpayMode?: SimMode;
   /** extra function environment (ADMIN_OPENIDS, ORDER_EXPIRY_MINUTES, …) */
   env?: Record<string, string>;
   functions?: FunctionSource;
@@ -88,6 +93,7 @@ export class LocalCloud {
       signingMode: options.signingMode ?? 'publicKey',
       timeFactor: options.timeFactor ?? 1,
       refundDelayMs: options.refundDelayMs ?? 1000,
+      mode: options.wechatpayMode ?? 'direct',
       ...(options.refundIntervalMs !== undefined ? { refundIntervalMs: options.refundIntervalMs } : {}),
       ...(options.refundErrorLimitPerSecond !== undefined
         ? { refundErrorLimitPerSecond: options.refundErrorLimitPerSecond }
@@ -163,6 +169,7 @@ export class LocalCloud {
         this.pay.signingMode,
       ),
       ALERT_WEBHOOK_URL: WecomRobotRecorder.webhookUrl(cloud),
+      WECHATPAY_MODE: this.pay.mode,
       ...this.options.env,
     };
     for (const [key, value] of Object.entries(env)) {
@@ -171,6 +178,7 @@ export class LocalCloud {
     }
     bindPlatform(this.platform);
     this.seeded = await seedCatalogue(this.engine.database(), Date.now());
+    if (this.pay.mode === 'partner') await seedMerchants(this.engine.database(), this.pay.subMerchants, Date.now());
     this.host = new FunctionHost(this.platform, loadFunctions(this.options.functions), this.options.log);
     if (this.options.timers) this.host.startTimers();
     return this.urls;
@@ -195,14 +203,17 @@ export class LocalCloud {
     bindPlatform(undefined);
   }
 
-  /** callFunction as a local user (a name like "alice"), or with no identity. */
-  call(name: string, event: unknown, user?: string): Promise<unknown> {
+  /**
+   * callFunction as a local user (a name like "alice"), or with no identity; `appid` another mini-program the user is
+   * in (a sub-merchant's own, partner mode), whose openid for the user differs.
+   */
+  call(name: string, event: unknown, user?: string, appid = this.keys.appid): Promise<unknown> {
     return this.host.call(
       name,
       event,
       user
-        ? { OPENID: this.wxApi.openidFor(user), APPID: this.keys.appid, SOURCE: 'wx_client' }
-        : { APPID: this.keys.appid, SOURCE: 'wx_client' },
+        ? { OPENID: this.wxApi.openidFor(user, appid), APPID: appid, SOURCE: 'wx_client' }
+        : { APPID: appid, SOURCE: 'wx_client' },
     );
   }
 

@@ -4,6 +4,7 @@
  *   LOCALCLOUD_PORT           cloud server port (default 8787; 0 lets the OS choose); `npm run localcloud` looks there too
  *   LOCALCLOUD_PAY_PORT       WeChat Pay simulator port (default 8788; 0 lets the OS choose)
  *   LOCALCLOUD_SIGNING_MODE   publicKey (default: a merchant created today) | certificate | both (mid-migration)
+ *   LOCALCLOUD_WECHATPAY_MODE direct (default) | partner (a service provider with two demo sub-merchants)
  *   LOCALCLOUD_TIME_FACTOR    scales WeChat Pay's notification retry schedule (default 1, real timing)
  *   LOCALCLOUD_FUNCTIONS      source (default) | bundles (run dist/cloudfunctions from `npm run build`)
  * and any function setting (ADMIN_OPENIDS, ORDER_EXPIRY_MINUTES, SUBSCRIBE_TEMPLATE_ID, LOG_LEVEL, …).
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     ...orExit(() => cloudAddress()),
     payPort: port('LOCALCLOUD_PAY_PORT', 8788),
     signingMode: setting('LOCALCLOUD_SIGNING_MODE', 'publicKey', ['publicKey', 'certificate', 'both']) as SigningMode,
+    wechatpayMode: setting('LOCALCLOUD_WECHATPAY_MODE', 'direct', ['direct', 'partner']) as 'direct' | 'partner',
     timeFactor,
     refundIntervalMs: REFUND_INTERVAL_MS,
     refundErrorLimitPerSecond: REFUND_ERROR_LIMIT_PER_SECOND,
@@ -62,7 +64,9 @@ async function main(): Promise<void> {
     `  timers            POST ${urls.cloud}/timers/<name> runs one now (reconcile runs every 5 minutes)`,
     `  WeChat API        ${urls.wxapi}   (local wx.login: POST ${urls.wxapi}/_local/login {"user":"alice"})`,
     `  WeChat Pay        ${urls.wechatpay}   (APIv3 /v3/..., control /sim/...; signing: ${cloud.pay.signingMode}, time factor ${timeFactor})`,
-    `  mchid ${k.mchid}   appid ${k.appid}`,
+    cloud.pay.mode === 'partner'
+      ? `  service provider sp_mchid ${k.mchid}   sp_appid ${k.appid}; sub-merchants ${cloud.pay.subMerchants.map((s) => `${s.sub_mchid} ${s.name}${s.sub_appid ? ` (sub_appid ${s.sub_appid})` : ''}`).join(', ')}`
+      : `  mchid ${k.mchid}   appid ${k.appid}`,
     `  keys              ${resolve(dataDir, 'keys')}  (${Object.values(KEY_FILES).join(', ')})`,
     `  WeChat Pay key id ${k.publicKeyId}   platform certificate serial ${k.platformCertificateSerial}`,
     `  admin             ADMIN_OPENIDS=${process.env.ADMIN_OPENIDS}${process.env.ADMIN_OPENIDS === adminOpenid ? " (the local user 'admin')" : ''}`,

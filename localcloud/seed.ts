@@ -1,4 +1,5 @@
 /** The seed catalogue the local cloud creates on first start (prices in fen). */
+import type { MerchantDoc } from '../cloudfunctions/common/domain/merchants';
 import type { ProductDoc } from '../cloudfunctions/common/domain/orders/catalog';
 import type { LocalDatabase } from './db/database';
 import { COLLECTIONS } from '../cloudfunctions/common/store/store';
@@ -92,4 +93,41 @@ export async function seedCatalogue(db: LocalDatabase, now: number): Promise<num
   const seed = seedProducts(now);
   for (const product of seed) await products.add({ data: { ...product } });
   return seed.length;
+}
+
+/**
+ * Partner mode: the sub-merchants as data (the `merchants` collection) when missing, and every product that belongs to
+ * none given to one of them in turn by its sort (so both demo sub-merchants sell something). Returns how many products
+ * it assigned.
+ */
+export async function seedMerchants(
+  db: LocalDatabase,
+  subMerchants: readonly { sub_mchid: string; name: string; sub_appid?: string }[],
+  now: number,
+): Promise<number> {
+  const merchants = db.collection(COLLECTIONS.merchants);
+  for (const sub of subMerchants) {
+    const doc: MerchantDoc = {
+      _id: sub.sub_mchid,
+      name: sub.name,
+      ...(sub.sub_appid ? { subAppid: sub.sub_appid } : {}),
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if ((await merchants.where({ _id: sub.sub_mchid }).count()).total === 0) await merchants.add({ data: { ...doc } });
+  }
+  if (subMerchants.length === 0) return 0;
+  const products = db.collection(COLLECTIONS.products);
+  const all = (await products.orderBy('sort', 'asc').limit(100).get()).data as unknown as ProductDoc[];
+  let assigned = 0;
+  for (const [i, product] of all.entries()) {
+    if (product.subMchid) continue;
+    const owner = subMerchants[i % subMerchants.length]!.sub_mchid;
+    await products
+      .where({ _id: product._id, subMchid: db.command.exists(false) })
+      .update({ data: { subMchid: owner } });
+    assigned += 1;
+  }
+  return assigned;
 }

@@ -32,8 +32,9 @@ export class WechatApiSimulator {
   }
 
   /** A stable openid per local user name, shaped like WeChat's (28 characters). */
-  openidFor(user: string): string {
-    return `o${createHash('sha256').update(`${this.options.appid}:${user}`).digest('base64url').slice(0, 27)}`;
+  /** A user's openid in a mini-program (this one by default): one user has a different openid in each. */
+  openidFor(user: string, appid = this.options.appid): string {
+    return `o${createHash('sha256').update(`${appid}:${user}`).digest('base64url').slice(0, 27)}`;
   }
 
   /** The local wx.login: a fresh code for jscode2session and a session token for callFunction. */

@@ -1,4 +1,4 @@
-/** admin: refunds, the exception queue, review orders, abnormal refunds, order search (callers listed in ADMIN_OPENIDS only). */
+/** admin: refunds, the exception queue, review orders, abnormal refunds, order search, fulfilment (callers listed in ADMIN_OPENIDS; in partner mode a sub-merchant admin: its own orders). */
 import {
   acceptReview,
   adminRefund,

@@ -44,6 +44,8 @@ export interface BillPayment {
   attach: string;
   tradeType?: string;
   bankType?: string;
+  /** partner mode: the sub-merchant (特约商户号); absent: a direct merchant's trade ('0' in the bill) */
+  subMchid?: string;
 }
 
 /** An accepted refund, with the payment it refunds (its columns are repeated on the refund's row). */
@@ -66,6 +68,7 @@ export interface TradeBillRow {
   paymentTime: number;
   appid: string;
   mchid: string;
+  subMchid?: string;
   transactionId: string;
   outTradeNo: string;
   openid: string;
@@ -175,6 +178,7 @@ export function paymentRow(p: BillPayment, rateBp: number): TradeBillRow {
     paymentTime: p.successTime,
     appid: p.appid,
     mchid: p.mchid,
+    ...(p.subMchid ? { subMchid: p.subMchid } : {}),
     transactionId: p.transactionId,
     outTradeNo: p.outTradeNo,
     openid: p.openid,
@@ -214,6 +218,7 @@ export function refundRow(
     paymentTime: p.successTime,
     appid: p.appid,
     mchid: p.mchid,
+    ...(p.subMchid ? { subMchid: p.subMchid } : {}),
     transactionId: p.transactionId,
     outTradeNo: p.outTradeNo,
     openid: p.openid,
@@ -255,7 +260,7 @@ export function renderTradeRow(type: TradeBillType, r: TradeBillRow): string {
     chinaDateTime(r.time),
     r.appid,
     r.mchid,
-    '0',
+    r.subMchid ?? '0',
     '',
     r.transactionId,
     r.outTradeNo,

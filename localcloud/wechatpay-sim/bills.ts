@@ -55,6 +55,11 @@ export interface BillsRoomOptions {
   feeRateBp?: number;
   /** how long a download link lives */
   linkLifetimeMs?: number;
+  /**
+   * partner mode (partner.ts): checks a request's sub_mchid (bound to the service provider, else throws WeChat Pay's
+   * answer) and answers it; absent or answering undefined: every trade of the merchant is billed
+   */
+  subMerchant?: (subMchid: string | null) => string | undefined;
 }
 
 export type BillTarget = 'bill' | 'bill-download';
@@ -103,10 +108,16 @@ export class BillsRoom {
     const date = billDate(url);
     const type = choice(url, 'bill_type', [...BILL_TYPES, 'RECHARGE_REFUND'], 'ALL');
     const gzip = tarType(url);
+    const sub = url.searchParams.get('sub_mchid');
+    const subMchid = sub ? this.options.subMerchant?.(sub) : undefined;
     const dayStart = this.checkDay(date);
     // the simulator has no recharge coupons, so there are never recharge refunds
     if (type === 'RECHARGE_REFUND') throw noStatement();
-    const file = await this.buildTradeBill(date, type as TradeBillType, { gzip, dayStart });
+    const file = await this.buildTradeBill(date, type as TradeBillType, {
+      gzip,
+      dayStart,
+      ...(subMchid ? { subMchid } : {}),
+    });
     if (!file) throw noStatement();
     return this.link(file, gzip);
   }
@@ -142,12 +153,22 @@ export class BillsRoom {
   async buildTradeBill(
     date: string,
     type: TradeBillType,
-    { gzip = false, dayStart = chinaDayStart(date) }: { gzip?: boolean; dayStart?: number } = {},
+    {
+      gzip = false,
+      dayStart = chinaDayStart(date),
+      subMchid,
+    }: { gzip?: boolean; dayStart?: number; subMchid?: string } = {},
   ): Promise<BillFile | undefined> {
     if (dayStart === undefined) throw new RangeError(`not a date: ${date}`);
     const end = dayStart + DAY_MS;
-    const payments = type === 'REFUND' ? [] : await this.options.ledger.paymentsSucceededBetween(dayStart, end);
-    const refunds = type === 'SUCCESS' ? [] : await this.options.ledger.refundsCreatedBetween(dayStart, end);
+    // a service provider's bill of one sub-merchant (sub_mchid), or of all of them
+    const ours = (p: BillPayment) => subMchid === undefined || p.subMchid === subMchid;
+    const payments = (
+      type === 'REFUND' ? [] : await this.options.ledger.paymentsSucceededBetween(dayStart, end)
+    ).filter(ours);
+    const refunds = (type === 'SUCCESS' ? [] : await this.options.ledger.refundsCreatedBetween(dayStart, end)).filter(
+      (r) => ours(r.payment),
+    );
     if (payments.length + refunds.length === 0) return undefined;
     const rows = tradeBillRows(type, payments, refunds, {
       rateBp: this.feeRateBp,
@@ -314,6 +335,8 @@ export interface LedgerTransactionRecord {
   payer: { openid: string };
   /** JSAPI or NATIVE (the bill's 交易类型); absent: JSAPI */
   trade_type?: string;
+  /** partner mode: the bill's 特约商户号 */
+  sub_mchid?: string;
   amount: { total: number };
   trade_state: string;
   transaction_id?: string;
@@ -349,6 +372,7 @@ export function recordsLedger(source: {
       description: t.description,
       attach: t.attach ?? '',
       ...(t.trade_type ? { tradeType: t.trade_type } : {}),
+      ...(t.sub_mchid ? { subMchid: t.sub_mchid } : {}),
     };
   };
   const paid = async () => (await source.transactions()).map(payment).filter((p): p is BillPayment => p !== undefined);

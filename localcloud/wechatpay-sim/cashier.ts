@@ -68,7 +68,9 @@ export class Cashier {
     const prepay = await this.ctx.ledger.getPrepay(prepayId);
     if (!prepay) throw fail('PREPAY_NOT_FOUND', '无效的prepay_id', 404);
     const tx = (await this.ctx.ledger.getTransaction(prepay.out_trade_no))!;
-    if (input.appId !== tx.appid) throw fail('APPID_MISMATCH', '调用支付的小程序appid与下单时的appid不一致');
+    // a service provider's prepay for a buyer in the sub-merchant's mini-program is paid there: sub_appid
+    if (input.appId !== (tx.sub_appid ?? tx.appid))
+      throw fail('APPID_MISMATCH', '调用支付的小程序appid与下单时的appid不一致');
     // the message WeChat's client builds, written here apart from the merchant's paysign module so that a slip there
     // cannot be hidden by the same slip here
     const message = `${input.appId}\n${input.timeStamp}\n${input.nonceStr}\n${input.package}\n`;

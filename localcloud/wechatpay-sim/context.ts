@@ -9,6 +9,7 @@ import type { SimClock } from './clock';
 import type { FaultBook } from './faults';
 import type { Ledger } from './ledger';
 import type { Delivery, Notifier } from './notifier';
+import type { PartnerSettings } from './partner';
 import type { PlatformSigning, SigningSettings } from './signing';
 
 /** A JSON answer (2xx ones are signed), or bytes sent as they are, unsigned (a bill download). */
@@ -41,6 +42,8 @@ export interface SimSettings extends SigningSettings {
   refundIntervalMs: number;
   /** error answers of the refund API per second before it answers 429; 0: off */
   refundErrorLimitPerSecond: number;
+  /** direct merchant, or service provider with its sub-merchants (partner.ts) */
+  partner: PartnerSettings;
 }
 
 /** Timers that close() cancels all at once. */

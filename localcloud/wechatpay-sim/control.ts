@@ -16,6 +16,7 @@ import { chinaTime } from './clock';
 import type { Room, SimContext } from './context';
 import { parseFaultRule } from './faults';
 import type { RefundsApi } from './refunds';
+import { configurePartner, partnerLedger } from './partner';
 import { refundView } from './refunds';
 import { SIGNING_MODES, type SigningMode } from './signing';
 import { transactionView } from './transactions';
@@ -69,6 +70,11 @@ export class ControlApi {
       });
     }
     if (method === 'GET' && path === '/sim/refunds') return ok((await ctx.ledger.listRefunds()).map(refundView));
+    if (method === 'GET' && path === '/sim/partner') return ok(await partnerLedger(ctx));
+    if (method === 'POST' && path === '/sim/partner') {
+      configurePartner(ctx.settings.partner, body);
+      return ok(await partnerLedger(ctx));
+    }
     if (method === 'POST' && (m = path.match(/^\/sim\/refunds\/([^/]+)\/settle$/))) {
       const status = isObj(body) ? body.status : undefined;
       if (status !== undefined && !['SUCCESS', 'ABNORMAL', 'CLOSED'].includes(status as string))

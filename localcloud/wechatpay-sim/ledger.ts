@@ -24,6 +24,10 @@ export interface SimTransaction {
   payer: { openid: string };
   /** how it was prepaid; absent: JSAPI */
   trade_type?: 'JSAPI' | 'NATIVE';
+  /** partner mode (partner.ts): appid and mchid are then sp_appid and sp_mchid; the payer's openid is of this kind */
+  sub_mchid?: string;
+  sub_appid?: string;
+  payer_kind?: 'sp_openid' | 'sub_openid';
   trade_state: TradeState;
   transaction_id?: string;
   success_time?: string;

@@ -79,6 +79,9 @@ export class NativeApi implements Room {
   route(method: string, path: string): RoomRoute | undefined {
     if (method === 'POST' && path === '/v3/pay/transactions/native')
       return { target: 'prepay', run: (_u, raw) => this.prepay(raw) };
+    // 服务商Native下单 (partner.ts): the same code_url, for a sub-merchant
+    if (method === 'POST' && path === '/v3/pay/partner/transactions/native')
+      return { target: 'prepay', run: (_u, raw) => this.prepay(raw, true) };
     return undefined;
   }
 
@@ -99,9 +102,9 @@ export class NativeApi implements Room {
     return undefined;
   }
 
-  private async prepay(raw: Buffer): Promise<{ status: number; body: unknown }> {
+  private async prepay(raw: Buffer, partner = false): Promise<{ status: number; body: unknown }> {
     const { clock } = this.ctx;
-    const outTradeNo = await openTransaction(this.ctx, raw, 'NATIVE');
+    const outTradeNo = await openTransaction(this.ctx, raw, 'NATIVE', partner);
     for (let attempt = 0; attempt < 5; attempt++) {
       const pr = newPr();
       const code: SimCode = {

@@ -16,6 +16,7 @@ import { HttpError, parseJsonBody } from '../http';
 import { chinaTime } from './clock';
 import type { Room, RoomRoute, SimContext } from './context';
 import type { RefundStatus, SimRefund, SimTransaction } from './ledger';
+import { refundSubMerchant } from './partner';
 import {
   checkNotify,
   isObj,
@@ -71,7 +72,7 @@ export class RefundsApi implements Room {
       return { target: 'refund', run: (_u, raw) => this.create(raw) };
     if (method === 'GET' && (m = path.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)$/))) {
       const outRefundNo = decodeURIComponent(m[1]!);
-      return { target: 'refund-query', run: () => this.query(outRefundNo) };
+      return { target: 'refund-query', run: (url) => this.query(outRefundNo, url) };
     }
     if (method === 'POST' && (m = path.match(/^\/v3\/refund\/domestic\/refunds\/([^/]+)\/apply-abnormal-refund$/))) {
       const refundId = decodeURIComponent(m[1]!);
@@ -99,10 +100,12 @@ export class RefundsApi implements Room {
     const refund = requireFen(amount, 'refund', '/amount/refund');
     const total = requireFen(amount, 'total', '/amount/total');
     if (amount.currency !== 'CNY') throw paramError('/amount/currency', 'must be CNY');
+    // a service provider refunds for the sub-merchant it names (partner.ts); its other sub-merchants' orders are not found
+    const subMchid = refundSubMerchant(this.ctx, optionalString(body, 'sub_mchid', '/sub_mchid', 32));
 
     const found = await ledger.findTransaction({ outTradeNo, transactionId });
     // "请检查你的订单号是否正确且是否已支付，未支付的订单不能发起退款": the refund API knows paid transactions only
-    if (!found || (found.trade_state !== 'SUCCESS' && found.trade_state !== 'REFUND'))
+    if (!found || found.sub_mchid !== subMchid || (found.trade_state !== 'SUCCESS' && found.trade_state !== 'REFUND'))
       throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
     const existing = await ledger.getRefund(outRefundNo);
     if (existing) {
@@ -170,9 +173,11 @@ export class RefundsApi implements Room {
     return (await ledger.getTransaction(tx._id))!;
   }
 
-  private async query(outRefundNo: string): Promise<{ status: number; body: unknown }> {
+  private async query(outRefundNo: string, url: URL): Promise<{ status: number; body: unknown }> {
+    const subMchid = refundSubMerchant(this.ctx, url.searchParams.get('sub_mchid'));
     const refund = await this.ctx.ledger.getRefund(outRefundNo);
-    if (!refund) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
+    const tx = refund && (await this.ctx.ledger.getTransaction(refund.out_trade_no));
+    if (!refund || tx?.sub_mchid !== subMchid) throw new HttpError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
     return { status: 200, body: refundView(refund) };
   }
 
@@ -309,7 +314,7 @@ export class RefundsApi implements Room {
     if (settled.notify_url) {
       const tx = (await ledger.getTransaction(settled.out_trade_no))!;
       const resource = {
-        mchid: tx.mchid,
+        ...(tx.sub_mchid ? { sp_mchid: tx.mchid, sub_mchid: tx.sub_mchid } : { mchid: tx.mchid }),
         out_trade_no: tx._id,
         transaction_id: settled.transaction_id,
         out_refund_no: settled._id,

@@ -24,6 +24,7 @@ import { FaultBook } from './faults';
 import { Ledger, type RefundStatus, type SimRefund, type SimTransaction } from './ledger';
 import { NativeApi, type ScanAction } from './native';
 import { Notifier, signtestSignature, type Delivery } from './notifier';
+import { demoSubMerchants, refundSubMerchant, type SimMode, type SimSubMerchant } from './partner';
 import { RefundsApi, REFUND_INTERVAL_MS } from './refunds';
 import { SimServer } from './server';
 import { encryptNotification, MIGRATION_DURATION_MS, PlatformSigning, type SigningMode } from './signing';
@@ -34,6 +35,7 @@ export { CODE_URL_LIFETIME_MS, type PendingView } from './native';
 export type { Answer, Room } from './context';
 export { REFUND_ERROR_LIMIT_PER_SECOND, REFUND_INTERVAL_MS } from './refunds';
 export type { SigningMode } from './signing';
+export { demoSubMerchants, type SimMode, type SimSubMerchant } from './partner';
 
 export interface WechatPaySimulatorOptions {
   keys: LocalKeys;
@@ -53,6 +55,12 @@ export interface WechatPaySimulatorOptions {
   refundErrorLimitPerSecond?: number;
   /** `both` mode: when the move of notifications to the public key started (business ms; default: construction) and how long it takes */
   migration?: { startedAt?: number; durationMs?: number };
+  /**
+   * direct (default): a direct merchant; partner: the merchant is a service provider with `subMerchants` (default the
+   * two demo sub-merchants, partner.ts)
+   */
+  mode?: SimMode;
+  subMerchants?: SimSubMerchant[];
   /** what bills are made from (default: this simulator's ledger); a benchmark hands a synthetic day */
   billLedger?: BillLedger;
   /** the wall clock (signature timestamps); business time is this plus what the control API moved */
@@ -85,6 +93,10 @@ export class WechatPaySimulator {
       refundDelayMs: options.refundDelayMs ?? 1000,
       refundIntervalMs: options.refundIntervalMs ?? REFUND_INTERVAL_MS,
       refundErrorLimitPerSecond: options.refundErrorLimitPerSecond ?? 0,
+      partner: {
+        mode: options.mode ?? 'direct',
+        subMerchants: options.subMerchants ?? demoSubMerchants(options.keys),
+      },
       migration: {
         startedAt: options.migration?.startedAt ?? this.simClock.now(),
         durationMs: options.migration?.durationMs ?? MIGRATION_DURATION_MS,
@@ -147,6 +159,7 @@ export class WechatPaySimulator {
       baseUrl: () => this.baseUrl,
       appid,
       mchid,
+      subMerchant: (subMchid) => refundSubMerchant(this.ctx, subMchid),
     });
     this.plug(this.bills, ['bill', 'bill-download']);
   }
@@ -211,6 +224,20 @@ export class WechatPaySimulator {
   }
   set refundErrorLimitPerSecond(limit: number) {
     this.settings.refundErrorLimitPerSecond = limit;
+  }
+  /** direct merchant or service provider (partner.ts); also `POST /sim/partner` */
+  get mode(): SimMode {
+    return this.settings.partner.mode;
+  }
+  set mode(mode: SimMode) {
+    this.settings.partner.mode = mode;
+  }
+  /** the sub-merchants bound to the service provider (partner mode) */
+  get subMerchants(): SimSubMerchant[] {
+    return this.settings.partner.subMerchants;
+  }
+  set subMerchants(list: SimSubMerchant[]) {
+    this.settings.partner.subMerchants = list;
   }
   /** `both` mode: the ramp of notifications moving to the public key */
   get migration(): { startedAt: number; durationMs: number } {

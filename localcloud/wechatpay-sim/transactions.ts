@@ -8,6 +8,7 @@ import { HttpError, parseJsonBody } from '../http';
 import { chinaTime } from './clock';
 import type { Room, RoomRoute, SimContext } from './context';
 import { PAYABLE_STATES, type SimTransaction, type TradeState } from './ledger';
+import { boundSubMerchant, merchantView, partnerPrepay, payerView, requirePartner, sameSubMerchant } from './partner';
 import {
   checkCurrency,
   checkNotify,
@@ -45,8 +46,7 @@ export function transactionView(tx: SimTransaction) {
   const paid = tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND';
   if (!paid) {
     return {
-      appid: tx.appid,
-      mchid: tx.mchid,
+      ...merchantView(tx),
       out_trade_no: tx._id,
       trade_state: tx.trade_state,
       trade_state_desc: TRADE_STATE_DESC[tx.trade_state],
@@ -61,8 +61,7 @@ export function transactionView(tx: SimTransaction) {
 /** A paid transaction as the TRANSACTION.SUCCESS notification resource carries it. */
 export function paidTransaction(tx: SimTransaction) {
   return {
-    appid: tx.appid,
-    mchid: tx.mchid,
+    ...merchantView(tx),
     out_trade_no: tx._id,
     transaction_id: tx.transaction_id!,
     trade_type: tx.trade_type ?? 'JSAPI',
@@ -71,7 +70,7 @@ export function paidTransaction(tx: SimTransaction) {
     bank_type: 'OTHERS',
     attach: tx.attach ?? '',
     success_time: tx.success_time!,
-    payer: { openid: tx.payer.openid },
+    payer: payerView(tx),
     amount: { total: tx.amount.total, payer_total: tx.amount.total, currency: 'CNY', payer_currency: 'CNY' },
   };
 }
@@ -95,12 +94,54 @@ export class TransactionsApi implements Room {
       const outTradeNo = decodeURIComponent(m[1]!);
       return { target: 'close', run: (_u, raw) => this.close(outTradeNo, raw) };
     }
+    return this.partnerRoute(method, path);
+  }
+
+  /** 服务商: the same calls under /v3/pay/partner/transactions with sp_mchid and sub_mchid (partner.ts). */
+  private partnerRoute(method: string, path: string): RoomRoute | undefined {
+    let m: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/v3/pay/partner/transactions/jsapi')
+      return { target: 'prepay', run: (_u, raw) => this.prepay(raw, true) };
+    if (method === 'GET' && (m = path.match(/^\/v3\/pay\/partner\/transactions\/out-trade-no\/([^/]+)$/))) {
+      const outTradeNo = decodeURIComponent(m[1]!);
+      return { target: 'query', run: (url) => this.partnerQuery({ outTradeNo }, url) };
+    }
+    if (method === 'GET' && (m = path.match(/^\/v3\/pay\/partner\/transactions\/id\/([^/]+)$/))) {
+      const transactionId = decodeURIComponent(m[1]!);
+      return { target: 'query', run: (url) => this.partnerQuery({ transactionId }, url) };
+    }
+    if (method === 'POST' && (m = path.match(/^\/v3\/pay\/partner\/transactions\/out-trade-no\/([^/]+)\/close$/))) {
+      const outTradeNo = decodeURIComponent(m[1]!);
+      return { target: 'close', run: (_u, raw) => this.partnerClose(outTradeNo, raw) };
+    }
     return undefined;
   }
 
-  private async prepay(raw: Buffer): Promise<{ status: number; body: unknown }> {
+  private async partnerQuery(
+    by: { outTradeNo?: string; transactionId?: string },
+    url: URL,
+  ): Promise<{ status: number; body: unknown }> {
+    const sub = boundSubMerchant(this.ctx, url.searchParams.get('sp_mchid'), url.searchParams.get('sub_mchid'));
+    const tx = await this.ctx.ledger.findTransaction(by);
+    if (!sameSubMerchant(tx, sub.sub_mchid)) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    return { status: 200, body: transactionView(tx!) };
+  }
+
+  private async partnerClose(outTradeNo: string, raw: Buffer): Promise<{ status: number }> {
+    requirePartner(this.ctx);
+    const body = parseJsonBody(raw);
+    if (!isObj(body)) throw paramError('/', 'body must be an object');
+    const spMchid = requireString(body, 'sp_mchid', '/sp_mchid', { max: 32 });
+    const subMchid = requireString(body, 'sub_mchid', '/sub_mchid', { max: 32 });
+    boundSubMerchant(this.ctx, spMchid, subMchid);
+    const tx = await this.ctx.ledger.getTransaction(outTradeNo);
+    if (!sameSubMerchant(tx, subMchid)) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    return this.closeTransaction(outTradeNo);
+  }
+
+  private async prepay(raw: Buffer, partner = false): Promise<{ status: number; body: unknown }> {
     const { ledger, clock } = this.ctx;
-    const outTradeNo = await openTransaction(this.ctx, raw, 'JSAPI');
+    const outTradeNo = await openTransaction(this.ctx, raw, 'JSAPI', partner);
     const prepayId = `wx${chinaTime(clock.now()).replace(/\D/g, '').slice(0, 14)}${randomBytes(10).toString('hex')}`;
     await ledger.prepays.add({
       data: { _id: prepayId, out_trade_no: outTradeNo, expires_at: clock.now() + PREPAY_LIFETIME_MS },
@@ -116,7 +157,7 @@ export class TransactionsApi implements Room {
     if (!mchid) throw paramError('/mchid', 'missing');
     if (mchid !== this.ctx.keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
     const tx = await this.ctx.ledger.findTransaction(by);
-    if (!tx) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    if (!tx || tx.sub_mchid) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
     return { status: 200, body: transactionView(tx) };
   }
 
@@ -127,7 +168,12 @@ export class TransactionsApi implements Room {
     const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
     if (mchid !== this.ctx.keys.mchid) throw new HttpError(400, 'MCH_NOT_EXISTS', '商户号不存在');
     const tx = await ledger.getTransaction(outTradeNo);
-    if (!tx) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    if (!tx || tx.sub_mchid) throw new HttpError(404, 'ORDER_NOT_EXIST', '订单不存在');
+    return this.closeTransaction(outTradeNo);
+  }
+
+  private async closeTransaction(outTradeNo: string): Promise<{ status: number }> {
+    const { ledger } = this.ctx;
     const { stats } = await ledger.transactions
       .where({ _id: outTradeNo, trade_state: ledger.command.in([...PAYABLE_STATES]) })
       .update({ data: { trade_state: 'CLOSED' } });
@@ -145,12 +191,18 @@ export class TransactionsApi implements Room {
  * or a repeat of the same out_trade_no checked to be identical (WeChat Pay answers a new prepay for it then; anything
  * different is OUT_TRADE_NO_USED). JSAPI names its payer; Native has none until somebody scans. Returns the out_trade_no.
  */
-export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: 'JSAPI' | 'NATIVE'): Promise<string> {
+export async function openTransaction(
+  ctx: SimContext,
+  raw: Buffer,
+  tradeType: 'JSAPI' | 'NATIVE',
+  partnerEndpoint = false,
+): Promise<string> {
   const { keys, ledger, clock } = ctx;
   const body = parseJsonBody(raw);
   if (!isObj(body)) throw paramError('/', 'body must be an object');
-  const appid = requireString(body, 'appid', '/appid', { max: 32 });
-  const mchid = requireString(body, 'mchid', '/mchid', { max: 32 });
+  const partner = partnerEndpoint ? partnerPrepay(ctx, body, tradeType) : undefined;
+  const appid = partner?.appid ?? requireString(body, 'appid', '/appid', { max: 32 });
+  const mchid = partner?.mchid ?? requireString(body, 'mchid', '/mchid', { max: 32 });
   const description = requireString(body, 'description', '/description', { max: 127 });
   const outTradeNo = requireString(body, 'out_trade_no', '/out_trade_no', { min: 6, max: 32, pattern: OUT_TRADE_NO });
   const timeExpire = checkTimeExpire(body, clock.now());
@@ -159,8 +211,8 @@ export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: '
   const amount = requireObject(body, 'amount', '/amount');
   const total = requireFen(amount, 'total', '/amount/total');
   checkCurrency(amount, '/amount/currency');
-  let openid = '';
-  if (tradeType === 'JSAPI') {
+  let openid = partner?.openid ?? '';
+  if (tradeType === 'JSAPI' && !partner) {
     const payer = requireObject(body, 'payer', '/payer');
     openid = requireString(payer, 'openid', '/payer/openid', { max: 128 });
   } else if (body.scene_info !== undefined) {
@@ -181,6 +233,13 @@ export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: '
     amount: { total, currency: 'CNY' },
     payer: { openid },
     ...(tradeType === 'NATIVE' ? { trade_type: 'NATIVE' as const } : {}),
+    ...(partner
+      ? {
+          sub_mchid: partner.sub_mchid,
+          ...(partner.sub_appid ? { sub_appid: partner.sub_appid } : {}),
+          payer_kind: partner.payer_kind,
+        }
+      : {}),
     trade_state: 'NOTPAY',
     refund_reserved: 0,
     refund_count: 0,
@@ -192,15 +251,15 @@ export async function openTransaction(ctx: SimContext, raw: Buffer, tradeType: '
     try {
       await ledger.transactions.add({ data: { ...candidate } });
     } catch {
-      return openTransaction(ctx, raw, tradeType); // a concurrent identical request created it first: compare against that one
+      return openTransaction(ctx, raw, tradeType, partnerEndpoint); // a concurrent identical request created it first: compare against that one
     }
     return outTradeNo;
   }
   const same =
     (existing.trade_type ?? 'JSAPI') === tradeType &&
-    (['appid', 'description', 'attach', 'notify_url', 'time_expire'] as const).every(
-      (k) => existing[k] === candidate[k],
-    ) &&
+    (
+      ['appid', 'sub_mchid', 'sub_appid', 'payer_kind', 'description', 'attach', 'notify_url', 'time_expire'] as const
+    ).every((k) => existing[k] === candidate[k]) &&
     existing.amount.total === total &&
     (tradeType === 'NATIVE' || existing.payer.openid === openid);
   if (!same) throw new HttpError(403, 'OUT_TRADE_NO_USED', '商户订单号重复');

@@ -188,3 +188,32 @@ export interface FulfilmentSummaryResponse {
   isTradeManaged: boolean | null;
   tradeManagedCheckedAt?: number;
 }
+
+/**
+ * Partner mode (the `merchants` function): a sub-merchant as data (admins of ADMIN_OPENIDS only). `subAppid`: its own mini-program, bound to it at
+ * WeChat Pay; `adminOpenids`: its sub-merchant admins, who see and act on its orders only (the whole list: openids
+ * left out stop being its admins).
+ */
+export interface SaveMerchantRequest {
+  subMchid: string;
+  name: string;
+  subAppid?: string;
+  active: boolean;
+  adminOpenids?: string[];
+}
+/** A sub-merchant and the day's figures of its orders (China day): paid orders, the fen they took and refunded. */
+export interface MerchantView {
+  subMchid: string;
+  name: string;
+  subAppid?: string;
+  active: boolean;
+  adminOpenids: string[];
+  day: { date: string; paidOrders: number; paidFen: Fen; refundedFen: Fen };
+}
+/** `date` YYYY-MM-DD (China), default today. A sub-merchant admin sees its own sub-merchant only. */
+export interface ListMerchantsRequest {
+  date?: string;
+}
+export interface ListMerchantsResponse {
+  merchants: MerchantView[];
+}

@@ -50,6 +50,10 @@ import type {
   ResolveExceptionRequest,
   SearchOrdersRequest,
   SearchOrdersResponse,
+  ListMerchantsRequest,
+  ListMerchantsResponse,
+  MerchantView,
+  SaveMerchantRequest,
 } from './admin';
 import type {
   GetStatementRequest,
@@ -158,6 +162,9 @@ export interface Actions {
   'staff.complete': { request: StaffCompleteRequest; response: StaffOrderView };
   'staff.subscribe': { request: StaffSubscribeRequest; response: StaffSubscribeResponse };
   'staff.deliveryCompanies': { request: StaffDeliveryCompaniesRequest; response: StaffDeliveryCompaniesResponse };
+
+  'merchants.save': { request: SaveMerchantRequest; response: MerchantView };
+  'merchants.list': { request: ListMerchantsRequest; response: ListMerchantsResponse };
 
   'clientLog.report': { request: ClientLogRequest; response: ClientLogResponse };
 }

@@ -3,8 +3,14 @@
  * messages that name the variable and never print a secret.
  */
 import type { Env } from '../wechatpay/config';
+import { WECHATPAY_MODES, type WechatPayMode } from '../wechatpay/partner';
 
 export interface AppConfig {
+  /**
+   * WECHATPAY_MODE as the domain reads it (wechatpay/config.ts reads it for the client): known to functions that never
+   * reach WeChat Pay, so confirmation can hold an order to one sub-merchant without the merchant keys.
+   */
+  payMode: WechatPayMode;
   appid: string;
   appSecret: string;
   wxApiBaseUrl: string;
@@ -103,6 +109,9 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
     }
     return value;
   };
+  const payModeText = text('WECHATPAY_MODE') ?? 'direct';
+  const payMode = WECHATPAY_MODES.find((m) => m === payModeText) ?? 'direct';
+  if (payMode !== payModeText) problems.push(`WECHATPAY_MODE must be ${WECHATPAY_MODES.join(' or ')}`);
   // a function that does not log users in neither needs nor checks the AppID and AppSecret
   const appid = needs.wxLogin ? text(APP_ENV.appid) : undefined;
   const appSecret = needs.wxLogin ? text(APP_ENV.appSecret) : undefined;
@@ -110,7 +119,8 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
     if (!appid) problems.push(`${APP_ENV.appid} is missing`);
     else if (!/^wx[0-9a-zA-Z]{8,30}$/.test(appid))
       problems.push(`${APP_ENV.appid} is malformed (wx followed by letters and digits)`);
-    if (appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid)
+    // a service provider's deployment may be a sub-merchant's own mini-program (its sub_appid), not sp_appid
+    if (payMode !== 'partner' && appid && text('WECHATPAY_APPID') && text('WECHATPAY_APPID') !== appid)
       problems.push(`${APP_ENV.appid} and WECHATPAY_APPID must be the same mini-program`);
     if (!appSecret) problems.push(`${APP_ENV.appSecret} is missing`);
     else if (!/^[0-9a-zA-Z]{16,64}$/.test(appSecret)) problems.push(`${APP_ENV.appSecret} is malformed`);
@@ -127,6 +137,7 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
   const staffSubscribeTemplateId = text(APP_ENV.staffSubscribeTemplateId);
   const staff = parseStaff(text(APP_ENV.staffOpenids) ?? '', problems);
   const config: AppConfig = {
+    payMode,
     appid: appid ?? '',
     appSecret: appSecret ?? '',
     wxApiBaseUrl,

@@ -34,6 +34,9 @@ export interface OrderDoc {
    * only the SHA-256 is kept. Paid by Native (a QR code), so its payments name no payer.
    */
   guest?: { tokenHash: string };
+  /** partner mode: the sub-merchant paid (every product's), and sub_appid when the buyer pays in its mini-program */
+  subMchid?: string;
+  subAppid?: string;
   requestId: string;
   items: OrderItem[];
   totalFen: number;
@@ -145,6 +148,9 @@ export interface PaymentDoc {
   openid: string;
   /** absent: JSAPI (wx.requestPayment in the mini-program); NATIVE: a code_url shown as a QR code */
   tradeType?: 'NATIVE';
+  /** partner mode: the order's sub-merchant, as prepaid (sub_appid present: the payer is a sub_openid) */
+  subMchid?: string;
+  subAppid?: string;
   amountFen: number;
   description: string;
   status: PaymentStatus;
@@ -178,6 +184,8 @@ export interface RefundDoc {
   orderId: string;
   outTradeNo: string;
   openid: string;
+  /** partner mode: the order's sub-merchant, whose refund this is */
+  subMchid?: string;
   amountFen: number;
   totalFen: number;
   reason: string;

@@ -32,6 +32,8 @@ export const FUNCTION_PROFILES = {
   orders: { ...pays, shipping: true },
   payment: pays,
   admin: { ...pays, shipping: true },
+  // reads WECHATPAY_MODE (a WeChat Pay setting); never calls WeChat Pay
+  merchants: pays,
   payNotify: pays,
   reconcile: { ...pays, shipping: true },
   wechatpayKeys: { ...pays, keyWatch: true },

@@ -41,6 +41,10 @@ export const COLLECTIONS = {
   wxState: 'wx_state',
   /** one document per message-push event (`_id` a hash of it): a delivery repeated by WeChat is handled once */
   wxEvents: 'wx_events',
+  /** partner mode: one per sub-merchant (`_id` its sub_mchid): name, the mini-program bound to it, whether it takes orders */
+  merchants: 'merchants',
+  /** partner mode: one per sub-merchant admin (`_id` the openid): the one sub-merchant whose orders it sees and acts on */
+  merchantAdmins: 'merchant_admins',
 } as const;
 export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
 

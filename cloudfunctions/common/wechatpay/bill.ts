@@ -22,6 +22,8 @@ export interface TradeBillRequest {
   bill_date: string;
   bill_type?: TradeBillType;
   tar_type?: 'GZIP';
+  /** partner mode only: the sub-merchant whose bill (the client sets it from the sub-merchant it is given) */
+  sub_mchid?: string;
 }
 
 /** The application's answer: where to download the file (valid 30 s) and the SHA1 of the original bill. */
@@ -65,6 +67,9 @@ export function tradeBillQuery(request: TradeBillRequest): string {
     throw new TypeError('tar_type must be GZIP or absent');
   const query = new URLSearchParams({ bill_date: request.bill_date });
   if (request.bill_type) query.set('bill_type', request.bill_type);
+  if (request.sub_mchid !== undefined && !/^\d{1,32}$/.test(request.sub_mchid))
+    throw new TypeError('sub_mchid must be digits');
+  if (request.sub_mchid) query.set('sub_mchid', request.sub_mchid);
   if (request.tar_type) query.set('tar_type', request.tar_type);
   return query.toString();
 }

@@ -6,6 +6,8 @@
  * - Network errors, timeouts and 5xx are retried with the very same body bytes (out_trade_no / out_refund_no make the
  *   call idempotent at WeChat Pay), with a bounded exponential backoff; 4xx answers are never retried.
  * - The base URL is configuration: the same client talks to api.mch.weixin.qq.com or to the local simulator.
+ * - The mode (direct merchant or service provider, partner.ts) is the client's: every call that names a merchant takes
+ *   the order's sub-merchant, and the client alone builds the partner paths and merchant fields from it.
  * - Sensitive fields are encrypted once, before the first attempt, with the key `sensitiveKey` names; that key's id
  *   goes in `Wechatpay-Serial` (sensitive.ts).
  */
@@ -21,6 +23,7 @@ import {
 } from './bill';
 import { WechatPayApiError, WechatPayNetworkError } from './errors';
 import { encryptSensitive, WechatPaySensitiveError, type SensitiveKey } from './sensitive';
+import { partnerPrepayBody, type SubMerchantRef, type WechatPayMode } from './partner';
 import { authorize, type MerchantCredential } from './signer';
 import {
   ABNORMAL_REFUND_TYPES,
@@ -40,6 +43,8 @@ export const WECHATPAY_BASE_URL = 'https://api.mch.weixin.qq.com';
 
 export interface WechatPayClientOptions {
   baseUrl?: string;
+  /** default direct; partner: the credential is the service provider's (sp_mchid) and each call names a sub-merchant */
+  mode?: WechatPayMode;
   credential: MerchantCredential;
   verifier: Verifier;
   /** needed only to decrypt downloaded platform certificates */
@@ -92,41 +97,81 @@ export class WechatPayClient {
     return this.options.credential.mchid;
   }
 
-  prepayJsapi(request: Omit<JsapiPrepayRequest, 'mchid'>): Promise<JsapiPrepayResponse> {
+  get mode(): WechatPayMode {
+    return this.options.mode ?? 'direct';
+  }
+
+  /** The sub-merchant a call is for: required in partner mode, refused in direct mode (a mix-up is a bug, not a call). */
+  private partner(sub: SubMerchantRef | undefined, what: string): SubMerchantRef | undefined {
+    if (this.mode === 'direct') {
+      if (sub) throw new TypeError(`${what}: sub_mchid in direct mode`);
+      return undefined;
+    }
+    if (!sub?.subMchid) throw new TypeError(`${what}: no sub_mchid in partner mode`);
+    return sub;
+  }
+
+  prepayJsapi(request: Omit<JsapiPrepayRequest, 'mchid'>, sub?: SubMerchantRef): Promise<JsapiPrepayResponse> {
+    const partner = this.partner(sub, 'prepayJsapi');
+    if (partner)
+      return this.json('POST', '/v3/pay/partner/transactions/jsapi', partnerPrepayBody(this.mchid, request, partner));
     return this.json('POST', '/v3/pay/transactions/jsapi', { ...request, mchid: this.mchid });
   }
 
   /** Native下单: answers the code_url a QR code shows (valid 2 hours; prepaying again with identical fields renews it). */
-  prepayNative(request: Omit<NativePrepayRequest, 'mchid'>): Promise<NativePrepayResponse> {
+  prepayNative(request: Omit<NativePrepayRequest, 'mchid'>, sub?: SubMerchantRef): Promise<NativePrepayResponse> {
+    const partner = this.partner(sub, 'prepayNative');
+    if (partner)
+      return this.json('POST', '/v3/pay/partner/transactions/native', partnerPrepayBody(this.mchid, request, partner));
     return this.json('POST', '/v3/pay/transactions/native', { ...request, mchid: this.mchid });
   }
 
-  queryByOutTradeNo(outTradeNo: string): Promise<Transaction> {
+  /** The path prefix and merchant query of the transaction endpoints. */
+  private transactions(sub: SubMerchantRef | undefined, what: string): { prefix: string; merchant: string } {
+    const partner = this.partner(sub, what);
+    const mchid = encodeURIComponent(this.mchid);
+    return partner
+      ? {
+          prefix: '/v3/pay/partner/transactions',
+          merchant: `sp_mchid=${mchid}&sub_mchid=${encodeURIComponent(partner.subMchid)}`,
+        }
+      : { prefix: '/v3/pay/transactions', merchant: `mchid=${mchid}` };
+  }
+
+  queryByOutTradeNo(outTradeNo: string, sub?: SubMerchantRef): Promise<Transaction> {
+    const { prefix, merchant } = this.transactions(sub, 'queryByOutTradeNo');
+    return this.json('GET', `${prefix}/out-trade-no/${encodeURIComponent(outTradeNo)}?${merchant}`);
+  }
+
+  queryByTransactionId(transactionId: string, sub?: SubMerchantRef): Promise<Transaction> {
+    const { prefix, merchant } = this.transactions(sub, 'queryByTransactionId');
+    return this.json('GET', `${prefix}/id/${encodeURIComponent(transactionId)}?${merchant}`);
+  }
+
+  async closeByOutTradeNo(outTradeNo: string, sub?: SubMerchantRef): Promise<void> {
+    const partner = this.partner(sub, 'closeByOutTradeNo');
+    const path = `/out-trade-no/${encodeURIComponent(outTradeNo)}/close`;
+    if (partner)
+      await this.send('POST', `/v3/pay/partner/transactions${path}`, {
+        sp_mchid: this.mchid,
+        sub_mchid: partner.subMchid,
+      });
+    else await this.send('POST', `/v3/pay/transactions${path}`, { mchid: this.mchid });
+  }
+
+  createRefund(request: RefundCreateRequest, sub?: SubMerchantRef): Promise<Refund> {
+    const partner = this.partner(sub, 'createRefund');
     return this.json(
-      'GET',
-      `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.mchid)}`,
+      'POST',
+      '/v3/refund/domestic/refunds',
+      partner ? { sub_mchid: partner.subMchid, ...request } : request,
     );
   }
 
-  queryByTransactionId(transactionId: string): Promise<Transaction> {
-    return this.json(
-      'GET',
-      `/v3/pay/transactions/id/${encodeURIComponent(transactionId)}?mchid=${encodeURIComponent(this.mchid)}`,
-    );
-  }
-
-  async closeByOutTradeNo(outTradeNo: string): Promise<void> {
-    await this.send('POST', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, {
-      mchid: this.mchid,
-    });
-  }
-
-  createRefund(request: RefundCreateRequest): Promise<Refund> {
-    return this.json('POST', '/v3/refund/domestic/refunds', request);
-  }
-
-  queryRefund(outRefundNo: string): Promise<Refund> {
-    return this.json('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`);
+  queryRefund(outRefundNo: string, sub?: SubMerchantRef): Promise<Refund> {
+    const partner = this.partner(sub, 'queryRefund');
+    const query = partner ? `?sub_mchid=${encodeURIComponent(partner.subMchid)}` : '';
+    return this.json('GET', `/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}${query}`);
   }
 
   /**
@@ -134,10 +179,15 @@ export class WechatPayClient {
    * whose account and holder's name are encrypted here, or back to the merchant's bank account. The request carries
    * `Wechatpay-Serial` of the encryption key. Arguments are checked before anything is sent.
    */
-  async applyAbnormalRefund(refundId: string, request: AbnormalRefundRequest): Promise<Refund> {
+  async applyAbnormalRefund(refundId: string, request: AbnormalRefundRequest, sub?: SubMerchantRef): Promise<Refund> {
     checkAbnormalRefund(refundId, request);
+    const partner = this.partner(sub, 'applyAbnormalRefund');
     const sensitive = this.sensitiveKey();
-    const body: AbnormalRefundRequest = { out_refund_no: request.out_refund_no, type: request.type };
+    const body: AbnormalRefundRequest & { sub_mchid?: string } = {
+      ...(partner ? { sub_mchid: partner.subMchid } : {}),
+      out_refund_no: request.out_refund_no,
+      type: request.type,
+    };
     if (request.type === 'USER_BANK_CARD') {
       body.bank_type = request.bank_type;
       body.bank_account = encryptSensitive(request.bank_account!, sensitive.key);
@@ -163,9 +213,17 @@ export class WechatPayClient {
     return typeof source === 'function' ? source() : source;
   }
 
-  /** `GET /v3/bill/tradebill`: where to download one day's trade bill, and the SHA1 of the original file (bill.ts). */
-  applyTradeBill(request: TradeBillRequest): Promise<BillApplication> {
-    return this.json('GET', `/v3/bill/tradebill?${tradeBillQuery(request)}`);
+  /**
+   * `GET /v3/bill/tradebill`: where to download one day's trade bill, and the SHA1 of the original file (bill.ts). A
+   * service provider names the sub-merchant whose bill it wants (without one: every sub-merchant's in one file).
+   */
+  applyTradeBill(request: TradeBillRequest, sub?: SubMerchantRef): Promise<BillApplication> {
+    // the one call a service provider may make for all its sub-merchants at once
+    const partner = this.mode === 'partner' && !sub ? undefined : this.partner(sub, 'applyTradeBill');
+    return this.json(
+      'GET',
+      `/v3/bill/tradebill?${tradeBillQuery(partner ? { ...request, sub_mchid: partner.subMchid } : request)}`,
+    );
   }
 
   /**

@@ -7,10 +7,15 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WechatPayConfigError } from './errors';
 import { WECHATPAY_BASE_URL } from './client';
+import { WECHATPAY_MODES, type WechatPayMode } from './partner';
 import { loadPlatformKeys, splitPemBlocks, type PlatformKeySource } from './verifier';
 
 export interface WechatPayConfig {
+  /** direct: a merchant paid in its own name; partner: a service provider paid for its sub-merchants (partner.ts) */
+  mode: WechatPayMode;
+  /** direct: the merchant's mchid; partner: the service provider's, sp_mchid */
   mchid: string;
+  /** direct: the mini-program bound to mchid; partner: sp_appid, the appid bound to the service provider */
   appid: string;
   merchantSerialNo: string;
   merchantPrivateKey: KeyObject;
@@ -24,6 +29,7 @@ export interface WechatPayConfig {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const WECHATPAY_ENV = {
+  mode: 'WECHATPAY_MODE',
   mchid: 'WECHATPAY_MCHID',
   appid: 'WECHATPAY_APPID',
   merchantSerialNo: 'WECHATPAY_MERCHANT_SERIAL_NO',
@@ -81,6 +87,9 @@ export function loadWechatPayConfig(
     return value ?? '';
   };
 
+  const modeText = text(WECHATPAY_ENV.mode) ?? 'direct';
+  const mode = WECHATPAY_MODES.find((m) => m === modeText) ?? 'direct';
+  if (mode !== modeText) problems.push(`${WECHATPAY_ENV.mode} must be ${WECHATPAY_MODES.join(' or ')}`);
   const mchid = need(WECHATPAY_ENV.mchid, text(WECHATPAY_ENV.mchid), /^\d{6,32}$/, 'digits');
   const appid = need(
     WECHATPAY_ENV.appid,
@@ -158,6 +167,7 @@ export function loadWechatPayConfig(
 
   if (problems.length > 0 || !merchantPrivateKey) throw new WechatPayConfigError(problems);
   return {
+    mode,
     mchid,
     appid,
     merchantSerialNo,

@@ -17,6 +17,7 @@ export * from './types';
 export * from './time';
 export * from './bill';
 export * from './tradebill';
+export * from './partner';
 
 import { WechatPayClient, type WechatPayClientOptions } from './client';
 import type { WechatPayConfig } from './config';
@@ -53,6 +54,7 @@ export function createWechatPay(
   const sensitiveKey = options.sensitiveKey ?? (() => selectSensitiveKey(config.platformKeys));
   const client = new WechatPayClient({
     ...options,
+    mode: config.mode,
     baseUrl: config.baseUrl,
     credential,
     verifier,

@@ -105,11 +105,15 @@ export function parseEnvelope(body: Buffer | string): NotificationEnvelope {
   return obj as unknown as NotificationEnvelope;
 }
 
+/** A direct merchant's resource names mchid (and appid); a service provider's sp_mchid, sub_mchid (and sp_appid). */
+const namesMerchant = (obj: Record<string, unknown>, app: boolean): boolean =>
+  (isString(obj.mchid) && (!app || isString(obj.appid))) ||
+  (isString(obj.sp_mchid) && isString(obj.sub_mchid) && (!app || isString(obj.sp_appid)));
+
 function asTransaction(obj: Record<string, unknown>): Transaction {
   const amount = obj.amount as Record<string, unknown> | undefined;
   if (
-    !isString(obj.mchid) ||
-    !isString(obj.appid) ||
+    !namesMerchant(obj, true) ||
     !isString(obj.out_trade_no) ||
     !TRADE_STATES.includes(obj.trade_state as never) ||
     typeof amount !== 'object' ||
@@ -117,7 +121,7 @@ function asTransaction(obj: Record<string, unknown>): Transaction {
     !isFen(amount.total)
   ) {
     throw new WechatPayNotificationError(
-      'transaction resource lacks mchid, appid, out_trade_no, trade_state or amount.total',
+      'transaction resource lacks mchid, appid (or sp_mchid, sub_mchid, sp_appid), out_trade_no, trade_state or amount.total',
     );
   }
   return obj as unknown as Transaction;
@@ -126,7 +130,7 @@ function asTransaction(obj: Record<string, unknown>): Transaction {
 function asRefundResource(obj: Record<string, unknown>): RefundNotificationResource {
   const amount = obj.amount as Record<string, unknown> | undefined;
   if (
-    !isString(obj.mchid) ||
+    !namesMerchant(obj, false) ||
     !isString(obj.out_trade_no) ||
     !isString(obj.out_refund_no) ||
     !REFUND_STATUSES.includes(obj.refund_status as never) ||
@@ -136,7 +140,7 @@ function asRefundResource(obj: Record<string, unknown>): RefundNotificationResou
     !isFen(amount.total)
   ) {
     throw new WechatPayNotificationError(
-      'refund resource lacks mchid, out_trade_no, out_refund_no, refund_status or amount',
+      'refund resource lacks mchid (or sp_mchid, sub_mchid), out_trade_no, out_refund_no, refund_status or amount',
     );
   }
   return obj as unknown as RefundNotificationResource;

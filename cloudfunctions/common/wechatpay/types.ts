@@ -1,4 +1,7 @@
-/** Wire types of the WeChat Pay APIv3 endpoints this product uses (direct merchant, JSAPI and Native). Amounts in fen. */
+/**
+ * Wire types of the WeChat Pay APIv3 endpoints this product uses (JSAPI and Native, as a direct merchant or as a
+ * service provider for its sub-merchants: partner.ts). Amounts in fen.
+ */
 
 export type TradeState = 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR';
 export const TRADE_STATES: readonly TradeState[] = [
@@ -51,9 +54,18 @@ export interface NativePrepayResponse {
   code_url: string;
 }
 
+/**
+ * A transaction as a query or a TRANSACTION.SUCCESS notification reports it. A direct merchant's carries appid, mchid
+ * and payer.openid; a service provider's (partner.ts) sp_appid, sp_mchid, sub_mchid, sub_appid when prepaid with one,
+ * and payer.sp_openid or payer.sub_openid.
+ */
 export interface Transaction {
-  appid: string;
-  mchid: string;
+  appid?: string;
+  mchid?: string;
+  sp_appid?: string;
+  sp_mchid?: string;
+  sub_appid?: string;
+  sub_mchid?: string;
   out_trade_no: string;
   transaction_id?: string;
   trade_type?: string;
@@ -62,7 +74,7 @@ export interface Transaction {
   bank_type?: string;
   attach?: string;
   success_time?: string;
-  payer?: { openid?: string };
+  payer?: { openid?: string; sp_openid?: string; sub_openid?: string };
   amount?: { total?: number; payer_total?: number; currency?: string; payer_currency?: string };
   promotion_detail?: unknown[];
 }
@@ -119,9 +131,14 @@ export interface AbnormalRefundRequest {
   real_name?: string;
 }
 
-/** The decrypted refund notification resource: it says `refund_status`, not `status`. */
+/**
+ * The decrypted refund notification resource: it says `refund_status`, not `status`. A direct merchant's names mchid;
+ * a service provider's sp_mchid and sub_mchid instead.
+ */
 export interface RefundNotificationResource {
-  mchid: string;
+  mchid?: string;
+  sp_mchid?: string;
+  sub_mchid?: string;
   out_trade_no: string;
   transaction_id: string;
   out_refund_no: string;

@@ -95,7 +95,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function createHarness(options: { subscribeTemplateId?: string } = {}): Harness {
+export function createHarness(options: { subscribeTemplateId?: string; mode?: 'direct' | 'partner' } = {}): Harness {
   let now = T0;
   const engine = new LocalDatabaseEngine(undefined, () => now);
   const store = new Store(engine.database({ throwOnNotFound: false }) as unknown as CloudDatabase);
@@ -137,6 +137,7 @@ export function createHarness(options: { subscribeTemplateId?: string } = {}): H
     },
   };
   const config: AppConfig = {
+    payMode: options.mode ?? 'direct',
     appid: APPID,
     appSecret: 'a1b2c3d4e5f6a7b8c9d0',
     wxApiBaseUrl: 'https://api.weixin.qq.com',

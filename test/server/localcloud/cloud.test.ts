@@ -195,6 +195,7 @@ test('the bundled functions (npm run build) run on the local cloud', async () =>
     'checkout',
     'clientLog',
     'login',
+    'merchants',
     'msgPush',
     'orders',
     'payNotify',

@@ -451,6 +451,7 @@ describe('createWechatPay wires the sensitive-field key from the configured WeCh
   ) {
     const requests: { headers: Headers; body: string }[] = [];
     const config: WechatPayConfig = {
+      mode: 'direct',
       mchid: MCHID,
       appid: 'wxd678efh567hg6787',
       merchantSerialNo: 'ABCDEF0123456789',

@@ -1,12 +1,14 @@
 /**
- * One admin action: authorised (callers listed in ADMIN_OPENIDS only, checked before anything is read or written),
- * run, and appended to the admin log with its outcome. Its own module so that every function with admin actions
- * (admin, books) bundles this and not the others' actions.
+ * One admin action: authorised (an admin of ADMIN_OPENIDS, or in partner mode a sub-merchant admin for the actions
+ * that allow it; checked before anything is read or written), run, and appended to the admin log with its outcome.
+ * Its own module so that every function with admin actions (admin, books, merchants) bundles this and not the
+ * others' actions.
  */
 import { COLLECTIONS } from '../../store/store';
 import { isAdmin, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
+import { adminScopeOf, type AdminScope } from '../merchants';
 import { asObject, type Input } from '../validate';
 
 export interface AdminLogEntry {
@@ -18,17 +20,30 @@ export interface AdminLogEntry {
   note?: string;
 }
 
-type AdminHandler<T> = (deps: Deps, admin: string, obj: Input) => Promise<{ result: T; target: string; note?: string }>;
+type AdminHandler<T> = (
+  deps: Deps,
+  admin: string,
+  obj: Input,
+  scope: AdminScope,
+) => Promise<{ result: T; target: string; note?: string }>;
 
-/** Authorises, runs and audits one admin action. */
-export function adminAction<T>(action: string, handler: AdminHandler<T>) {
+/**
+ * Authorises, runs and audits one admin action. An admin of ADMIN_OPENIDS may run every action; a sub-merchant admin
+ * (partner mode, domain/merchants.ts) only those marked `subMerchantAdmins`, which see its own sub-merchant's orders.
+ */
+export function adminAction<T>(
+  action: string,
+  handler: AdminHandler<T>,
+  { subMerchantAdmins = false }: { subMerchantAdmins?: boolean } = {},
+) {
   return async (deps: Deps, caller: Caller, event: unknown): Promise<T> => {
     const admin = requireCaller(caller);
-    if (!isAdmin(deps, admin)) throw new DomainError('FORBIDDEN', '没有管理权限');
+    const scope = isAdmin(deps, admin) ? ({ all: true } as const) : await adminScopeOf(deps, admin);
+    if (!scope || (!scope.all && !subMerchantAdmins)) throw new DomainError('FORBIDDEN', '没有管理权限');
     const obj = asObject(event);
     const log: AdminLogEntry = { at: deps.clock(), admin, action, target: '', outcome: 'ok' };
     try {
-      const { result, target, note } = await handler(deps, admin, obj);
+      const { result, target, note } = await handler(deps, admin, obj, scope);
       log.target = target;
       if (note) log.note = note;
       await deps.store.append(COLLECTIONS.adminLog, log);

@@ -21,6 +21,7 @@ import { WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { entry } from '../access';
 import type { Deps } from '../deps';
+import { inScope, subMerchantOf, type AdminScope } from '../merchants';
 import { adminAction } from './action';
 import { DomainError } from '../errors';
 import { exceptionId, resolveException, toExceptionView, type ExceptionDoc } from '../attention/exceptions';
@@ -43,9 +44,10 @@ const readNote = (obj: Input) => readString(obj, 'note', { max: 200 });
 const readRequestId = (obj: Input) => readString(obj, 'requestId', { min: 8, max: 64, pattern: ID_PATTERN });
 const EXCEPTION_ID = /^[a-z_]+:[A-Za-z0-9_\-|*@.]+$/;
 
-async function loadOrder(deps: Deps, orderId: string): Promise<OrderDoc> {
+/** An order the admin may see: another sub-merchant's is, to a sub-merchant admin, not found. */
+export async function loadOrder(deps: Deps, orderId: string, scope: AdminScope = { all: true }): Promise<OrderDoc> {
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
-  if (!order) throw new DomainError('NOT_FOUND', '订单不存在');
+  if (!order || !inScope(scope, order)) throw new DomainError('NOT_FOUND', '订单不存在');
   return order;
 }
 
@@ -64,28 +66,32 @@ async function loadAbnormalRefund(deps: Deps, outRefundNo: string): Promise<Refu
 
 // ---- refunds ------------------------------------------------------------------------------------------------------
 
-export const adminRefund = adminAction<OrderView>('refund', async (deps, admin, obj) => {
-  onlyKeys(obj, ['action', 'orderId', 'amountFen', 'reason', 'requestId']);
-  const { orderId, amountFen, reason, requestId }: AdminRefundRequest = {
-    orderId: readOrderId(obj),
-    amountFen: readInt(obj, 'amountFen', { min: 1, max: 100_000_000 })!,
-    reason: readString(obj, 'reason', { max: 80 }),
-    requestId: readRequestId(obj),
-  };
-  const order = await loadOrder(deps, orderId);
-  const refund = await createOrderRefund(deps, order, {
-    outRefundNo: outRefundNoFor(order._id, requestId),
-    amountFen,
-    reason,
-    requestedBy: 'admin',
-    requestedByOpenid: admin,
-  });
-  return {
-    result: await orderViewWithRefunds(deps, orderId),
-    target: orderId,
-    note: `${refund._id} ${amountFen} fen: ${refund.status}`,
-  };
-});
+export const adminRefund = adminAction<OrderView>(
+  'refund',
+  async (deps, admin, obj, scope) => {
+    onlyKeys(obj, ['action', 'orderId', 'amountFen', 'reason', 'requestId']);
+    const { orderId, amountFen, reason, requestId }: AdminRefundRequest = {
+      orderId: readOrderId(obj),
+      amountFen: readInt(obj, 'amountFen', { min: 1, max: 100_000_000 })!,
+      reason: readString(obj, 'reason', { max: 80 }),
+      requestId: readRequestId(obj),
+    };
+    const order = await loadOrder(deps, orderId, scope);
+    const refund = await createOrderRefund(deps, order, {
+      outRefundNo: outRefundNoFor(order._id, requestId),
+      amountFen,
+      reason,
+      requestedBy: 'admin',
+      requestedByOpenid: admin,
+    });
+    return {
+      result: await orderViewWithRefunds(deps, orderId),
+      target: orderId,
+      note: `${refund._id} ${amountFen} fen: ${refund.status}`,
+    };
+  },
+  { subMerchantAdmins: true },
+);
 
 // ---- exceptions ---------------------------------------------------------------------------------------------------
 
@@ -185,38 +191,46 @@ async function acceptAtWechatAmount(deps: Deps, admin: string, orderId: string, 
   return (await store.getById<OrderDoc>(COLLECTIONS.orders, orderId))!;
 }
 
-export const acceptReview = adminAction<OrderView>('acceptReview', async (deps, admin, obj) => {
-  onlyKeys(obj, ['action', 'orderId', 'note']);
-  const { orderId, note }: AcceptReviewRequest = { orderId: readOrderId(obj), note: readNote(obj) };
-  const order = await loadOrder(deps, orderId);
-  if (order.status !== 'review') throw new DomainError('CONFLICT', '订单不在核对中');
-  await acceptAtWechatAmount(deps, admin, orderId, note);
-  return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note };
-});
+export const acceptReview = adminAction<OrderView>(
+  'acceptReview',
+  async (deps, admin, obj, scope) => {
+    onlyKeys(obj, ['action', 'orderId', 'note']);
+    const { orderId, note }: AcceptReviewRequest = { orderId: readOrderId(obj), note: readNote(obj) };
+    const order = await loadOrder(deps, orderId, scope);
+    if (order.status !== 'review') throw new DomainError('CONFLICT', '订单不在核对中');
+    await acceptAtWechatAmount(deps, admin, orderId, note);
+    return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note };
+  },
+  { subMerchantAdmins: true },
+);
 
 /** A `review` order refunded in full: accepted at WeChat Pay's amount, then a full refund of that amount. */
-export const refundReview = adminAction<OrderView>('refundReview', async (deps, admin, obj) => {
-  onlyKeys(obj, ['action', 'orderId', 'note', 'requestId']);
-  const { orderId, note, requestId }: RefundReviewRequest = {
-    orderId: readOrderId(obj),
-    note: readNote(obj),
-    requestId: readRequestId(obj),
-  };
-  const outRefundNo = outRefundNoFor(orderId, requestId);
-  const before = await loadOrder(deps, orderId);
-  if (before.status !== 'review' && !before.refundReservations?.[outRefundNo])
-    throw new DomainError('CONFLICT', '订单不在核对中');
-  const order = await acceptAtWechatAmount(deps, admin, orderId, note);
-  const amountFen = order.refundReservations?.[outRefundNo]?.amountFen ?? order.refundableFen;
-  await createOrderRefund(deps, order, {
-    outRefundNo,
-    amountFen,
-    reason: '金额核对后全额退款',
-    requestedBy: 'admin',
-    requestedByOpenid: admin,
-  });
-  return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note };
-});
+export const refundReview = adminAction<OrderView>(
+  'refundReview',
+  async (deps, admin, obj, scope) => {
+    onlyKeys(obj, ['action', 'orderId', 'note', 'requestId']);
+    const { orderId, note, requestId }: RefundReviewRequest = {
+      orderId: readOrderId(obj),
+      note: readNote(obj),
+      requestId: readRequestId(obj),
+    };
+    const outRefundNo = outRefundNoFor(orderId, requestId);
+    const before = await loadOrder(deps, orderId, scope);
+    if (before.status !== 'review' && !before.refundReservations?.[outRefundNo])
+      throw new DomainError('CONFLICT', '订单不在核对中');
+    const order = await acceptAtWechatAmount(deps, admin, orderId, note);
+    const amountFen = order.refundReservations?.[outRefundNo]?.amountFen ?? order.refundableFen;
+    await createOrderRefund(deps, order, {
+      outRefundNo,
+      amountFen,
+      reason: '金额核对后全额退款',
+      requestedBy: 'admin',
+      requestedByOpenid: admin,
+    });
+    return { result: await orderViewWithRefunds(deps, orderId), target: orderId, note };
+  },
+  { subMerchantAdmins: true },
+);
 
 // ---- abnormal refunds ---------------------------------------------------------------------------------------------
 
@@ -242,11 +256,15 @@ export const applyAbnormalRefund = adminAction<ExceptionView>('applyAbnormalRefu
   const refund = await loadAbnormalRefund(deps, outRefundNo);
   if (!refund.refundId) throw new DomainError('FAILED_PRECONDITION', '缺少微信退款单号');
   try {
-    await deps.pay.client.applyAbnormalRefund(refund.refundId, {
-      out_refund_no: refund._id,
-      type,
-      ...(toUser ? { bank_type: bankType, bank_account: bankAccount, real_name: realName } : {}),
-    });
+    await deps.pay.client.applyAbnormalRefund(
+      refund.refundId,
+      {
+        out_refund_no: refund._id,
+        type,
+        ...(toUser ? { bank_type: bankType, bank_account: bankAccount, real_name: realName } : {}),
+      },
+      subMerchantOf(deps, refund),
+    );
   } catch (error) {
     if (error instanceof WechatPayApiError && error.status < 500)
       throw new DomainError('FAILED_PRECONDITION', `微信支付拒绝：${error.code} ${error.message}`);

@@ -14,8 +14,10 @@ import type {
 import { COLLECTIONS } from '../../store/store';
 import { refundsOf } from '../access';
 import { adminAction } from './action';
+import { loadOrder } from './admin';
+import { inScope } from '../merchants';
 import type { Deps } from '../deps';
-import { DomainError, invalid } from '../errors';
+import { invalid } from '../errors';
 import type { OrderDoc, PaymentDoc } from '../records';
 import { onlyKeys, readOrderId, readString } from '../validate';
 import { toView } from '../views';
@@ -98,26 +100,34 @@ async function find(deps: Deps, by: MatchedBy, value: string): Promise<OrderDoc[
 }
 
 /** admin.searchOrders { query } */
-export const searchOrders = adminAction<SearchOrdersResponse>('searchOrders', async (deps, _admin, obj) => {
-  onlyKeys(obj, ['action', 'query']);
-  const { query }: SearchOrdersRequest = { query: readString(obj, 'query', { max: 64 }) };
-  const kind = classifyQuery(query);
-  if (!kind) throw invalid('query', '请输入订单号、商户单号、微信支付单号或手机号');
-  const orders = await find(deps, kind.by, kind.value);
-  // the audit names what was looked up, the phone masked
-  const target =
-    kind.by === 'phone' ? `phone:${kind.value.slice(0, 3)}****${kind.value.slice(7)}` : `${kind.by}:${kind.value}`;
-  return { result: { matchedBy: kind.by, orders: orders.map(toSummary) }, target, note: `${orders.length} found` };
-});
+export const searchOrders = adminAction<SearchOrdersResponse>(
+  'searchOrders',
+  async (deps, _admin, obj, scope) => {
+    onlyKeys(obj, ['action', 'query']);
+    const { query }: SearchOrdersRequest = { query: readString(obj, 'query', { max: 64 }) };
+    const kind = classifyQuery(query);
+    if (!kind) throw invalid('query', '请输入订单号、商户单号、微信支付单号或手机号');
+    // a sub-merchant admin finds its own sub-merchant's orders only
+    const orders = (await find(deps, kind.by, kind.value)).filter((order) => inScope(scope, order));
+    // the audit names what was looked up, the phone masked
+    const target =
+      kind.by === 'phone' ? `phone:${kind.value.slice(0, 3)}****${kind.value.slice(7)}` : `${kind.by}:${kind.value}`;
+    return { result: { matchedBy: kind.by, orders: orders.map(toSummary) }, target, note: `${orders.length} found` };
+  },
+  { subMerchantAdmins: true },
+);
 
 /** admin.getOrder { orderId }: any order, with its payments, refunds and buyer. */
-export const adminGetOrder = adminAction<AdminOrderView>('getOrder', async (deps, _admin, obj) => {
-  onlyKeys(obj, ['action', 'orderId']);
-  const { orderId }: AdminGetOrderRequest = { orderId: readOrderId(obj) };
-  const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, orderId);
-  if (!order) throw new DomainError('NOT_FOUND', '订单不存在');
-  return { result: await adminOrderView(deps, order), target: orderId };
-});
+export const adminGetOrder = adminAction<AdminOrderView>(
+  'getOrder',
+  async (deps, _admin, obj, scope) => {
+    onlyKeys(obj, ['action', 'orderId']);
+    const { orderId }: AdminGetOrderRequest = { orderId: readOrderId(obj) };
+    const order = await loadOrder(deps, orderId, scope);
+    return { result: await adminOrderView(deps, order), target: orderId };
+  },
+  { subMerchantAdmins: true },
+);
 
 /** The order as the merchant sees it: the owner's view, its payments, buyer and WeChat-side shipping upload. */
 export async function adminOrderView(deps: Deps, order: OrderDoc): Promise<AdminOrderView> {

@@ -42,6 +42,8 @@ export interface BooksRefund {
   abnormalAt?: number;
   /** created here within the bill's day (a refund created just before midnight may be the next day's) */
   inDay: boolean;
+  /** partner mode: the sub-merchant whose refund it is */
+  subMchid?: string;
 }
 
 /** A bill row the books do not have under its key: looked up (and perhaps healed) after the digest was checked. */

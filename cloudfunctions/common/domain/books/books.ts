@@ -38,7 +38,8 @@ import { rollUpDay, type MetricsDoc } from './metrics';
 import { isNotFound } from '../provider-errors';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { advanceRefund } from '../money/refunds';
-import { settleByQuery } from '../money/settlement';
+import { queryTransaction, settleByQuery } from '../money/settlement';
+import { refundMerchant, subMerchantOf } from '../merchants';
 import { getStatement, leaseStatement, saveStatement, toStatementView, type StatementDoc } from './statements';
 import { watchConditions } from './watch';
 
@@ -82,6 +83,7 @@ function booksRefund(r: RefundDoc, dayStart: number): BooksRefund {
     createdAt: r.createdAt,
     ...(r.settledAt !== undefined ? { settledAt: r.settledAt } : {}),
     ...(r.abnormalAt !== undefined ? { abnormalAt: r.abnormalAt } : {}),
+    ...refundMerchant(r),
     inDay: r.createdAt >= dayStart,
   };
 }
@@ -445,8 +447,8 @@ async function settleDifferences(
     let said = '';
     if (mayQuery()) {
       queries += 1;
-      said = await deps.pay.client.queryByOutTradeNo(outTradeNo).then(
-        (tx) => `; WeChat Pay's query says ${tx.trade_state}`,
+      said = await queryTransaction(deps, outTradeNo).then(
+        (tx) => (tx ? `; WeChat Pay's query says ${tx.trade_state}` : ''),
         (error: unknown) => (isNotFound(error) ? "; WeChat Pay's query says it does not exist" : ''),
       );
     }
@@ -466,7 +468,7 @@ async function settleDifferences(
     let notFound = false;
     if (mayQuery()) {
       queries += 1;
-      await deps.pay.client.queryRefund(refund.outRefundNo).then(
+      await deps.pay.client.queryRefund(refund.outRefundNo, subMerchantOf(deps, refund)).then(
         (answer) => void (day = answer.create_time ? chinaDate(Date.parse(answer.create_time)) : undefined),
         (error: unknown) => void (notFound = isNotFound(error)),
       );

@@ -22,6 +22,8 @@ import {
 import { bodySize, rawRequestOf, type HttpAccessEvent, type HttpResponse } from '../../http';
 import { COLLECTIONS } from '../../store/store';
 import type { Deps } from '../deps';
+import { openException } from '../attention/exceptions';
+import { isPartner } from '../merchants';
 import type { RefundDoc } from '../records';
 import { moveRefund } from './refunds';
 import { REFUND_STATE_FROM_WECHAT } from './refund-table';
@@ -125,10 +127,23 @@ async function act(deps: Deps, parsed: ParsedNotification, entry: NotificationLo
   }
   const refund = parsed.resource;
   entry.outRefundNo = refund.out_refund_no;
-  if (refund.mchid !== deps.pay.config.mchid) return 'merchant_mismatch';
+  const partner = isPartner(deps);
+  if ((partner ? refund.sp_mchid : refund.mchid) !== deps.pay.config.mchid) return 'merchant_mismatch';
   if (parsed.eventType !== `REFUND.${refund.refund_status}`) return 'event_state_mismatch';
   const stored = await deps.store.getById<RefundDoc>(COLLECTIONS.refunds, refund.out_refund_no);
   if (!stored) return 'unknown_refund';
+  if (partner && refund.sub_mchid !== stored.subMchid) {
+    // another sub-merchant's refund under our out_refund_no: nothing changes, a person looks at it
+    await openException(deps, {
+      kind: 'payment_mismatch',
+      key: stored._id,
+      orderId: stored.orderId,
+      outTradeNo: stored.outTradeNo,
+      outRefundNo: stored._id,
+      detail: `refund notification of sub_mchid ${String(refund.sub_mchid)}, the refund's is ${String(stored.subMchid)}`,
+    });
+    return 'merchant_mismatch';
+  }
   if (
     stored.outTradeNo !== refund.out_trade_no ||
     stored.amountFen !== refund.amount.refund ||

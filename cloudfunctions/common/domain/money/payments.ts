@@ -9,11 +9,12 @@
  * code_url instead of a prepay_id, renewed the same way when it is about to lapse (2 hours, never past the order).
  */
 import type { ConfirmPaymentRequest, OrderView, PayRequest, PayResponse } from '../../../../typings/api';
-import { buildRequestPaymentParams, newNonce, rfc3339, WechatPayApiError } from '../../wechatpay';
+import { buildRequestPaymentParams, newNonce, payingAppid, rfc3339, WechatPayApiError } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
+import { merchantFields, subMerchantOf } from '../merchants';
 import { isPaidCode, providerError } from '../provider-errors';
 import type { OrderDoc, PaymentDoc } from '../records';
 import { settleByQuery } from './settlement';
@@ -31,14 +32,16 @@ function describe(order: OrderDoc): string {
   return [...text].slice(0, 127).join('');
 }
 
-function paymentParams(deps: Deps, orderId: string, prepayId: string): PayResponse {
+/** paySign is made with the appid the buyer's openid belongs to: sub_appid when prepaid with one, else ours (sp_appid). */
+function paymentParams(deps: Deps, payment: PaymentDoc): PayResponse {
   const timeStamp = String(Math.floor(deps.clock() / 1000));
+  const prepayId = payment.prepayId!;
   return {
-    orderId,
+    orderId: payment.orderId,
     prepayId,
     params: buildRequestPaymentParams(
       deps.pay.credential.signer,
-      deps.pay.config.appid,
+      payingAppid(deps.pay.config.appid, subMerchantOf(deps, payment)),
       prepayId,
       timeStamp,
       newNonce(),
@@ -79,7 +82,7 @@ export async function payOwnedOrder(
 
 async function payOnce(deps: Deps, order: OrderDoc): Promise<PayResponse | undefined> {
   const payment = await prepareOnce(deps, order);
-  return payment && paymentParams(deps, order._id, payment.prepayId!);
+  return payment && paymentParams(deps, payment);
 }
 
 /** What a Native checkout shows: the order's code_url and when it lapses (never after the order). */
@@ -167,8 +170,10 @@ async function prepareOnce(deps: Deps, order: OrderDoc): Promise<PaymentDoc | un
       notify_url: deps.pay.config.notifyUrl,
       amount: { total: payment.amountFen, currency: 'CNY' as const },
     };
-    if (native) ({ code_url: handle } = await deps.pay.client.prepayNative(fields));
-    else ({ prepay_id: handle } = await deps.pay.client.prepayJsapi({ ...fields, payer: { openid: order.openid } }));
+    const sub = subMerchantOf(deps, payment);
+    if (native) ({ code_url: handle } = await deps.pay.client.prepayNative(fields, sub));
+    else
+      ({ prepay_id: handle } = await deps.pay.client.prepayJsapi({ ...fields, payer: { openid: order.openid } }, sub));
   } catch (error) {
     if (error instanceof WechatPayApiError && isPaidCode(error.code)) {
       await settleByQuery(deps, payment._id);
@@ -206,6 +211,7 @@ async function ensurePayment(deps: Deps, order: OrderDoc, outTradeNo: string): P
     openid: order.openid,
     // a guest's order is paid by Native: no payer is named before a phone scans the code
     ...(order.guest ? { tradeType: 'NATIVE' as const } : {}),
+    ...merchantFields(subMerchantOf(deps, order)),
     amountFen: order.totalFen,
     description: describe(order),
     status: 'created',
@@ -237,7 +243,7 @@ export async function closePaymentAtProvider(deps: Deps, payment: PaymentDoc): P
       { closeRequestedAt: deps.clock() },
     );
   try {
-    await deps.pay.client.closeByOutTradeNo(payment._id);
+    await deps.pay.client.closeByOutTradeNo(payment._id, subMerchantOf(deps, payment));
   } catch (error) {
     if (error instanceof WechatPayApiError && isPaidCode(error.code)) {
       await settleByQuery(deps, payment._id);

@@ -13,6 +13,7 @@
  */
 import { COLLECTIONS } from '../../store/store';
 import type { Deps } from '../deps';
+import { refundMerchant } from '../merchants';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { endUnpaidOrder } from './payments';
 import { OPEN_REFUND_STATES } from './refund-table';
@@ -208,6 +209,7 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
           orderId: order._id,
           outTradeNo: order.paidOutTradeNo!,
           openid: order.openid,
+          ...refundMerchant(order),
           amountFen: reservation.amountFen,
           totalFen: order.paidFen,
           reason: reservation.reason ?? '',

@@ -15,6 +15,7 @@ import { COLLECTIONS } from '../../store/store';
 import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
 import { DomainError } from '../errors';
+import { refundMerchant, subMerchantOf } from '../merchants';
 import { exceptionId, openException, resolveException } from '../attention/exceptions';
 import { isNotFound, providerError } from '../provider-errors';
 import { REFUNDABLE_ORDER_STATES, type OrderDoc, type RefundDoc, type RefundKind } from '../records';
@@ -159,6 +160,7 @@ export async function createOrderRefund(deps: Deps, order: OrderDoc, input: Refu
     orderId: order._id,
     outTradeNo: order.paidOutTradeNo,
     openid: order.openid,
+    ...refundMerchant(order),
     amountFen: input.amountFen,
     totalFen: order.paidFen,
     reason: input.reason,
@@ -178,6 +180,7 @@ type NewRefund = Pick<
   | 'orderId'
   | 'outTradeNo'
   | 'openid'
+  | 'subMchid'
   | 'amountFen'
   | 'totalFen'
   | 'reason'
@@ -203,7 +206,7 @@ export async function recordRefund(deps: Deps, fields: NewRefund): Promise<Refun
 /** A whole payment the order never used (a second successful payment): refunded in full, once. */
 export async function refundDuplicateCharge(
   deps: Deps,
-  payment: { _id: string; orderId: string; openid: string },
+  payment: { _id: string; orderId: string; openid: string; subMchid?: string },
   totalFen: number,
 ): Promise<RefundDoc> {
   const refund = await recordRefund(deps, {
@@ -212,6 +215,7 @@ export async function refundDuplicateCharge(
     orderId: payment.orderId,
     outTradeNo: payment._id,
     openid: payment.openid,
+    ...refundMerchant(payment),
     amountFen: totalFen,
     totalFen,
     reason: '重复支付，自动退款',
@@ -250,13 +254,16 @@ export async function submitRefund(deps: Deps, refund: RefundDoc): Promise<Refun
   }
   let verdict: SubmitVerdict;
   try {
-    const answer: Refund = await deps.pay.client.createRefund({
-      out_trade_no: refund.outTradeNo,
-      out_refund_no: refund._id,
-      reason: refund.reason,
-      notify_url: deps.pay.config.refundNotifyUrl,
-      amount: { refund: refund.amountFen, total: refund.totalFen, currency: 'CNY' },
-    });
+    const answer: Refund = await deps.pay.client.createRefund(
+      {
+        out_trade_no: refund.outTradeNo,
+        out_refund_no: refund._id,
+        reason: refund.reason,
+        notify_url: deps.pay.config.refundNotifyUrl,
+        amount: { refund: refund.amountFen, total: refund.totalFen, currency: 'CNY' },
+      },
+      subMerchantOf(deps, refund),
+    );
     verdict = { kind: 'accepted', status: answer.status, refundId: answer.refund_id };
   } catch (error) {
     // an API error by its documented meaning; anything else (network, timeout, an answer that fails verification)
@@ -497,7 +504,7 @@ export async function advanceRefund(deps: Deps, refund: RefundDoc): Promise<Refu
   }
   let answer: Refund;
   try {
-    answer = await deps.pay.client.queryRefund(refund._id);
+    answer = await deps.pay.client.queryRefund(refund._id, subMerchantOf(deps, refund));
   } catch (error) {
     if (isNotFound(error) && refund.status === 'unknown') {
       await moveRefund(deps, refund._id, 'queued', { error: 'not found at WeChat Pay: resubmitting' });

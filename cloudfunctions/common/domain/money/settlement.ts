@@ -2,18 +2,20 @@
  * Settlement: what WeChat Pay says about a transaction, from a verified notification or from a query, applied by one
  * function so both paths change state in exactly the same way.
  *
- * Before anything is marked paid the transaction must be this merchant's (mchid, appid), of a payment we made, by the
- * payer we prepaid for, for the order it names (attach), in CNY, with a transaction_id no other payment settled.
+ * Before anything is marked paid the transaction must be this merchant's (mchid, appid; in partner mode sp_mchid,
+ * sp_appid, and the payment's sub_mchid and sub_appid), of a payment we made, by the payer we prepaid for (under the
+ * openid kind prepaid), for the order it names (attach), in CNY, with a transaction_id no other payment settled.
  * Order first, payment second: a crash between the two leaves a paid order whose payment a later delivery or
  * reconcile completes, never a paid payment with an unpaid order. A success the order cannot use (it is already paid
  * by another payment) is a duplicate charge, refunded in full automatically.
  */
 import { fenToYuan } from '../../../../typings/money';
-import { rfc3339, type Transaction } from '../../wechatpay';
+import { rfc3339, type SubMerchantRef, type Transaction } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { entry } from '../access';
 import type { Deps } from '../deps';
 import { openException } from '../attention/exceptions';
+import { isPartner, subMerchantOf } from '../merchants';
 import { isNotFound, providerError } from '../provider-errors';
 import { PAYABLE_ORDER_STATES, type OrderDoc, type PaymentDoc, type RefundDoc, type SettledVia } from '../records';
 import { duplicateChargeRefundNo, refundDuplicateCharge } from './refunds';
@@ -34,19 +36,69 @@ export type SettleVerdict =
 
 const UNSETTLED: PaymentDoc['status'][] = ['created', 'prepaid', 'closed'];
 
+/**
+ * Whether a transaction is ours at all: a direct merchant's names our mchid and appid; a service provider's our sp_mchid
+ * and sp_appid (the sub-merchant is checked against the payment, below).
+ */
+function foreignMerchant(deps: Deps, tx: Transaction): boolean {
+  const { mchid, appid } = deps.pay.config;
+  if (isPartner(deps)) return tx.sp_mchid !== mchid || tx.sp_appid !== appid;
+  return tx.mchid !== mchid || tx.appid !== appid;
+}
+
+/**
+ * Partner mode: why a transaction is not for this payment's sub-merchant as prepaid (sub_mchid the order's, sub_appid
+ * as prepaid), or undefined. Checked in every trade state: another sub-merchant's CLOSED must not close ours either.
+ */
+function subMerchantMismatchOf(deps: Deps, payment: PaymentDoc, tx: Transaction): string | undefined {
+  if (!isPartner(deps)) return undefined;
+  if (tx.sub_mchid !== payment.subMchid)
+    return `sub_mchid ${String(tx.sub_mchid)} is not the order's sub-merchant ${String(payment.subMchid)}`;
+  if (tx.sub_appid !== payment.subAppid)
+    return `sub_appid ${String(tx.sub_appid)} is not the prepay's ${String(payment.subAppid)}`;
+  return undefined;
+}
+
+/**
+ * The payer field a payment was prepaid with: payer.openid (direct); in partner mode payer.sub_openid when the prepay
+ * named sub_appid (the buyer in the sub-merchant's mini-program), payer.sp_openid otherwise.
+ */
+function prepaidPayerKey(deps: Deps, payment: PaymentDoc): 'openid' | 'sp_openid' | 'sub_openid' {
+  if (!isPartner(deps)) return 'openid';
+  return payment.subAppid ? 'sub_openid' : 'sp_openid';
+}
+
 /** Why a successful transaction does not belong to this payment, or undefined when it does. */
-function mismatchOf(payment: PaymentDoc, tx: Transaction): string | undefined {
+function mismatchOf(deps: Deps, payment: PaymentDoc, tx: Transaction): string | undefined {
   if (!tx.transaction_id) return 'no transaction_id';
   // The payer check compares with a payer only where the prepay named one. A JSAPI prepay names its payer
-  // (payer.openid), so a success by anyone else is not this payment's. A Native prepay names nobody: whoever scans the
-  // code_url and pays is the payer, known only from what WeChat Pay reports with the payment; it must be there, and
-  // the other proofs (this merchant, our out_trade_no, attach, CNY, amount, an unclaimed transaction_id) still hold.
+  // (payer.openid, or in partner mode payer.sp_openid / payer.sub_openid), so a success by anyone else, or under the
+  // other openid kind, is not this payment's. A Native prepay names nobody: whoever scans the code_url and pays is the
+  // payer, known only from what WeChat Pay reports with the payment; it must be there, and the other proofs (this
+  // merchant, our out_trade_no, attach, CNY, amount, an unclaimed transaction_id) still hold.
+  const key = prepaidPayerKey(deps, payment);
+  const reported = tx.payer?.[key];
   if (payment.tradeType === 'NATIVE') {
-    if (!tx.payer?.openid) return 'no payer reported for a Native payment';
-  } else if (tx.payer?.openid !== payment.openid) return 'payer openid differs from the payment’s';
+    if (!reported) return `no payer.${key} reported for a Native payment`;
+  } else if (reported !== payment.openid) return `payer.${key} differs from the payment’s payer`;
   if (tx.attach !== payment.orderId) return 'attach differs from the order id';
   if (tx.amount?.currency !== 'CNY') return `currency ${String(tx.amount?.currency)} is not CNY`;
   return undefined;
+}
+
+/** A transaction that names this payment but not as it was made: nothing changes, a person looks at it. */
+async function refuseMismatch(deps: Deps, payment: PaymentDoc, tx: Transaction, detail: string): Promise<void> {
+  await openException(deps, {
+    kind: 'payment_mismatch',
+    key: payment._id,
+    orderId: payment.orderId,
+    outTradeNo: payment._id,
+    ...(tx.transaction_id ? { transactionId: tx.transaction_id } : {}),
+    expectedFen: payment.amountFen,
+    ...(tx.amount?.total !== undefined ? { actualFen: tx.amount.total } : {}),
+    detail,
+  });
+  deps.log.error('a transaction does not match its payment: not settled', { outTradeNo: payment._id, detail });
 }
 
 /**
@@ -70,7 +122,7 @@ export async function settleTransaction(
   via: SettledVia = 'query',
 ): Promise<SettleVerdict> {
   const { store } = deps;
-  if (tx.mchid !== deps.pay.config.mchid || tx.appid !== deps.pay.config.appid) return 'merchant_mismatch';
+  if (foreignMerchant(deps, tx)) return 'merchant_mismatch';
   const payment = await store.getById<PaymentDoc>(COLLECTIONS.payments, tx.out_trade_no);
   const paid = tx.trade_state === 'SUCCESS' || tx.trade_state === 'REFUND';
   if (!payment) {
@@ -85,6 +137,11 @@ export async function settleTransaction(
       });
     }
     return 'unknown_payment';
+  }
+  const otherSubMerchant = subMerchantMismatchOf(deps, payment, tx);
+  if (otherSubMerchant) {
+    await refuseMismatch(deps, payment, tx, otherSubMerchant);
+    return 'merchant_mismatch';
   }
   const now = deps.clock();
   const _ = store.command;
@@ -115,23 +172,14 @@ export async function settleTransaction(
   }
   if (payment.status === 'success' || payment.status === 'amount_mismatch') return 'duplicate';
 
-  const mismatch = mismatchOf(payment, tx);
+  const mismatch = mismatchOf(deps, payment, tx);
   if (mismatch || !(await claimTransaction(deps, tx.transaction_id!, payment._id))) {
-    const detail = mismatch ?? `transaction_id ${tx.transaction_id} already settled another payment`;
-    await openException(deps, {
-      kind: 'payment_mismatch',
-      key: payment._id,
-      orderId: payment.orderId,
-      outTradeNo: payment._id,
-      ...(tx.transaction_id ? { transactionId: tx.transaction_id } : {}),
-      expectedFen: payment.amountFen,
-      ...(tx.amount?.total !== undefined ? { actualFen: tx.amount.total } : {}),
-      detail,
-    });
-    deps.log.error('a successful transaction does not match its payment: not settled', {
-      outTradeNo: payment._id,
-      detail,
-    });
+    await refuseMismatch(
+      deps,
+      payment,
+      tx,
+      mismatch ?? `transaction_id ${tx.transaction_id} already settled another payment`,
+    );
     return mismatch ? 'payment_mismatch' : 'transaction_reused';
   }
   const transactionId = tx.transaction_id!;
@@ -290,18 +338,33 @@ async function notifyPaid(deps: Deps, payment: PaymentDoc, paidAt: number): Prom
   }
 }
 
+/**
+ * Asks WeChat Pay about one out_trade_no, for its payment's sub-merchant in partner mode (a payment we never made
+ * cannot be asked about there: undefined, as WeChat Pay's 404 would be). Errors are WeChat Pay's, unmapped.
+ */
+export async function queryTransaction(deps: Deps, outTradeNo: string): Promise<Transaction | undefined> {
+  let sub: SubMerchantRef | undefined;
+  if (isPartner(deps)) {
+    const payment = await deps.store.getById<PaymentDoc>(COLLECTIONS.payments, outTradeNo);
+    if (!payment) return undefined;
+    sub = subMerchantOf(deps, payment);
+  }
+  return deps.pay.client.queryByOutTradeNo(outTradeNo, sub);
+}
+
 /** Queries WeChat Pay for one out_trade_no and settles from the answer. */
 export async function settleByQuery(
   deps: Deps,
   outTradeNo: string,
   via: SettledVia = 'query',
 ): Promise<SettleVerdict | 'not_found'> {
-  let tx: Transaction;
+  let tx: Transaction | undefined;
   try {
-    tx = await deps.pay.client.queryByOutTradeNo(outTradeNo);
+    tx = await queryTransaction(deps, outTradeNo);
   } catch (error) {
     if (isNotFound(error)) return 'not_found';
     throw providerError(error);
   }
+  if (!tx) return 'not_found';
   return settleTransaction(deps, tx, via);
 }

@@ -16,6 +16,8 @@ export interface ProductDoc {
   serviceStartsAt?: number;
   /** absent on products stored before kinds existed: those were all counter goods */
   kind?: ProductKind;
+  /** partner mode: the sub-merchant (sub_mchid) it is sold for, and paid to (domain/merchants.ts) */
+  subMchid?: string;
 }
 
 export const CATALOG_LIMIT = 100;

@@ -17,6 +17,7 @@ import { COLLECTIONS } from '../../store/store';
 import { listCatalog } from './catalog';
 import type { Deps } from '../deps';
 import { DomainError } from '../errors';
+import { merchantFields, orderMerchant } from '../merchants';
 import { parseItems, pendingOrder, priceItems } from './orders';
 import { payNative } from '../money/payments';
 import type { OrderDoc, PaymentDoc } from '../records';
@@ -109,12 +110,14 @@ export async function createGuestOrder(deps: Deps, body: unknown, client: Checko
   const obj = asObject(body, 'body');
   onlyKeys(obj, ['items'], 'body');
   const input = parseItems(obj.items);
-  const { items, totalFen, serviceStartsAt } = await priceItems(deps, input);
+  const { items, totalFen, serviceStartsAt, products } = await priceItems(deps, input);
+  const merchant = await orderMerchant(deps, products, undefined); // a guest pays by scanning: no mini-program of ours
   await takeRate(deps, CHECKOUT_LIMITS.create, client.ip);
   const token = randomBytes(32).toString('base64url');
   const tokenHash = sha256(token);
   const id = guestOrderId(tokenHash);
   const order = pendingOrder(deps, {
+    ...merchantFields(merchant),
     _id: id,
     openid: '',
     requestId: id,

@@ -21,6 +21,7 @@ import { entry, loadOwnedOrder, refundsOf, requireCaller } from '../access';
 import { productKind, type ProductDoc } from './catalog';
 import type { Caller, Deps } from '../deps';
 import { DomainError, invalid } from '../errors';
+import { merchantFields, orderMerchant } from '../merchants';
 import { endUnpaidOrder } from '../money/payments';
 import type { OrderDoc } from '../records';
 import {
@@ -107,7 +108,13 @@ export function parseAddress(value: unknown): ShippingAddress {
 export async function priceItems(
   deps: Deps,
   input: ConfirmOrderRequest['items'],
-): Promise<{ items: OrderItem[]; totalFen: number; serviceStartsAt?: number; kind: ProductKind }> {
+): Promise<{
+  items: OrderItem[];
+  totalFen: number;
+  serviceStartsAt?: number;
+  kind: ProductKind;
+  products: ProductDoc[];
+}> {
   const { store } = deps;
   const ids = input.map((i) => i.productId);
   const products = await store.find<ProductDoc>(
@@ -136,7 +143,7 @@ export async function priceItems(
   const kinds = new Set(input.map(({ productId }) => productKind(byId.get(productId)!)));
   if (kinds.size > 1) throw invalid('items', '自取、快递和服务类商品请分开下单');
   const kind = [...kinds][0]!;
-  return { items, totalFen, kind, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}) };
+  return { items, totalFen, kind, ...(starts.length ? { serviceStartsAt: Math.min(...starts) } : {}), products };
 }
 
 /** A new unpaid order: it expires after ORDER_EXPIRY_MINUTES, when reconcile looks at it next. */
@@ -154,10 +161,12 @@ export function pendingOrder(
     | 'serviceStartsAt'
     | 'guest'
     | 'fulfilment'
+    | 'subMchid'
+    | 'subAppid'
   >,
 ): OrderDoc {
   const now = deps.clock();
-  const { serviceStartsAt, guest, fulfilment, ...rest } = fields;
+  const { serviceStartsAt, guest, fulfilment, ...rest } = fields; // rest names a sub-merchant only in partner mode
   return {
     ...rest,
     ...(guest ? { guest } : {}),
@@ -178,19 +187,22 @@ export function pendingOrder(
 }
 
 export async function confirmOrder(deps: Deps, caller: Caller, event: unknown): Promise<OrderView> {
-  return toView(await placeOrder(deps, requireCaller(caller), parseConfirm(event)), deps);
+  return toView(await placeOrder(deps, caller, parseConfirm(event)), deps);
 }
 
 /** The order this request makes: created, or the one the same requestId made before (the same items, or CONFLICT). */
 export async function placeOrder(
   deps: Deps,
-  openid: string,
+  caller: Caller,
   input: WithDefaults<ConfirmOrderRequest, 'remark'>,
 ): Promise<OrderDoc> {
+  const openid = requireCaller(caller);
   const { store } = deps;
-  const { items, serviceStartsAt, totalFen, kind } = await priceItems(deps, input.items);
+  const { items, serviceStartsAt, totalFen, kind, products } = await priceItems(deps, input.items);
   if (kind === 'shipping' && !input.address) throw invalid('address', '请选择收货地址');
+  const merchant = await orderMerchant(deps, products, caller.appid);
   const order = pendingOrder(deps, {
+    ...merchantFields(merchant),
     _id: orderIdFor(openid, input.requestId),
     openid,
     requestId: input.requestId,

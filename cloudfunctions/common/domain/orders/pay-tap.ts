@@ -18,7 +18,7 @@ import { parseConfirm, placeOrder } from './orders';
 export async function orderAndPay(deps: Deps, caller: Caller, event: unknown): Promise<OrderAndPayResponse> {
   const openid = requireCaller(caller);
   const input: WithDefaults<OrderAndPayRequest, 'remark'> = parseConfirm(event);
-  const order = await placeOrder(deps, openid, input);
+  const order = await placeOrder(deps, caller, input);
   const payment = await payOwnedOrder(deps, openid, order._id, order);
   return { ...payment, order: toView(order, deps) };
 }
