@@ -15,6 +15,8 @@ import type {
   ListOrdersResponse,
   RequestAfterSaleRequest,
   RequestRefundRequest,
+  SubscribeProgressRequest,
+  SubscribeProgressResponse,
 } from './orders';
 import type {
   ConfirmPaymentRequest,
@@ -113,6 +115,7 @@ export interface Actions {
   'orders.requestRefund': { request: RequestRefundRequest; response: OrderView };
   'orders.confirmReceipt': { request: ConfirmReceiptRequest; response: OrderView };
   'orders.requestAfterSale': { request: RequestAfterSaleRequest; response: OrderView };
+  'orders.subscribeProgress': { request: SubscribeProgressRequest; response: SubscribeProgressResponse };
 
   'payment.pay': { request: PayRequest; response: PayResponse };
   'payment.confirm': { request: ConfirmPaymentRequest; response: OrderView };
