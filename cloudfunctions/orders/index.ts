@@ -2,6 +2,7 @@
 import { cancelOrder, confirmOrder, getOrder, listOrders } from '../common/domain/orders/orders';
 import { requestRefund } from '../common/domain/money/refunds';
 import { confirmReceipt, requestAfterSale } from '../common/domain/fulfilment/buyer';
+import { subscribeProgress } from '../common/domain/fulfilment/progress';
 import { cloudRuntime } from '../common/runtime/cloud';
 import { byAction, callable } from '../common/runtime/handler';
 
@@ -15,5 +16,6 @@ export const main = callable(
     requestRefund,
     confirmReceipt,
     requestAfterSale,
+    subscribeProgress,
   }),
 );

@@ -15,6 +15,8 @@ import type {
   ListOrdersResponse,
   RequestAfterSaleRequest,
   RequestRefundRequest,
+  SubscribeProgressRequest,
+  SubscribeProgressResponse,
 } from './orders';
 import type {
   ConfirmPaymentRequest,
@@ -119,6 +121,7 @@ export interface Actions {
   'orders.requestRefund': { request: RequestRefundRequest; response: OrderView };
   'orders.confirmReceipt': { request: ConfirmReceiptRequest; response: OrderView };
   'orders.requestAfterSale': { request: RequestAfterSaleRequest; response: OrderView };
+  'orders.subscribeProgress': { request: SubscribeProgressRequest; response: SubscribeProgressResponse };
 
   'payment.orderAndPay': { request: OrderAndPayRequest; response: OrderAndPayResponse };
   'payment.pay': { request: PayRequest; response: PayResponse };

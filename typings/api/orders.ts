@@ -51,3 +51,17 @@ export interface RequestAfterSaleRequest {
   /** a client-made id per request: a retry is the same request */
   requestId: string;
 }
+/**
+ * `orders.subscribeProgress`: the buyer accepted the order-progress subscribe message (wx.requestSubscribeMessage
+ * answered 'accept' for this template), e.g. on the paid page. One message follows, when the order is ready for pickup
+ * or shipped; none without an acceptance.
+ */
+export interface SubscribeProgressRequest {
+  orderId: string;
+  templateId: string;
+}
+export interface SubscribeProgressResponse {
+  orderId: string;
+  templateId: string;
+  acceptedAt: number;
+}

@@ -29,6 +29,8 @@ export interface AppConfig {
   fulfilAcceptAlertMinutes: number;
   /** the 「新订单提醒」 subscribe message staff accept on the staff page */
   staffSubscribeTemplateId?: string;
+  /** the buyer's order-progress message (ready for pickup, shipped) */
+  progressSubscribeTemplateId?: string;
 }
 
 export interface StaffMember {
@@ -52,6 +54,7 @@ export const APP_ENV = {
   staffOpenids: 'STAFF_OPENIDS',
   fulfilAcceptAlertMinutes: 'FULFIL_ACCEPT_ALERT_MINUTES',
   staffSubscribeTemplateId: 'STAFF_SUBSCRIBE_TEMPLATE_ID',
+  progressSubscribeTemplateId: 'PROGRESS_SUBSCRIBE_TEMPLATE_ID',
 } as const;
 
 const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
@@ -135,6 +138,7 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
     problems.push(`${APP_ENV.adminOpenids} must be a comma-separated list of openids`);
   const subscribeTemplateId = text(APP_ENV.subscribeTemplateId);
   const staffSubscribeTemplateId = text(APP_ENV.staffSubscribeTemplateId);
+  const progressSubscribeTemplateId = text(APP_ENV.progressSubscribeTemplateId);
   const staff = parseStaff(text(APP_ENV.staffOpenids) ?? '', problems);
   const config: AppConfig = {
     payMode,
@@ -152,6 +156,7 @@ export function loadAppConfig(env: Env, needs: AppConfigNeeds = { wxLogin: true 
     staff,
     fulfilAcceptAlertMinutes: int(APP_ENV.fulfilAcceptAlertMinutes, 15, 1, 1440),
     ...(staffSubscribeTemplateId ? { staffSubscribeTemplateId } : {}),
+    ...(progressSubscribeTemplateId ? { progressSubscribeTemplateId } : {}),
   };
   if (problems.length) throw new AppConfigError(problems);
   return config;

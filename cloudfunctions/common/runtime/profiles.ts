@@ -65,6 +65,7 @@ export const SHARED_SETTINGS: readonly string[] = [
   APP_ENV.staffOpenids,
   APP_ENV.fulfilAcceptAlertMinutes,
   APP_ENV.staffSubscribeTemplateId,
+  APP_ENV.progressSubscribeTemplateId,
 ];
 /** The alert channels (the webhook URL is a secret): only functions that can raise an alert (they all pay) get them. */
 export const ALERT_SETTINGS: readonly string[] = Object.values(ALERT_ENV);

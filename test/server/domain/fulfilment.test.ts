@@ -8,6 +8,7 @@ import { DomainError } from '../../../cloudfunctions/common/domain/errors';
 import type { WxOrderApi } from '../../../cloudfunctions/common/domain/deps';
 import { confirmReceipt, requestAfterSale } from '../../../cloudfunctions/common/domain/fulfilment/buyer';
 import { fulfilmentTimer } from '../../../cloudfunctions/common/domain/fulfilment/timer';
+import { sendProgressMessage, subscribeProgress } from '../../../cloudfunctions/common/domain/fulfilment/progress';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -624,5 +625,49 @@ describe("where the shared note and WeChat's docs part ways", () => {
       );
     expect(permissions).toContain('wxa.sec.order.uploadShippingInfo');
     expect(permissions.filter((p) => /delivery/i.test(p))).toEqual([]);
+  });
+});
+
+describe("the buyer's progress message", () => {
+  test('sent once when ready, only after the buyer accepted it; none for another template or without acceptance', async () => {
+    h.deps.config = { ...h.deps.config, progressSubscribeTemplateId: 'TPL_progress_01' };
+    const silent = await paidOf('pickup');
+    await staffAccept(h.deps, as(STAFF_A), { action: 'accept', orderId: silent._id });
+    await staffReady(h.deps, as(STAFF_A), { action: 'ready', orderId: silent._id });
+    expect(h.messages).toEqual([]);
+
+    const order = await paidOf('pickup');
+    expect(
+      await refusal(
+        subscribeProgress(h.deps, as(BUYER), {
+          action: 'subscribeProgress',
+          orderId: order._id,
+          templateId: 'TPL_other',
+        }),
+      ),
+    ).toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await subscribeProgress(h.deps, as(BUYER), {
+      action: 'subscribeProgress',
+      orderId: order._id,
+      templateId: 'TPL_progress_01',
+    });
+    await staffAccept(h.deps, as(STAFF_A), { action: 'accept', orderId: order._id });
+    await staffReady(h.deps, as(STAFF_A), { action: 'ready', orderId: order._id });
+    const { pickupCode } = (await getOrder(h, order._id)).fulfilment!;
+    expect(h.messages).toEqual([
+      expect.objectContaining({
+        touser: BUYER,
+        templateId: 'TPL_progress_01',
+        data: expect.objectContaining({
+          phrase3: { value: '待取餐' },
+          thing4: { value: `待取餐，取餐码 ${pickupCode}` },
+        }),
+      }),
+    ]);
+    // a retried move sends nothing more: the acceptance was claimed
+    h.advance(1000);
+    expect(await sendProgressMessage(h.deps, await getOrder(h, order._id))).toBe(false);
+    await staffHandOver(h.deps, as(STAFF_A), { action: 'handOver', orderId: order._id, pickupCode: pickupCode! });
+    expect(h.messages).toHaveLength(1);
   });
 });

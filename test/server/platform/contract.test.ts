@@ -233,7 +233,16 @@ describe('the contract (typings/api/) against both sides', () => {
     const routes = functionRoutes(tree);
     expect(routes.get('orders')).toEqual({
       callable: true,
-      actions: ['confirm', 'get', 'list', 'cancel', 'requestRefund', 'confirmReceipt', 'requestAfterSale'],
+      actions: [
+        'confirm',
+        'get',
+        'list',
+        'cancel',
+        'requestRefund',
+        'confirmReceipt',
+        'requestAfterSale',
+        'subscribeProgress',
+      ],
     });
     expect(routes.get('catalog')).toEqual({ callable: true, actions: ['list'] });
     expect(routes.get('clientLog')).toEqual({ callable: true, actions: ['report'] });

@@ -37,6 +37,7 @@ import { maskPhone, shippingDue, uploadShipping } from '../shipping/upload';
 import { asObject, ID_PATTERN, onlyKeys, readInt, readOrderId, readString, type Input } from '../validate';
 import { toFulfilmentView } from '../views';
 import { FULFILLING_STATUSES, moveFulfilment, newPickupCode, type Actor } from './moves';
+import { sendProgressMessage } from './progress';
 import { OPEN_STATES, transitionFor, type FulfilmentMove } from './table';
 
 /** Wrong pickup codes: 5 tries per order in 10 minutes (a 6-digit code then takes years to guess). */
@@ -225,6 +226,7 @@ export async function staffReady(deps: Deps, caller: Caller, event: unknown): Pr
   const after = await moveFulfilment(deps, order, 'ready', actorOf(staff), {
     fulfilment: { pickupCode: newPickupCode() },
   });
+  await sendProgressMessage(deps, after);
   return toStaffView(after, staff);
 }
 
@@ -265,6 +267,7 @@ export async function staffShip(deps: Deps, caller: Caller, event: unknown): Pro
     order: { wxShipping: shippingDue(order, 1, now, { expressCompany, trackingNo }) },
     detail: `${company.name} ${trackingNo}`,
   });
+  await sendProgressMessage(deps, after);
   await uploadShipping(deps, after._id);
   return toStaffView((await deps.store.getById<OrderDoc>(COLLECTIONS.orders, after._id))!, staff);
 }
