@@ -39,6 +39,7 @@ interface QuotaDoc {
  * Characters that move or hide text in a log viewer: C0 and C1 controls (U+0085 NEL and U+009B CSI included), DEL,
  * the bidirectional marks, embeddings, overrides and isolates (U+202E), and the line and paragraph separators.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 /** 6+ digits, single spaces or dashes allowed between them, a leading + too: `+86 138-0013-8000`, `138 0013 8000` */
 const DIGIT_RUN = /\+?\d(?:[ -]?\d){5,}/g;
