@@ -1,8 +1,10 @@
 /**
  * The merchant's side: admin operations on orders, refunds and exceptions. Callers listed in ADMIN_OPENIDS only
- * (checked on every call; a non-admin is refused before anything is read or written). Every admin call is appended
- * to the admin log with its outcome; bank details given for an abnormal refund are never logged or stored.
+ * (checked on every call; a non-admin is refused before anything is read). Every admin call is appended to the admin
+ * log with its outcome; a refused one (no user, not an admin) too, counted per caller, action and 10 minutes so a flood
+ * cannot fill the log. Bank details given for an abnormal refund are never logged or stored.
  */
+import { createHash } from 'node:crypto';
 import type {
   AcceptReviewRequest,
   AdminRefundRequest,
@@ -48,13 +50,58 @@ export interface AdminLogEntry {
   note?: string;
 }
 
+/** Refused calls of one caller and action are counted in one document per this window, so a flood adds few. */
+export const REFUSED_WINDOW_MS = 10 * 60_000;
+
+/** A refused admin call, audited: who (the openid, '' when the call had none), which action, why, how often. */
+export interface RefusedAdminEntry extends AdminLogEntry {
+  _id: string;
+  /** refusals of this caller and action in the window, this one included */
+  count: number;
+  lastAt: number;
+}
+
+/** Audits a refused call: the window's document is counted up, or created by the first refusal. Never throws. */
+async function auditRefusal(deps: Deps, caller: string, action: string, reason: string): Promise<void> {
+  const { store } = deps;
+  const now = deps.clock();
+  const window = Math.floor(now / REFUSED_WINDOW_MS);
+  const who = createHash('sha256').update(caller).digest('hex').slice(0, 16);
+  const id = `refused:${who}:${action}:${window}`;
+  const bump = () =>
+    store.updateWhere(COLLECTIONS.adminLog, { _id: id }, { count: store.command.inc(1), lastAt: now, outcome: reason });
+  try {
+    if (await bump()) return;
+    const entry: RefusedAdminEntry = {
+      _id: id,
+      at: now,
+      lastAt: now,
+      admin: caller,
+      action,
+      target: '',
+      outcome: reason,
+      count: 1,
+    };
+    if ((await store.insert(COLLECTIONS.adminLog, entry)) === 'exists') await bump();
+  } catch (error) {
+    deps.log.warn('admin: auditing a refused call failed', { action, error: (error as Error).message });
+  }
+}
+
 type AdminHandler<T> = (deps: Deps, admin: string, obj: Input) => Promise<{ result: T; target: string; note?: string }>;
 
 /** Authorises, runs and audits one admin action. */
 export function adminAction<T>(action: string, handler: AdminHandler<T>) {
   return async (deps: Deps, caller: Caller, event: unknown): Promise<T> => {
+    if (!caller.openid) {
+      await auditRefusal(deps, '', action, 'UNAUTHENTICATED');
+      requireCaller(caller);
+    }
     const admin = requireCaller(caller);
-    if (!isAdmin(deps, admin)) throw new DomainError('FORBIDDEN', '没有管理权限');
+    if (!isAdmin(deps, admin)) {
+      await auditRefusal(deps, admin, action, 'FORBIDDEN');
+      throw new DomainError('FORBIDDEN', '没有管理权限');
+    }
     const obj = asObject(event);
     const log: AdminLogEntry = { at: deps.clock(), admin, action, target: '', outcome: 'ok' };
     try {
