@@ -3,6 +3,8 @@ module.exports = {
   // a run leaves no new 32-hex folder at the repository root (miniprogram-ci's compiler cache, now in the temp folder)
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
+  // a failure names the seed of the local database's tie order, to replay it
+  reporters: ['default', '<rootDir>/test/support/tie-seed-reporter.js'],
   projects: [
     {
       displayName: 'server',

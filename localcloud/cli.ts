@@ -285,7 +285,8 @@ const DRIVE: Record<string, Command> = {
   },
   'bill-fault': {
     usage: [
-      '<ROW_MISSING|EXTRA_ROW|AMOUNT_CHANGED|REFUND_STATE_CHANGED> [--date YYYY-MM-DD | --times N]',
+      '<ROW_MISSING|EXTRA_ROW|AMOUNT_CHANGED|REFUND_STATE_CHANGED|SEPARATOR_IN_NAME|GZIP_TRUNCATED>',
+      '           [--date YYYY-MM-DD | --times N]',
       '           [--out-trade-no X] [--out-refund-no R] [--amount FEN] [--state SUCCESS|REFUNDCLOSE|PROCESSING|CHANGE]',
     ],
     does: ["spoils a trade bill: that day's (standing), or the next N built"],

@@ -17,7 +17,7 @@ import { ConsoleServer } from './console/server';
 import { LocalDatabaseEngine } from './db/database';
 import { wechatpayEnvironment } from './env';
 import { FunctionHost, loadFunctions, type FunctionSource } from './host';
-import { HttpError, parseJsonBody, readBody, sendJson } from './http';
+import { HttpError, parseJsonBody, readBody, refuseForeignHost, refuseOtherSites, sendJson } from './http';
 import { loadOrCreateKeys, type LocalKeys } from './keys';
 import { seedCatalogue, seedMerchants } from './seed';
 import { WechatPaySimulator, type SigningMode, type SimMode } from './wechatpay-sim/simulator';
@@ -221,6 +221,10 @@ export class LocalCloud {
     try {
       const url = new URL(req.url ?? '/', 'http://local');
       const raw = await readBody(req);
+      // the console's rule on every path; an HTTP access function answers other origins (CORS) and judges its own
+      // body as on the platform, so it gets the loopback rule only
+      if (url.pathname.startsWith('/http/')) refuseForeignHost(req, 'the local cloud');
+      else refuseOtherSites(req, 'the local cloud', raw);
       let m: RegExpMatchArray | null;
       // appid: the local mini-program's, which the local cashier sheet hands WeChat Pay's cashier as wx.requestPayment would
       if (url.pathname === '/' && req.method === 'GET')

@@ -51,3 +51,35 @@ export function parseJsonBody(raw: Buffer): unknown {
     throw new HttpError(400, 'INVALID_REQUEST', 'body is not JSON');
   }
 }
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+/** The mini-program's own pages (the IDE's wx.request): no web page can send this Origin, browsers set it */
+const MINIPROGRAM_ORIGIN = 'https://servicewechat.com';
+
+/**
+ * The local surfaces have no login, so only their own pages, the mini-program in the IDE and the CLI may drive them.
+ * A Host that is not the loopback (a DNS rebinding) is refused; so is a change from a page of another origin (a site
+ * the tester has open posting to 127.0.0.1; the CLI sends no Origin), and, when `body` is given, a body that is not
+ * JSON (a form or text/plain POST needs no CORS preflight, a JSON one does, and nothing here answers preflights).
+ */
+export function refuseOtherSites(req: IncomingMessage, what: string, body?: Buffer): void {
+  refuseForeignHost(req, what);
+  const host = req.headers.host ?? '';
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (method === 'GET' || method === 'HEAD') return;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}` && origin !== MINIPROGRAM_ORIGIN)
+    throw new HttpError(403, 'FORBIDDEN', `${what} acts only for its own pages`);
+  if (body && body.length > 0 && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${what} takes JSON bodies only (Content-Type: application/json)`,
+    );
+}
+
+/** The loopback Host only: what a page of another site reaches through DNS rebinding is refused. */
+export function refuseForeignHost(req: IncomingMessage, what: string): void {
+  if (!LOOPBACK_HOST.test(req.headers.host ?? ''))
+    throw new HttpError(403, 'FORBIDDEN', `${what} answers on the loopback only`);
+}

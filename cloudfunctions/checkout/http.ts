@@ -62,6 +62,10 @@ function bearer(event: HttpRequestEvent): string | undefined {
 }
 
 function bodyOf(event: HttpRequestEvent): unknown {
+  // JSON only: a form, multipart or text/plain POST from any site needs no CORS preflight; a JSON one does
+  const type = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(String(type)))
+    throw new HttpFailure(415, 'INVALID_ARGUMENT', '请求须为 JSON（Content-Type: application/json）');
   const raw = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
   if (raw.length > MAX_BODY_BYTES) throw new HttpFailure(413, 'INVALID_ARGUMENT', '请求过大');
   if (raw.length === 0) return {};

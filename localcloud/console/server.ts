@@ -22,24 +22,10 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { LocalDatabaseEngine } from '../db/database';
-import { HttpError, sendJson } from '../http';
+import { HttpError, refuseOtherSites, sendJson } from '../http';
 import type { WechatPaySimulator } from '../wechatpay-sim/simulator';
 import type { WechatApiSimulator } from '../wxapi-sim';
 import type { OrderShippingSimulator } from '../wxapi-sim/shipping';
-
-/**
- * Local only, and no login: so only pages of the console itself may drive it. A Host that is not the loopback (a DNS
- * rebinding) is refused, and so is a change from a page of another origin (a site the tester has open posting to
- * 127.0.0.1); the CLI sends no Origin.
- */
-function refuseOtherSites(req: IncomingMessage, method: string): void {
-  const host = req.headers.host ?? '';
-  if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host))
-    throw new HttpError(403, 'FORBIDDEN', 'the console answers on the loopback only');
-  const origin = req.headers.origin;
-  if (method !== 'GET' && method !== 'HEAD' && origin !== undefined && origin !== `http://${host}`)
-    throw new HttpError(403, 'FORBIDDEN', 'the console acts only for its own page');
-}
 
 /** What the console reads and drives: the parts of a running local cloud. */
 export interface ConsoleSources {
@@ -80,7 +66,7 @@ export class ConsoleServer {
     const path = url.pathname;
     if (path !== '/console' && !path.startsWith('/console/')) return false;
     const method = req.method ?? 'GET';
-    refuseOtherSites(req, method);
+    refuseOtherSites(req, 'the console', raw);
     const file = FILES[path];
     if (file && method === 'GET') {
       res

@@ -77,6 +77,41 @@ export function newId(): string {
   return idPool.toString('hex', idOffset - 16, idOffset);
 }
 
+/**
+ * The seed of the order ties come back in: LOCALDB_TIE_SEED when set (jest's global setup sets one per run, and
+ * reports it when a test failed, so the order replays), otherwise random.
+ */
+export const TIE_SEED = (() => {
+  const given = Number(process.env.LOCALDB_TIE_SEED);
+  return Number.isSafeInteger(given) && given >= 0 ? given >>> 0 : Math.floor(Math.random() * 2 ** 32);
+})();
+let memoryCollections = 0;
+
+function hashString(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
 export class Collection {
   private readonly docs = new Map<string, Doc>();
   /** the ids in nedb's order (its `_id` index), made again after an insert or a removal */
@@ -87,7 +122,12 @@ export class Collection {
   private compactionScheduled = false;
   private closed = false;
 
-  private constructor(readonly filename: string | undefined) {}
+  /** the order of ties in sorted reads: each collection its own stream of the run's seed */
+  private readonly tieRandom: () => number;
+
+  private constructor(readonly filename: string | undefined) {
+    this.tieRandom = seededRandom(TIE_SEED ^ hashString(filename ?? `memory-${(memoryCollections += 1)}`));
+  }
 
   /** A collection kept in memory only (`filename` undefined), or the one stored in `filename`. */
   static open(filename: string | undefined): Collection {
@@ -116,6 +156,9 @@ export class Collection {
       }
     }
     if (sort) {
+      // the real database returns documents with equal sort keys in no defined order: shuffled first (seeded, so a
+      // failure replays with LOCALDB_TIE_SEED), a sort that does not end with a unique key fails in tests too
+      shuffle(found, this.tieRandom);
       // nedb's sort: stable, by each key in turn, compareThings on dotted values
       found.sort((a, b) => {
         for (const [key, direction] of sort) {

@@ -1,6 +1,7 @@
 /**
  * Bill faults, so reconciliation can be tested against each kind of difference WeChat Pay's bill may show: a row
- * missing, an extra row, an amount changed, a refund state changed. A rule either stands for one China day
+ * missing, an extra row, an amount changed, a refund state changed; and what a real file may carry that no parser
+ * reads: a product name holding the bill's own separator (",`"), a gzip stream cut short. A rule either stands for one China day
  * (`billDate`: every trade bill of that day, until cleared) or applies to the next `times` trade bills built.
  *
  * The summary row is computed from the rows as served, so a faulty bill is internally consistent, as WeChat Pay's
@@ -16,12 +17,15 @@ import {
   type TradeBillRow,
 } from './bills-format';
 
-export type BillFaultKind = 'ROW_MISSING' | 'EXTRA_ROW' | 'AMOUNT_CHANGED' | 'REFUND_STATE_CHANGED';
+export type BillFaultKind =
+  'ROW_MISSING' | 'EXTRA_ROW' | 'AMOUNT_CHANGED' | 'REFUND_STATE_CHANGED' | 'SEPARATOR_IN_NAME' | 'GZIP_TRUNCATED';
 export const BILL_FAULT_KINDS: readonly BillFaultKind[] = [
   'ROW_MISSING',
   'EXTRA_ROW',
   'AMOUNT_CHANGED',
   'REFUND_STATE_CHANGED',
+  'SEPARATOR_IN_NAME',
+  'GZIP_TRUNCATED',
 ];
 
 export interface BillFaultRule {
@@ -172,6 +176,15 @@ function applyRule(rows: TradeBillRow[], rule: BillFaultRule, ctx: ApplyContext)
       };
       return rows.map((r, i) => (i === index ? changed : r));
     }
+    case 'SEPARATOR_IN_NAME': {
+      // the merchant's product name as WeChat Pay writes it, unescaped: the row then has one field too many
+      const index = pick(rows, rule);
+      if (index < 0) return undefined;
+      return rows.map((r, i) => (i === index ? { ...r, description: `${r.description},\`大杯` } : r));
+    }
+    case 'GZIP_TRUNCATED':
+      // the rows stand; the room cuts the file's bytes (BillsRoom.buildTradeBill)
+      return rows;
     case 'EXTRA_ROW': {
       if (!ctx.withPayments) return undefined;
       const compact = ctx.billDate.replace(/-/g, '');

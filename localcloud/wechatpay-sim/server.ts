@@ -7,7 +7,7 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, parseJsonBody, readBody, sendJson } from '../http';
+import { HttpError, parseJsonBody, readBody, refuseOtherSites, sendJson } from '../http';
 import { authenticate, type Merchant } from './auth';
 import type { Answer, Room, SimContext } from './context';
 import type { ApiFaultKind } from './faults';
@@ -63,6 +63,8 @@ export class SimServer {
       const raw = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://sim');
       const method = req.method ?? 'GET';
+      // the console's rule: the control API (pay an order, faults, the clock) only for local pages and the CLI
+      refuseOtherSites(req, 'the WeChat Pay simulator', url.pathname.startsWith('/sim/') ? raw : undefined);
       if (url.pathname.startsWith('/sim/')) {
         const answer = await this.control(method, url.pathname, method === 'POST' ? parseJsonBody(raw) : {}, url);
         return sendJson(res, answer.status, answer.body);

@@ -2,7 +2,7 @@
  * Fixed-window rate limits kept in the database, so every function instance counts against the same budget. A
  * window is one document (`_id` scope, hashed key, window number) whose `count` is raised by a compare-and-set that
  * holds only below the limit: one write for a request within its budget, none taken beyond it. The key (an IP
- * address, an order token's hash) is stored only as a hash. Old windows are dead weight any job may delete.
+ * address, an order token's hash) is stored only as a hash. Ended windows are deleted by the reconcile timer.
  */
 import { createHash } from 'node:crypto';
 import { COLLECTIONS } from '../store/store';
@@ -47,4 +47,9 @@ export async function takeRate(deps: Pick<Deps, 'store' | 'clock'>, limit: RateL
   // it exists: full, or a concurrent first request created it a moment ago
   if (await store.updateWhere(COLLECTIONS.rateLimits, below, { count: store.command.inc(1) })) return;
   throw new RateLimitedError(endsAt - now);
+}
+
+/** Deletes windows that ended before `now` (the reconcile timer): guessed tokens leave no lasting documents. */
+export async function sweepRateWindows(deps: Pick<Deps, 'store' | 'clock'>): Promise<number> {
+  return deps.store.removeWhere(COLLECTIONS.rateLimits, { endsAt: deps.store.command.lt(deps.clock()) });
 }

@@ -35,6 +35,8 @@ export interface RuntimeContext {
   name: FunctionName;
   deps: Deps;
   caller: Caller;
+  /** what triggered this run, as getWXContext's SOURCE says (a chain, comma-separated: `wx_client,scf`) */
+  source: string;
   alerts: AlertSink;
   material?: KeyMaterial;
   /** certificate and migration modes only */
@@ -161,6 +163,7 @@ export function cloudRuntime(name: FunctionName, options: { dir?: string; clock?
         ...(context.APPID ? { appid: context.APPID } : {}),
         ...(context.SOURCE ? { source: context.SOURCE } : {}),
       },
+      source: context.SOURCE ?? '',
       alerts: deps.alerts,
       ...(built.material ? { material: built.material } : {}),
       ...(built.keeper ? { keeper: built.keeper } : {}),

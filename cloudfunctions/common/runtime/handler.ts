@@ -57,6 +57,16 @@ export function byAction<T>(operations: Record<string, Operation<T>>): Operation
   };
 }
 
+/**
+ * getWXContext's SOURCE values of a callFunction (the mini-program, the IDE, its local debugging, WeChat's crawler,
+ * another cloud function: `scf` in the chain). Such a caller chooses the whole event, an HTTP-shaped one with its own
+ * `requestContext.sourceIp` included, so an HTTP access function refuses them. The documented table:
+ * developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/utils/Cloud.getWXContext.html
+ */
+const CALL_FUNCTION_SOURCES = new Set(['wx_client', 'wx_devtools', 'wx_localdebug', 'wx_crawler', 'scf']);
+export const isCallFunctionSource = (source: string) =>
+  source.split(',').some((part) => CALL_FUNCTION_SOURCES.has(part.trim()));
+
 const refusal = (statusCode: number, message: string): HttpResponse => ({
   statusCode,
   headers: { 'Content-Type': 'application/json' },
@@ -79,7 +89,8 @@ export function httpAccess(
       if (!isHttpAccessEvent(event)) return refusal(400, 'not an HTTP access event');
       if (!methods.includes(event.httpMethod.toUpperCase())) return refusal(405, `${methods.join(', ')} only`);
       const context = await runtime();
-      if (context.caller.openid) return refusal(403, 'not callable from the mini-program');
+      if (context.caller.openid || isCallFunctionSource(context.source))
+        return refusal(403, 'HTTP access only: not callable through callFunction');
       return await handle(context.deps, event, context);
     } catch (error) {
       jsonLogger.error('http handler failed', { error: (error as Error)?.stack ?? String(error) });
@@ -93,6 +104,13 @@ export function httpAccess(
 }
 
 /**
+ * Only the platform's timer (SOURCE wx_trigger, no user) runs a timer's job: a callFunction, even one with no user, or
+ * an HTTP request (the local cloud's /http/<timer function>) never does.
+ */
+const fromTimerTrigger = (context: RuntimeContext): boolean =>
+  !context.caller.openid && context.source.split(',')[0] === 'wx_trigger';
+
+/**
  * A timer-triggered function. The platform's timer carries no user; a call that carries one came from a mini-program
  * user through callFunction and is refused without doing anything.
  */
@@ -102,8 +120,8 @@ export function timer<T>(runtime: Runtime, run: (deps: Deps, context: RuntimeCon
     try {
       const context = await runtime();
       log = context.deps.log;
-      if (context.caller.openid)
-        return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: not callable by users' } };
+      if (!fromTimerTrigger(context))
+        return { ok: false, error: { code: 'FORBIDDEN', message: 'timer function: only its timer trigger runs it' } };
       return await run(context.deps, context);
     } catch (error) {
       return { ok: false, error: toApiError(error, log) };
@@ -112,9 +130,9 @@ export function timer<T>(runtime: Runtime, run: (deps: Deps, context: RuntimeCon
 }
 
 /**
- * A timer-triggered function that also answers the merchant's pages: an event from the platform's timer (no user in
- * the context) runs the job; a callFunction from the mini-program (a user's OPENID) is routed to `operation`, which
- * authorises the caller itself. The job never runs for a user, exactly as with `timer`.
+ * A timer-triggered function that also answers the merchant's pages: the platform's timer runs the job; any other call
+ * (a callFunction from the mini-program) is routed to `operation`, which authorises the caller itself. The job runs
+ * for exactly what `timer` runs it for.
  */
 export function timerWithActions<T, R>(
   runtime: Runtime,
@@ -126,7 +144,7 @@ export function timerWithActions<T, R>(
     try {
       const context = await runtime();
       log = context.deps.log;
-      if (!context.caller.openid) return await run(context.deps, context);
+      if (fromTimerTrigger(context)) return await run(context.deps, context);
       return { ok: true, data: await operation(context.deps, context.caller, withoutPlatformFields(event)) };
     } catch (error) {
       return { ok: false, error: toApiError(error, log) };

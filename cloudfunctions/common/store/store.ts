@@ -119,6 +119,13 @@ export class Store {
     return data as T[];
   }
 
+  /** Deletes the documents matching `where` (at most the platform's batch, 1,000, per call); returns how many. */
+  async removeWhere(collection: CollectionName, where: Record<string, unknown>): Promise<number> {
+    this.count('writes');
+    const { stats } = await this.db.collection(collection).where(where).remove();
+    return stats.removed;
+  }
+
   async countWhere(collection: CollectionName, where: unknown): Promise<number> {
     this.count('reads');
     return (await this.db.collection(collection).where(where).count()).total;

@@ -27,7 +27,7 @@ beforeEach(() => t.cloud.engine.database().collection('rate_limits').where({}).r
 async function http<T = Record<string, unknown>>(
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
 ) {
   const response = await fetch(`${t.cloud.urls.http}/checkout${path}`, {
     method,
@@ -36,7 +36,7 @@ async function http<T = Record<string, unknown>>(
       ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
       ...options.headers,
     },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await response.text();
   const isJson = (response.headers.get('content-type') ?? '').includes('json');
@@ -214,6 +214,50 @@ test("doors: another order's token, no token, a bad body, another method, a mini
   expect(
     await t.cloud.call('checkout', { httpMethod: 'GET', headers: {}, path: '/api/catalog' }, 'alice'),
   ).toMatchObject({ statusCode: 403 });
+});
+
+test('an HTTP-shaped callFunction with no user, its sourceIp its own choice, is refused before any work', async () => {
+  const before = (await t.cloud.engine.database().collection('orders').count()).total;
+  const event = {
+    httpMethod: 'POST',
+    path: '/api/orders',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ items: [{ productId: 'latte', quantity: 1 }] }),
+    isBase64Encoded: false,
+    requestContext: { sourceIp: '198.51.100.77', requestId: 'forged' },
+  };
+  expect(await t.cloud.call('checkout', event)).toMatchObject({ statusCode: 403 });
+  expect((await t.cloud.engine.database().collection('orders').count()).total).toBe(before);
+});
+
+test('order creation takes JSON only: text/plain, form and multipart bodies from any origin are refused', async () => {
+  const body = JSON.stringify({ items: [{ productId: 'latte', quantity: 1 }] });
+  for (const type of [
+    'text/plain;charset=UTF-8',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+  ])
+    expect(await http('POST', '/api/orders', { headers: { 'Content-Type': type }, rawBody: body })).toMatchObject({
+      status: 415,
+      json: { error: { code: 'INVALID_ARGUMENT' } },
+    });
+});
+
+test('unknown-token guesses write nothing per token, and reconcile deletes windows that ended', async () => {
+  const rateDocs = async () => (await t.cloud.engine.database().collection('rate_limits').limit(1000).get()).data;
+  const before = (await rateDocs()).filter((d) => d.scope === CHECKOUT_LIMITS.token.scope).length;
+  for (let i = 0; i < 5; i++)
+    expect((await http('GET', '/api/order', { token: `${'G'.repeat(42)}${i}` })).status).toBe(404);
+  expect((await rateDocs()).filter((d) => d.scope === CHECKOUT_LIMITS.token.scope)).toHaveLength(before);
+  expect((await rateDocs()).length).toBeGreaterThan(0);
+  await t.cloud.engine
+    .database()
+    .collection('rate_limits')
+    .add({ data: { _id: 'checkout-ip_ended_1', scope: 'checkout-ip', count: 3, endsAt: Date.now() - 60_000 } });
+  await runReconcile(t);
+  const left = await rateDocs();
+  expect(left.map((d) => d._id)).not.toContain('checkout-ip_ended_1');
+  expect(left.every((d) => (d.endsAt as number) > Date.now() - 1000)).toBe(true);
 });
 
 test('CORS only for the configured origin of a page on static hosting', async () => {

@@ -35,7 +35,14 @@ test("another user's order: get, pay, confirm, cancel and refund are all refused
     ok: false,
     error: { code: 'FORBIDDEN' },
   });
-  expect(t.cloud.engine.writeCount).toBe(writesBefore);
+  // nothing written but the refused admin call's audit (a count that found no window yet, then the window's document)
+  expect(t.cloud.engine.writeCount).toBe(writesBefore + 2);
+  const { data: audit } = await t.cloud.engine
+    .database()
+    .collection('admin_log')
+    .where({ admin: t.openid('mallory'), outcome: 'FORBIDDEN' })
+    .get();
+  expect(audit).toEqual([expect.objectContaining({ action: 'refund', count: 1 })]);
   expect((await t.order('alice', order.id)).status).toBe('pending_payment');
   expect((await t.order('alice', paidOrder.id)).status).toBe('paid');
 });

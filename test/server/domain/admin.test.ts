@@ -1,6 +1,8 @@
 /** The merchant's order search (domain/admin/orders.ts) on the in-memory harness: every kind of order it must find. */
 import { createGuestOrder } from '../../../cloudfunctions/common/domain/orders/checkout';
 import { classifyQuery, searchOrders } from '../../../cloudfunctions/common/domain/admin/orders';
+import { listExceptions } from '../../../cloudfunctions/common/domain/admin/admin';
+import { REFUSED_WINDOW_MS, type RefusedAdminEntry } from '../../../cloudfunctions/common/domain/admin/action';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import { seedProducts } from '../../../localcloud/seed';
 import { createHarness, seedUnpaidOrder, type Harness } from './harness';
@@ -49,5 +51,40 @@ describe('admin order search', () => {
       orders: [expect.objectContaining({ id })],
     });
     expect(classifyQuery(`X${'A1'.repeat(10)}`)).toBeUndefined();
+  });
+});
+
+describe('refused admin calls', () => {
+  const refused = () =>
+    h.store.find<RefusedAdminEntry>(COLLECTIONS.adminLog, { count: h.store.command.gte(1) }, { limit: 100 });
+
+  test('are audited (who, which action, why) and counted per caller and window, so a flood adds one document', async () => {
+    const stranger = { openid: 'o-stranger-0001' };
+    for (let i = 0; i < 25; i++)
+      await expect(listExceptions(h.deps, stranger, { action: 'listExceptions' })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+    await expect(searchOrders(h.deps, {}, { action: 'searchOrders', query: 'x' })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    expect(
+      (await refused())
+        .map(({ admin, action, outcome, count }) => ({ admin, action, outcome, count }))
+        .sort((a, b) => a.count - b.count),
+    ).toEqual([
+      { admin: '', action: 'searchOrders', outcome: 'UNAUTHENTICATED', count: 1 },
+      { admin: stranger.openid, action: 'listExceptions', outcome: 'FORBIDDEN', count: 25 },
+    ]);
+    // the next window starts a new count
+    h.advance(REFUSED_WINDOW_MS);
+    await expect(listExceptions(h.deps, stranger, { action: 'listExceptions' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect(
+      (await refused())
+        .filter((e) => e.admin === stranger.openid)
+        .map((e) => e.count)
+        .sort(),
+    ).toEqual([1, 25]);
   });
 });

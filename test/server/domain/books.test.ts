@@ -330,6 +330,25 @@ describe('each bill fault yields exactly its difference and one exception', () =
     ]);
   });
 
+  it.each(['SEPARATOR_IN_NAME', 'GZIP_TRUNCATED'] as const)(
+    '%s: no download reads the file; the day stays uncompared, retried, with one exception and its alert',
+    async (kind) => {
+      const alerts: Alert[] = [];
+      (h.deps as { alerts?: AlertSink }).alerts = { raise: async (alert) => void alerts.push(alert) };
+      room.faults.add({ kind, outTradeNo: a.paidOutTradeNo!, billDate: DAY });
+      const view = await run();
+      expect(view).toMatchObject({
+        status: 'failed',
+        lastError: expect.stringContaining('MALFORMED'),
+        nextAttemptAt: h.now() + BILL_RETRY_MS,
+      });
+      expect(view.differences).toEqual([]);
+      expect(h.wx.downloadBill.calls).toHaveLength(3);
+      expect((await billExceptions()).map((e) => e._id)).toEqual([`bill_difference:${DAY}|unreadable`]);
+      expect(alerts).toHaveLength(1);
+    },
+  );
+
   it('run twice: one statement, the same exceptions seen again, none duplicated; cleared ones resolve on the next run', async () => {
     room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: a.paidOutTradeNo!, amountFen: 1999, billDate: DAY });
     await run();

@@ -266,9 +266,14 @@ test('npm start: first start creates the data folder, a second start reuses it',
       await fetch(`${second.cloudUrl}/functions/orders`, {
         method: 'POST',
         headers: {
+          'Content-Type': 'application/json',
           'X-WX-Session': (
             (await (
-              await fetch(`${second.cloudUrl}/wxapi/_local/login`, { method: 'POST', body: '{"user":"alice"}' })
+              await fetch(`${second.cloudUrl}/wxapi/_local/login`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: '{"user":"alice"}',
+              })
             ).json()) as { session: string }
           ).session,
         },

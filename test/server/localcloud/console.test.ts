@@ -52,7 +52,11 @@ test('the page and its assets, on the cloud server at /console', async () => {
 
 test("the overview: an order beside WeChat Pay's ledger, what the cashier can pay, users without their session_key", async () => {
   const { code } = (await (
-    await fetch(url('/wxapi/_local/login'), { method: 'POST', body: JSON.stringify({ user: 'alice' }) })
+    await fetch(url('/wxapi/_local/login'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: 'alice' }),
+    })
   ).json()) as { code: string };
   await t.ok('login', { code }, 'alice');
   const order = await t.confirm('alice');
@@ -76,7 +80,7 @@ test("only the console's own page may drive it: another site's page, or a host n
   const post = (headers: Record<string, string>) =>
     fetch(url('/console/api/sim/faults'), {
       method: 'POST',
-      headers,
+      headers: { 'Content-Type': 'application/json', ...headers },
       body: JSON.stringify({ target: 'notify', kind: 'DUPLICATE' }),
     });
   expect((await post({ Origin: 'https://evil.example.net' })).status).toBe(403);
@@ -121,6 +125,7 @@ test('actions pass to the control API as they are; the event stream says "change
 
   const add = await fetch(url('/console/api/sim/faults'), {
     method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ target: 'notify', kind: 'DROP', times: 1 }),
   });
   expect(add.status).toBe(200);
@@ -133,6 +138,7 @@ test('actions pass to the control API as they are; the event stream says "change
   // a refused action comes back as the control API refused it
   const bad = await fetch(url('/console/api/sim/faults'), {
     method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ target: 'notify', kind: 'EXPLODE' }),
   });
   expect(bad.status).toBe(400);
@@ -145,6 +151,7 @@ test('actions pass to the control API as they are; the event stream says "change
     (
       await fetch(url('/console/api/sim/cashier/pay'), {
         method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ prepay_id: prepayId }),
       })
     ).status,
@@ -174,6 +181,7 @@ test('actions pass to the control API as they are; the event stream says "change
     (
       await fetch(url('/console/api/sim/bills/faults'), {
         method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ kind: 'ROW_MISSING', billDate: '2026-11-22' }),
       })
     ).status,

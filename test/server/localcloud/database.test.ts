@@ -260,7 +260,12 @@ describe('persistence', () => {
         }
       });
     });
-    await new Promise((r) => child.once('exit', r));
+    // every write the child acknowledged counts, also those still in the pipe when it was killed (a busy machine
+    // reads the pipe late, and the child writes on meanwhile)
+    await new Promise((r) => child.stdout.once('close', r));
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r),
+    );
     const reopened = new LocalDatabaseEngine(dir).database();
     const { total } = await reopened.collection('journal').count();
     expect(total).toBeGreaterThanOrEqual(acknowledged.length);

@@ -19,6 +19,7 @@ import {
 import { parseFaultRule } from '../../../localcloud/wechatpay-sim/faults';
 import type { Delivery } from '../../../localcloud/wechatpay-sim/notifier';
 import { testKeyPair } from '../../support/keys';
+import { waitFor } from '../../support/localcloud';
 import {
   apiError,
   control,
@@ -512,7 +513,13 @@ describe('signing modes', () => {
     expect(h.sim.notificationPublicKeyShare()).toBe(1);
     const no = await paidOrder(h);
     expect(h.receiver.received.at(-1)!.headers['wechatpay-serial']).toBe(h.keys.publicKeyId);
-    expect((await h.sim.notifier.list({ outTradeNo: no }))[0]!.state).toBe('delivered');
+    // the receiver has the request before the simulator has read its answer: wait for the delivery to be recorded
+    // (a busy machine failed the single read here)
+    const [delivery] = await waitFor(
+      () => h.sim.notifier.list({ outTradeNo: no }),
+      (list) => list[0]?.state === 'delivered',
+    );
+    expect(delivery!.state).toBe('delivered');
   });
 
   test('both: a fixed share from /sim/config, and certificate or public key alone', async () => {

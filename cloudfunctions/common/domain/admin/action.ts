@@ -4,6 +4,7 @@
  * Its own module so that every function with admin actions (admin, books, merchants) bundles this and not the
  * others' actions.
  */
+import { createHash } from 'node:crypto';
 import { COLLECTIONS } from '../../store/store';
 import { isAdmin, requireCaller } from '../access';
 import type { Caller, Deps } from '../deps';
@@ -18,6 +19,44 @@ export interface AdminLogEntry {
   target: string;
   outcome: 'ok' | string;
   note?: string;
+}
+
+/** Refused calls of one caller and action are counted in one document per this window, so a flood adds few. */
+export const REFUSED_WINDOW_MS = 10 * 60_000;
+
+/** A refused admin call, audited: who (the openid, '' when the call had none), which action, why, how often. */
+export interface RefusedAdminEntry extends AdminLogEntry {
+  _id: string;
+  /** refusals of this caller and action in the window, this one included */
+  count: number;
+  lastAt: number;
+}
+
+/** Audits a refused call: the window's document is counted up, or created by the first refusal. Never throws. */
+async function auditRefusal(deps: Deps, caller: string, action: string, reason: string): Promise<void> {
+  const { store } = deps;
+  const now = deps.clock();
+  const window = Math.floor(now / REFUSED_WINDOW_MS);
+  const who = createHash('sha256').update(caller).digest('hex').slice(0, 16);
+  const id = `refused:${who}:${action}:${window}`;
+  const bump = () =>
+    store.updateWhere(COLLECTIONS.adminLog, { _id: id }, { count: store.command.inc(1), lastAt: now, outcome: reason });
+  try {
+    if (await bump()) return;
+    const entry: RefusedAdminEntry = {
+      _id: id,
+      at: now,
+      lastAt: now,
+      admin: caller,
+      action,
+      target: '',
+      outcome: reason,
+      count: 1,
+    };
+    if ((await store.insert(COLLECTIONS.adminLog, entry)) === 'exists') await bump();
+  } catch (error) {
+    deps.log.warn('admin: auditing a refused call failed', { action, error: (error as Error).message });
+  }
 }
 
 type AdminHandler<T> = (
@@ -37,9 +76,16 @@ export function adminAction<T>(
   { subMerchantAdmins = false }: { subMerchantAdmins?: boolean } = {},
 ) {
   return async (deps: Deps, caller: Caller, event: unknown): Promise<T> => {
+    if (!caller.openid) {
+      await auditRefusal(deps, '', action, 'UNAUTHENTICATED');
+      requireCaller(caller);
+    }
     const admin = requireCaller(caller);
     const scope = isAdmin(deps, admin) ? ({ all: true } as const) : await adminScopeOf(deps, admin);
-    if (!scope || (!scope.all && !subMerchantAdmins)) throw new DomainError('FORBIDDEN', '没有管理权限');
+    if (!scope || (!scope.all && !subMerchantAdmins)) {
+      await auditRefusal(deps, admin, action, 'FORBIDDEN');
+      throw new DomainError('FORBIDDEN', '没有管理权限');
+    }
     const obj = asObject(event);
     const log: AdminLogEntry = { at: deps.clock(), admin, action, target: '', outcome: 'ok' };
     try {

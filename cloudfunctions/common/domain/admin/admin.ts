@@ -1,7 +1,8 @@
 /**
  * The merchant's side: admin operations on orders, refunds and exceptions. Callers listed in ADMIN_OPENIDS only
- * (checked on every call; a non-admin is refused before anything is read or written). Every admin call is appended
- * to the admin log with its outcome; bank details given for an abnormal refund are never logged or stored.
+ * (checked on every call; a non-admin is refused before anything is read). Every admin call is appended to the admin
+ * log with its outcome; a refused one (no user, not an admin) too, counted per caller, action and 10 minutes so a flood
+ * cannot fill the log. Bank details given for an abnormal refund are never logged or stored.
  */
 import type {
   AcceptReviewRequest,

@@ -2,8 +2,8 @@
  * The client's error log: what the mini-program could not explain to its user (a payment errMsg it does not know, a
  * payment sheet answered "cancel", a subscribe request that failed), so the merchant sees what real devices meet.
  *
- * No personal data is kept: the entry has no openid, and long digit or hex runs in the message (a phone number, an
- * order number, a transaction id) are masked before it is stored. Each user may add at most CLIENT_LOG_PER_HOUR
+ * No personal data is kept: the entry has no openid, and digit runs and id-like runs in the message (a phone number
+ * however written, an order number, a transaction id, an openid) are masked before it is stored (maskMessage). Each user may add at most CLIENT_LOG_PER_HOUR
  * entries an hour, counted in a quota document keyed by a hash of the openid and the hour; beyond that an entry is
  * dropped and the call answers `accepted: false` (not an error: the client never retries a log line).
  */
@@ -35,13 +35,33 @@ interface QuotaDoc {
   createdAt: number;
 }
 
-/** Masks what could name a person or an order: runs of 6+ digits, and 12+ hex or letter-digit characters. */
+/**
+ * Characters that move or hide text in a log viewer: C0 and C1 controls (U+0085 NEL and U+009B CSI included), DEL,
+ * the bidirectional marks, embeddings, overrides and isolates (U+202E), and the line and paragraph separators.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+/** 6+ digits, single spaces or dashes allowed between them, a leading + too: `+86 138-0013-8000`, `138 0013 8000` */
+const DIGIT_RUN = /\+?\d(?:[ -]?\d){5,}/g;
+/** an id-like run: letters, digits, `_` and `-` (openids have both) */
+const ID_RUN = /[0-9A-Za-z_-]{12,}/g;
+
+/**
+ * Masks what could name a person or an order: digit runs (phone numbers however written, order and transaction
+ * numbers), and id-like runs of 12+ that hold a digit, or of 20+ in mixed case (an openid); control and
+ * bidirectional characters become spaces.
+ */
 export function maskMessage(message: string): string {
-  return [...message]
-    .map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? ' ' : c))
-    .join('')
-    .replace(/[0-9A-Za-z]{12,}/g, (run) => (/\d/.test(run) ? '#' : run))
-    .replace(/\d{6,}/g, '#');
+  return (
+    message
+      .replace(CONTROL, ' ')
+      .replace(ID_RUN, (run) =>
+        /\d/.test(run) || (run.length >= 20 && /[a-z]/.test(run) && /[A-Z]/.test(run)) ? '#' : run,
+      )
+      .replace(DIGIT_RUN, '#')
+      // a country code left before a number masked as an id-like run (`+86 138-0013-8000`)
+      .replace(/(?:\+|00)?86[ -]?#/g, '#')
+  );
 }
 
 /** The quota document's key: the user, hashed (the openid itself is not kept), and the hour. */

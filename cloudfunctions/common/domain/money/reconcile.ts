@@ -19,6 +19,7 @@ import { endUnpaidOrder } from './payments';
 import { OPEN_REFUND_STATES } from './refund-table';
 import { advanceRefund, recordRefund } from './refunds';
 import { settleByQuery } from './settlement';
+import { sweepRateWindows } from '../rate-limit';
 
 export interface ReconcileSummary {
   refundsChecked: number;
@@ -29,6 +30,7 @@ export interface ReconcileSummary {
   paymentsSettled: number;
   orphanReservationsRecorded: number;
   wechatPayCalls: number;
+  rateWindowsRemoved: number;
   errors: number;
   stoppedEarly: boolean;
 }
@@ -49,6 +51,7 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
     paymentsSettled: 0,
     orphanReservationsRecorded: 0,
     wechatPayCalls: 0,
+    rateWindowsRemoved: 0,
     errors: 0,
     stoppedEarly: false,
   };
@@ -226,6 +229,11 @@ export async function reconcile(deps: Deps, options: { maxCalls?: number } = {})
     },
     async () => undefined,
   );
+  // 5. rate-limit windows that ended (the Native checkout's): a window is never read again
+  summary.rateWindowsRemoved = await sweepRateWindows(deps).catch((error: unknown) => {
+    deps.log.warn('reconcile: removing ended rate-limit windows failed', { error: (error as Error).message });
+    return 0;
+  });
   deps.log.info('reconcile done', { ...summary });
   return summary;
 }

@@ -52,7 +52,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** A guest order's id: from the token's hash, so the token finds it and the id tells nothing of the token. */
 export const guestOrderId = (tokenHash: string) => `G${tokenHash.slice(0, 20).toUpperCase()}`;
 
-/** The order the token is the bearer of; NOT_FOUND for anything else. Costs the token's rate limit first. */
+/** The order the token is the bearer of; NOT_FOUND for anything else. Costs the address's limit, then the token's. */
 async function loadByToken(
   deps: Deps,
   token: unknown,
@@ -61,7 +61,6 @@ async function loadByToken(
   await takeRate(deps, CHECKOUT_LIMITS.ip, client.ip);
   if (typeof token !== 'string' || !TOKEN.test(token)) throw notFound();
   const tokenHash = sha256(token);
-  await takeRate(deps, CHECKOUT_LIMITS.token, tokenHash);
   const order = await deps.store.getById<OrderDoc>(COLLECTIONS.orders, guestOrderId(tokenHash));
   const stored = order?.guest?.tokenHash;
   if (
@@ -71,6 +70,8 @@ async function loadByToken(
     !timingSafeEqual(Buffer.from(stored), Buffer.from(tokenHash))
   )
     throw notFound();
+  // the token's own budget only once it is a real order's: a guessed token costs its address, and writes nothing
+  await takeRate(deps, CHECKOUT_LIMITS.token, tokenHash);
   return { order, tokenHash };
 }
 
