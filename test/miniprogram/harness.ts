@@ -19,6 +19,7 @@ import { resetCatalog } from '../../miniprogram/services/catalog';
 import { resetOrderListeners } from '../../miniprogram/services/orders';
 import { resetClientLog } from '../../miniprogram/services/client-log';
 import { resetSubscriptions } from '../../miniprogram/services/subscribe';
+import { resetPrivacy } from '../../miniprogram/services/privacy';
 
 export const MINIPROGRAM = `${__dirname}/../../miniprogram`;
 export const TDESIGN = `${__dirname}/../../node_modules/tdesign-miniprogram/miniprogram_dist`;
@@ -359,6 +360,7 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
   resetOrderListeners();
   resetClientLog();
   resetSubscriptions();
+  resetPrivacy();
   if (options.launch ?? mode === 'cloud') {
     launchApp();
     platform.launched = true;
