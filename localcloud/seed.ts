@@ -8,6 +8,7 @@ export function seedProducts(now: number): ProductDoc[] {
   return [
     {
       _id: 'latte',
+      kind: 'pickup',
       image: '/assets/products/latte.png',
       title: '拿铁咖啡',
       description: '现磨浓缩与鲜牛奶，中杯',
@@ -18,6 +19,7 @@ export function seedProducts(now: number): ProductDoc[] {
     },
     {
       _id: 'americano',
+      kind: 'pickup',
       image: '/assets/products/americano.png',
       title: '美式咖啡',
       description: '双份浓缩，中杯',
@@ -28,6 +30,7 @@ export function seedProducts(now: number): ProductDoc[] {
     },
     {
       _id: 'croissant',
+      kind: 'pickup',
       image: '/assets/products/croissant.png',
       title: '黄油可颂',
       description: '法国黄油，每日现烤',
@@ -38,6 +41,7 @@ export function seedProducts(now: number): ProductDoc[] {
     },
     {
       _id: 'beans-250g',
+      kind: 'shipping',
       image: '/assets/products/beans-250g.png',
       title: '云南咖啡豆 250g',
       description: '中度烘焙，保山小粒',
@@ -48,6 +52,7 @@ export function seedProducts(now: number): ProductDoc[] {
     },
     {
       _id: 'class-latte-art',
+      kind: 'service',
       image: '/assets/products/class-latte-art.png',
       title: '拉花体验课',
       description: '周末小班课，含两杯咖啡',
@@ -59,6 +64,7 @@ export function seedProducts(now: number): ProductDoc[] {
     },
     {
       _id: 'sample-1fen',
+      kind: 'pickup',
       title: '一分钱测试商品',
       description: '用于联调支付流程',
       priceFen: 1,
@@ -68,6 +74,7 @@ export function seedProducts(now: number): ProductDoc[] {
     },
     {
       _id: 'mooncake-gift',
+      kind: 'shipping',
       title: '月饼礼盒（已下架）',
       description: '季节限定',
       priceFen: 16800,

@@ -10,6 +10,7 @@ export const EXCEPTION_KIND_TEXT: Record<ExceptionKind, string> = {
   unknown_payment: '收到不明来源的付款',
   payment_mismatch: '付款信息与订单不符',
   bill_difference: '对账单差异',
+  unfulfillable: '订单无法履约',
 };
 
 export const EXCEPTION_STATUS_TABS: { value: 'open' | 'resolved'; label: string }[] = [
@@ -79,4 +80,5 @@ export const EXCEPTION_SUMMARY: Record<ExceptionKind, (a: { expected: string; ac
   unknown_payment: (a) => `收到一笔系统中没有记录的付款${a.actual}，请在微信支付商户平台核对。`,
   payment_mismatch: () => '一笔付款的付款人、订单或币种与系统记录不符，未记为已支付，请核对。',
   bill_difference: () => '微信支付对账单与系统记录不一致，请核对。',
+  unfulfillable: () => '已付款的订单无人接单或无法完成（如售罄），请全额退款。',
 };

@@ -137,6 +137,7 @@ function day(date: string, paid: number): DailyMetrics {
       openOver3Days: 0,
     },
     exceptionsOpen: {
+      unfulfillable: 0,
       amount_mismatch: 1,
       duplicate_charge: 0,
       abnormal_refund: 0,

@@ -112,7 +112,10 @@ describe.each(MODES)('%s mode', (mode) => {
     await jest.advanceTimersByTimeAsync(10_000);
     expect(text(page)).toMatch(/剩余支付时间 00 ?: ?5[45]/);
     backend.on('orders.get', () =>
-      orderView({ status: 'closed', can: { pay: false, cancel: false, requestRefund: false } }),
+      orderView({
+        status: 'closed',
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
+      }),
     );
     await jest.advanceTimersByTimeAsync(60_000);
     expect(text(page)).toContain('已关闭');
@@ -143,7 +146,10 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('no fixed action bar (nor room for one) when there is nothing to do', async () => {
     backend.on('orders.get', () =>
-      paidOrder({ status: 'refunded', can: { pay: false, cancel: false, requestRefund: false } }),
+      paidOrder({
+        status: 'refunded',
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
+      }),
     );
     const page = await open();
     expect(page.querySelector('.detail__actions')).toBeFalsy();
@@ -170,7 +176,7 @@ describe.each(MODES)('%s mode', (mode) => {
     backend.on('orders.cancel', () =>
       orderView({
         status: 'cancelled',
-        can: { pay: false, cancel: false, requestRefund: false },
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
         timeline: [
           { at: 1, event: 'created' },
           { at: 2, event: 'cancelled' },
@@ -203,7 +209,7 @@ describe.each(MODES)('%s mode', (mode) => {
     backend.on('orders.get', () => paidOrder());
     const refunding = paidOrder({
       status: 'refunding',
-      can: { pay: false, cancel: false, requestRefund: false },
+      can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
       refunds: [
         {
           outRefundNo: 'R1',
@@ -246,7 +252,11 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('an amount under review: explained as paid and being checked, with customer service', async () => {
     backend.on('orders.get', () =>
-      orderView({ status: 'review', paidFen: 0, can: { pay: false, cancel: false, requestRefund: false } }),
+      orderView({
+        status: 'review',
+        paidFen: 0,
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
+      }),
     );
     const page = await open();
     expect(text(page)).toContain('核对中');

@@ -11,8 +11,8 @@ export const MIN = 60_000;
 // ---- the page tests ---------------------------------------------------------------------------------------------
 
 export const products: Product[] = [
-  { id: 'latte', title: '拿铁咖啡', description: '中杯', priceFen: 1990, maxPerOrder: 10 },
-  { id: 'croissant', title: '黄油可颂', description: '每日现烤', priceFen: 1200, maxPerOrder: 5 },
+  { id: 'latte', title: '拿铁咖啡', description: '中杯', priceFen: 1990, maxPerOrder: 10, kind: 'pickup' },
+  { id: 'croissant', title: '黄油可颂', description: '每日现烤', priceFen: 1200, maxPerOrder: 5, kind: 'pickup' },
 ];
 
 export function orderView(overrides: Partial<OrderView> = {}): OrderView {
@@ -30,7 +30,7 @@ export function orderView(overrides: Partial<OrderView> = {}): OrderView {
     expiresAt: NOW + 30 * 60_000,
     timeline: [{ at: NOW, event: 'created' }],
     refunds: [],
-    can: { pay: true, cancel: true, requestRefund: false },
+    can: { pay: true, cancel: true, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
     ...overrides,
   };
 }
@@ -46,7 +46,7 @@ export const paidOrder = (overrides: Partial<OrderView> = {}) =>
       { at: NOW + 10_000, event: 'payment_started' },
       { at: NOW + 60_000, event: 'paid' },
     ],
-    can: { pay: false, cancel: false, requestRefund: true },
+    can: { pay: false, cancel: false, requestRefund: true, confirmReceipt: false, requestAfterSale: false },
     ...overrides,
   });
 
@@ -62,6 +62,7 @@ export const shotProducts: Product[] = [
     description: '现磨浓缩与鲜牛奶，中杯',
     priceFen: 1990,
     maxPerOrder: 10,
+    kind: 'pickup',
     image: '/assets/products/latte.png',
   },
   {
@@ -70,6 +71,7 @@ export const shotProducts: Product[] = [
     description: '双份浓缩，中杯',
     priceFen: 1500,
     maxPerOrder: 10,
+    kind: 'pickup',
     image: '/assets/products/americano.png',
   },
   {
@@ -78,6 +80,7 @@ export const shotProducts: Product[] = [
     description: '法国黄油，每日现烤',
     priceFen: 1200,
     maxPerOrder: 5,
+    kind: 'pickup',
     image: '/assets/products/croissant.png',
   },
   {
@@ -86,6 +89,7 @@ export const shotProducts: Product[] = [
     description: '中度烘焙，保山小粒',
     priceFen: 6800,
     maxPerOrder: 3,
+    kind: 'shipping',
     image: '/assets/products/beans-250g.png',
   },
   {
@@ -94,6 +98,7 @@ export const shotProducts: Product[] = [
     description: '周末小班课，含两杯咖啡',
     priceFen: 19900,
     maxPerOrder: 2,
+    kind: 'service',
     serviceStartsAt: NOW + 7 * 24 * 60 * MIN,
     image: '/assets/products/class-latte-art.png',
   },
@@ -103,6 +108,7 @@ export const shotProducts: Product[] = [
     description: '用于联调支付流程（没有图片时显示占位）',
     priceFen: 1,
     maxPerOrder: 1,
+    kind: 'pickup',
   },
 ];
 
@@ -131,14 +137,14 @@ export const shotPaid = (overrides: Partial<OrderView> = {}) =>
       { at: NOW + MIN, event: 'payment_started' },
       { at: NOW + 2 * MIN, event: 'paid' },
     ],
-    can: { pay: false, cancel: false, requestRefund: true },
+    can: { pay: false, cancel: false, requestRefund: true, confirmReceipt: false, requestAfterSale: false },
     ...overrides,
   });
 
 export const shotRefunding = shotPaid({
   status: 'refunding',
   refundableFen: 0,
-  can: { pay: false, cancel: false, requestRefund: false },
+  can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
   refunds: [
     {
       outRefundNo: 'O7F3A9C2B1D4E5F60718R1A2B3C4D5E',
@@ -159,7 +165,7 @@ export const shotRefunding = shotPaid({
 
 export const shotReview = shotOrder({
   status: 'review',
-  can: { pay: false, cancel: false, requestRefund: false },
+  can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
   timeline: [
     { at: NOW, event: 'created' },
     { at: NOW + MIN, event: 'payment_started' },
@@ -180,7 +186,7 @@ export const shotOrderList: OrderView[] = [
     id: 'O9F8E7D6C5B4A3928170',
     status: 'closed',
     createdAt: NOW - 50 * 60 * MIN,
-    can: { pay: false, cancel: false, requestRefund: false },
+    can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
   }),
 ];
 
@@ -382,6 +388,7 @@ export function shotMetricsDay(i: number): DailyMetrics {
       unknown_payment: 0,
       payment_mismatch: 0,
       bill_difference: 0,
+      unfulfillable: 0,
     },
     bill: { status: 'done', differences: i === 0 ? 2 : 0, healed: i === 0 ? 1 : 0, open: i === 0 ? 1 : 0 },
   };

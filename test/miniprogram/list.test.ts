@@ -137,7 +137,11 @@ describe.each(MODES)('%s mode', (mode) => {
   test('cancel from the card asks first; the card then shows the cancelled order', async () => {
     backend.on('orders.list', () => ({ orders: [orderView({ id: 'OUNPAID' })], page: 1, hasMore: false }));
     backend.on('orders.cancel', () =>
-      orderView({ id: 'OUNPAID', status: 'cancelled', can: { pay: false, cancel: false, requestRefund: false } }),
+      orderView({
+        id: 'OUNPAID',
+        status: 'cancelled',
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
+      }),
     );
     const page = await open();
     await tap(page, '.order-card__cancel');

@@ -97,7 +97,10 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('a closed or cancelled order is not paid, and says how to buy again', async () => {
     backend.on('orders.get', () =>
-      orderView({ status: 'closed', can: { pay: false, cancel: false, requestRefund: false } }),
+      orderView({
+        status: 'closed',
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
+      }),
     );
     const page = await open();
     expect(page.instance.data.state).toBe('failed');
@@ -106,7 +109,10 @@ describe.each(MODES)('%s mode', (mode) => {
 
   test('an amount under review is a payment received, not a failure, with customer service on the page', async () => {
     backend.on('orders.get', () =>
-      orderView({ status: 'review', can: { pay: false, cancel: false, requestRefund: false } }),
+      orderView({
+        status: 'review',
+        can: { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: false },
+      }),
     );
     const page = await open();
     expect(page.instance.data.state).toBe('review');

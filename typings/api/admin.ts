@@ -3,6 +3,7 @@
  * ADMIN_OPENIDS only). The admin function also routes the books' actions (books.ts).
  */
 import type { Fen } from '../money';
+import type { AfterSaleStatus, FulfilmentState } from './fulfilment';
 import type { ExceptionKind, ExceptionView, OrderView } from './shapes';
 
 export interface AdminRefundRequest {
@@ -71,6 +72,26 @@ export interface AdminPaymentView {
 export interface AdminOrderView extends OrderView {
   openid: string;
   payments: AdminPaymentView[];
+  /** paid orders: the shipping information uploaded to WeChat's order shipping management */
+  wechatShipping?: WechatShippingView;
+}
+
+/**
+ * The order's shipping upload (小程序发货信息管理服务): pending (not yet due or being retried), uploaded, failed (retried by
+ * the reconcile timer with backoff), not_managed (the mini-program is not under shipping management: nothing to upload).
+ */
+export interface WechatShippingView {
+  status: 'none' | 'pending' | 'uploaded' | 'failed' | 'not_managed';
+  /** 1 express, 3 virtual goods, 4 buyer pick-up */
+  logisticsType?: 1 | 2 | 3 | 4;
+  attempts: number;
+  nextAttemptAt?: number;
+  lastError?: string;
+  uploadedAt?: number;
+  /** WeChat allows one update of an upload; false once it was used */
+  canCorrect: boolean;
+  /** get_order's order_state, when last read: 1 待发货 2 已发货 3 确认收货 4 交易完成 5 已退款 */
+  wxOrderState?: number;
 }
 
 /** A search hit: enough to recognise the order; `admin.getOrder` gives the rest. */
@@ -89,4 +110,79 @@ export interface SearchOrdersResponse {
 }
 export interface AdminGetOrderRequest {
   orderId: string;
+}
+
+/** Service orders: give one waiting order to a staff member who may take that service. */
+export interface AssignRequest {
+  orderId: string;
+  /** the staff member's openid (from `admin.listStaff`) */
+  staffOpenid: string;
+}
+export interface StaffMemberView {
+  openid: string;
+  name: string;
+  services: string[];
+}
+export type ListStaffRequest = Record<string, never>;
+export interface ListStaffResponse {
+  staff: StaffMemberView[];
+}
+
+export interface ListAfterSalesRequest {
+  status?: AfterSaleStatus;
+  page?: number;
+  pageSize?: number;
+}
+export interface ListAfterSalesResponse {
+  orders: OrderView[];
+  page: number;
+  hasMore: boolean;
+}
+/** approve: refund what is refundable; partly: refund `amountFen`; decline: no refund. The note is shown to the buyer. */
+export interface DecideAfterSaleRequest {
+  orderId: string;
+  decision: 'approve' | 'partly' | 'decline';
+  amountFen?: Fen;
+  note: string;
+  requestId: string;
+}
+/**
+ * Corrects the uploaded shipping information (a new express company / tracking number). WeChat allows one update per
+ * payment: this is the last; the answer says so (`canCorrect: false`).
+ */
+export interface CorrectShippingRequest {
+  orderId: string;
+  expressCompany: string;
+  trackingNo: string;
+  /** the admin confirmed the warning that no further correction is possible */
+  confirmLast: true;
+}
+/** An unfulfillable order (exception queue): refund in full what is refundable, through the refund path. */
+export interface RefundUnfulfillableRequest {
+  orderId: string;
+  note: string;
+  requestId: string;
+}
+/** Marks an order that can no longer be fulfilled (sold out, nobody takes it): it goes to the exception queue. */
+export interface MarkUnfulfillableRequest {
+  orderId: string;
+  note: string;
+}
+
+/** The admin home's fulfilment counts. */
+export type FulfilmentSummaryRequest = Record<string, never>;
+export interface FulfilmentSummaryResponse {
+  /** paid orders nobody accepted yet, and of those older than FULFIL_ACCEPT_ALERT_MINUTES */
+  waitingForStaff: number;
+  waitingOverdue: number;
+  byState: Partial<Record<FulfilmentState, number>>;
+  /** shipping uploads due and not done, and failed ones (being retried) */
+  uploadsPending: number;
+  uploadsFailed: number;
+  /** uploads failed for more than a day (alerted) */
+  uploadsOverdue: number;
+  afterSalesOpen: number;
+  /** is_trade_managed's last answer (null: not asked yet), and when it was asked */
+  isTradeManaged: boolean | null;
+  tradeManagedCheckedAt?: number;
 }

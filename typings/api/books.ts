@@ -92,6 +92,20 @@ export interface DailyMetrics {
   exceptionsOpen: Record<ExceptionKind, number>;
   /** the day's statement */
   bill: { status: StatementStatus | 'none'; differences: number; healed: number; open: number };
+  /** fulfilment moves made that day, medians over the orders accepted / completed that day; uploads at roll-up time
+   * (absent on days rolled up before fulfilment existed) */
+  fulfilment?: {
+    accepted: number;
+    ready: number;
+    handedOver: number;
+    shipped: number;
+    completed: number;
+    /** from paid to accepted, and from paid to handed over / received / completed */
+    medianSecondsToAccept: number | null;
+    medianSecondsToComplete: number | null;
+    uploadsPending: number;
+    uploadsFailed: number;
+  };
 }
 
 export interface GetStatementRequest {

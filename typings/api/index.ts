@@ -9,9 +9,11 @@ import type { LoginRequest, LoginResponse } from './login';
 import type {
   CancelOrderRequest,
   ConfirmOrderRequest,
+  ConfirmReceiptRequest,
   GetOrderRequest,
   ListOrdersRequest,
   ListOrdersResponse,
+  RequestAfterSaleRequest,
   RequestRefundRequest,
 } from './orders';
 import type {
@@ -24,6 +26,17 @@ import type {
 import type {
   AcceptReviewRequest,
   AdminGetOrderRequest,
+  AssignRequest,
+  CorrectShippingRequest,
+  DecideAfterSaleRequest,
+  FulfilmentSummaryRequest,
+  FulfilmentSummaryResponse,
+  ListAfterSalesRequest,
+  ListAfterSalesResponse,
+  ListStaffRequest,
+  ListStaffResponse,
+  MarkUnfulfillableRequest,
+  RefundUnfulfillableRequest,
   AdminOrderView,
   AdminRefundRequest,
   ApplyAbnormalRefundRequest,
@@ -47,6 +60,27 @@ import type {
   SubscribeAlertsRequest,
   SubscribeAlertsResponse,
 } from './books';
+import type {
+  StaffAcceptRequest,
+  StaffCompleteRequest,
+  StaffDeclineRequest,
+  StaffDeliveryCompaniesRequest,
+  StaffDeliveryCompaniesResponse,
+  StaffGetRequest,
+  StaffHandOverRequest,
+  StaffMeRequest,
+  StaffMeResponse,
+  StaffMineRequest,
+  StaffMineResponse,
+  StaffOrderView,
+  StaffQueueRequest,
+  StaffQueueResponse,
+  StaffReadyRequest,
+  StaffShipRequest,
+  StaffStartRequest,
+  StaffSubscribeRequest,
+  StaffSubscribeResponse,
+} from './staff';
 import type { ExceptionView, OrderView } from './shapes';
 
 export * from './errors';
@@ -58,6 +92,8 @@ export * from './payment';
 export * from './admin';
 export * from './books';
 export * from './client-log';
+export * from './fulfilment';
+export * from './staff';
 
 /**
  * Every action of every callable function, `'<function>.<action>'` (`login`: the function alone, which takes no action),
@@ -75,6 +111,8 @@ export interface Actions {
   'orders.list': { request: ListOrdersRequest; response: ListOrdersResponse };
   'orders.cancel': { request: CancelOrderRequest; response: OrderView };
   'orders.requestRefund': { request: RequestRefundRequest; response: OrderView };
+  'orders.confirmReceipt': { request: ConfirmReceiptRequest; response: OrderView };
+  'orders.requestAfterSale': { request: RequestAfterSaleRequest; response: OrderView };
 
   'payment.pay': { request: PayRequest; response: PayResponse };
   'payment.confirm': { request: ConfirmPaymentRequest; response: OrderView };
@@ -95,6 +133,28 @@ export interface Actions {
   'admin.runBillDay': { request: RunBillDayRequest; response: StatementView };
   'admin.listMetrics': { request: ListMetricsRequest; response: ListMetricsResponse };
   'admin.subscribeAlerts': { request: SubscribeAlertsRequest; response: SubscribeAlertsResponse };
+  'admin.assign': { request: AssignRequest; response: AdminOrderView };
+  'admin.listStaff': { request: ListStaffRequest; response: ListStaffResponse };
+  'admin.listAfterSales': { request: ListAfterSalesRequest; response: ListAfterSalesResponse };
+  'admin.decideAfterSale': { request: DecideAfterSaleRequest; response: AdminOrderView };
+  'admin.correctShipping': { request: CorrectShippingRequest; response: AdminOrderView };
+  'admin.markUnfulfillable': { request: MarkUnfulfillableRequest; response: AdminOrderView };
+  'admin.refundUnfulfillable': { request: RefundUnfulfillableRequest; response: AdminOrderView };
+  'admin.fulfilmentSummary': { request: FulfilmentSummaryRequest; response: FulfilmentSummaryResponse };
+
+  'staff.me': { request: StaffMeRequest; response: StaffMeResponse };
+  'staff.queue': { request: StaffQueueRequest; response: StaffQueueResponse };
+  'staff.mine': { request: StaffMineRequest; response: StaffMineResponse };
+  'staff.get': { request: StaffGetRequest; response: StaffOrderView };
+  'staff.accept': { request: StaffAcceptRequest; response: StaffOrderView };
+  'staff.decline': { request: StaffDeclineRequest; response: StaffOrderView };
+  'staff.ready': { request: StaffReadyRequest; response: StaffOrderView };
+  'staff.handOver': { request: StaffHandOverRequest; response: StaffOrderView };
+  'staff.ship': { request: StaffShipRequest; response: StaffOrderView };
+  'staff.start': { request: StaffStartRequest; response: StaffOrderView };
+  'staff.complete': { request: StaffCompleteRequest; response: StaffOrderView };
+  'staff.subscribe': { request: StaffSubscribeRequest; response: StaffSubscribeResponse };
+  'staff.deliveryCompanies': { request: StaffDeliveryCompaniesRequest; response: StaffDeliveryCompaniesResponse };
 
   'clientLog.report': { request: ClientLogRequest; response: ClientLogResponse };
 }

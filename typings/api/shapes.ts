@@ -1,5 +1,6 @@
 /** The shapes several functions answer with: orders and their refunds, exceptions, and their statuses. */
 import type { Fen } from '../money';
+import type { AfterSaleView, FulfilmentView } from './fulfilment';
 
 export type OrderStatus =
   'pending_payment' | 'paid' | 'refunding' | 'partially_refunded' | 'refunded' | 'cancelled' | 'closed' | 'review';
@@ -31,7 +32,9 @@ export type ExceptionKind =
   | 'refund_refused'
   | 'unknown_payment'
   | 'payment_mismatch'
-  | 'bill_difference';
+  | 'bill_difference'
+  /** a paid order that can no longer be fulfilled (declined by everyone, sold out): refund in full */
+  | 'unfulfillable';
 
 export const EXCEPTION_KINDS: readonly ExceptionKind[] = [
   'amount_mismatch',
@@ -42,6 +45,7 @@ export const EXCEPTION_KINDS: readonly ExceptionKind[] = [
   'unknown_payment',
   'payment_mismatch',
   'bill_difference',
+  'unfulfillable',
 ];
 
 export interface ExceptionView {
@@ -103,6 +107,10 @@ export interface OrderView {
   serviceStartsAt?: number;
   timeline: TimelineEntry[];
   refunds: RefundView[];
-  /** what the owner may do now */
-  can: { pay: boolean; cancel: boolean; requestRefund: boolean };
+  /** paid orders: what happens after the payment (absent before it) */
+  fulfilment?: FulfilmentView;
+  /** the buyer's after-sale request, once made */
+  afterSale?: AfterSaleView;
+  /** what the owner may do now (requestRefund: alone, before acceptance; requestAfterSale: ask, after it) */
+  can: { pay: boolean; cancel: boolean; requestRefund: boolean; confirmReceipt: boolean; requestAfterSale: boolean };
 }

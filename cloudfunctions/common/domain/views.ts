@@ -26,6 +26,8 @@ export function toView(order: OrderDoc, deps: Pick<Deps, 'clock' | 'config'>, re
       pay: order.status === 'pending_payment' && now < order.expiresAt,
       cancel: order.status === 'pending_payment',
       requestRefund: userRefundAllowed(order, deps),
+      confirmReceipt: false,
+      requestAfterSale: false,
     },
   };
 }

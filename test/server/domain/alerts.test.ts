@@ -441,6 +441,7 @@ describe('the daily roll-up, against hand-counted fixtures', () => {
       },
       exceptionsOpen: {
         amount_mismatch: 0,
+        unfulfillable: 0,
         duplicate_charge: 1,
         abnormal_refund: 0,
         refund_unapplied: 0,

@@ -211,9 +211,20 @@ describe('the contract (typings/api/) against both sides', () => {
 
   test('the scan sees the contract, the Actions map, the functions and both sides', () => {
     expect([...tree.keys()].filter(isContract).sort()).toEqual(
-      ['admin', 'books', 'catalog', 'client-log', 'errors', 'index', 'login', 'orders', 'payment', 'shapes'].map(
-        (f) => `${CONTRACT_DIR}/${f}.ts`,
-      ),
+      [
+        'admin',
+        'books',
+        'catalog',
+        'client-log',
+        'errors',
+        'fulfilment',
+        'index',
+        'login',
+        'orders',
+        'payment',
+        'shapes',
+        'staff',
+      ].map((f) => `${CONTRACT_DIR}/${f}.ts`),
     );
     expect(contractTypes(tree)).toEqual(
       expect.arrayContaining(['ConfirmOrderRequest', 'ListOrdersResponse', 'LoginRequest', 'ClientLogResponse']),

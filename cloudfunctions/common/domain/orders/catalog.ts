@@ -1,5 +1,5 @@
 /** The catalogue: products with prices in fen, read on the server (prices never come from the client). */
-import type { CatalogListRequest, CatalogListResponse, Product } from '../../../../typings/api';
+import type { CatalogListRequest, CatalogListResponse, Product, ProductKind } from '../../../../typings/api';
 import { COLLECTIONS } from '../../store/store';
 import type { Deps } from '../deps';
 import { asObject, onlyKeys, readEnum } from '../validate';
@@ -14,9 +14,13 @@ export interface ProductDoc {
   maxPerOrder: number;
   sort: number;
   serviceStartsAt?: number;
+  /** absent on products stored before kinds existed: those were all counter goods */
+  kind?: ProductKind;
 }
 
 export const CATALOG_LIMIT = 100;
+
+export const productKind = (doc: Pick<ProductDoc, 'kind'>): ProductKind => doc.kind ?? 'pickup';
 
 export function toProduct(doc: ProductDoc): Product {
   return {
@@ -26,6 +30,7 @@ export function toProduct(doc: ProductDoc): Product {
     priceFen: doc.priceFen,
     ...(doc.image ? { image: doc.image } : {}),
     maxPerOrder: doc.maxPerOrder,
+    kind: productKind(doc),
     ...(doc.serviceStartsAt !== undefined ? { serviceStartsAt: doc.serviceStartsAt } : {}),
   };
 }
