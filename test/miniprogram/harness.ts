@@ -249,7 +249,7 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
   const mode = options.mode ?? 'local';
   appConfig.mode = mode;
   appConfig.cloudEnv = mode === 'cloud' ? 'shop-prod-1a2b' : '';
-  appConfig.paySuccessTemplateId = '';
+  appConfig.orderUpdateTemplateId = '';
   appConfig.alertTemplateId = '';
   const platform: Platform = {
     mode,
