@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     p.instance.onLoad({ id });
     await settle();
   });
-  await shoot('07-order-list', 'pages/order/list/index', async (p) => {
+  await shoot('07-order-list', 'pages/mine/orders/index', async (p) => {
     p.instance.onLoad({});
     await settle();
   });

@@ -268,6 +268,7 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
     navigateTo: jest.fn(),
     redirectTo: jest.fn(),
     reLaunch: jest.fn(),
+    switchTab: jest.fn(),
     stopPullDownRefresh: jest.fn(),
     setClipboardData: jest.fn(),
     getAccountInfoSync: jest.fn(() => ({

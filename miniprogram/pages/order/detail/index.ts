@@ -10,8 +10,8 @@ import { cancelOrder, getOrder, requestRefund } from '../../../services/orders';
 import { checkPayment, mayBeSettled } from '../../../services/payment';
 import type { OrderView } from '../../../../typings/api';
 import { newRequestId } from '../../../utils/time';
-import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
-import { toDetail, type OrderDetail } from '../view';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../../../utils/pay-flow';
+import { toDetail, type OrderDetail } from '../../../utils/order-view';
 
 const OTHER_REASON = REFUND_REASONS[REFUND_REASONS.length - 1]!;
 

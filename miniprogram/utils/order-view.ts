@@ -1,10 +1,10 @@
 /** How an order is shown on the list and detail pages (text prepared here: WXML cannot call functions). */
-import type { OrderView } from '../../../typings/api';
-import { ORDER_STATUS_TEXT, ORDER_STATUS_THEME, REFUND_STATUS_TEXT, TIMELINE_TEXT } from '../../constants/order';
-import { mayBeSettled } from '../../services/payment';
-import { maskPhone } from '../../utils/mask';
-import { formatFen } from '../../utils/money';
-import { formatTime } from '../../utils/time';
+import type { OrderView } from '../../typings/api';
+import { ORDER_STATUS_TEXT, ORDER_STATUS_THEME, REFUND_STATUS_TEXT, TIMELINE_TEXT } from '../constants/order';
+import { mayBeSettled } from '../services/payment';
+import { maskPhone } from './mask';
+import { formatFen } from './money';
+import { formatTime } from './time';
 
 export interface OrderCard {
   id: string;

@@ -7,8 +7,8 @@
  *   fail   → a plain message and a retry (or, when it may have gone through, the result page).
  * A lock makes a double tap one payment attempt.
  */
-import { ApiFailure, showError } from '../../services/errors';
-import { payOrder, type CashierChoice } from '../../services/payment';
+import { ApiFailure, showError } from '../services/errors';
+import { payOrder, type CashierChoice } from '../services/payment';
 
 export interface PayFlowData {
   paying: boolean;
