@@ -23,7 +23,7 @@ import {
   shotStatements as statements,
 } from '../../test/miniprogram/fixtures';
 import { ROOT } from '../release/miniprogram-ci';
-import { openStudio, out, type Answer, type Rendered } from './render';
+import { openStudio, out, type Answer, type Rendered, type Studio } from './render';
 import { requireScreenshotTools } from './screenshot-tools';
 
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
@@ -72,16 +72,14 @@ const answers: Record<string, Answer> = {
   'admin.listMetrics': () => ({ metrics: Array.from({ length: 30 }, (_, i) => metricsDay(i)) }),
 };
 
-async function main(): Promise<void> {
-  const chromium = requireScreenshotTools();
-  const { shoot, settle, requireBuilt, close } = await openStudio({
-    chromium,
-    shotsDir: SHOTS_DIR,
-    answers,
-    clockAt: SHOT_AT,
-  });
+/** The pictures' studio on the shot list's backend and clock (also used by test/server/browser/pictures.test.ts). */
+export function openShotStudio(chromium: string, shotsDir = SHOTS_DIR): Promise<Studio> {
+  return openStudio({ chromium, shotsDir, answers, clockAt: SHOT_AT });
+}
 
-  out('docs/screenshots:');
+/** Every page in its main states. */
+export async function takeShots(studio: Studio): Promise<void> {
+  const { shoot, settle, requireBuilt } = studio;
   const id = 'O7F3A9C2B1D4E5F60718';
   /** t-image shows its picture once <image> reports it loaded */
   const picturesLoaded = (p: Rendered) => {
@@ -243,13 +241,30 @@ async function main(): Promise<void> {
     p.instance.onLoad({});
     await settle();
   });
-  close();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    writeSync(2, `${String((error as Error)?.stack ?? error)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * PICTURES_DIR: where the PNG files go (default docs/screenshots); PICTURES_ONLY: the shots to take, by name, comma
+ * separated (the others are skipped, their preparations too). The tests use both.
+ */
+async function main(): Promise<void> {
+  const dir = process.env.PICTURES_DIR || SHOTS_DIR;
+  const studio = await openShotStudio(requireScreenshotTools(), dir);
+  const only = process.env.PICTURES_ONLY ? new Set(process.env.PICTURES_ONLY.split(',')) : undefined;
+  out(`${dir.startsWith(ROOT) ? dir.slice(ROOT.length + 1) : dir}:`);
+  await takeShots(
+    only ? { ...studio, shoot: (n, p, f) => (only.has(n) ? studio.shoot(n, p, f) : Promise.resolve()) } : studio,
+  );
+  for (const t of studio.smallTargets)
+    out(`  small target in ${t.shot}: ${t.what} ${t.width.toFixed(0)}×${t.height.toFixed(0)} px (under 44 px, 88rpx)`);
+  await studio.close();
+}
+
+if (require.main === module)
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      writeSync(2, `${String((error as Error)?.stack ?? error)}\n`);
+      process.exit(1);
+    },
+  );
