@@ -22,6 +22,8 @@ export interface AppConfig {
   orderUpdateTemplateId: string;
   /** the shop's name on the receipt and in shares */
   merchantName: string;
+  /** the 「新订单提醒」 template staff subscribe to (the backend's staff template); empty: not offered */
+  staffOrderTemplateId: string;
   /** the alerts template admins may subscribe to (the backend's alert template); empty: not offered */
   alertTemplateId: string;
 }
@@ -34,6 +36,7 @@ export const appConfig: AppConfig = {
   orderUpdateTemplateId: '',
   merchantName: '咖啡小馆',
   alertTemplateId: '',
+  staffOrderTemplateId: '',
 };
 
 /** The build WeChat is running; unknown counts as release (the guard fails closed). */

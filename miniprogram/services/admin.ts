@@ -1,5 +1,6 @@
 /** The merchant's calls. The backend checks on every call that the caller is an admin; hiding pages is not security. */
 import type {
+  DecideAfterSaleRequest,
   AdminOrderView,
   ExceptionView,
   ListExceptionsResponse,
@@ -47,3 +48,10 @@ export const listStatements = (page: number, pageSize = 20): Promise<ListStateme
   callApi('admin.listStatements', { page, pageSize });
 export const runBillDay = (billDate: string): Promise<StatementView> => callApi('admin.runBillDay', { billDate });
 export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('admin.listMetrics', { days });
+
+export const listStaff = () => callApi('admin.listStaff', {});
+export const assignOrder = (orderId: string, staffOpenid: string) => callApi('admin.assign', { orderId, staffOpenid });
+export const listAfterSales = (page = 1) =>
+  callApi('admin.listAfterSales', { status: 'requested', page, pageSize: 20 });
+export const decideAfterSale = (request: DecideAfterSaleRequest) => callApi('admin.decideAfterSale', request);
+export const fulfilmentSummary = () => callApi('admin.fulfilmentSummary', {});

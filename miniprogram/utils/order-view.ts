@@ -1,5 +1,6 @@
 /** How an order is shown on the list and detail pages (text prepared here: WXML cannot call functions). */
 import type { OrderView } from '../../typings/api';
+import { AFTER_SALE_STATUS_TEXT, RECEIVED_BY_TEXT, fulfilmentText } from '../constants/fulfilment';
 import { ORDER_STATUS_TEXT, ORDER_STATUS_THEME, REFUND_STATUS_TEXT, TIMELINE_TEXT } from '../constants/order';
 import { mayBeSettled } from '../services/payment';
 import { maskPhone } from './mask';
@@ -18,7 +19,14 @@ export interface OrderCard {
   can: OrderView['can'];
   /** a payment was started: WeChat Pay may know more than the stored order */
   mayBeSettled: boolean;
+  /** after payment: where the order is (已接单, 待取餐 …) and since when; '' before */
+  progressText: string;
+  progressTime: string;
 }
+
+/** Fulfilment is shown while the money stands: a paid order (not one refunded or under review). */
+const showsProgress = (order: OrderView) =>
+  Boolean(order.fulfilment) && (order.status === 'paid' || order.status === 'partially_refunded');
 
 export function toCard(order: OrderView): OrderCard {
   const count = order.items.reduce((n, i) => n + i.quantity, 0);
@@ -36,6 +44,32 @@ export function toCard(order: OrderView): OrderCard {
     createdText: formatTime(order.createdAt),
     can: order.can,
     mayBeSettled: mayBeSettled(order),
+    progressText: showsProgress(order) ? fulfilmentText(order.fulfilment!.kind, order.fulfilment!.state) : '',
+    progressTime: showsProgress(order) ? formatTime(order.fulfilment!.at) : '',
+  };
+}
+
+/** The detail page's fulfilment block: the state, its time, the pickup code, the parcel, who serves, every step. */
+function toProgress(order: OrderView) {
+  const f = order.fulfilment;
+  if (!f || !showsProgress(order)) return null;
+  return {
+    kind: f.kind,
+    title: fulfilmentText(f.kind, f.state),
+    time: formatTime(f.at),
+    pickupCode: f.state === 'ready' ? (f.pickupCode ?? '') : '',
+    shipping: f.shipping ? `${f.shipping.expressName} ${f.shipping.trackingNo}` : '',
+    trackingNo: f.shipping?.trackingNo ?? '',
+    staffName: f.staffName ?? '',
+    receivedText: f.receivedBy ? RECEIVED_BY_TEXT[f.receivedBy] : '',
+    address: f.address
+      ? `${f.address.userName} ${maskPhone(f.address.telNumber)} ${f.address.provinceName}${f.address.cityName}${f.address.countyName}${f.address.detailInfo}`
+      : '',
+    steps: f.steps.map((step) => ({
+      title: fulfilmentText(f.kind, step.state),
+      time: formatTime(step.at),
+      by: step.by ?? '',
+    })),
   };
 }
 
@@ -66,7 +100,22 @@ export function toDetail(order: OrderView, now = Date.now()) {
       reason: r.reason,
       timeText: formatTime(r.settledAt ?? r.createdAt),
     })),
-    hasActions: order.can.pay || order.can.cancel || order.can.requestRefund,
+    progress: toProgress(order),
+    afterSale: order.afterSale
+      ? {
+          statusText: AFTER_SALE_STATUS_TEXT[order.afterSale.status],
+          reason: order.afterSale.reason,
+          note: order.afterSale.decisionNote ?? '',
+          amountText: order.afterSale.amountFen ? formatFen(order.afterSale.amountFen) : '',
+          timeText: formatTime(order.afterSale.decidedAt ?? order.afterSale.at),
+        }
+      : null,
+    hasActions:
+      order.can.pay ||
+      order.can.cancel ||
+      order.can.requestRefund ||
+      order.can.confirmReceipt ||
+      order.can.requestAfterSale,
   };
 }
 
