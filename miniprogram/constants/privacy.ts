@@ -22,6 +22,12 @@ export const PRIVACY_DECLARATIONS: readonly PrivacyDeclaration[] = [
     info: '剪切板',
     purpose: '复制订单号、交易单号，方便你联系客服或核对账目',
   },
+  {
+    api: 'scanCode',
+    privacyKey: 'Camera',
+    info: '摄像头',
+    purpose: '店员扫描买家的取餐码，交付订单',
+  },
 ];
 
 /** The title of the guide as the pages name it ("提交即同意《隐私保护指引》"). */

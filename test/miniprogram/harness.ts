@@ -251,6 +251,7 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
   appConfig.cloudEnv = mode === 'cloud' ? 'shop-prod-1a2b' : '';
   appConfig.orderUpdateTemplateId = '';
   appConfig.alertTemplateId = '';
+  appConfig.staffOrderTemplateId = '';
   const platform: Platform = {
     mode,
     wx: undefined as unknown as WxMock,

@@ -6,6 +6,7 @@ import { appConfig } from '../../../config';
 import { ORDER_TABS } from '../../../constants/order';
 import { currentProfile, ensureLogin, loginState, onLoginState, type LoginState } from '../../../services/auth';
 import { openPrivacyContract } from '../../../services/privacy';
+import { staffMe } from '../../../services/staff';
 import { markTab, openOrdersTab } from '../../../utils/tab-bar';
 
 const TAB_ICONS: Record<string, string> = { pending_payment: 'wallet', paid: 'check-circle', refunds: 'rollback' };
@@ -22,6 +23,8 @@ Component({
   data: {
     merchantName: appConfig.merchantName,
     isAdmin: false,
+    /** the backend answered staff.me: this user is staff (it checks every staff call) */
+    isStaff: false,
     loginText: LOGIN_TEXT.idle,
     orderTabs: ORDER_TABS.filter((t) => t.value !== 'all').map((t) => ({
       ...t,
@@ -37,7 +40,12 @@ Component({
         });
       unsubscribers.set(this, onLoginState(sync));
       sync(loginState());
-      ensureLogin().catch(() => undefined);
+      ensureLogin()
+        .then(() => staffMe())
+        .then(
+          () => this.setData({ isStaff: true }),
+          () => undefined,
+        );
     },
     onUnload() {
       unsubscribers.get(this)?.();
@@ -50,6 +58,9 @@ Component({
     },
     onOpenPrivacy() {
       openPrivacyContract();
+    },
+    onOpenStaff() {
+      wx.navigateTo({ url: '/pages/staff/queue/index' });
     },
     onOpenAdmin() {
       wx.navigateTo({ url: '/pages/admin/index/index' });
