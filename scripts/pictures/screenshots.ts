@@ -198,6 +198,160 @@ export async function takeShots(studio: Studio): Promise<void> {
     p.instance.onLoad({ id });
     await settle();
   });
+  const can = { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: true };
+  answers['orders.get'] = () =>
+    paid({
+      can,
+      fulfilment: {
+        kind: 'pickup',
+        state: 'ready',
+        at: SHOT_AT - 2 * MIN,
+        pickupCode: '4821',
+        staffName: '小王',
+        steps: [
+          { state: 'accepted', at: SHOT_AT - 8 * MIN, by: '小王' },
+          { state: 'ready', at: SHOT_AT - 2 * MIN, by: '小王' },
+        ],
+      },
+    });
+  await shoot('17-order-detail-pickup-ready', 'pages/order/detail/index', async (p) => {
+    p.instance.onLoad({ id });
+    await settle();
+  });
+  answers['orders.get'] = () =>
+    paid({
+      can: { ...can, confirmReceipt: true },
+      items: [
+        { productId: 'beans-250g', title: '云南咖啡豆 250g', unitPriceFen: 6800, quantity: 1, subtotalFen: 6800 },
+      ],
+      fulfilment: {
+        kind: 'shipping',
+        state: 'shipped',
+        at: SHOT_AT - 30 * MIN,
+        shipping: { expressCompany: 'SF', expressName: '顺丰速运', trackingNo: 'SF1402938475610' },
+        address: {
+          userName: '王小明',
+          telNumber: '13900139000',
+          provinceName: '上海市',
+          cityName: '上海市',
+          countyName: '徐汇区',
+          detailInfo: '漕溪北路 88 号 6 楼',
+        },
+        steps: [
+          { state: 'accepted', at: SHOT_AT - 90 * MIN, by: '小王' },
+          { state: 'shipped', at: SHOT_AT - 30 * MIN, by: '小王' },
+        ],
+      },
+    });
+  await shoot('18-order-detail-shipped', 'pages/order/detail/index', async (p) => {
+    p.instance.onLoad({ id });
+    await settle();
+  });
+  answers['orders.get'] = () =>
+    paid({
+      can: { ...can, requestAfterSale: false },
+      fulfilment: { kind: 'pickup', state: 'accepted', at: SHOT_AT - 5 * MIN, staffName: '小王', steps: [] },
+      afterSale: { status: 'requested', reason: '点错了口味，想换成美式', at: SHOT_AT - 1 * MIN },
+    });
+  await shoot('19-order-detail-after-sale', 'pages/order/detail/index', async (p) => {
+    p.instance.onLoad({ id });
+    await settle();
+  });
+  await shoot('30-mine', 'pages/mine/index/index', async (p) => {
+    p.instance.onLoad({});
+    await settle();
+    p.instance.setData({ isAdmin: true, isStaff: true });
+  });
+  const staffOrder = (o: Record<string, unknown>) => ({
+    id: 'O7F3A9C2B1D4E5F60718',
+    status: 'paid',
+    items: [{ productId: 'latte', title: '拿铁咖啡', unitPriceFen: 1990, quantity: 2, subtotalFen: 3980 }],
+    totalFen: 3980,
+    paidAt: SHOT_AT - 3 * MIN,
+    contact: { name: '张三', phone: '138****8000' },
+    remark: '少冰',
+    fulfilment: { kind: 'pickup', state: 'awaiting', at: SHOT_AT - 3 * MIN, steps: [] },
+    mine: false,
+    can: { accept: true, decline: false, ready: false, handOver: false, ship: false, start: false, complete: false },
+    ...o,
+  });
+  answers['staff.me'] = () => ({ name: '小王', services: [], credits: 3 });
+  answers['staff.queue'] = () => ({
+    orders: [
+      staffOrder({ id: 'O8A1', remark: '', paidAt: SHOT_AT - 1 * MIN }),
+      staffOrder({
+        id: 'O8A2',
+        items: [
+          { productId: 'beans-250g', title: '云南咖啡豆 250g', unitPriceFen: 6800, quantity: 1, subtotalFen: 6800 },
+        ],
+        totalFen: 6800,
+        remark: '',
+        contact: { name: '王小明', phone: '139****9000' },
+        fulfilment: { kind: 'shipping', state: 'awaiting', at: SHOT_AT - 2 * MIN, steps: [] },
+      }),
+    ],
+  });
+  answers['staff.mine'] = () => ({
+    orders: [
+      staffOrder({
+        id: 'O8A3',
+        mine: true,
+        fulfilment: { kind: 'pickup', state: 'accepted', at: SHOT_AT - 6 * MIN, steps: [] },
+        can: {
+          accept: false,
+          decline: false,
+          ready: true,
+          handOver: false,
+          ship: false,
+          start: false,
+          complete: false,
+        },
+      }),
+      staffOrder({
+        id: 'O8A4',
+        mine: true,
+        remark: '',
+        contact: { name: '李四', phone: '137****1111' },
+        fulfilment: { kind: 'pickup', state: 'ready', at: SHOT_AT - 2 * MIN, steps: [] },
+        can: {
+          accept: false,
+          decline: false,
+          ready: false,
+          handOver: true,
+          ship: false,
+          start: false,
+          complete: false,
+        },
+      }),
+    ],
+  });
+  answers['staff.deliveryCompanies'] = () => ({
+    companies: [
+      { id: 'SF', name: '顺丰速运' },
+      { id: 'ZTO', name: '中通快递' },
+      { id: 'YTO', name: '圆通速递' },
+      { id: 'JD', name: '京东物流' },
+    ],
+  });
+  await shoot('40-staff-queue', 'pages/staff/queue/index', async (p) => {
+    p.instance.onLoad({});
+    await p.instance.refresh();
+    await settle();
+  });
+  await shoot('41-staff-hand-over', 'pages/staff/queue/index', async (p) => {
+    p.instance.onLoad({});
+    await p.instance.refresh();
+    await p.instance.onAction({ currentTarget: { dataset: { id: 'O8A4', action: 'handOver' } } });
+    p.instance.setData({ code: '4821' });
+    await settle();
+  });
+  await shoot('42-staff-ship', 'pages/staff/queue/index', async (p) => {
+    p.instance.onLoad({});
+    await p.instance.refresh();
+    await p.instance.onAction({ currentTarget: { dataset: { id: 'O8A2', action: 'ship' } } });
+    p.instance.setData({ company: 'SF', trackingNo: 'SF1402938475610' });
+    await settle();
+  });
 
   // ---- the merchant
   await shoot('20-admin-home', 'pages/admin/index/index', async (p) => {
