@@ -38,7 +38,7 @@ function difference(d: BillDifference) {
         : '',
     states:
       d.billState || d.booksState
-        ? `微信支付账单：${stateText(BILL_STATE_TEXT, d.billState)}　本店记录：${stateText(BOOKS_STATE_TEXT, d.booksState)}`
+        ? `微信支付账单：${stateText(BILL_STATE_TEXT, d.billState)} · 本店记录：${stateText(BOOKS_STATE_TEXT, d.booksState)}`
         : '',
     outcome: d.healed ? `已自动修复：${d.healed}` : '待人工处理',
     healed: Boolean(d.healed),
