@@ -1,6 +1,9 @@
 /** The merchant's calls. The backend checks on every call that the caller is an admin; hiding pages is not security. */
 import type {
+  CorrectShippingRequest,
   DecideAfterSaleRequest,
+  MarkUnfulfillableRequest,
+  RefundUnfulfillableRequest,
   AdminOrderView,
   ExceptionView,
   ListExceptionsResponse,
@@ -55,3 +58,8 @@ export const listAfterSales = (page = 1) =>
   callApi('admin.listAfterSales', { status: 'requested', page, pageSize: 20 });
 export const decideAfterSale = (request: DecideAfterSaleRequest) => callApi('admin.decideAfterSale', request);
 export const fulfilmentSummary = () => callApi('admin.fulfilmentSummary', {});
+/** WeChat allows one update of an upload: the request carries the admin's confirmation that this is the last. */
+export const correctShipping = (request: CorrectShippingRequest) => callApi('admin.correctShipping', request);
+export const markUnfulfillable = (request: MarkUnfulfillableRequest) => callApi('admin.markUnfulfillable', request);
+export const refundUnfulfillable = (request: RefundUnfulfillableRequest) =>
+  callApi('admin.refundUnfulfillable', request);
