@@ -15,8 +15,15 @@ export interface AppConfig {
   localCloudUrl: string;
   /** the local user this device logs in as (each name is a different openid) */
   localUser: string;
-  /** the payment-success subscribe message template (the backend's SUBSCRIBE_TEMPLATE_ID); empty: not asked */
-  paySuccessTemplateId: string;
+  /**
+   * the order-progress subscribe message template (the backend's SUBSCRIBE_TEMPLATE_ID), asked on the paid page (WeChat
+   * sends its own payment voucher); empty: not asked
+   */
+  orderUpdateTemplateId: string;
+  /** the shop's name on the receipt and in shares */
+  merchantName: string;
+  /** the 「新订单提醒」 template staff subscribe to (the backend's staff template); empty: not offered */
+  staffOrderTemplateId: string;
   /** the alerts template admins may subscribe to (the backend's alert template); empty: not offered */
   alertTemplateId: string;
 }
@@ -26,8 +33,10 @@ export const appConfig: AppConfig = {
   cloudEnv: '',
   localCloudUrl: 'http://127.0.0.1:8787',
   localUser: 'alice',
-  paySuccessTemplateId: '',
+  orderUpdateTemplateId: '',
+  merchantName: '咖啡小馆',
   alertTemplateId: '',
+  staffOrderTemplateId: '',
 };
 
 /** The build WeChat is running; unknown counts as release (the guard fails closed). */

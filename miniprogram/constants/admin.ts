@@ -82,3 +82,35 @@ export const EXCEPTION_SUMMARY: Record<ExceptionKind, (a: { expected: string; ac
   bill_difference: () => '微信支付对账单与系统记录不一致，请核对。',
   unfulfillable: () => '已付款的订单无人接单或无法完成（如售罄），请全额退款。',
 };
+
+/** A bill row's trade state (WeChat Pay's bill: trade_state / refund_status) in the shop's words. */
+export const BILL_STATE_TEXT: Record<string, string> = {
+  SUCCESS: '已支付',
+  REFUND: '已退款',
+  NOTPAY: '未支付',
+  CLOSED: '已关闭',
+  REVOKED: '已撤销',
+  USERPAYING: '支付中',
+  PAYERROR: '支付失败',
+  PROCESSING: '退款中',
+  ABNORMAL: '退款异常',
+};
+
+/** The books' own state of that payment or refund (the backend's payment and refund statuses). */
+export const BOOKS_STATE_TEXT: Record<string, string> = {
+  created: '未发起支付',
+  prepaid: '待支付',
+  success: '已支付',
+  closed: '已关闭',
+  amount_mismatch: '金额不符',
+  duplicate: '重复支付',
+  queued: '退款排队中',
+  unknown: '退款处理中',
+  processing: '退款处理中',
+  abnormal: '退款异常',
+  failed: '退款失败',
+};
+
+/** A state this version does not know is still not shown raw. */
+export const stateText = (table: Record<string, string>, state: string | undefined) =>
+  state === undefined ? '—' : (table[state] ?? '其他状态');

@@ -1,5 +1,9 @@
 /** The merchant's calls. The backend checks on every call that the caller is an admin; hiding pages is not security. */
 import type {
+  CorrectShippingRequest,
+  DecideAfterSaleRequest,
+  MarkUnfulfillableRequest,
+  RefundUnfulfillableRequest,
   AdminOrderView,
   ExceptionView,
   ListExceptionsResponse,
@@ -49,3 +53,15 @@ export const listStatements = (cursor: string, pageSize = 20): Promise<ListState
   callApi('books.listStatements', { pageSize, ...(cursor ? { cursor } : {}) });
 export const runBillDay = (billDate: string): Promise<StatementView> => callApi('books.runBillDay', { billDate });
 export const listMetrics = (days = 30): Promise<ListMetricsResponse> => callApi('books.listMetrics', { days });
+
+export const listStaff = () => callApi('admin.listStaff', {});
+export const assignOrder = (orderId: string, staffOpenid: string) => callApi('admin.assign', { orderId, staffOpenid });
+export const listAfterSales = (page = 1) =>
+  callApi('admin.listAfterSales', { status: 'requested', page, pageSize: 20 });
+export const decideAfterSale = (request: DecideAfterSaleRequest) => callApi('admin.decideAfterSale', request);
+export const fulfilmentSummary = () => callApi('admin.fulfilmentSummary', {});
+/** WeChat allows one update of an upload: the request carries the admin's confirmation that this is the last. */
+export const correctShipping = (request: CorrectShippingRequest) => callApi('admin.correctShipping', request);
+export const markUnfulfillable = (request: MarkUnfulfillableRequest) => callApi('admin.markUnfulfillable', request);
+export const refundUnfulfillable = (request: RefundUnfulfillableRequest) =>
+  callApi('admin.refundUnfulfillable', request);

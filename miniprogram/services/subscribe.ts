@@ -1,8 +1,8 @@
 /**
  * Subscribe messages. WeChat shows the subscribe dialog only when wx.requestSubscribeMessage is called in a tap
- * handler (later it fails: "can only be invoked by user TAP gesture"), so the pay flow calls `askPaySuccessMessage`
- * first, synchronously, in the pay tap. A refusal, a dialog the user switched off, or a failure never stops paying.
- * An acceptance is recorded for the order (payment.subscribe): the backend sends the message only after one.
+ * handler (later it fails: "can only be invoked by user TAP gesture"). The order-progress message is asked on the paid
+ * page, in its own tap (not in the pay tap: WeChat sends its payment voucher itself, and paying stays one dialog);
+ * an acceptance is recorded for the order (payment.subscribe): the backend sends the message only after one.
  */
 import type { SubscribeAlertsResponse } from '../../typings/api';
 import { appConfig } from '../config';
@@ -35,19 +35,24 @@ export function askSubscription(templateId: string): Promise<SubscribeAnswer> {
   });
 }
 
-/** Orders whose payment-success message was accepted in this session: one message per order, so asked once. */
+/** Orders whose progress message was accepted in this session: one message per order, so asked once. */
 const acceptedOrders = new Set<string>();
 
-/** Call synchronously in the pay tap (orderId: the order being paid, when it already exists). */
-export function askPaySuccessMessage(orderId?: string): Promise<SubscribeAnswer> {
-  if (orderId && acceptedOrders.has(orderId)) return Promise.resolve('skipped');
-  return askSubscription(appConfig.paySuccessTemplateId);
+export const orderUpdatesOffered = (orderId: string) =>
+  Boolean(appConfig.orderUpdateTemplateId) && !acceptedOrders.has(orderId);
+
+/** Call synchronously in a tap handler; an acceptance is recorded for the order. Never throws. */
+export async function subscribeOrderUpdates(orderId: string): Promise<SubscribeAnswer> {
+  if (!orderUpdatesOffered(orderId)) return 'skipped';
+  const answer = await askSubscription(appConfig.orderUpdateTemplateId);
+  if (answer === 'accept' && !(await recordOrderUpdateAcceptance(orderId))) return 'failed';
+  return answer;
 }
 
-/** Tells the backend the buyer accepted the payment-success message for this order; never throws. */
-export async function recordPaySuccessAcceptance(orderId: string): Promise<boolean> {
+/** Tells the backend the buyer accepted the progress message for this order; never throws. */
+async function recordOrderUpdateAcceptance(orderId: string): Promise<boolean> {
   try {
-    await callApi('payment.subscribe', { orderId, templateId: appConfig.paySuccessTemplateId });
+    await callApi('payment.subscribe', { orderId, templateId: appConfig.orderUpdateTemplateId });
     acceptedOrders.add(orderId);
     return true;
   } catch {

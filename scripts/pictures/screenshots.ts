@@ -23,7 +23,7 @@ import {
   shotStatements as statements,
 } from '../../test/miniprogram/fixtures';
 import { ROOT } from '../release/miniprogram-ci';
-import { openStudio, out, type Answer, type Rendered } from './render';
+import { openStudio, out, type Answer, type Rendered, type Studio } from './render';
 import { requireScreenshotTools } from './screenshot-tools';
 
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
@@ -72,16 +72,14 @@ const answers: Record<string, Answer> = {
   'books.listMetrics': () => ({ metrics: Array.from({ length: 30 }, (_, i) => metricsDay(i)) }),
 };
 
-async function main(): Promise<void> {
-  const chromium = requireScreenshotTools();
-  const { shoot, settle, requireBuilt, close } = await openStudio({
-    chromium,
-    shotsDir: SHOTS_DIR,
-    answers,
-    clockAt: SHOT_AT,
-  });
+/** The pictures' studio on the shot list's backend and clock (also used by test/server/browser/pictures.test.ts). */
+export function openShotStudio(chromium: string, shotsDir = SHOTS_DIR): Promise<Studio> {
+  return openStudio({ chromium, shotsDir, answers, clockAt: SHOT_AT });
+}
 
-  out('docs/screenshots:');
+/** Every page in its main states. */
+export async function takeShots(studio: Studio): Promise<void> {
+  const { shoot, settle, requireBuilt } = studio;
   const id = 'O7F3A9C2B1D4E5F60718';
   /** t-image shows its picture once <image> reports it loaded */
   const picturesLoaded = (p: Rendered) => {
@@ -174,7 +172,7 @@ async function main(): Promise<void> {
     p.instance.onLoad({ id });
     await settle();
   });
-  await shoot('07-order-list', 'pages/order/list/index', async (p) => {
+  await shoot('07-order-list', 'pages/mine/orders/index', async (p) => {
     p.instance.onLoad({});
     await settle();
   });
@@ -198,6 +196,160 @@ async function main(): Promise<void> {
   answers['orders.get'] = () => review;
   await shoot('16-order-detail-review', 'pages/order/detail/index', async (p) => {
     p.instance.onLoad({ id });
+    await settle();
+  });
+  const can = { pay: false, cancel: false, requestRefund: false, confirmReceipt: false, requestAfterSale: true };
+  answers['orders.get'] = () =>
+    paid({
+      can,
+      fulfilment: {
+        kind: 'pickup',
+        state: 'ready',
+        at: SHOT_AT - 2 * MIN,
+        pickupCode: '4821',
+        staffName: '小王',
+        steps: [
+          { state: 'accepted', at: SHOT_AT - 8 * MIN, by: '小王' },
+          { state: 'ready', at: SHOT_AT - 2 * MIN, by: '小王' },
+        ],
+      },
+    });
+  await shoot('17-order-detail-pickup-ready', 'pages/order/detail/index', async (p) => {
+    p.instance.onLoad({ id });
+    await settle();
+  });
+  answers['orders.get'] = () =>
+    paid({
+      can: { ...can, confirmReceipt: true },
+      items: [
+        { productId: 'beans-250g', title: '云南咖啡豆 250g', unitPriceFen: 6800, quantity: 1, subtotalFen: 6800 },
+      ],
+      fulfilment: {
+        kind: 'shipping',
+        state: 'shipped',
+        at: SHOT_AT - 30 * MIN,
+        shipping: { expressCompany: 'SF', expressName: '顺丰速运', trackingNo: 'SF1402938475610' },
+        address: {
+          userName: '王小明',
+          telNumber: '13900139000',
+          provinceName: '上海市',
+          cityName: '上海市',
+          countyName: '徐汇区',
+          detailInfo: '漕溪北路 88 号 6 楼',
+        },
+        steps: [
+          { state: 'accepted', at: SHOT_AT - 90 * MIN, by: '小王' },
+          { state: 'shipped', at: SHOT_AT - 30 * MIN, by: '小王' },
+        ],
+      },
+    });
+  await shoot('18-order-detail-shipped', 'pages/order/detail/index', async (p) => {
+    p.instance.onLoad({ id });
+    await settle();
+  });
+  answers['orders.get'] = () =>
+    paid({
+      can: { ...can, requestAfterSale: false },
+      fulfilment: { kind: 'pickup', state: 'accepted', at: SHOT_AT - 5 * MIN, staffName: '小王', steps: [] },
+      afterSale: { status: 'requested', reason: '点错了口味，想换成美式', at: SHOT_AT - 1 * MIN },
+    });
+  await shoot('19-order-detail-after-sale', 'pages/order/detail/index', async (p) => {
+    p.instance.onLoad({ id });
+    await settle();
+  });
+  await shoot('30-mine', 'pages/mine/index/index', async (p) => {
+    p.instance.onLoad({});
+    await settle();
+    p.instance.setData({ isAdmin: true, isStaff: true });
+  });
+  const staffOrder = (o: Record<string, unknown>) => ({
+    id: 'O7F3A9C2B1D4E5F60718',
+    status: 'paid',
+    items: [{ productId: 'latte', title: '拿铁咖啡', unitPriceFen: 1990, quantity: 2, subtotalFen: 3980 }],
+    totalFen: 3980,
+    paidAt: SHOT_AT - 3 * MIN,
+    contact: { name: '张三', phone: '138****8000' },
+    remark: '少冰',
+    fulfilment: { kind: 'pickup', state: 'awaiting', at: SHOT_AT - 3 * MIN, steps: [] },
+    mine: false,
+    can: { accept: true, decline: false, ready: false, handOver: false, ship: false, start: false, complete: false },
+    ...o,
+  });
+  answers['staff.me'] = () => ({ name: '小王', services: [], credits: 3 });
+  answers['staff.queue'] = () => ({
+    orders: [
+      staffOrder({ id: 'O8A1', remark: '', paidAt: SHOT_AT - 1 * MIN }),
+      staffOrder({
+        id: 'O8A2',
+        items: [
+          { productId: 'beans-250g', title: '云南咖啡豆 250g', unitPriceFen: 6800, quantity: 1, subtotalFen: 6800 },
+        ],
+        totalFen: 6800,
+        remark: '',
+        contact: { name: '王小明', phone: '139****9000' },
+        fulfilment: { kind: 'shipping', state: 'awaiting', at: SHOT_AT - 2 * MIN, steps: [] },
+      }),
+    ],
+  });
+  answers['staff.mine'] = () => ({
+    orders: [
+      staffOrder({
+        id: 'O8A3',
+        mine: true,
+        fulfilment: { kind: 'pickup', state: 'accepted', at: SHOT_AT - 6 * MIN, steps: [] },
+        can: {
+          accept: false,
+          decline: false,
+          ready: true,
+          handOver: false,
+          ship: false,
+          start: false,
+          complete: false,
+        },
+      }),
+      staffOrder({
+        id: 'O8A4',
+        mine: true,
+        remark: '',
+        contact: { name: '李四', phone: '137****1111' },
+        fulfilment: { kind: 'pickup', state: 'ready', at: SHOT_AT - 2 * MIN, steps: [] },
+        can: {
+          accept: false,
+          decline: false,
+          ready: false,
+          handOver: true,
+          ship: false,
+          start: false,
+          complete: false,
+        },
+      }),
+    ],
+  });
+  answers['staff.deliveryCompanies'] = () => ({
+    companies: [
+      { id: 'SF', name: '顺丰速运' },
+      { id: 'ZTO', name: '中通快递' },
+      { id: 'YTO', name: '圆通速递' },
+      { id: 'JD', name: '京东物流' },
+    ],
+  });
+  await shoot('40-staff-queue', 'pages/staff/queue/index', async (p) => {
+    p.instance.onLoad({});
+    await p.instance.refresh();
+    await settle();
+  });
+  await shoot('41-staff-hand-over', 'pages/staff/queue/index', async (p) => {
+    p.instance.onLoad({});
+    await p.instance.refresh();
+    await p.instance.onAction({ currentTarget: { dataset: { id: 'O8A4', action: 'handOver' } } });
+    p.instance.setData({ code: '4821' });
+    await settle();
+  });
+  await shoot('42-staff-ship', 'pages/staff/queue/index', async (p) => {
+    p.instance.onLoad({});
+    await p.instance.refresh();
+    await p.instance.onAction({ currentTarget: { dataset: { id: 'O8A2', action: 'ship' } } });
+    p.instance.setData({ company: 'SF', trackingNo: 'SF1402938475610' });
     await settle();
   });
 
@@ -243,13 +395,30 @@ async function main(): Promise<void> {
     p.instance.onLoad({});
     await settle();
   });
-  close();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    writeSync(2, `${String((error as Error)?.stack ?? error)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * PICTURES_DIR: where the PNG files go (default docs/screenshots); PICTURES_ONLY: the shots to take, by name, comma
+ * separated (the others are skipped, their preparations too). The tests use both.
+ */
+async function main(): Promise<void> {
+  const dir = process.env.PICTURES_DIR || SHOTS_DIR;
+  const studio = await openShotStudio(requireScreenshotTools(), dir);
+  const only = process.env.PICTURES_ONLY ? new Set(process.env.PICTURES_ONLY.split(',')) : undefined;
+  out(`${dir.startsWith(ROOT) ? dir.slice(ROOT.length + 1) : dir}:`);
+  await takeShots(
+    only ? { ...studio, shoot: (n, p, f) => (only.has(n) ? studio.shoot(n, p, f) : Promise.resolve()) } : studio,
+  );
+  for (const t of studio.smallTargets)
+    out(`  small target in ${t.shot}: ${t.what} ${t.width.toFixed(0)}×${t.height.toFixed(0)} px (under 44 px, 88rpx)`);
+  await studio.close();
+}
+
+if (require.main === module)
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      writeSync(2, `${String((error as Error)?.stack ?? error)}\n`);
+      process.exit(1);
+    },
+  );

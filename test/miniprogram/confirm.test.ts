@@ -214,35 +214,15 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
   });
 
-  test('the payment-success message is asked in the tap; an acceptance is recorded before the sheet opens', async () => {
-    appConfig.paySuccessTemplateId = TEMPLATE;
+  test('the pay tap asks for no subscription: the sheet is the only dialog (the progress message is asked once paid)', async () => {
+    appConfig.orderUpdateTemplateId = TEMPLATE;
     client.platform.subscribe.push('accept');
     const page = await open();
     await fill(page);
     await payThrough(page, '.confirm__submit', 'ok', client.platform);
-    expect(client.requestSubscribeMessage).toHaveBeenCalledWith(expect.objectContaining({ tmplIds: [TEMPLATE] }));
-    expect(backend.of('payment.subscribe')).toEqual([{ action: 'subscribe', orderId: ID, templateId: TEMPLATE }]);
-    const order = backend.calls.map((c) => `${c.fn}.${c.event.action}`);
-    expect(order.indexOf('payment.subscribe')).toBeGreaterThan(-1);
-    expect(order.indexOf('payment.subscribe')).toBeLessThan(order.indexOf('payment.pay'));
-    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
-  });
-
-  test.each([
-    ['reject'],
-    ['ban'],
-    [{ errCode: 20004, errMsg: 'requestSubscribeMessage:fail:20004' }],
-    [{ errCode: 10002, errMsg: 'requestSubscribeMessage:fail network error' }],
-  ])('a refused or failed subscribe dialog (%o) never stops paying, and records nothing', async (answer) => {
-    appConfig.paySuccessTemplateId = TEMPLATE;
-    client.platform.subscribe.push(answer as never);
-    const page = await open();
-    await fill(page);
-    await payThrough(page, '.confirm__submit', 'ok', client.platform);
+    expect(client.requestSubscribeMessage).not.toHaveBeenCalled();
     expect(backend.count('payment.subscribe')).toBe(0);
     expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
-    // a real failure (not the user's own switch, 20004) is logged
-    expect(backend.count('clientLog.report')).toBe(typeof answer === 'object' && answer.errCode !== 20004 ? 1 : 0);
   });
 
   test('an expired order: the backend’s ORDER_EXPIRED is shown', async () => {

@@ -19,6 +19,7 @@ import { resetCatalog } from '../../miniprogram/services/catalog';
 import { resetOrderListeners } from '../../miniprogram/services/orders';
 import { resetClientLog } from '../../miniprogram/services/client-log';
 import { resetSubscriptions } from '../../miniprogram/services/subscribe';
+import { resetPrivacy } from '../../miniprogram/services/privacy';
 
 export const MINIPROGRAM = `${__dirname}/../../miniprogram`;
 export const TDESIGN = `${__dirname}/../../node_modules/tdesign-miniprogram/miniprogram_dist`;
@@ -248,8 +249,9 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
   const mode = options.mode ?? 'local';
   appConfig.mode = mode;
   appConfig.cloudEnv = mode === 'cloud' ? 'shop-prod-1a2b' : '';
-  appConfig.paySuccessTemplateId = '';
+  appConfig.orderUpdateTemplateId = '';
   appConfig.alertTemplateId = '';
+  appConfig.staffOrderTemplateId = '';
   const platform: Platform = {
     mode,
     wx: undefined as unknown as WxMock,
@@ -267,6 +269,7 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
     navigateTo: jest.fn(),
     redirectTo: jest.fn(),
     reLaunch: jest.fn(),
+    switchTab: jest.fn(),
     stopPullDownRefresh: jest.fn(),
     setClipboardData: jest.fn(),
     getAccountInfoSync: jest.fn(() => ({
@@ -359,6 +362,7 @@ export function resetClient(backend: FakeBackend, options: ClientOptions = {}): 
   resetOrderListeners();
   resetClientLog();
   resetSubscriptions();
+  resetPrivacy();
   if (options.launch ?? mode === 'cloud') {
     launchApp();
     platform.launched = true;

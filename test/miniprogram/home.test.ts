@@ -162,16 +162,4 @@ describe.each(MODES)('%s mode', (mode) => {
     page.instance.onReload();
     await until(() => text(page).includes('拿铁咖啡'));
   });
-
-  test('the merchant entry shows for an admin only (the backend still checks every admin call)', async () => {
-    const buyer = await open();
-    expect(buyer.querySelector('.home__admin')).toBeFalsy();
-    backend.on('login', () => ({ openid: 'o-admin', isAdmin: true, createdAt: 1, lastLoginAt: 1 }));
-    client = resetClient(backend, { mode, launch: false });
-    if (mode === 'cloud') client.cloud.init({ env: appConfig.cloudEnv });
-    const admin = await open();
-    expect(admin.querySelector('.home__admin')).toBeTruthy();
-    await tap(admin, '.home__admin');
-    expect(client.navigateTo).toHaveBeenCalledWith({ url: '/pages/admin/index/index' });
-  });
 });

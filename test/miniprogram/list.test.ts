@@ -24,7 +24,7 @@ import { orderView, paidOrder } from './fixtures';
 let pageId: string;
 
 beforeAll(() => {
-  pageId = loadComponent('pages/order/list/index');
+  pageId = loadComponent('pages/mine/orders/index');
 });
 
 function pages(total: number, status?: string) {

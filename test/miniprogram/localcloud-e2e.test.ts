@@ -162,11 +162,11 @@ test('the merchant, against the real backend: the entry, order search, a partial
   expect(text(buyerAdmin)).toContain('没有管理权限');
 
   const wxMock = await as('admin');
-  const home = renderPage(load('pages/home/index/index'));
-  home.instance.onLoad({});
-  await waitUntil(() => home.instance.data.loginState === 'ok');
+  const mine = renderPage(load('pages/mine/index/index'));
+  mine.instance.onLoad({});
+  await waitUntil(() => mine.instance.data.isAdmin === true);
   await flush(10);
-  expect(home.querySelector('.home__admin')).toBeTruthy();
+  expect(mine.querySelector('.mine__admin')).toBeTruthy();
 
   const search = renderPage(load('pages/admin/orders/index'));
   search.instance.onQuery({ detail: { value: '13700001111' } });

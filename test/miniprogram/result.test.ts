@@ -13,6 +13,8 @@ import {
   type Rendered,
 } from './harness';
 import { orderView, paidOrder } from './fixtures';
+import { appConfig } from '../../miniprogram/config';
+import { formatTime } from '../../miniprogram/utils/time';
 
 let pageId: string;
 const ID = orderView().id;
@@ -31,6 +33,13 @@ describe.each(MODES)('%s mode', (mode) => {
   });
   afterEach(() => jest.useRealTimers());
 
+  /** taps under fake timers: the tap's own sleep needs the clock moved */
+  async function tapNow(page: Rendered, selector: string): Promise<void> {
+    const tapped = tap(page, selector);
+    await jest.advanceTimersByTimeAsync(1);
+    await tapped;
+  }
+
   async function open(): Promise<Rendered> {
     const page = renderPage(pageId);
     page.instance.onLoad({ id: ID });
@@ -46,6 +55,73 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(text(page)).toContain('¥39.80');
     expect(backend.count('payment.confirm')).toBe(0);
   });
+
+  test('paid is a receipt: the amount, the merchant, the order number (copyable), the paid time, 微信支付, and what comes next', async () => {
+    backend.on('orders.get', () => paidOrder());
+    const page = await open();
+    const shown = text(page);
+    expect(shown).toContain('¥39.80');
+    expect(page.querySelector('.receipt__amount')!.dom.textContent).toBe('¥39.80');
+    expect(shown).toContain(appConfig.merchantName);
+    expect(shown).toContain(ID);
+    expect(shown).toContain(formatTime(paidOrder().paidAt!));
+    expect(shown).toContain('微信支付');
+    expect(shown).toContain('到店取餐');
+    expect(attr(page.querySelector('.result__contact')!, 'open-type')).toBe('contact');
+    await tapNow(page, '.receipt__copy');
+    expect(wxMock.setClipboardData).toHaveBeenCalledWith(expect.objectContaining({ data: ID }));
+    // no template configured: no subscription offered
+    expect(page.querySelector('.result__subscribe')).toBeFalsy();
+  });
+
+  test('a service: its time on the receipt; shipping: the shipping step', async () => {
+    const startsAt = paidOrder().createdAt + 3 * 24 * 3600_000;
+    backend.on('orders.get', () =>
+      paidOrder({ serviceStartsAt: startsAt, fulfilment: { kind: 'service', state: 'awaiting', at: 1, steps: [] } }),
+    );
+    const page = await open();
+    expect(text(page)).toContain(`服务时间 ${formatTime(startsAt)}`);
+    backend.on('orders.get', () =>
+      paidOrder({ fulfilment: { kind: 'shipping', state: 'awaiting', at: 1, steps: [] } }),
+    );
+    const shipped = await open();
+    expect(text(shipped)).toContain('快递发货');
+  });
+
+  test('the progress subscription is asked on the paid page in its own tap; an acceptance is recorded for the order', async () => {
+    appConfig.orderUpdateTemplateId = 'TPL_progress_01';
+    backend
+      .on('orders.get', () => paidOrder())
+      .on('payment.subscribe', (e) => ({ orderId: e.orderId, templateId: e.templateId, acceptedAt: 1 }));
+    wxMock.platform.subscribe.push('accept');
+    const page = await open();
+    expect(wxMock.requestSubscribeMessage).not.toHaveBeenCalled();
+    await tapNow(page.querySelector('.result__subscribe')!, '.t-cell');
+    await jest.advanceTimersByTimeAsync(5);
+    expect(wxMock.requestSubscribeMessage).toHaveBeenCalledWith(
+      expect.objectContaining({ tmplIds: ['TPL_progress_01'] }),
+    );
+    expect(backend.of('payment.subscribe')).toEqual([
+      { action: 'subscribe', orderId: ID, templateId: 'TPL_progress_01' },
+    ]);
+    expect(text(page)).toContain('已订阅进度提醒');
+    expect(page.querySelector('.result__subscribe')).toBeFalsy();
+  });
+
+  test.each([['reject'], [{ errCode: 10002, errMsg: 'requestSubscribeMessage:fail network error' }]])(
+    'a refused or failed subscription (%o) records nothing and leaves the receipt as it is',
+    async (answer) => {
+      appConfig.orderUpdateTemplateId = 'TPL_progress_01';
+      backend.on('orders.get', () => paidOrder());
+      wxMock.platform.subscribe.push(answer as never);
+      const page = await open();
+      await tapNow(page.querySelector('.result__subscribe')!, '.t-cell');
+      await jest.advanceTimersByTimeAsync(5);
+      expect(backend.count('payment.subscribe')).toBe(0);
+      expect(page.instance.data.state).toBe('paid');
+      expect(page.instance.data.subscribed).toBe(false);
+    },
+  );
 
   test('polls with backoff; still pending after a few seconds, it asks the backend to query WeChat Pay, once', async () => {
     let confirmCalls = 0;

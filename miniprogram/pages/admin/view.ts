@@ -13,9 +13,8 @@ export function toExceptionRow(e: ExceptionView) {
     kind: e.kind,
     open: e.status === 'open',
     kindText: EXCEPTION_KIND_TEXT[e.kind],
-    /** what it means for the shop; `detail` is the backend's own record of it */
+    /** what it means for the shop (the backend's English `detail` stays in the console and the logs) */
     summary: EXCEPTION_SUMMARY[e.kind]({ expected, actual }),
-    detail: e.detail,
     orderId: e.orderId ?? '',
     outTradeNo: e.outTradeNo ?? '',
     outRefundNo: e.outRefundNo ?? '',

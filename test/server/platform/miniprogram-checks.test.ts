@@ -28,7 +28,7 @@ test('the project as committed passes the schema and wcc checks', () => {
 
 test('schemas: a wrong type in app.json, a malformed page JSON', () => {
   edit('miniprogram/app.json', (t) => t.replace('"navigationBarTitleText": "咖啡小馆"', '"navigationBarTitleText": 3'));
-  edit('miniprogram/pages/order/list/index.json', (t) =>
+  edit('miniprogram/pages/mine/orders/index.json', (t) =>
     t.replace('"enablePullDownRefresh": true', '"enablePullDownRefresh": "yes"'),
   );
   edit('miniprogram/pages/order/result/index.json', () => '{ not json');
@@ -40,7 +40,7 @@ test('schemas: a wrong type in app.json, a malformed page JSON', () => {
         file: 'miniprogram/app.json',
         message: expect.stringContaining('window.navigationBarTitleText'),
       }),
-      expect.objectContaining({ check: 'schema', file: 'miniprogram/pages/order/list/index.json' }),
+      expect.objectContaining({ check: 'schema', file: 'miniprogram/pages/mine/orders/index.json' }),
       expect.objectContaining({ check: 'json', file: 'miniprogram/pages/order/result/index.json' }),
     ]),
   );

@@ -8,7 +8,7 @@ import { PAYMENT_STATUS_TEXT } from '../../../constants/admin';
 import { getAdminOrder, refundOrder } from '../../../services/admin';
 import { formatFen, parseYuan } from '../../../utils/money';
 import { formatTime, newRequestId } from '../../../utils/time';
-import { toDetail } from '../../order/view';
+import { toDetail } from '../../../utils/order-view';
 import { FORBIDDEN_TEXT, handleAdminError } from '../access';
 
 function toAdminDetail(order: AdminOrderView) {

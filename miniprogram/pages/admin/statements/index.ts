@@ -3,7 +3,13 @@
  * net) and every difference, healed by the job or waiting as an exception. A day can be compared again.
  */
 import type { BillDifference, StatementTotals, StatementView } from '../../../../typings/api';
-import { BILL_DIFFERENCE_TEXT, STATEMENT_STATUS_TEXT } from '../../../constants/admin';
+import {
+  BILL_DIFFERENCE_TEXT,
+  STATEMENT_STATUS_TEXT,
+  BILL_STATE_TEXT,
+  BOOKS_STATE_TEXT,
+  stateText,
+} from '../../../constants/admin';
 import { listStatements, runBillDay } from '../../../services/admin';
 import { formatFen } from '../../../utils/money';
 import { formatTime } from '../../../utils/time';
@@ -30,7 +36,10 @@ function difference(d: BillDifference) {
       d.billFen !== undefined || d.booksFen !== undefined
         ? `账单 ${d.billFen !== undefined ? formatFen(d.billFen) : '—'} / 系统 ${d.booksFen !== undefined ? formatFen(d.booksFen) : '—'}`
         : '',
-    states: d.billState || d.booksState ? `账单 ${d.billState ?? '—'} / 系统 ${d.booksState ?? '—'}` : '',
+    states:
+      d.billState || d.booksState
+        ? `微信支付账单：${stateText(BILL_STATE_TEXT, d.billState)} · 本店记录：${stateText(BOOKS_STATE_TEXT, d.booksState)}`
+        : '',
     outcome: d.healed ? `已自动修复：${d.healed}` : '待人工处理',
     healed: Boolean(d.healed),
     exceptionId: d.exceptionId ?? '',

@@ -1,13 +1,16 @@
 /**
- * Catalogue: products priced by the server (shown from fen) with their pictures, quantities chosen here, then the
- * confirm page. Quantities are cleared once an order is placed, so Back from the result page starts afresh.
+ * Catalogue (the 点单 tab): products priced by the server (shown from fen) with their pictures, quantities chosen
+ * here, then the confirm page. Quantities are cleared once an order is placed, so Back from the result page starts
+ * afresh. Shared to a chat or to Moments with the shop's name and the first product's picture.
  */
 import type { Product } from '../../../../typings/api';
-import { currentProfile, ensureLogin, loginState, onLoginState, type LoginState } from '../../../services/auth';
+import { ensureLogin, loginState, onLoginState, type LoginState } from '../../../services/auth';
 import { listProducts } from '../../../services/catalog';
+import { appConfig } from '../../../config';
 import { ordersPlaced } from '../../../utils/checkout';
 import { productImageUrl } from '../../../utils/image';
 import { formatFen } from '../../../utils/money';
+import { markTab } from '../../../utils/tab-bar';
 
 interface ProductRow extends Product {
   priceText: string;
@@ -20,7 +23,6 @@ const unsubscribers = new WeakMap<object, () => void>();
 Component({
   data: {
     loginState: 'idle' as LoginState,
-    isAdmin: false,
     loading: true,
     loadFailed: false,
     products: [] as ProductRow[],
@@ -31,8 +33,7 @@ Component({
   },
   methods: {
     onLoad() {
-      const sync = (state: LoginState) =>
-        this.setData({ loginState: state, isAdmin: state === 'ok' && currentProfile()?.isAdmin === true });
+      const sync = (state: LoginState) => this.setData({ loginState: state });
       unsubscribers.set(this, onLoginState(sync));
       sync(loginState());
       this.setData({ cartGeneration: ordersPlaced() });
@@ -43,6 +44,7 @@ Component({
       unsubscribers.get(this)?.();
     },
     onShow() {
+      markTab(this, 'home');
       // an order was placed since these quantities were chosen: start afresh
       if (ordersPlaced() !== this.data.cartGeneration) this.clearQuantities();
     },
@@ -99,11 +101,15 @@ Component({
       if (items.length === 0) return;
       wx.navigateTo({ url: `/pages/order/confirm/index?items=${encodeURIComponent(JSON.stringify(items))}` });
     },
-    onOpenOrders() {
-      wx.navigateTo({ url: '/pages/order/list/index' });
+    shareCard() {
+      const first = this.data.products.find((p) => p.imageUrl);
+      return { title: `${appConfig.merchantName} · 今日供应`, imageUrl: first?.imageUrl || undefined };
     },
-    onOpenAdmin() {
-      wx.navigateTo({ url: '/pages/admin/index/index' });
+    onShareAppMessage() {
+      return { ...this.shareCard(), path: '/pages/home/index/index' };
+    },
+    onShareTimeline() {
+      return this.shareCard();
     },
   },
 });

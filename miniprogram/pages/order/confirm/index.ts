@@ -11,7 +11,7 @@ import { markOrderPlaced } from '../../../utils/checkout';
 import { formatFen } from '../../../utils/money';
 import { newRequestId } from '../../../utils/time';
 import { parseItems, validateContact } from './form';
-import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../../../utils/pay-flow';
 
 interface ItemRow {
   productId: string;

@@ -6,12 +6,12 @@
  */
 import { REFUND_REASONS } from '../../../constants/order';
 import { showError } from '../../../services/errors';
-import { cancelOrder, getOrder, requestRefund } from '../../../services/orders';
-import { checkPayment, mayBeSettled } from '../../../services/payment';
+import { cancelOrder, confirmReceiptFlow, getOrder, requestAfterSale, requestRefund } from '../../../services/orders';
+import { checkPayment, confirmPayment, mayBeSettled } from '../../../services/payment';
 import type { OrderView } from '../../../../typings/api';
 import { newRequestId } from '../../../utils/time';
-import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
-import { toDetail, type OrderDetail } from '../view';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../../../utils/pay-flow';
+import { toDetail, type OrderDetail } from '../../../utils/order-view';
 
 const OTHER_REASON = REFUND_REASONS[REFUND_REASONS.length - 1]!;
 
@@ -32,6 +32,11 @@ Component({
     refundReason: '',
     otherReason: OTHER_REASON,
     refundRequestId: '',
+    afterSaleVisible: false,
+    afterSaleReason: '',
+    afterSaleRequestId: '',
+    /** the last order shown, for the receipt flow */
+    raw: null as OrderView | null,
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
@@ -46,7 +51,7 @@ Component({
       wx.stopPullDownRefresh();
     },
     show(order: OrderView) {
-      this.setData({ order: toDetail(order), loading: false, loadError: '' });
+      this.setData({ order: toDetail(order), raw: order, loading: false, loadError: '' });
     },
     async load() {
       let order: OrderView;
@@ -73,6 +78,23 @@ Component({
         this.setData({ checking: false });
       }
     },
+    /** 我已付款但显示未付: the backend queries WeChat Pay now, and the page says what it answered. */
+    async onIHavePaid() {
+      if (this.data.checking) return;
+      this.setData({ checking: true });
+      try {
+        const order = await confirmPayment(this.data.orderId);
+        this.show(order);
+        wx.showToast({
+          title: order.can.pay ? '微信支付暂未收到这笔付款，如已扣款请联系客服' : '已确认付款',
+          icon: 'none',
+        });
+      } catch (error) {
+        showError(error);
+      } finally {
+        this.setData({ checking: false });
+      }
+    },
     onPay() {
       void startPayment(this as unknown as PayHost, this.data.orderId);
     },
@@ -82,6 +104,51 @@ Component({
     },
     onCopyId() {
       wx.setClipboardData({ data: this.data.orderId });
+    },
+    onCopyValue(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: string }>) {
+      wx.setClipboardData({ data: e.currentTarget.dataset.value });
+    },
+    async onConfirmReceipt() {
+      if (this.data.busy || !this.data.raw) return;
+      this.setData({ busy: true });
+      try {
+        const outcome = await confirmReceiptFlow(this.data.raw);
+        if (outcome.kind === 'confirmed') {
+          this.show(outcome.order);
+          wx.showToast({ title: '已确认收货', icon: 'success' });
+        } else if (outcome.kind === 'failed') wx.showToast({ title: outcome.message, icon: 'none' });
+      } catch (error) {
+        showError(error);
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+    onOpenAfterSale() {
+      this.setData({ afterSaleVisible: true, afterSaleReason: '', afterSaleRequestId: newRequestId('after-sale') });
+    },
+    onCloseAfterSale() {
+      this.setData({ afterSaleVisible: false });
+    },
+    onAfterSaleReason(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
+      this.setData({ afterSaleReason: e.detail.value });
+    },
+    async onSubmitAfterSale() {
+      const reason = this.data.afterSaleReason.trim();
+      if (!reason) {
+        wx.showToast({ title: '请写下申请售后的原因', icon: 'none' });
+        return;
+      }
+      if (this.data.busy) return;
+      this.setData({ busy: true });
+      try {
+        this.show(await requestAfterSale(this.data.orderId, reason, this.data.afterSaleRequestId));
+        this.setData({ afterSaleVisible: false });
+        wx.showToast({ title: '已提交，等待商家处理', icon: 'none' });
+      } catch (error) {
+        showError(error);
+      } finally {
+        this.setData({ busy: false });
+      }
     },
     onCancel() {
       this.setData({ cancelConfirmVisible: true });

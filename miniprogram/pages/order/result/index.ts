@@ -1,14 +1,20 @@
 /**
- * The payment result, reached with redirectTo. The client's own payment result is never proof: this page polls the
+ * The payment result, reached with redirectTo. Paid, it is a receipt (the amount, the merchant, the copyable order
+ * number, the paid time, 微信支付) and the next step (pickup, shipping or the service's time), with 客服 and the
+ * order-progress subscription (asked here, after payment, in its own tap). The client's own payment result is never proof: this page polls the
  * order with backoff, asks the backend to query WeChat Pay once the notification is late, and shows paid, paid with
  * the amount under review, still pending (refresh, "我已支付"), no network (retry), or closed.
  */
 import type { OrderStatus, OrderView } from '../../../../typings/api';
+import { appConfig } from '../../../config';
+import { NEXT_STEP_TEXT } from '../../../constants/fulfilment';
 import { ORDER_STATUS_TEXT } from '../../../constants/order';
 import { ApiFailure, showError } from '../../../services/errors';
 import { getOrder } from '../../../services/orders';
 import { confirmPayment } from '../../../services/payment';
+import { orderUpdatesOffered, subscribeOrderUpdates } from '../../../services/subscribe';
 import { formatFen } from '../../../utils/money';
+import { formatTime } from '../../../utils/time';
 import { CONFIRM_AFTER_MS, POLL_DELAYS_MS } from './poll';
 
 type State = 'checking' | 'paid' | 'review' | 'pending' | 'offline' | 'failed';
@@ -25,6 +31,13 @@ Component({
     orderId: '',
     state: 'checking' as State,
     paidText: '',
+    merchantName: appConfig.merchantName,
+    paidAtText: '',
+    nextTitle: '',
+    nextText: '',
+    /** the order-progress subscription: offered, then the answer */
+    subscribeOffered: false,
+    subscribed: false,
     failedText: '',
     confirming: false,
     startedAt: 0,
@@ -49,7 +62,19 @@ Component({
     },
     show(order: OrderView): boolean {
       if (PAID.includes(order.status)) {
-        this.setData({ state: 'paid', paidText: formatFen(order.paidFen) });
+        const kind = order.fulfilment?.kind ?? 'pickup';
+        const next = NEXT_STEP_TEXT[kind];
+        this.setData({
+          state: 'paid',
+          paidText: formatFen(order.paidFen),
+          paidAtText: order.paidAt ? formatTime(order.paidAt) : '',
+          nextTitle: next.title,
+          nextText:
+            kind === 'service' && order.serviceStartsAt
+              ? `服务时间 ${formatTime(order.serviceStartsAt)}，${next.text}`
+              : next.text,
+          subscribeOffered: orderUpdatesOffered(order.id),
+        });
         return true;
       }
       if (order.status === 'review') {
@@ -101,6 +126,16 @@ Component({
       } finally {
         this.setData({ confirming: false });
       }
+    },
+    onCopyId() {
+      wx.setClipboardData({ data: this.data.orderId });
+    },
+    onSubscribe() {
+      // in the tap itself: WeChat shows the subscribe dialog only there
+      void subscribeOrderUpdates(this.data.orderId).then((answer) => {
+        if (answer === 'accept') this.setData({ subscribed: true, subscribeOffered: false });
+        else if (answer === 'failed') wx.showToast({ title: '订阅没有成功，可稍后在订单里查看进度', icon: 'none' });
+      });
     },
     onViewOrder() {
       wx.redirectTo({ url: `/pages/order/detail/index?id=${this.data.orderId}` });

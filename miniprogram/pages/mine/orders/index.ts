@@ -9,8 +9,9 @@ import { ORDER_TABS, type OrderTab } from '../../../constants/order';
 import { showError } from '../../../services/errors';
 import { cancelOrder, listOrders, onOrderChanged } from '../../../services/orders';
 import { checkPayment } from '../../../services/payment';
-import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../pay-flow';
-import { toCard, type OrderCard } from '../view';
+import { payFlowData, payFlowMethods, startPayment, type PayHost } from '../../../utils/pay-flow';
+import { toCard, type OrderCard } from '../../../utils/order-view';
+import { markTab, takeWantedOrdersTab } from '../../../utils/tab-bar';
 
 const PAGE_SIZE = 10;
 /** orders checked with WeChat Pay per page loaded */
@@ -52,6 +53,12 @@ Component({
     },
     onUnload() {
       unsubscribers.get(this)?.();
+    },
+    onShow() {
+      markTab(this, 'orders');
+      // opened from 我的 on one status: that tab (a tab page gets no query)
+      const wanted = takeWantedOrdersTab();
+      if (wanted && ORDER_TABS.some((t) => t.value === wanted)) this.switchTo(wanted as OrderTab);
     },
     /** An order changed elsewhere (detail, result, a payment): its card is updated where it is. */
     replace(order: OrderView) {
@@ -102,7 +109,9 @@ Component({
       if (index >= 0 && this.data.orders[index]!.checking) this.setData({ [`orders[${index}].checking`]: false });
     },
     onTabTap(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { value: OrderTab }>) {
-      const tab = e.currentTarget.dataset.value;
+      this.switchTo(e.currentTarget.dataset.value);
+    },
+    switchTo(tab: OrderTab) {
       if (tab === this.data.tab) return;
       this.setData({ tab, loading: false });
       void this.reload();
@@ -114,6 +123,9 @@ Component({
     },
     onReachBottom() {
       void this.loadMore();
+    },
+    onGoShopping() {
+      wx.switchTab({ url: '/pages/home/index/index' });
     },
     onOpen(e: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { id: string }>) {
       wx.navigateTo({ url: `/pages/order/detail/index?id=${e.currentTarget.dataset.id}` });

@@ -1,15 +1,14 @@
 /**
  * The pay flow shared by the confirm, detail and list pages. One tap from confirmation to the payment sheet: the pay
- * tap asks for the payment-success message (WeChat wants that in the tap itself), makes or reuses the order, gets the
- * pay parameters and opens the sheet, then
+ * tap makes or reuses the order, gets the pay parameters and opens the sheet (the progress message is asked on the
+ * paid page, after payment), then
  *   ok     → redirectTo the result page (which asks the server; Back does not return here);
  *   cancel → a choice, not an error: "继续支付" or "放弃" (the order stays payable);
  *   fail   → a plain message and a retry (or, when it may have gone through, the result page).
  * A lock makes a double tap one payment attempt.
  */
-import { ApiFailure, showError } from '../../services/errors';
-import { payOrder, type CashierChoice } from '../../services/payment';
-import { askPaySuccessMessage, recordPaySuccessAcceptance } from '../../services/subscribe';
+import { ApiFailure, showError } from '../services/errors';
+import { payOrder, type CashierChoice } from '../services/payment';
 
 export interface PayFlowData {
   paying: boolean;
@@ -39,7 +38,7 @@ export const detailUrl = (orderId: string) => `/pages/order/detail/index?id=${or
 /** The order to pay: an id, or how to make the order (the confirm page creates it in the same tap). */
 export type OrderSource = string | (() => Promise<string>);
 
-/** Call from a tap handler without awaiting first: the subscribe dialog must open within the tap. */
+/** Call from a tap handler. */
 export async function startPayment(host: PayHost, source: OrderSource): Promise<void> {
   if (host.data.paying) return;
   host.setData({
@@ -48,15 +47,12 @@ export async function startPayment(host: PayHost, source: OrderSource): Promise<
     failDialogVisible: false,
     ...(typeof source === 'string' ? { payOrderId: source } : {}),
   });
-  const subscribed = askPaySuccessMessage(typeof source === 'string' ? source : undefined);
   let orderId = typeof source === 'string' ? source : '';
   try {
     if (!orderId) {
       orderId = await (source as () => Promise<string>)();
       host.setData({ payOrderId: orderId });
     }
-    // the payment sheet opens after the subscribe dialog has closed; an acceptance is on record before it
-    if ((await subscribed) === 'accept') await recordPaySuccessAcceptance(orderId);
     const cashier = () => (host.selectComponent('#cashier') as { open(): Promise<CashierChoice> }).open();
     const outcome = await payOrder(orderId, cashier);
     if (outcome.kind === 'ok') wx.redirectTo({ url: resultUrl(orderId) });
