@@ -38,7 +38,7 @@ import {
 } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { BillComparison, refundMayHeal, refundStateAgrees, type BooksPayments, type BooksRefund } from './bill-compare';
-import { addDays, between, chinaDate, chinaDayStart, chinaHour, DAY_MS, monthsBefore, pages } from '../days';
+import { addDays, between, chinaDate, chinaDayStart, chinaHour, DAY_MS, monthsBefore, PAGE_SIZE, pages } from '../days';
 import type { Deps } from '../deps';
 import { DomainError } from '../errors';
 import { openException, resolveException } from '../attention/exceptions';
@@ -130,7 +130,9 @@ export async function loadBooks(deps: Deps, dayStart: number, slice: SliceRange 
     paidAt: between(store, dayStart, dayEnd),
     ...(slice.after !== undefined ? { _id: _.gt(slice.after) } : {}),
   };
-  for await (const page of pages<OrderDoc>(store, COLLECTIONS.orders, paidOnDay)) {
+  // pages no larger than the slice: a slice ends at its size (at a page's end beyond it when not a multiple)
+  const pageSize = Math.min(PAGE_SIZE, slice.rows ?? PAGE_SIZE);
+  for await (const page of pages<OrderDoc>(store, COLLECTIONS.orders, paidOnDay, pageSize)) {
     roundTrips += 1;
     for (const order of page) if (order.paidOutTradeNo) payments.set(order.paidOutTradeNo, order.paidFen);
     orders += page.length;
