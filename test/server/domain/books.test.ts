@@ -939,28 +939,38 @@ describe('a day compared a slice at a time (order ids in runs of `sliceRows`), r
     expect(await statement()).toMatchObject({ status: 'done', differenceCount: 5, runs: 1 });
   });
 
-  it('a run that dies mid-slice is taken up from its last slice by the next run once its lease lapses; the dead run writes nothing', async () => {
-    const ids = await busyDay();
-    let wake: () => void = () => undefined;
-    const download = h.wx.downloadBill.fallback!;
-    h.wx.downloadBill.answer(
-      (url) => download(url),
-      (url) => new Promise((resolve) => (wake = () => resolve(download(url)))),
-    );
-    const dead = sliced();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await statement()).toMatchObject({ status: 'comparing', progress: { slice: 1, slices: 4 } });
-    await expect(sliced()).rejects.toMatchObject({ code: 'CONFLICT' });
-    h.advance(61_000);
-    expect(await sliced()).toMatchObject({ status: 'done', differenceCount: 5 });
-    // slice 0 once by the dead run, then slices 1–3 (and the dead run's slice 1 again) by the next
-    expect(h.wx.applyTradeBill.calls).toHaveLength(5);
-    const done = await outcome(ids);
-    wake();
-    await expect(dead).rejects.toMatchObject({ code: 'CONFLICT' });
-    expect(await outcome(ids)).toEqual(done);
-    expect(await statement()).toMatchObject({ leaseUntil: 0, status: 'done' });
-  });
+  it.each([
+    [40, 'a middle slice', 4, 5],
+    [80, 'the last slice', 2, 3],
+  ])(
+    'a run that dies in %i-order slices, in %s, is taken up from there by the next run once its lease lapses; woken, the dead run writes nothing',
+    async (sliceRows, _where, slices, applications) => {
+      const ids = await busyDay();
+      let wake: (() => void) | undefined;
+      const download = h.wx.downloadBill.fallback!;
+      h.wx.downloadBill.answer(
+        (url) => download(url),
+        (url) => new Promise((resolve) => (wake = () => resolve(download(url)))),
+      );
+      const again = () => runBillDay(h.deps, DAY, { by: 'test', sliceRows });
+      const dead = again();
+      // until the run hangs in its second download (bounded)
+      for (let i = 0; i < 200 && !wake; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await statement()).toMatchObject({ status: 'comparing', progress: { slice: 1, slices } });
+      await expect(again()).rejects.toMatchObject({ code: 'CONFLICT' });
+      h.advance(61_000);
+      expect(await again()).toMatchObject({ status: 'done', differenceCount: 5, runs: 1 });
+      // slice 0 once, by the dead run; slice 1 by both
+      expect(h.wx.applyTradeBill.calls).toHaveLength(applications);
+      const done = await outcome(ids);
+      wake!();
+      await expect(dead).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await outcome(ids)).toEqual(done);
+      const doc = await statement();
+      expect(doc).toMatchObject({ leaseUntil: 0, status: 'done', runs: 1 });
+      expect(doc).not.toHaveProperty('lastError');
+    },
+  );
 
   it('a bill that changed between runs starts the day again: what the first slices found of the old file is dropped', async () => {
     const ids = await busyDay();
