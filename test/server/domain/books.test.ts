@@ -856,7 +856,7 @@ describe('a day compared a slice at a time (order ids in runs of `sliceRows`), r
   /** The statement and the day's exceptions with the order ids made positions, so two built days compare. */
   async function outcome(ids: string[]) {
     const view = toStatementView(await statement());
-    const exceptions = (await billExceptions()).map(({ key, status, detail }) => ({ key, status, detail }));
+    const exceptions = (await billExceptions()).map(({ _id, status, detail }) => ({ _id, status, detail }));
     const positions = (text: string) =>
       ids.reduce((t, id, i) => t.split(id).join(`#${i}`), text.replace(/"exceptionId":"[^"]*",?/g, ''));
     const differences = view.differences.map((d) => positions(JSON.stringify(d))).sort();
