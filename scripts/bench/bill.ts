@@ -225,19 +225,16 @@ export async function benchBill(
           roundTrips: storeMetrics.roundTrips - trips,
           status: view.status,
         });
+        const r = day[day.length - 1]!;
+        log(
+          `  day ${run + 1}, run ${day.length}: ${(r.ms / 1000).toFixed(1)} s, ${r.mb.toFixed(0)} MB, ${r.roundTrips} round trips, ${view.status}${view.progress ? ` ${view.progress.slice}/${view.progress.slices}` : ''}`,
+        );
       }
       if (view?.status !== 'done' || view.differenceCount !== 0 || view.bill?.rows !== rows)
         throw new Error(
           `unexpected statement: ${JSON.stringify({ ...view, differences: view?.differences.slice(0, 3) })}`,
         );
       days.push(day);
-      log(
-        `  day ${run + 1}: ${day
-          .map(
-            (r, i) => `run ${i + 1} ${(r.ms / 1000).toFixed(1)} s, ${r.mb.toFixed(0)} MB, ${r.roundTrips} round trips`,
-          )
-          .join('; ')}`,
-      );
 
       // its parts
       const held: { books?: BooksOfDay; comparison?: BillComparison; parser?: TradeBillParser } = {};
