@@ -47,6 +47,7 @@ export const BANK_TYPES: { value: string; label: string }[] = [
 
 export const STATEMENT_STATUS_TEXT: Record<StatementStatus, string> = {
   creating: '账单生成中',
+  comparing: '分批对账中',
   no_statement: '当日无交易',
   done: '已对账',
   failed: '对账失败',

@@ -24,7 +24,14 @@ import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BillComparison } from '../../cloudfunctions/common/domain/books/bill-compare';
-import { loadBooks, runBillDay, type BooksOfDay } from '../../cloudfunctions/common/domain/books/books';
+import type { StatementView } from '../../typings/api';
+import {
+  loadBooks,
+  RUN_BUDGET_MS,
+  runBillDay,
+  SLICE_ROWS,
+  type BooksOfDay,
+} from '../../cloudfunctions/common/domain/books/books';
 import { loadAppConfig } from '../../cloudfunctions/common/domain/config';
 import { chinaDate, chinaDayStart, DAY_MS } from '../../cloudfunctions/common/domain/days';
 import type { Deps } from '../../cloudfunctions/common/domain/deps';
@@ -140,10 +147,21 @@ async function writeBooks(store: Store, date: string, rows: number, appid: strin
   await Promise.all(batch);
 }
 
+/** What the goals are checked on: the worst timer run of the day, and the parse + compare rate. */
+export interface BillFigures {
+  rows: number;
+  timerRuns: number;
+  worstRunMs: number;
+  worstRunMb: number;
+  rowsPerSecond: number;
+}
+
+export const BILL_GOALS = { timerRuns: 4, runMs: RUN_BUDGET_MS, runMb: 200, rowsPerSecond: 150_000 };
+
 export async function benchBill(
   log: (s: string) => void,
-  { rows = 100_000, runs = RUNS }: { rows?: number; runs?: number } = {},
-): Promise<void> {
+  { rows = 100_000, runs = rows > SLICE_ROWS ? 1 : RUNS }: { rows?: number; runs?: number } = {},
+): Promise<BillFigures> {
   log(`Books job on a ${rows.toLocaleString('en')}-row trade bill (GZIP), ${runs} runs`);
   const work = mkdtempSync(join(tmpdir(), 'bench-bill-'));
   const keysDir = join(work, 'keys');
@@ -180,7 +198,8 @@ export async function benchBill(
       log: quiet,
     };
 
-    const job: { ms: number; roundTrips: number }[] = [];
+    /** per comparison of the day: its timer runs, each with its time, heap peak and round trips */
+    const days: { ms: number; mb: number; roundTrips: number; status: StatementView['status'] }[][] = [];
     const parts: {
       loadMs: number;
       loadTrips: number;
@@ -191,23 +210,38 @@ export async function benchBill(
       plainMb: number;
     }[] = [];
     for (let run = 0; run < runs; run++) {
-      // the whole job
-      gc();
-      const trips = storeMetrics.roundTrips;
-      started = performance.now();
-      const view = await runBillDay(deps, date, { by: 'bench' });
-      const ms = performance.now() - started;
-      if (view.status !== 'done' || view.differenceCount !== 0 || view.bill?.rows !== rows)
-        throw new Error(
-          `unexpected statement: ${JSON.stringify({ ...view, differences: view.differences.slice(0, 3) })}`,
+      // the whole job: timer runs until the day is compared (a run takes slices while its 45 s allow)
+      const day: (typeof days)[number] = [];
+      let view: StatementView | undefined;
+      while (view?.status !== 'done' && day.length < 10) {
+        gc();
+        const trips = storeMetrics.roundTrips;
+        const watch = memoryWatch();
+        started = performance.now();
+        view = await runBillDay(deps, date, { by: 'bench' });
+        day.push({
+          ms: performance.now() - started,
+          mb: watch.stop(),
+          roundTrips: storeMetrics.roundTrips - trips,
+          status: view.status,
+        });
+        const r = day[day.length - 1]!;
+        log(
+          `  day ${run + 1}, run ${day.length}: ${(r.ms / 1000).toFixed(1)} s, ${r.mb.toFixed(0)} MB, ${r.roundTrips} round trips, ${view.status}${view.progress ? ` ${view.progress.slice}/${view.progress.slices}` : ''}`,
         );
-      job.push({ ms, roundTrips: storeMetrics.roundTrips - trips });
+      }
+      if (view?.status !== 'done' || view.differenceCount !== 0 || view.bill?.rows !== rows)
+        throw new Error(
+          `unexpected statement: ${JSON.stringify({ ...view, differences: view?.differences.slice(0, 3) })}`,
+        );
+      days.push(day);
 
       // its parts
       const held: { books?: BooksOfDay; comparison?: BillComparison; parser?: TradeBillParser } = {};
       const loadTrips = storeMetrics.roundTrips;
       let t = performance.now();
-      held.books = await loadBooks(deps, dayStart);
+      // one slice's books (the whole day's up to SLICE_ROWS), as a run loads them
+      held.books = await loadBooks(deps, dayStart, rows > SLICE_ROWS ? { rows: SLICE_ROWS } : {});
       const loadMs = performance.now() - t;
       // what the job holds through the comparison is the books' index (the comparison marks matches in it and keeps
       // only differences): the heap a copy of it takes, after a forced collection
@@ -228,7 +262,10 @@ export async function benchBill(
       t = performance.now();
       const download = await pay.client.downloadBill(application.download_url);
       held.comparison = new BillComparison(held.books.payments, held.books.refunds, dayStart + DAY_MS + 9 * 3600_000);
-      held.parser = new TradeBillParser((row) => held.comparison!.row(row));
+      const { inSlice } = held.books;
+      held.parser = new TradeBillParser((row) =>
+        inSlice(/^(.+)P\d+$/.exec(row.outTradeNo)?.[1]) ? held.comparison!.row(row) : held.comparison!.pass(row),
+      );
       const read = await readBill(
         download.body,
         { gzip: true, hashType: application.hash_type, hashValue: application.hash_value },
@@ -267,7 +304,7 @@ export async function benchBill(
               s(parts, (p) => perSecond(p.parseMs)),
               fmtRate,
             ),
-            '≥ 50,000 rows/s',
+            `≥ ${BILL_GOALS.rowsPerSecond.toLocaleString('en')} rows/s`,
           ],
           [
             'memory the job holds throughout: the books’ index of the day (a copy, after a forced GC)*',
@@ -286,17 +323,33 @@ export async function benchBill(
             '< 64 MB',
           ],
           [
-            'whole job (runBillDay)',
+            `timer runs to compare the day (slices of ${SLICE_ROWS.toLocaleString('en')} orders)`,
             showSpread(
-              s(job, (j) => j.ms),
-              fmtS,
+              s(days, (d) => d.length),
+              (n) => String(n),
             ),
-            '< 60 s',
+            `≤ ${BILL_GOALS.timerRuns}`,
           ],
           [
-            'database round trips of the whole job',
+            'each timer run (runBillDay), the longest',
             showSpread(
-              s(job, (j) => j.roundTrips),
+              s(days, (d) => Math.max(...d.map((r) => r.ms))),
+              fmtS,
+            ),
+            `< ${BILL_GOALS.runMs / 1000} s`,
+          ],
+          [
+            'heap peak of a run over its start (sampled, no forced GC; the embedded database’s pages included), the largest',
+            showSpread(
+              s(days, (d) => Math.max(...d.map((r) => r.mb))),
+              (n) => `${n.toFixed(1)} MB`,
+            ),
+            `< ${BILL_GOALS.runMb} MB`,
+          ],
+          [
+            'database round trips of a run, the most',
+            showSpread(
+              s(days, (d) => Math.max(...d.map((r) => r.roundTrips))),
               (n) => String(n),
             ),
             'pages, not rows',
@@ -321,8 +374,16 @@ export async function benchBill(
       ),
     );
     log(
-      `  * the index's 100,000 keys are the embedded database's own strings here; on the platform they are the job's: about ${((rows * 45) / MB).toFixed(1)} MB more (some 45 bytes each)`,
+      `  * the index's ${Math.min(rows, SLICE_ROWS).toLocaleString('en')} keys are the embedded database's own strings here; on the platform they are the job's: about ${((rows * 45) / MB).toFixed(1)} MB more (some 45 bytes each)`,
     );
+    const worst = days.flat();
+    return {
+      rows,
+      timerRuns: Math.max(...days.map((d) => d.length)),
+      worstRunMs: Math.max(...worst.map((r) => r.ms)),
+      worstRunMb: Math.max(...worst.map((r) => r.mb)),
+      rowsPerSecond: Math.min(...parts.map((p) => perSecond(p.parseMs))),
+    };
   } finally {
     sim.stop();
     await engine.close();

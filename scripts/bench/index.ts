@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeSync } from 'node:fs';
-import { benchBill } from './bill';
+import { BILL_GOALS, benchBill } from './bill';
 import { benchColdStart } from './coldstart';
 import { benchCrypto } from './crypto';
 import { benchPayTap } from './paytap';
@@ -19,7 +19,15 @@ const ALL = ['crypto', 'load', 'e2e', 'paytap', 'coldstart', 'bundles', 'size', 
 type Part = (typeof ALL)[number];
 
 async function main(): Promise<void> {
-  const asked = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // `bill --rows N`: the books job's day size
+  const rowsAt = args.indexOf('--rows');
+  const billRows = rowsAt >= 0 ? Number(args[rowsAt + 1]) : undefined;
+  if (billRows !== undefined && !(Number.isInteger(billRows) && billRows > 0)) {
+    log('--rows takes a whole number of rows');
+    process.exit(2);
+  }
+  const asked = rowsAt >= 0 ? args.filter((_, i) => i !== rowsAt && i !== rowsAt + 1) : args;
   const unknown = asked.filter((a) => !ALL.includes(a as Part));
   if (unknown.length) {
     log(`unknown part ${unknown.join(', ')}; parts: ${ALL.join(', ')}`);
@@ -66,7 +74,34 @@ async function main(): Promise<void> {
       );
     }
     if (part === 'coldstart') await benchColdStart(log);
-    if (part === 'bill') await benchBill(log);
+    if (part === 'bill') {
+      const f = await benchBill(log, billRows !== undefined ? { rows: billRows } : {});
+      const day = `${f.rows.toLocaleString('en')}-row day`;
+      goal(
+        `${day}: timer runs to compare it`,
+        String(f.timerRuns),
+        `≤ ${BILL_GOALS.timerRuns}`,
+        f.timerRuns <= BILL_GOALS.timerRuns,
+      );
+      goal(
+        `${day}: longest run, s`,
+        (f.worstRunMs / 1000).toFixed(1),
+        `< ${BILL_GOALS.runMs / 1000}`,
+        f.worstRunMs < BILL_GOALS.runMs,
+      );
+      goal(
+        `${day}: largest run heap peak, MB`,
+        f.worstRunMb.toFixed(0),
+        `< ${BILL_GOALS.runMb}`,
+        f.worstRunMb < BILL_GOALS.runMb,
+      );
+      goal(
+        `${day}: parse + compare, rows/s (slowest)`,
+        Math.round(f.rowsPerSecond).toLocaleString('en'),
+        `≥ ${BILL_GOALS.rowsPerSecond.toLocaleString('en')}`,
+        f.rowsPerSecond >= BILL_GOALS.rowsPerSecond,
+      );
+    }
     if (part === 'size') {
       log('Mini-program package size (npm run size)');
       const output = execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/release/size.ts'], {

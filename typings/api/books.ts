@@ -45,12 +45,15 @@ export interface StatementTotals {
   netFen: number;
 }
 
-export type StatementStatus = 'creating' | 'no_statement' | 'done' | 'failed';
+export type StatementStatus = 'creating' | 'comparing' | 'no_statement' | 'done' | 'failed';
 
 export interface StatementView {
   billDate: string;
-  /** creating: WeChat Pay is still making the bill (retried every 30 minutes); no_statement: no trades at WeChat Pay that day */
+  /** creating: WeChat Pay is still making the bill (retried every 30 minutes); comparing: a day too large for one run,
+   * compared a slice at a time over several timer runs (`progress`); no_statement: no trades at WeChat Pay that day */
   status: StatementStatus;
+  /** while comparing: slices compared of the day's slices (the totals and differences appear once all are) */
+  progress?: { slice: number; slices: number };
   attempts: number;
   nextAttemptAt?: number;
   lastError?: string;

@@ -9,11 +9,16 @@ import {
   refundStateAgrees,
   type BooksRefund,
 } from '../../../cloudfunctions/common/domain/books/bill-compare';
-import { BILL_RETRY_MS, booksTimer, runBillDay } from '../../../cloudfunctions/common/domain/books/books';
+import {
+  BILL_RETRY_MS,
+  booksTimer,
+  RUN_BUDGET_MS,
+  runBillDay,
+} from '../../../cloudfunctions/common/domain/books/books';
 import type { Alert, AlertSink } from '../../../cloudfunctions/common/domain/deps';
 import { exceptionId, type ExceptionDoc } from '../../../cloudfunctions/common/domain/attention/exceptions';
 import type { OrderDoc, PaymentDoc, RefundDoc } from '../../../cloudfunctions/common/domain/records';
-import type { StatementDoc } from '../../../cloudfunctions/common/domain/books/statements';
+import { toStatementView, type StatementDoc } from '../../../cloudfunctions/common/domain/books/statements';
 import { COLLECTIONS } from '../../../cloudfunctions/common/store/store';
 import {
   rfc3339,
@@ -63,7 +68,8 @@ async function callRoom(pathAndQuery: string) {
     .catch((e: unknown) => Promise.reject(asApiError(e)));
 }
 
-beforeEach(() => {
+/** A fresh harness, database, WeChat Pay ledger and bills room (a test that builds a day twice calls it again). */
+function setUp(): void {
   h = createHarness();
   ledger = { txs: [], refunds: [] };
   room = new BillsRoom({
@@ -95,7 +101,8 @@ beforeEach(() => {
     if (!tx) throw new WechatPayApiError(404, 'ORDER_NOT_EXIST', '订单不存在', undefined, 'ROOM');
     return txView(tx);
   };
-});
+}
+beforeEach(setUp);
 afterEach(() => h.close());
 
 function txView(tx: LedgerTransactionRecord): Transaction {
@@ -837,5 +844,174 @@ describe('comparison rules', () => {
     );
     expect(c.refundStates).toEqual([]);
     expect(c.missingFromBill()).toEqual({ payments: [], refunds: [] });
+  });
+});
+
+describe('a day compared a slice at a time (order ids in runs of `sliceRows`), resumed across runs', () => {
+  const SLICE_ROWS = 40;
+  // two slices end at 38 s, within the run's 40 s for queries (healing as the whole run does); a third would end at 57 s
+  const SLICE_MS = 19_000;
+
+  /**
+   * 150 paid orders, refunds, and one of each fault and heal spread over the day's order ids: a payment row missing,
+   * an amount changed, a refund state changed, a row naming no order, a payment pending here that WeChat Pay took.
+   */
+  async function busyDay(): Promise<string[]> {
+    const orders: OrderDoc[] = [];
+    for (let i = 0; i < 150; i++) orders.push(await paid(100 + i * 7, (i * 3) % 800));
+    for (const i of [3, 47, 88, 120]) await refunded(orders[i]!, 50, 'success');
+    await refunded(orders[130]!, 60, 'success');
+    const { order, payments } = await seedUnpaidOrder(h, 3300);
+    wechatPaid(payments[0]!._id, order._id, 3300, T0 + 5 * 60_000);
+    room.faults.add({ kind: 'ROW_MISSING', outTradeNo: orders[10]!.paidOutTradeNo!, billDate: DAY });
+    room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: orders[95]!.paidOutTradeNo!, amountFen: 1, billDate: DAY });
+    room.faults.add({ kind: 'REFUND_STATE_CHANGED', outRefundNo: `${orders[130]!._id}-R60`, billDate: DAY });
+    // a row naming no order (the room's EXTRA_ROW fault is random, a new file at each download)
+    wechatPaid('EXTRA20260301X', 'none', 777, T0 + 60 * 60_000);
+    toNextMorning();
+    return [...orders.map((o) => o._id), order._id];
+  }
+
+  /** The statement and the day's exceptions with the order ids made positions, so two built days compare. */
+  async function outcome(ids: string[]) {
+    const view = toStatementView(await statement());
+    const exceptions = (await billExceptions()).map(({ _id, status, detail }) => ({ _id, status, detail }));
+    const positions = (text: string) =>
+      ids.reduce((t, id, i) => t.split(id).join(`#${i}`), text.replace(/"exceptionId":"[^"]*",?/g, ''));
+    const differences = view.differences.map((d) => positions(JSON.stringify(d))).sort();
+    return {
+      ...JSON.parse(
+        positions(
+          JSON.stringify({
+            status: view.status,
+            // the digest aside: the two days' order ids, and so their files, differ
+            bill: { ...view.bill, sha1: undefined },
+            books: view.books,
+            differenceCount: view.differenceCount,
+            healedCount: view.healedCount,
+            openCount: view.openCount,
+            runs: view.runs,
+          }),
+        ),
+      ),
+      differences,
+      exceptions: exceptions.map((e) => positions(JSON.stringify(e))).sort(),
+    };
+  }
+
+  /** Each download costs SLICE_MS on the domain's clock: a slice's time, as a run sees it. */
+  function slicesTakeTime(): void {
+    const download = h.wx.downloadBill.fallback!;
+    h.wx.downloadBill.fallback = async (url) => {
+      h.advance(SLICE_MS);
+      return download(url);
+    };
+  }
+
+  const sliced = () => runBillDay(h.deps, DAY, { by: 'test', sliceRows: SLICE_ROWS });
+
+  it('gives exactly the statement one whole run gives, over separate runs each stopping within its budget', async () => {
+    let ids = await busyDay();
+    await run();
+    const whole = await outcome(ids);
+    expect(whole).toMatchObject({ status: 'done', differenceCount: 5, healedCount: 1, openCount: 4 });
+    expect(whole.exceptions).toHaveLength(4);
+
+    await h.close();
+    setUp();
+    ids = await busyDay();
+    slicesTakeTime();
+    const views = [];
+    for (let i = 0; i < 5; i++) {
+      const runStarted = h.now();
+      views.push(await sliced());
+      // the run stops after two slices, within its 45 s
+      expect(h.now() - runStarted).toBeLessThanOrEqual(RUN_BUDGET_MS);
+      if (views[i]!.status === 'done') break;
+      h.advance(10 * 60_000);
+    }
+    // 151 orders in slices of 40: four slices, two a run
+    expect(views.map((v) => [v.status, v.progress])).toEqual([
+      ['comparing', { slice: 2, slices: 4 }],
+      ['done', undefined],
+    ]);
+    expect(h.wx.applyTradeBill.calls).toHaveLength(4);
+    expect(await outcome(ids)).toEqual(whole);
+    expect(await statement()).not.toHaveProperty('cursor');
+  });
+
+  it('while comparing, the statement shows progress and no totals; the timer takes the day up again at once', async () => {
+    await busyDay();
+    slicesTakeTime();
+    expect(await sliced()).toMatchObject({ status: 'comparing', progress: { slice: 2, slices: 4 }, runs: 0 });
+    const doc = await statement();
+    expect(doc).not.toHaveProperty('books');
+    expect(doc.cursor).toMatchObject({
+      slice: 2,
+      slices: 4,
+      sliceRows: SLICE_ROWS,
+      exceptionIds: [expect.any(String)],
+    });
+    h.advance(10 * 60_000);
+    // the timer passes no slice size: the day goes on in the slices its first run cut
+    expect(await booksTimer(h.deps)).toMatchObject({ bill: 'done' });
+    expect(await statement()).toMatchObject({ status: 'done', differenceCount: 5, runs: 1 });
+  });
+
+  it.each([
+    [40, 'a middle slice', 4, 5],
+    [80, 'the last slice', 2, 3],
+  ])(
+    'a run that dies in %i-order slices, in %s, is taken up from there by the next run once its lease lapses; woken, the dead run writes nothing',
+    async (sliceRows, _where, slices, applications) => {
+      const ids = await busyDay();
+      let wake: (() => void) | undefined;
+      const download = h.wx.downloadBill.fallback!;
+      h.wx.downloadBill.answer(
+        (url) => download(url),
+        (url) => new Promise((resolve) => (wake = () => resolve(download(url)))),
+      );
+      const again = () => runBillDay(h.deps, DAY, { by: 'test', sliceRows });
+      const dead = again();
+      // until the run hangs in its second download (bounded)
+      for (let i = 0; i < 200 && !wake; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await statement()).toMatchObject({ status: 'comparing', progress: { slice: 1, slices } });
+      await expect(again()).rejects.toMatchObject({ code: 'CONFLICT' });
+      h.advance(61_000);
+      expect(await again()).toMatchObject({ status: 'done', differenceCount: 5, runs: 1 });
+      // slice 0 once, by the dead run; slice 1 by both
+      expect(h.wx.applyTradeBill.calls).toHaveLength(applications);
+      const done = await outcome(ids);
+      wake!();
+      await expect(dead).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await outcome(ids)).toEqual(done);
+      const doc = await statement();
+      expect(doc).toMatchObject({ leaseUntil: 0, status: 'done', runs: 1 });
+      expect(doc).not.toHaveProperty('lastError');
+    },
+  );
+
+  it('a bill that changed between runs starts the day again: what the first slices found of the old file is dropped', async () => {
+    const ids = await busyDay();
+    slicesTakeTime();
+    expect(await sliced()).toMatchObject({ status: 'comparing', progress: { slice: 2, slices: 4 } });
+    // WeChat Pay's file is another now: one more difference, in the first slice
+    room.faults.add({ kind: 'AMOUNT_CHANGED', outTradeNo: `${ids[1]!}P1`, amountFen: 2, billDate: DAY });
+    h.advance(10 * 60_000);
+    expect(await sliced()).toMatchObject({ status: 'comparing', progress: { slice: 1, slices: 4 } });
+    expect(h.logs).toContainEqual(expect.objectContaining({ message: expect.stringContaining('bill changed') }));
+    h.advance(10 * 60_000);
+    expect(await sliced()).toMatchObject({ status: 'comparing', progress: { slice: 3, slices: 4 } });
+    h.advance(10 * 60_000);
+    const view = await sliced();
+    expect(view).toMatchObject({ status: 'done', differenceCount: 6 });
+    expect(
+      view.differences
+        .filter((d) => d.kind === 'amount_differs')
+        .map((d) => d.billFen)
+        .sort(),
+    ).toEqual([1, 2]);
+    // the exception the old file's first slices opened, seen again, is one
+    expect(await billExceptions()).toHaveLength(5);
   });
 });

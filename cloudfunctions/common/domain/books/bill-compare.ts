@@ -152,6 +152,12 @@ export class BillComparison {
     };
   }
 
+  /** A row of another slice of the day (books.ts): counted into the bill's side only, compared by its own slice. */
+  pass(row: TradeBillRow): void {
+    if (row.rateBp !== undefined) this.rateBp = row.rateBp;
+    if (row.kind === 'refund') this.billRefundRows += 1;
+  }
+
   row(row: TradeBillRow): void {
     if (row.rateBp !== undefined) this.rateBp = row.rateBp;
     if (row.kind === 'refund') return this.refundRow(row);

@@ -16,6 +16,14 @@
  * 4. The statement (statements.ts) is replaced with both sides' totals and the differences.
  * Inside the function's 60 s: the bill is read at memory speed; lookups, queries and exceptions stop at a budget and
  * at bounded counts, leaving the rest as open differences for a person (or a re-run) to take up.
+ *
+ * A day too large for one run (more than SLICE_ROWS paid orders) is compared a slice at a time: slices are runs of
+ * consecutive order ids (`_id` order), each SLICE_ROWS paid orders of the day, and a bill row belongs to the slice of
+ * the order its out_trade_no (`<orderId>P<n>`) names. Each slice loads only its books, streams the whole bill again
+ * (digest and summary checked as ever) comparing only its rows, and settles its differences exactly as one whole
+ * run does; the statement's cursor (statements.ts) keeps what the slices found, under the lease, so a run stopped by
+ * its budget (RUN_BUDGET_MS) or dead mid-slice is taken up by the next timer run. A bill whose digest differs from
+ * the one the first slice read starts the day again.
  */
 import type { BillDifference, StatementTotals, StatementView } from '../../../../typings/api';
 import {
@@ -30,7 +38,7 @@ import {
 } from '../../wechatpay';
 import { COLLECTIONS } from '../../store/store';
 import { BillComparison, refundMayHeal, refundStateAgrees, type BooksPayments, type BooksRefund } from './bill-compare';
-import { addDays, between, chinaDate, chinaDayStart, chinaHour, DAY_MS, monthsBefore, pages } from '../days';
+import { addDays, between, chinaDate, chinaDayStart, chinaHour, DAY_MS, monthsBefore, PAGE_SIZE, pages } from '../days';
 import type { Deps } from '../deps';
 import { DomainError } from '../errors';
 import { openException, resolveException } from '../attention/exceptions';
@@ -40,7 +48,14 @@ import type { OrderDoc, PaymentDoc, RefundDoc } from '../records';
 import { advanceRefund } from '../money/refunds';
 import { queryTransaction, settleByQuery } from '../money/settlement';
 import { refundMerchant, subMerchantOf } from '../merchants';
-import { getStatement, leaseStatement, saveStatement, toStatementView, type StatementDoc } from './statements';
+import {
+  getStatement,
+  leaseStatement,
+  saveProgress,
+  saveStatement,
+  toStatementView,
+  type StatementDoc,
+} from './statements';
 import { watchConditions } from './watch';
 
 /** STATEMENT_CREATING and transient failures are tried again this much later */
@@ -56,6 +71,10 @@ const MAX_EXCEPTIONS = 200;
 /** WeChat Pay queries one run may make, and the time after which it makes no more */
 const MAX_QUERIES = 100;
 const BUDGET_MS = 40_000;
+/** paid orders per slice of a day: a day up to this is one slice, compared in one run */
+export const SLICE_ROWS = 250_000;
+/** a run starts no slice it expects to end after this (the function may run 60 s) */
+export const RUN_BUDGET_MS = 45_000;
 
 /** payment states that mean "settled here" */
 const SETTLED: readonly PaymentDoc['status'][] = ['success', 'amount_mismatch', 'duplicate'];
@@ -71,6 +90,16 @@ export interface BooksOfDay {
   payments: BooksPayments;
   refunds: Map<string, BooksRefund>;
   roundTrips: number;
+  /** whether a bill row of this order is this slice's (an out_trade_no naming no order: the last slice's) */
+  inSlice: (orderId: string | undefined) => boolean;
+  /** the slice's last order id; undefined for the day's last slice */
+  until?: string;
+}
+
+/** One slice of a day: the paid orders after `after` (all of them when `rows` is undefined: the last slice). */
+export interface SliceRange {
+  after?: string;
+  rows?: number;
 }
 
 function booksRefund(r: RefundDoc, dayStart: number): BooksRefund {
@@ -88,35 +117,54 @@ function booksRefund(r: RefundDoc, dayStart: number): BooksRefund {
   };
 }
 
-/** The day's books, read a page at a time. */
-export async function loadBooks(deps: Deps, dayStart: number): Promise<BooksOfDay> {
+/** The day's books (or one slice's), read a page at a time. */
+export async function loadBooks(deps: Deps, dayStart: number, slice: SliceRange = {}): Promise<BooksOfDay> {
   const { store } = deps;
   const _ = store.command;
   const dayEnd = dayStart + DAY_MS;
   const payments: BooksPayments = new Map();
   const refunds = new Map<string, BooksRefund>();
   let roundTrips = 0;
+  let orders = 0;
+  let until: string | undefined;
   // an order's paidAt is WeChat Pay's success time of the payment that paid it
-  for await (const page of pages<OrderDoc>(store, COLLECTIONS.orders, { paidAt: between(store, dayStart, dayEnd) })) {
+  const paidOnDay = {
+    paidAt: between(store, dayStart, dayEnd),
+    ...(slice.after !== undefined ? { _id: _.gt(slice.after) } : {}),
+  };
+  // pages no larger than the slice: a slice ends at its size (at a page's end beyond it when not a multiple)
+  const pageSize = Math.min(PAGE_SIZE, slice.rows ?? PAGE_SIZE);
+  for await (const page of pages<OrderDoc>(store, COLLECTIONS.orders, paidOnDay, pageSize)) {
     roundTrips += 1;
     for (const order of page) if (order.paidOutTradeNo) payments.set(order.paidOutTradeNo, order.paidFen);
+    orders += page.length;
+    if (slice.rows !== undefined && orders >= slice.rows) {
+      until = page[page.length - 1]!._id;
+      break;
+    }
   }
+  const { after } = slice;
+  const inSlice = (orderId: string | undefined) =>
+    orderId === undefined
+      ? until === undefined
+      : (after === undefined || orderId > after) && (until === undefined || orderId <= until);
   // money no order took: a second payment of a paid order, or one in review at another amount
   for await (const page of pages<PaymentDoc>(store, COLLECTIONS.payments, {
     status: _.in(['amount_mismatch', 'duplicate']),
     paidAt: between(store, dayStart, dayEnd),
   })) {
     roundTrips += 1;
-    for (const p of page) if (!payments.has(p._id)) payments.set(p._id, p.paidTotalFen ?? p.amountFen);
+    for (const p of page)
+      if (!payments.has(p._id) && inSlice(orderIdOf(p._id))) payments.set(p._id, p.paidTotalFen ?? p.amountFen);
   }
   for await (const page of pages<RefundDoc>(store, COLLECTIONS.refunds, {
     status: _.in([...ACCEPTED]),
     createdAt: between(store, dayStart - REFUND_MARGIN_MS, dayEnd),
   })) {
     roundTrips += 1;
-    for (const r of page) refunds.set(r._id, booksRefund(r, dayStart));
+    for (const r of page) if (inSlice(orderIdOf(r.outTradeNo))) refunds.set(r._id, booksRefund(r, dayStart));
   }
-  return { payments, refunds, roundTrips };
+  return { payments, refunds, roundTrips, inSlice, ...(until !== undefined ? { until } : {}) };
 }
 
 type Fetched =
@@ -169,7 +217,10 @@ export async function fetchAndCompare(
     try {
       const download = await client.downloadBill(application.download_url);
       const comparison = new BillComparison(books.payments, books.refunds, snapshotAt);
-      const parser = new TradeBillParser((row) => comparison.row(row));
+      // every row counts into the bill's side; only the slice's are compared
+      const parser = new TradeBillParser((row) =>
+        books.inSlice(orderIdOf(row.outTradeNo)) ? comparison.row(row) : comparison.pass(row),
+      );
       const read = await readBill(
         download.body,
         { gzip: true, hashType: application.hash_type, hashValue: application.hash_value },
@@ -201,6 +252,8 @@ export async function fetchAndCompare(
 export interface RunOptions {
   /** who asked: the timer, or an admin's openid */
   by: string;
+  /** paid orders per slice (default SLICE_ROWS) */
+  sliceRows?: number;
 }
 
 /** Checks an admin's or the timer's day: a real date, not after today, within WeChat Pay's three months. */
@@ -215,77 +268,211 @@ export function checkBillDate(billDate: string, now: number): number {
 }
 
 /**
- * Compares one day and replaces its statement (or records why it could not yet). CONFLICT when another run holds
- * the day.
+ * Compares one day, or its next slices while the run's budget allows, and replaces its statement (or records why it
+ * could not yet, or how far it got). CONFLICT when another run holds the day.
  */
 export async function runBillDay(deps: Deps, billDate: string, options: RunOptions): Promise<StatementView> {
   const started = deps.clock();
   const dayStart = checkBillDate(billDate, started);
   const previous = await leaseStatement(deps, billDate);
   if (!previous) throw new DomainError('CONFLICT', '该日对账正在进行，请稍后再看');
+  let lease = previous.leaseUntil;
+  let cursor = previous.cursor;
+  let attempts = previous.attempts;
+  // what the finished comparison resolves if it no longer finds it: the last statement's, and a restarted cursor's
+  let staleIds = previous.exceptionIds ?? [];
+  const budget: QueryBudget = { started, queries: 0 };
+  let expectedMs = cursor?.sliceMs ?? 0;
+  let slicesRun = 0;
+  let restarted = false;
   try {
-    const books = await loadBooks(deps, dayStart);
-    const fetched = await fetchAndCompare(deps, billDate, books, dayStart + SNAPSHOT_AFTER_MS);
-    const attempts = previous.attempts + fetched.attempts;
-    if (fetched.kind === 'creating' || fetched.kind === 'failed') {
-      const retry = fetched.kind === 'creating' || fetched.retry;
-      const error =
-        fetched.kind === 'creating' ? 'STATEMENT_CREATING: WeChat Pay is still generating the bill' : fetched.error;
-      // a day already compared keeps its statement: a later run that could not read the bill changes nothing
-      const keep = previous.status === 'done' || previous.status === 'no_statement';
-      // a file no download could read (a product name holding the bill's separator, a cut gzip) will not read on
-      // the retries either: someone has to look now, not at the noon alert. A later run that reads it resolves it
-      const unreadable =
-        fetched.kind === 'failed' && fetched.unreadable
-          ? await openException(deps, {
-              kind: 'bill_difference',
-              key: `${billDate}|unreadable`,
-              detail: `${billDate} unreadable: every download of the bill failed to parse (${error}); the books are not compared`,
-            })
-          : undefined;
-      await saveStatement(deps, billDate, {
-        ...(keep ? {} : { status: fetched.kind }),
-        ...(unreadable ? { exceptionIds: [...new Set([...(previous.exceptionIds ?? []), unreadable.id])] } : {}),
-        attempts,
-        lastError: error,
-        nextAttemptAt: retry && !keep ? deps.clock() + BILL_RETRY_MS : undefined,
+    for (;;) {
+      // a slice is started only when it is expected to end within the run's budget (the first always is)
+      if (slicesRun > 0 && deps.clock() - started + expectedMs > RUN_BUDGET_MS) {
+        await saveStatement(
+          deps,
+          billDate,
+          {
+            status: 'comparing',
+            progress: { slice: cursor?.slice ?? 0, slices: cursor?.slices ?? 1 },
+            cursor,
+            exceptionIds: staleIds,
+            attempts,
+            lastError: undefined,
+            nextAttemptAt: deps.clock(),
+          },
+          lease,
+        );
+        deps.log.info('books: day in progress', {
+          billDate,
+          by: options.by,
+          slice: cursor?.slice,
+          slices: cursor?.slices,
+        });
+        return toStatementView((await getStatement(deps, billDate))!);
+      }
+      const sliceStarted = deps.clock();
+      // one round trip: how many slices the day has (a day up to sliceRows is one, compared as a whole)
+      const sliceRows = cursor?.sliceRows ?? options.sliceRows ?? SLICE_ROWS;
+      const slices =
+        cursor?.slices ??
+        Math.max(
+          1,
+          Math.ceil(
+            (await deps.store.countWhere(COLLECTIONS.orders, {
+              paidAt: between(deps.store, dayStart, dayStart + DAY_MS),
+            })) / sliceRows,
+          ),
+        );
+      const slice = cursor?.slice ?? 0;
+      const books = await loadBooks(deps, dayStart, {
+        ...(cursor?.after !== undefined ? { after: cursor.after } : {}),
+        ...(slice === slices - 1 ? {} : { rows: sliceRows }),
       });
-      deps.log.info('books: bill not compared', { billDate, error, by: options.by });
+      // a slice that found fewer orders than a slice holds took the rest of the day: it is the last
+      const last = books.until === undefined;
+      const fetched = await fetchAndCompare(deps, billDate, books, dayStart + SNAPSHOT_AFTER_MS);
+      attempts += fetched.attempts;
+      if (fetched.kind === 'creating' || fetched.kind === 'failed') {
+        const retry = fetched.kind === 'creating' || fetched.retry;
+        const error =
+          fetched.kind === 'creating' ? 'STATEMENT_CREATING: WeChat Pay is still generating the bill' : fetched.error;
+        // a day already compared keeps its statement: a later run that could not read the bill changes nothing
+        const keep = previous.status === 'done' || previous.status === 'no_statement';
+        // a file no download could read (a product name holding the bill's separator, a cut gzip) will not read on
+        // the retries either: someone has to look now, not at the noon alert. A later run that reads it resolves it
+        const unreadable =
+          fetched.kind === 'failed' && fetched.unreadable
+            ? await openException(deps, {
+                kind: 'bill_difference',
+                key: `${billDate}|unreadable`,
+                detail: `${billDate} unreadable: every download of the bill failed to parse (${error}); the books are not compared`,
+              })
+            : undefined;
+        // the slices done stay in the cursor, taken up once the bill reads again
+        await saveStatement(
+          deps,
+          billDate,
+          {
+            ...(keep ? {} : { status: fetched.kind }),
+            ...(unreadable ? { exceptionIds: [...new Set([...staleIds, unreadable.id])] } : {}),
+            attempts,
+            lastError: error,
+            nextAttemptAt: retry && !keep ? deps.clock() + BILL_RETRY_MS : undefined,
+          },
+          lease,
+        );
+        deps.log.info('books: bill not compared', { billDate, error, by: options.by });
+        return toStatementView((await getStatement(deps, billDate))!);
+      }
+      const bill = billTotals(fetched);
+      if (
+        cursor &&
+        (cursor.kind !== fetched.kind || cursor.bill.sha1 !== bill.sha1 || cursor.bill.rows !== bill.rows)
+      ) {
+        // another file than the slices before read: what they found is of that file, so the day starts again
+        deps.log.warn('books: the bill changed between slices, comparing the day again', { billDate, slice });
+        staleIds = [...new Set([...staleIds, ...cursor.exceptionIds])];
+        cursor = undefined;
+        slicesRun += 1;
+        // once a run: a file that changes on every download is left to the next run, not read again and again
+        if (restarted) expectedMs = RUN_BUDGET_MS;
+        restarted = true;
+        continue;
+      }
+      const outcome = await settleDifferences(deps, billDate, fetched.comparison, dayStart, budget);
+      const opened = await openExceptions(deps, billDate, outcome.differences, cursor?.exceptionIds.length ?? 0);
+      const sliceMs = deps.clock() - sliceStarted;
+      slicesRun += 1;
+      expectedMs = Math.max(expectedMs, sliceMs);
+      const exceptionIds = [...(cursor?.exceptionIds ?? []), ...opened];
+      const differences = [...(cursor?.differences ?? []), ...outcome.differences].slice(0, KEEP_DIFFERENCES);
+      const differenceCount = (cursor?.differenceCount ?? 0) + outcome.differences.length;
+      const healedCount = (cursor?.healedCount ?? 0) + outcome.differences.filter((d) => d.healed).length;
+      const booksTotals = cursor ? addTotals(cursor.books, outcome.books) : outcome.books;
+      const ms = (cursor?.ms ?? 0) + sliceMs;
+      if (!last) {
+        cursor = {
+          slices,
+          slice: slice + 1,
+          sliceRows,
+          ...(books.until !== undefined ? { after: books.until } : {}),
+          kind: fetched.kind,
+          bill,
+          books: booksTotals,
+          differences,
+          differenceCount,
+          healedCount,
+          exceptionIds,
+          sliceMs: expectedMs,
+          ms,
+        };
+        const renewed = await saveProgress(deps, billDate, lease, {
+          status: 'comparing',
+          progress: { slice: slice + 1, slices },
+          cursor,
+          exceptionIds: staleIds,
+          attempts,
+          lastError: undefined,
+          // due again as soon as the lease lapses: a run that dies in the next slice is taken up from here
+          nextAttemptAt: deps.clock(),
+        });
+        if (renewed === undefined) throw new DomainError('CONFLICT', '该日对账正在进行，请稍后再看');
+        lease = renewed;
+        continue;
+      }
+      await resolveStale(deps, billDate, exceptionIds, staleIds);
+      const saved = await saveStatement(
+        deps,
+        billDate,
+        {
+          status: fetched.kind === 'bill' ? 'done' : 'no_statement',
+          progress: undefined,
+          cursor: undefined,
+          attempts,
+          lastError: undefined,
+          nextAttemptAt: undefined,
+          bill,
+          books: booksTotals,
+          differences,
+          differenceCount,
+          healedCount,
+          openCount: differenceCount - healedCount,
+          exceptionIds,
+          runs: previous.runs + 1,
+          completedAt: deps.clock(),
+          ms,
+        },
+        lease,
+      );
+      // a run that outlived its lease writes nothing: the run that took the day over writes its statement
+      if (!saved) throw new DomainError('CONFLICT', '该日对账正在进行，请稍后再看');
+      deps.log.info('books: day compared', {
+        billDate,
+        by: options.by,
+        rows: bill.rows,
+        slices,
+        differences: differenceCount,
+        healed: healedCount,
+        roundTrips: books.roundTrips,
+      });
       return toStatementView((await getStatement(deps, billDate))!);
     }
-    const outcome = await settleDifferences(deps, billDate, fetched.comparison, dayStart, started);
-    const exceptionIds = await openExceptions(deps, billDate, outcome.differences, previous);
-    const bill = billTotals(fetched);
-    const healedCount = outcome.differences.filter((d) => d.healed).length;
-    await saveStatement(deps, billDate, {
-      status: fetched.kind === 'bill' ? 'done' : 'no_statement',
-      attempts,
-      lastError: undefined,
-      nextAttemptAt: undefined,
-      bill,
-      books: outcome.books,
-      differences: outcome.differences.slice(0, KEEP_DIFFERENCES),
-      differenceCount: outcome.differences.length,
-      healedCount,
-      openCount: outcome.differences.length - healedCount,
-      exceptionIds,
-      runs: previous.runs + 1,
-      completedAt: deps.clock(),
-      ms: deps.clock() - started,
-    });
-    deps.log.info('books: day compared', {
-      billDate,
-      by: options.by,
-      rows: bill.rows,
-      differences: outcome.differences.length,
-      healed: healedCount,
-      roundTrips: books.roundTrips,
-    });
-    return toStatementView((await getStatement(deps, billDate))!);
   } catch (error) {
-    await saveStatement(deps, billDate, { lastError: describe(error) }).catch(() => undefined);
+    await saveStatement(deps, billDate, { lastError: describe(error) }, lease).catch(() => undefined);
     throw error;
   }
+}
+
+function addTotals(a: StatementTotals, b: StatementTotals): StatementTotals {
+  return {
+    paymentCount: a.paymentCount + b.paymentCount,
+    refundCount: a.refundCount + b.refundCount,
+    grossFen: a.grossFen + b.grossFen,
+    refundFen: a.refundFen + b.refundFen,
+    feeFen: a.feeFen + b.feeFen,
+    netFen: a.netFen + b.netFen,
+  };
 }
 
 function billTotals(fetched: Extract<Fetched, { kind: 'bill' | 'no_statement' }>): NonNullable<StatementView['bill']> {
@@ -326,12 +513,11 @@ async function settleDifferences(
   billDate: string,
   comparison: BillComparison,
   dayStart: number,
-  started: number,
+  budget: QueryBudget,
 ): Promise<{ differences: BillDifference[]; books: StatementTotals }> {
   const { store } = deps;
   const differences: BillDifference[] = [...comparison.differences];
-  let queries = 0;
-  const mayQuery = () => queries < MAX_QUERIES && deps.clock() - started < BUDGET_MS;
+  const mayQuery = () => budget.queries < MAX_QUERIES && deps.clock() - budget.started < BUDGET_MS;
   const snapshotAt = dayStart + SNAPSHOT_AFTER_MS;
 
   // 1. rows the books do not have under their key. Two rows of one key are both here when neither was matched while
@@ -376,7 +562,7 @@ async function settleDifferences(
     }
     let verdict = 'not queried: the run reached its budget';
     if (mayQuery()) {
-      queries += 1;
+      budget.queries += 1;
       verdict = await settleByQuery(deps, row.outTradeNo, 'bill').catch(
         (error: unknown) => `query failed: ${(error as Error).message}`,
       );
@@ -421,7 +607,7 @@ async function settleDifferences(
     let now = books;
     let healed: string | undefined;
     if (refundMayHeal(books) && mayQuery()) {
-      queries += 1;
+      budget.queries += 1;
       const refund = await store.getById<RefundDoc>(COLLECTIONS.refunds, books.outRefundNo);
       if (refund)
         await advanceRefund(deps, refund).catch((error: unknown) =>
@@ -446,7 +632,7 @@ async function settleDifferences(
   for (const [outTradeNo, fen] of missing.payments) {
     let said = '';
     if (mayQuery()) {
-      queries += 1;
+      budget.queries += 1;
       said = await queryTransaction(deps, outTradeNo).then(
         (tx) => (tx ? `; WeChat Pay's query says ${tx.trade_state}` : ''),
         (error: unknown) => (isNotFound(error) ? "; WeChat Pay's query says it does not exist" : ''),
@@ -467,7 +653,7 @@ async function settleDifferences(
     let day: string | undefined;
     let notFound = false;
     if (mayQuery()) {
-      queries += 1;
+      budget.queries += 1;
       await deps.pay.client.queryRefund(refund.outRefundNo, subMerchantOf(deps, refund)).then(
         (answer) => void (day = answer.create_time ? chinaDate(Date.parse(answer.create_time)) : undefined),
         (error: unknown) => void (notFound = isNotFound(error)),
@@ -491,15 +677,21 @@ async function settleDifferences(
   return { differences, books: comparison.booksTotals(unbilled) };
 }
 
-/** One `bill_difference` exception per difference not healed; those of the previous comparison not found again are resolved. */
+/** The WeChat Pay queries a run has made, shared by its slices, and when it started. */
+interface QueryBudget {
+  started: number;
+  queries: number;
+}
+
+/** One `bill_difference` exception per difference not healed, beyond the `opened` of the day's slices before. */
 async function openExceptions(
   deps: Deps,
   billDate: string,
   differences: BillDifference[],
-  previous: StatementDoc,
+  openedBefore: number,
 ): Promise<string[]> {
   const ids: string[] = [];
-  let opened = 0;
+  let opened = openedBefore;
   for (const d of differences) {
     if (d.healed) continue;
     if (opened >= MAX_EXCEPTIONS) {
@@ -521,15 +713,19 @@ async function openExceptions(
     d.exceptionId = id;
     ids.push(id);
   }
+  return ids;
+}
+
+/** Resolves the exceptions of the previous comparison (`staleIds`) the day's comparison did not find again. */
+async function resolveStale(deps: Deps, billDate: string, ids: string[], staleIds: readonly string[]): Promise<void> {
   const current = new Set(ids);
-  for (const id of previous.exceptionIds ?? []) {
+  for (const id of staleIds) {
     if (current.has(id)) continue;
     await resolveException(deps, id, 'system', {
       action: 'cleared_on_rerun',
       note: `${billDate} compared again: no longer a difference`,
     });
   }
-  return ids;
 }
 
 /** The day before `now` in China time: the bill WeChat Pay serves from 10:00. */
