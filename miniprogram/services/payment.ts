@@ -117,9 +117,11 @@ export async function payOrder(orderId: string, presentCashier: () => Promise<Ca
 export async function orderAndPay(
   request: ConfirmOrderRequest,
   presentCashier: () => Promise<CashierChoice>,
+  onOrder: (order: OrderView) => void = () => undefined,
 ): Promise<{ order: OrderView; outcome: PayOutcome }> {
   const { order, params } = await callApi('payment.orderAndPay', request);
   publishOrder(order);
+  onOrder(order);
   return { order, outcome: await openSheet(params, presentCashier) };
 }
 

@@ -8,7 +8,8 @@
  * A lock makes a double tap one payment attempt.
  */
 import { ApiFailure, showError } from '../services/errors';
-import { payOrder, type CashierChoice } from '../services/payment';
+import type { ConfirmOrderRequest, OrderView } from '../../typings/api';
+import { orderAndPay, payOrder, type CashierChoice, type PayOutcome } from '../services/payment';
 
 export interface PayFlowData {
   paying: boolean;
@@ -32,11 +33,15 @@ export interface PayHost {
   selectComponent(selector: string): unknown;
 }
 
-const resultUrl = (orderId: string) => `/pages/order/result/index?id=${orderId}`;
+/** `paid`: the payment sheet answered ok, so the result page asks WeChat Pay at once instead of waiting for the notification */
+const resultUrl = (orderId: string, paid = false) => `/pages/order/result/index?id=${orderId}${paid ? '&paid=1' : ''}`;
 export const detailUrl = (orderId: string) => `/pages/order/detail/index?id=${orderId}`;
 
-/** The order to pay: an id, or how to make the order (the confirm page creates it in the same tap). */
-export type OrderSource = string | (() => Promise<string>);
+/**
+ * The order to pay: an id, or the confirm request (the confirm page's first tap: the order is made and prepaid in one
+ * call, `payment.orderAndPay`), with what to do with the order once it exists.
+ */
+export type OrderSource = string | { request: ConfirmOrderRequest; onOrder(order: OrderView): void };
 
 /** Call from a tap handler. */
 export async function startPayment(host: PayHost, source: OrderSource): Promise<void> {
@@ -49,13 +54,19 @@ export async function startPayment(host: PayHost, source: OrderSource): Promise<
   });
   let orderId = typeof source === 'string' ? source : '';
   try {
-    if (!orderId) {
-      orderId = await (source as () => Promise<string>)();
-      host.setData({ payOrderId: orderId });
-    }
     const cashier = () => (host.selectComponent('#cashier') as { open(): Promise<CashierChoice> }).open();
-    const outcome = await payOrder(orderId, cashier);
-    if (outcome.kind === 'ok') wx.redirectTo({ url: resultUrl(orderId) });
+    let outcome: PayOutcome;
+    if (typeof source === 'string') outcome = await payOrder(orderId, cashier);
+    else {
+      // the page shows the order as soon as it exists, while the sheet is open
+      const placed = await orderAndPay(source.request, cashier, (order) => {
+        orderId = order.id;
+        host.setData({ payOrderId: orderId });
+        source.onOrder(order);
+      });
+      outcome = placed.outcome;
+    }
+    if (outcome.kind === 'ok') wx.redirectTo({ url: resultUrl(orderId, true) });
     else if (outcome.kind === 'cancel') host.setData({ cancelDialogVisible: true });
     else if (outcome.action === 'check') {
       wx.showToast({ title: outcome.message, icon: 'none', duration: 2500 });

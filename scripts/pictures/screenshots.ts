@@ -28,22 +28,25 @@ import { requireScreenshotTools } from './screenshot-tools';
 
 const SHOTS_DIR = join(ROOT, 'docs', 'screenshots');
 
+const payAnswer = () => ({
+  orderId: order().id,
+  prepayId: 'wx23141200000001',
+  params: {
+    timeStamp: '1700000000',
+    nonceStr: 'n',
+    package: 'prepay_id=wx23141200000001',
+    signType: 'RSA',
+    paySign: 's',
+  },
+});
+
 const answers: Record<string, Answer> = {
   login: () => ({ openid: 'o_local_alice', isAdmin: true, createdAt: NOW, lastLoginAt: NOW }),
   'catalog.list': () => ({ products }),
   'orders.confirm': () => order(),
   'orders.list': () => ({ orders: listOrders, page: 1, hasMore: false }),
-  'payment.pay': () => ({
-    orderId: order().id,
-    prepayId: 'wx23141200000001',
-    params: {
-      timeStamp: '1700000000',
-      nonceStr: 'n',
-      package: 'prepay_id=wx23141200000001',
-      signType: 'RSA',
-      paySign: 's',
-    },
-  }),
+  'payment.pay': () => payAnswer(),
+  'payment.orderAndPay': () => ({ ...payAnswer(), order: order() }),
   'admin.listExceptions': (e) => ({
     exceptions: e.status === 'resolved' ? [] : exceptionsOpen,
     page: 1,

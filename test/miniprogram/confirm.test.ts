@@ -75,9 +75,10 @@ describe.each(MODES)('%s mode', (mode) => {
     await fill(page);
     const placed = ordersPlaced();
     await payThrough(page, '.confirm__submit', 'ok', client.platform);
-    expect(backend.count('orders.confirm')).toBe(1);
-    expect(backend.count('payment.pay')).toBe(1);
-    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
+    // one call from the tap to the sheet: the order made and prepaid together
+    expect(backend.count('payment.orderAndPay')).toBe(1);
+    expect(backend.count('orders.confirm') + backend.count('payment.pay')).toBe(0);
+    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}&paid=1` });
     expect(ordersPlaced()).toBe(placed + 1);
     if (mode === 'cloud') {
       expect(client.requestPayment).toHaveBeenCalledWith(
@@ -110,10 +111,10 @@ describe.each(MODES)('%s mode', (mode) => {
     inTap(() => page.instance.onSubmit());
     release();
     await flush(20);
-    expect(backend.count('orders.confirm')).toBe(1);
-    const event = backend.of('orders.confirm')[0]!;
+    expect(backend.count('payment.orderAndPay')).toBe(1);
+    const event = backend.of('payment.orderAndPay')[0]!;
     expect(event).toEqual({
-      action: 'confirm',
+      action: 'orderAndPay',
       requestId: expect.stringMatching(/^checkout-/),
       items: [{ productId: 'latte', quantity: 2 }],
       contact: { name: '张三', phone: '13800138000' },
@@ -128,7 +129,7 @@ describe.each(MODES)('%s mode', (mode) => {
     await flush();
     await tap(page, '.confirm__submit');
     expect(page.instance.data.errors).toEqual({ name: '请填写姓名', phone: '请填写正确的 11 位手机号' });
-    expect(backend.count('orders.confirm')).toBe(0);
+    expect(backend.count('payment.orderAndPay')).toBe(0);
   });
 
   test('a backend error is shown as a readable toast; a retry is the same order', async () => {
@@ -146,7 +147,7 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(page.instance.data.order).toBeNull();
     expect(backend.count('payment.pay')).toBe(0);
     await payThrough(page, '.confirm__submit', 'ok', client.platform);
-    const ids = backend.of('orders.confirm').map((e) => e.requestId);
+    const ids = backend.of('payment.orderAndPay').map((e) => e.requestId);
     expect(ids[0]).toBe(ids[1]);
   });
 
@@ -164,8 +165,8 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/detail/index?id=${ID}` });
     // paying again from the bar: the same order, a second payment attempt
     await payThrough(page, '.confirm__submit', 'ok', client.platform);
-    expect(backend.count('orders.confirm')).toBe(1);
-    expect(backend.count('payment.pay')).toBe(2);
+    expect(backend.count('payment.orderAndPay')).toBe(1);
+    expect(backend.count('payment.pay')).toBe(1);
   });
 
   test('an unknown payment failure says so in Chinese and its raw text goes to the client log', async () => {
@@ -204,7 +205,9 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(backend.count('clientLog.report')).toBe(0);
     page.instance.onRetryPay();
     await flush(20);
-    expect(backend.count('payment.pay')).toBe(2);
+    // the retry pays the order the first tap made
+    expect(backend.count('payment.orderAndPay')).toBe(1);
+    expect(backend.count('payment.pay')).toBe(1);
   });
 
   test('"already paid" from the sheet goes to the result page, which asks the server', async () => {
@@ -222,7 +225,7 @@ describe.each(MODES)('%s mode', (mode) => {
     await payThrough(page, '.confirm__submit', 'ok', client.platform);
     expect(client.requestSubscribeMessage).not.toHaveBeenCalled();
     expect(backend.count('payment.subscribe')).toBe(0);
-    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
+    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}&paid=1` });
   });
 
   test('an expired order: the backend’s ORDER_EXPIRED is shown', async () => {
@@ -241,7 +244,7 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(text(page)).not.toContain('latte');
     expect(text(page)).toContain('商品信息加载失败');
     await tap(page, '.confirm__submit');
-    expect(backend.count('orders.confirm')).toBe(0);
+    expect(backend.count('payment.orderAndPay')).toBe(0);
     backend.on('catalog.list', () => ({ products }));
     await tap(page, '.confirm__reload');
     await flush(10);

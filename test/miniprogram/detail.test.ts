@@ -131,7 +131,7 @@ describe.each(MODES)('%s mode', (mode) => {
     }));
     const page = await open();
     await payThrough(page, '.detail__pay', 'ok', client.platform);
-    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
+    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}&paid=1` });
   });
 
   test('the order number is copyable; the phone number is masked; amounts are not in grey', async () => {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import simulate from 'miniprogram-simulate';
-import type { ApiError, ApiResult } from '../../typings/api';
+import type { ApiError, ApiResult, OrderView } from '../../typings/api';
 import { appConfig, type BackendMode, type EnvVersion } from '../../miniprogram/config';
 import { setTransport, type Transport } from '../../miniprogram/services/transport';
 import { resetLogin } from '../../miniprogram/services/auth';
@@ -164,7 +164,7 @@ export class FakeBackend implements Transport {
   async callFunction<T>(fn: string, event: Record<string, unknown>): Promise<ApiResult<T>> {
     this.calls.push({ fn, event });
     const key = typeof event.action === 'string' ? `${fn}.${event.action}` : fn;
-    const handler = this.handlers.get(key);
+    const handler = this.handlers.get(key) ?? this.orderAndPay(key);
     if (!handler) {
       // the client log answers like the real function unless a test scripts it
       if (key === 'clientLog.report') return { ok: true, data: { accepted: true } as T };
@@ -173,6 +173,22 @@ export class FakeBackend implements Transport {
     const value = await handler(event);
     if (value instanceof Failure) return { ok: false, error: value.error };
     return { ok: true, data: value as T };
+  }
+
+  /**
+   * `payment.orderAndPay` as the backend answers it, from the scripted `orders.confirm` and `payment.pay` (the one call
+   * runs the same code as those two), unless a test scripts it itself.
+   */
+  private orderAndPay(key: string): Handler | undefined {
+    const confirm = this.handlers.get('orders.confirm');
+    const pay = this.handlers.get('payment.pay');
+    if (key !== 'payment.orderAndPay' || !confirm || !pay) return undefined;
+    return async (event) => {
+      const order = await confirm({ ...event, action: 'confirm' });
+      if (order instanceof Failure) return order;
+      const paid = await pay({ action: 'pay', orderId: (order as OrderView).id });
+      return paid instanceof Failure ? paid : { ...(paid as object), order };
+    };
   }
 
   count(key: string): number {

@@ -149,7 +149,7 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(page.querySelectorAll('.order-card__cancel')).toHaveLength(1);
     await payThrough(page, '.order-card__pay', 'ok', client.platform);
     expect(backend.of('payment.pay')).toEqual([{ action: 'pay', orderId: 'OUNPAID' }]);
-    expect(client.redirectTo).toHaveBeenCalledWith({ url: '/pages/order/result/index?id=OUNPAID' });
+    expect(client.redirectTo).toHaveBeenCalledWith({ url: '/pages/order/result/index?id=OUNPAID&paid=1' });
     expect(client.navigateTo).not.toHaveBeenCalled();
   });
 

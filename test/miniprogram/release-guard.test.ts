@@ -67,7 +67,7 @@ describe.each(['trial', 'release'] as const)('a %s build with config.ts left in 
     expect(client.requestPayment).toHaveBeenCalledTimes(1);
     expect(page.querySelector('#cashier')!.instance.data.visible).toBe(false);
     expect(client.request).not.toHaveBeenCalled();
-    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}` });
+    expect(client.redirectTo).toHaveBeenCalledWith({ url: `/pages/order/result/index?id=${ID}&paid=1` });
   });
 
   test('the cashier code is not reachable: payOrder never asks for the local cashier, the local transport refuses', async () => {

@@ -56,6 +56,28 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(backend.count('payment.confirm')).toBe(0);
   });
 
+  test("reached from the sheet's ok (paid=1): WeChat Pay is asked at once, once; paid shows without the notification", async () => {
+    let paidAtWechat = false;
+    backend.on('orders.get', () => orderView()).on('payment.confirm', () => (paidAtWechat ? paidOrder() : orderView()));
+    paidAtWechat = true;
+    const page = renderPage(pageId);
+    page.instance.onLoad({ id: ID, paid: '1' });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(page.instance.data.state).toBe('paid');
+    expect(backend.count('payment.confirm')).toBe(1);
+    expect(backend.count('orders.get')).toBe(0);
+  });
+
+  test('paid=1 but WeChat Pay says not yet: one query only, then polling as usual', async () => {
+    const page = renderPage(pageId);
+    page.instance.onLoad({ id: ID, paid: '1' });
+    await jest.advanceTimersByTimeAsync(0);
+    expect(backend.count('payment.confirm')).toBe(1);
+    await jest.advanceTimersByTimeAsync(POLL_DELAYS_MS[0]! + POLL_DELAYS_MS[1]! + 10);
+    expect(backend.count('payment.confirm')).toBe(1);
+    expect(backend.count('orders.get')).toBeGreaterThanOrEqual(2);
+  });
+
   test('paid is a receipt: the amount, the merchant, the order number (copyable), the paid time, 微信支付, and what comes next', async () => {
     backend.on('orders.get', () => paidOrder());
     const page = await open();

@@ -6,7 +6,6 @@
  */
 import type { OrderView } from '../../../../typings/api';
 import { listProducts } from '../../../services/catalog';
-import { confirmOrder } from '../../../services/orders';
 import { markOrderPlaced } from '../../../utils/checkout';
 import { formatFen } from '../../../utils/money';
 import { newRequestId } from '../../../utils/time';
@@ -81,27 +80,14 @@ Component({
     onRemarkChange(e: WechatMiniprogram.CustomEvent<{ value: string }>) {
       this.setData({ remark: e.detail.value, 'errors.remark': '' });
     },
-    /** Makes the order once (the page's request id); the pay flow calls it in the same tap. */
-    async ensureOrder(): Promise<string> {
-      if (this.data.order) return this.data.order.id;
-      this.setData({ submitting: true });
-      try {
-        const order = await confirmOrder({
-          requestId: this.data.requestId,
-          items: this.data.chosen,
-          contact: { name: this.data.name.trim(), phone: this.data.phone.trim() },
-          remark: this.data.remark,
-        });
-        markOrderPlaced();
-        this.setData({
-          order,
-          totalText: formatFen(order.totalFen),
-          remainingMs: Math.max(0, order.expiresAt - Date.now()),
-        });
-        return order.id;
-      } finally {
-        this.setData({ submitting: false });
-      }
+    /** The order as the one call made it (the page's request id: a double tap or a retry is the same order). */
+    onOrderPlaced(order: OrderView) {
+      markOrderPlaced();
+      this.setData({
+        order,
+        totalText: formatFen(order.totalFen),
+        remainingMs: Math.max(0, order.expiresAt - Date.now()),
+      });
     },
     /** The one tap from confirmation to the payment sheet. */
     onSubmit() {
@@ -111,7 +97,18 @@ Component({
         this.setData({ errors });
         if (Object.keys(errors).length > 0) return;
       }
-      void startPayment(this as unknown as PayHost, this.data.order ? this.data.order.id : () => this.ensureOrder());
+      const source = this.data.order
+        ? this.data.order.id
+        : {
+            request: {
+              requestId: this.data.requestId,
+              items: this.data.chosen,
+              contact: { name: this.data.name.trim(), phone: this.data.phone.trim() },
+              remark: this.data.remark,
+            },
+            onOrder: (order: OrderView) => this.onOrderPlaced(order),
+          };
+      void startPayment(this as unknown as PayHost, source);
     },
     onExpired() {
       this.setData({ remainingMs: 0 });

@@ -1,9 +1,11 @@
 /**
  * The payment result, reached with redirectTo. Paid, it is a receipt (the amount, the merchant, the copyable order
  * number, the paid time, 微信支付) and the next step (pickup, shipping or the service's time), with 客服 and the
- * order-progress subscription (asked here, after payment, in its own tap). The client's own payment result is never proof: this page polls the
- * order with backoff, asks the backend to query WeChat Pay once the notification is late, and shows paid, paid with
- * the amount under review, still pending (refresh, "我已支付"), no network (retry), or closed.
+ * order-progress subscription (asked here, after payment, in its own tap). The client's own payment result is never
+ * proof: reached after the sheet answered ok (`paid=1`), the page asks the backend to query WeChat Pay at once (the same
+ * settlement as a notification: "paid" shows without waiting for it), once per visit; otherwise, or while WeChat Pay
+ * says not yet, it polls the order with backoff and asks WeChat Pay once the notification is late. It shows paid, paid
+ * with the amount under review, still pending (refresh, "我已支付"), no network (retry), or closed.
  */
 import type { OrderStatus, OrderView } from '../../../../typings/api';
 import { appConfig } from '../../../config';
@@ -43,12 +45,15 @@ Component({
     startedAt: 0,
     attempt: 0,
     confirmed: false,
+    /** the payment sheet answered ok: ask WeChat Pay on the first look */
+    askNow: false,
     /** the last poll could not reach the backend */
     lastPollOffline: false,
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
-      this.setData({ orderId: query.id ?? '', startedAt: Date.now() });
+      // paid=1: the payment sheet said ok, so the first look is WeChat Pay's answer, not the (maybe late) notification's
+      this.setData({ orderId: query.id ?? '', startedAt: Date.now(), askNow: query.paid === '1' });
       void this.check();
     },
     onUnload() {
@@ -93,7 +98,7 @@ Component({
       let order: OrderView | undefined;
       let offline = false;
       try {
-        const late = !this.data.confirmed && Date.now() - this.data.startedAt >= CONFIRM_AFTER_MS;
+        const late = !this.data.confirmed && (this.data.askNow || Date.now() - this.data.startedAt >= CONFIRM_AFTER_MS);
         if (late) this.setData({ confirmed: true });
         order = late ? await confirmPayment(this.data.orderId) : await getOrder(this.data.orderId);
       } catch (error) {
