@@ -130,18 +130,18 @@ export async function takeShots(studio: Studio): Promise<void> {
   await shoot('03-confirm-created', 'pages/order/confirm/index', async (p) => {
     await p.instance.onLoad({ items });
     p.instance.setData({ name: '张三', phone: '13800138000', remark: '少冰，谢谢' });
-    await p.instance.ensureOrder(); // made by the one tap; the payment sheet was then closed
+    p.instance.onOrderPlaced(order()); // made by the one tap; the payment sheet was then closed
   });
   await shoot('10-local-cashier', 'pages/order/confirm/index', async (p) => {
     await p.instance.onLoad({ items });
     p.instance.setData({ name: '张三', phone: '13800138000' });
-    await p.instance.ensureOrder();
+    p.instance.onOrderPlaced(order());
     void (p.instance.selectComponent('#cashier') as { open(): Promise<unknown> }).open();
   });
   await shoot('14-confirm-pay-failed', 'pages/order/confirm/index', async (p) => {
     await p.instance.onLoad({ items });
     p.instance.setData({ name: '张三', phone: '13800138000' });
-    await p.instance.ensureOrder();
+    p.instance.onOrderPlaced(order());
     p.instance.setData({
       failDialogVisible: true,
       failReason: payment.describePayFailure('requestPayment:fail jsapi has no permission').message,
